@@ -1,0 +1,13 @@
+#include "app/cli/command.h"
+
+namespace electra::cli {
+
+// One factory per file in app/cli/.
+Command tokenize_command();
+
+const std::vector<Command>& all_commands() {
+  static const std::vector<Command> commands = {tokenize_command()};
+  return commands;
+}
+
+}  // namespace electra::cli

@@ -1,0 +1,44 @@
+#include <fstream>
+#include <iostream>
+
+#include "app/cli/command.h"
+
+namespace electra::cli {
+
+bool parse_options(const Command& command, int argc, char** argv, po::variables_map& options) {
+  po::options_description declared(std::string("Options of `electra ") + command.name + "`");
+  declared.add_options()("help,h", "show this help and exit")(
+      "config", po::value<std::string>(),
+      "read options from an INI file (`name = value` lines, the names as below without "
+      "dashes); the command line wins");
+  command.declare_options(declared);
+  try {
+    po::store(po::command_line_parser(argc, argv)
+                  .options(declared)
+                  .positional(command.positional)
+                  .run(),
+              options);
+    if (options.count("help")) {
+      std::cout << "electra " << command.name << " " << command.usage << "\n\n"
+                << command.summary << "\n\n"
+                << declared << "\n";
+      return false;
+    }
+    if (options.count("config")) {
+      const std::string path = options["config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) throw UsageError("--config " + path + ": cannot open the file");
+      try {
+        po::store(po::parse_config_file(in, declared, /*allow_unregistered=*/false), options);
+      } catch (const po::error& e) {
+        throw UsageError("--config " + path + ": " + e.what());
+      }
+    }
+    po::notify(options);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return true;
+}
+
+}  // namespace electra::cli

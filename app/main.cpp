@@ -1,0 +1,47 @@
+// electra: ELECTRA pre-training, from text to sharded corpora to models. main only dispatches.
+#include <cstring>
+#include <exception>
+#include <iostream>
+
+#include "app/cli/command.h"
+
+namespace {
+
+void print_overview() {
+  std::cout << "usage: electra COMMAND [OPTIONS]   (electra COMMAND --help for its options)\n\n"
+            << "Commands:\n";
+  for (const auto& command : electra::cli::all_commands()) {
+    std::cout << "  " << command.name << std::string(12 - std::strlen(command.name), ' ')
+              << command.summary << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace electra::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    print_overview();
+    return argc < 2 ? kExitUsage : kExitOk;
+  }
+  const Command* command = nullptr;
+  for (const auto& candidate : all_commands()) {
+    if (argv[1] == std::string(candidate.name)) command = &candidate;
+  }
+  if (!command) {
+    std::cerr << "electra: unknown command '" << argv[1] << "' (electra --help lists them)\n";
+    return kExitUsage;
+  }
+  try {
+    boost::program_options::variables_map options;
+    if (!parse_options(*command, argc - 1, argv + 1, options)) return kExitOk;
+    return command->run(options);
+  } catch (const UsageError& e) {
+    std::cerr << "electra " << command->name << ": " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "electra " << command->name << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
+}

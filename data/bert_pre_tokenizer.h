@@ -1,0 +1,49 @@
+// BERT's text normalisation and pre-tokenisation, as HuggingFace's BertNormalizer and
+// BertPreTokenizer do it: special tokens written in the raw text are kept whole; the rest is
+// cleaned (control characters and U+FFFD dropped, whitespace unified), CJK ideographs are split
+// off, accents stripped (NFD, drop Mn) and lowercased unless cased, and the text is split on
+// whitespace and punctuation into words.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace electra::data {
+
+class Vocabulary;
+
+// Receives the pre-tokenised pieces of a text in order.
+class WordSink {
+ public:
+  virtual ~WordSink() = default;
+  virtual void on_word(std::string_view normalized_word) = 0;
+  virtual void on_special_token(int32_t id) = 0;  // [CLS], [MASK]... written in the text
+};
+
+struct TextStats {
+  uint64_t invalid_utf8 = 0;  // invalid sequences replaced by U+FFFD (then dropped)
+};
+
+class BertPreTokenizer {
+ public:
+  // `vocab` supplies the ids of the special tokens matched in raw text; lowercase=false is the
+  // cased mode (no lowercasing, no accent stripping).
+  BertPreTokenizer(const Vocabulary& vocab, bool lowercase);
+
+  void split(std::string_view text, WordSink& sink, TextStats* stats = nullptr) const;
+  bool lowercase() const { return lowercase_; }
+
+ private:
+  void split_plain(std::string_view text, WordSink& sink, TextStats& stats) const;
+
+  struct SpecialToken {
+    std::string text;
+    int32_t id;
+  };
+  std::vector<SpecialToken> specials_;  // longest first, so a match is leftmost-longest
+  bool lowercase_;
+};
+
+}  // namespace electra::data

@@ -1,0 +1,78 @@
+#include "data/vocabulary.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "data/sha256.h"
+
+namespace electra::data {
+
+Vocabulary Vocabulary::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open the vocabulary (check --vocab)");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string bytes = buffer.str();
+  std::vector<std::string> tokens;
+  size_t start = 0;
+  while (start < bytes.size()) {
+    size_t end = bytes.find('\n', start);
+    if (end == std::string::npos) end = bytes.size();
+    std::string line = bytes.substr(start, end - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+      line.pop_back();
+    }
+    tokens.push_back(std::move(line));
+    start = end + 1;
+  }
+  if (tokens.empty()) throw std::runtime_error(path + ": the vocabulary is empty");
+  Vocabulary vocab = from_tokens(std::move(tokens), path);
+  vocab.sha256_ = sha256_hex(bytes);
+  return vocab;
+}
+
+Vocabulary Vocabulary::from_tokens(std::vector<std::string> tokens, std::string source) {
+  Vocabulary vocab;
+  vocab.tokens_ = std::move(tokens);
+  vocab.source_ = std::move(source);
+  vocab.index();
+  std::string joined;
+  for (const auto& token : vocab.tokens_) joined += token + "\n";
+  vocab.sha256_ = sha256_hex(joined);
+  return vocab;
+}
+
+void Vocabulary::index() {
+  ids_.reserve(tokens_.size());
+  for (size_t id = 0; id < tokens_.size(); ++id) {
+    std::string_view token = tokens_[id];
+    ids_[token] = int32_t(id);
+    if (token.size() > 2 && token.compare(0, 2, "##") == 0) continuation_[token.substr(2)] = int32_t(id);
+    max_token_bytes_ = std::max(max_token_bytes_, token.size());
+  }
+  int32_t* slots[] = {&special_.pad, &special_.unk, &special_.cls, &special_.sep, &special_.mask};
+  for (size_t i = 0; i < 5; ++i) {
+    auto id = find(kSpecialTokens[i]);
+    if (!id) {
+      throw std::runtime_error(source_ + ": the vocabulary has no " + kSpecialTokens[i] +
+                               " token (a BERT-style vocab.txt lists [PAD] [UNK] [CLS] [SEP] "
+                               "[MASK])");
+    }
+    *slots[i] = *id;
+  }
+}
+
+std::optional<int32_t> Vocabulary::find(std::string_view token) const {
+  auto it = ids_.find(token);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<int32_t> Vocabulary::find_continuation(std::string_view piece) const {
+  auto it = continuation_.find(piece);
+  if (it == continuation_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace electra::data

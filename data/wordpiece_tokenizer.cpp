@@ -1,0 +1,81 @@
+#include "data/wordpiece_tokenizer.h"
+
+#include "data/utf8.h"
+
+namespace electra::data {
+namespace {
+
+class IdCollector final : public WordSink {
+ public:
+  IdCollector(const WordPieceTokenizer& tokenizer, std::vector<int32_t>& ids)
+      : tokenizer_(tokenizer), ids_(ids) {}
+  void on_word(std::string_view word) override { tokenizer_.encode_word(word, ids_); }
+  void on_special_token(int32_t id) override { ids_.push_back(id); }
+
+ private:
+  const WordPieceTokenizer& tokenizer_;
+  std::vector<int32_t>& ids_;
+};
+
+bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+}  // namespace
+
+WordPieceTokenizer::WordPieceTokenizer(std::shared_ptr<const Vocabulary> vocab, bool lowercase)
+    : vocab_(std::move(vocab)), pre_tokenizer_(*vocab_, lowercase) {}
+
+void WordPieceTokenizer::encode(std::string_view text, std::vector<int32_t>& ids,
+                                TextStats* stats) const {
+  IdCollector collector(*this, ids);
+  pre_tokenizer_.split(text, collector, stats);
+}
+
+std::vector<int32_t> WordPieceTokenizer::encode_with_specials(std::string_view a,
+                                                              const std::string_view* b,
+                                                              TextStats* stats) const {
+  const SpecialTokenIds& special = vocab_->special();
+  std::vector<int32_t> ids{special.cls};
+  encode(a, ids, stats);
+  ids.push_back(special.sep);
+  if (b) {
+    encode(*b, ids, stats);
+    ids.push_back(special.sep);
+  }
+  return ids;
+}
+
+void WordPieceTokenizer::encode_word(std::string_view word, std::vector<int32_t>& ids) const {
+  const int32_t unk = vocab_->special().unk;
+  if (auto whole = vocab_->find(word)) {  // the common case: one lookup
+    ids.push_back(*whole);
+    return;
+  }
+  if (word.size() > kMaxCharsPerWord && count_code_points(word.data(), word.size()) > kMaxCharsPerWord) {
+    ids.push_back(unk);
+    return;
+  }
+  const size_t first_piece = ids.size();
+  const size_t max_bytes = vocab_->max_token_bytes();
+  size_t start = 0;
+  while (start < word.size()) {
+    size_t end = std::min(word.size(), start + max_bytes);
+    while (end < word.size() && is_continuation_byte(word[end])) --end;  // a character boundary
+    std::optional<int32_t> piece;
+    while (end > start) {
+      std::string_view candidate = word.substr(start, end - start);
+      piece = start == 0 ? vocab_->find(candidate) : vocab_->find_continuation(candidate);
+      if (piece) break;
+      do --end;
+      while (end > start && is_continuation_byte(word[end]));
+    }
+    if (!piece) {  // a part that matches nothing: the whole word is unknown
+      ids.resize(first_piece);
+      ids.push_back(unk);
+      return;
+    }
+    ids.push_back(*piece);
+    start = end;
+  }
+}
+
+}  // namespace electra::data

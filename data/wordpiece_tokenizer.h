@@ -1,0 +1,41 @@
+// BERT's WordPiece tokenizer: BertPreTokenizer words -> greedy longest-match pieces with "##"
+// continuations; [UNK] for a word of over 100 characters or with a part that matches nothing.
+// Output is identical to HuggingFace tokenizers' BertNormalizer + BertPreTokenizer + WordPiece
+// + BertProcessing with the same vocab.txt.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data/bert_pre_tokenizer.h"
+#include "data/vocabulary.h"
+
+namespace electra::data {
+
+class WordPieceTokenizer {
+ public:
+  static constexpr size_t kMaxCharsPerWord = 100;
+
+  WordPieceTokenizer(std::shared_ptr<const Vocabulary> vocab, bool lowercase);
+
+  // Appends the ids of `text` without [CLS]/[SEP].
+  void encode(std::string_view text, std::vector<int32_t>& ids, TextStats* stats = nullptr) const;
+  // [CLS] a [SEP], or [CLS] a [SEP] b [SEP] when `b` is given (BertProcessing).
+  std::vector<int32_t> encode_with_specials(std::string_view a, const std::string_view* b = nullptr,
+                                            TextStats* stats = nullptr) const;
+  // Appends the pieces of one normalised word.
+  void encode_word(std::string_view word, std::vector<int32_t>& ids) const;
+
+  const Vocabulary& vocab() const { return *vocab_; }
+  const BertPreTokenizer& pre_tokenizer() const { return pre_tokenizer_; }
+  bool lowercase() const { return pre_tokenizer_.lowercase(); }
+
+ private:
+  std::shared_ptr<const Vocabulary> vocab_;
+  BertPreTokenizer pre_tokenizer_;
+};
+
+}  // namespace electra::data

@@ -1,0 +1,120 @@
+#include "dist/communicator.h"
+
+#include <mpi.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "dist/mpi_check.h"
+
+namespace electra::dist {
+
+void throw_mpi_error(int code, const char* call, const char* file, int line) {
+  char message[MPI_MAX_ERROR_STRING] = {0};
+  int length = 0;
+  MPI_Error_string(code, message, &length);
+  int rank = -1, initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  throw std::runtime_error("rank " + std::to_string(rank) + ": " + call + " failed at " + file +
+                           ":" + std::to_string(line) + ": " + message);
+}
+
+namespace {
+
+class SingleProcessCommunicator final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  void barrier() override {}
+  bool all_ok(bool ok) override { return ok; }
+  std::vector<std::string> gather_to_root(const std::string& value) override { return {value}; }
+  std::string broadcast_from_root(const std::string& value) override { return value; }
+};
+
+class MpiCommunicator final : public Communicator {
+ public:
+  MpiCommunicator() {
+    int initialized = 0;
+    ELECTRA_MPI_CHECK(MPI_Initialized(&initialized));
+    if (!initialized) {
+      int provided = 0;
+      ELECTRA_MPI_CHECK(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided));
+      owns_mpi_ = true;
+    }
+    ELECTRA_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+    ELECTRA_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
+    ELECTRA_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
+    MPI_Comm node;
+    ELECTRA_MPI_CHECK(
+        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node));
+    ELECTRA_MPI_CHECK(MPI_Comm_rank(node, &local_rank_));
+    ELECTRA_MPI_CHECK(MPI_Comm_free(&node));
+  }
+  ~MpiCommunicator() override {
+    if (owns_mpi_) MPI_Finalize();
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
+
+  void barrier() override { ELECTRA_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD)); }
+
+  bool all_ok(bool ok) override {
+    int mine = ok ? 1 : 0, all = 0;
+    ELECTRA_MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
+    return all == 1;
+  }
+
+  std::vector<std::string> gather_to_root(const std::string& value) override {
+    int length = int(value.size());
+    std::vector<int> lengths(size_t(size_), 0);
+    ELECTRA_MPI_CHECK(
+        MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD));
+    std::vector<int> offsets(size_t(size_), 0);
+    int total = 0;
+    for (int r = 0; r < size_; ++r) offsets[size_t(r)] = total, total += lengths[size_t(r)];
+    std::string all(size_t(rank_ == 0 ? total : 0), '\0');
+    ELECTRA_MPI_CHECK(MPI_Gatherv(value.data(), length, MPI_CHAR, all.data(), lengths.data(),
+                                  offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD));
+    if (rank_ != 0) return {};
+    std::vector<std::string> values;
+    for (int r = 0; r < size_; ++r) {
+      values.push_back(all.substr(size_t(offsets[size_t(r)]), size_t(lengths[size_t(r)])));
+    }
+    return values;
+  }
+
+  std::string broadcast_from_root(const std::string& value) override {
+    unsigned long long length = value.size();
+    ELECTRA_MPI_CHECK(MPI_Bcast(&length, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD));
+    std::string result = rank_ == 0 ? value : std::string(size_t(length), '\0');
+    ELECTRA_MPI_CHECK(MPI_Bcast(result.data(), int(length), MPI_CHAR, 0, MPI_COMM_WORLD));
+    return result;
+  }
+
+ private:
+  int rank_ = 0, size_ = 1, local_rank_ = 0;
+  bool owns_mpi_ = false;
+};
+
+}  // namespace
+
+bool launched_by_mpi() {
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
+    if (std::getenv(variable)) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<Communicator> make_world_communicator() {
+  if (launched_by_mpi()) return std::make_unique<MpiCommunicator>();
+  return std::make_unique<SingleProcessCommunicator>();
+}
+
+std::string rank_prefix(const Communicator& communicator) {
+  return communicator.size() > 1 ? "rank " + std::to_string(communicator.rank()) + ": " : "";
+}
+
+}  // namespace electra::dist

@@ -1,0 +1,39 @@
+// The ranks of a job and the collectives that coordinate them. MpiCommunicator when the process
+// was started by mpirun or srun, SingleProcessCommunicator otherwise, so every command runs
+// unchanged on a laptop and on a cluster.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace electra::dist {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual int local_rank() const = 0;  // rank within the node: selects the GPU
+  bool is_root() const { return rank() == 0; }
+
+  virtual void barrier() = 0;
+  // True on every rank when every rank passed true: a rank that failed makes all stop together.
+  virtual bool all_ok(bool ok) = 0;
+  // Rank 0 receives every rank's value in rank order; the others receive an empty vector.
+  virtual std::vector<std::string> gather_to_root(const std::string& value) = 0;
+  // Every rank receives rank 0's value.
+  virtual std::string broadcast_from_root(const std::string& value) = 0;
+};
+
+// True when an MPI launcher (mpirun, srun with PMI/PMIx) started this process.
+bool launched_by_mpi();
+
+// The world of this process: MPI (initialised here, finalised when the object goes away) when
+// launched by MPI, else a single process.
+std::unique_ptr<Communicator> make_world_communicator();
+
+// "rank R: " under MPI, "" for a single process: the prefix of every error a rank reports.
+std::string rank_prefix(const Communicator& communicator);
+
+}  // namespace electra::dist

@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include "data/wordpiece_tokenizer.h"
+
+namespace electra::data {
+namespace {
+
+std::shared_ptr<const Vocabulary> small_vocab() {
+  return std::make_shared<const Vocabulary>(Vocabulary::from_tokens(
+      {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un", "##aff", "##able", "hello", ",", "!",
+       "cafe", "北", "京", "a", "##b", "ab", "i", "##̇", "x", "$"}));
+}
+
+std::string pieces(const WordPieceTokenizer& tokenizer, std::string_view text) {
+  std::vector<int32_t> ids;
+  tokenizer.encode(text, ids);
+  std::string out;
+  for (int32_t id : ids) out += (out.empty() ? "" : " ") + tokenizer.vocab().token(id);
+  return out;
+}
+
+TEST(WordPieceTokenizer, GreedyLongestMatchWithContinuations) {
+  WordPieceTokenizer tokenizer(small_vocab(), true);
+  EXPECT_EQ(pieces(tokenizer, "unaffable"), "un ##aff ##able");
+  EXPECT_EQ(pieces(tokenizer, "ab abb"), "ab ab ##b");
+  EXPECT_EQ(pieces(tokenizer, "unaffablez"), "[UNK]");  // an unmatched part: the whole word
+}
+
+TEST(WordPieceTokenizer, NormalisesLikeBert) {
+  WordPieceTokenizer uncased(small_vocab(), true);
+  EXPECT_EQ(pieces(uncased, "Hello,HELLO!"), "hello , hello !");
+  EXPECT_EQ(pieces(uncased, "Caf\u00e9"), "cafe");                   // accents stripped
+  EXPECT_EQ(pieces(uncased, "x\u200b\u0007x"), "[UNK]");             // Cf, Cc dropped: "xx"
+  EXPECT_EQ(pieces(uncased, "x\u00a0x\u3000x"), "x x x");            // Unicode spaces split
+  EXPECT_EQ(pieces(uncased, "a\u5317\u4eacb"), "a \u5317 \u4eac [UNK]");  // CJK split off
+  EXPECT_EQ(pieces(uncased, "x$x"), "x $ x");                        // ASCII punctuation
+  EXPECT_EQ(pieces(uncased, "x\xff\xfex"), "[UNK]");                 // invalid UTF-8 dropped
+  WordPieceTokenizer cased(small_vocab(), false);
+  EXPECT_EQ(pieces(cased, "Hello cafe Caf\u00e9"), "[UNK] cafe [UNK]");
+}
+
+TEST(WordPieceTokenizer, SpecialTokensInTextStayWhole) {
+  WordPieceTokenizer tokenizer(small_vocab(), true);
+  EXPECT_EQ(pieces(tokenizer, "hello[MASK]hello [SEP] [mask]"), "hello [MASK] hello [SEP] [UNK] [UNK] [UNK]");  // "[", "mask", "]"
+}
+
+TEST(WordPieceTokenizer, OverLongWordIsUnknown) {
+  WordPieceTokenizer tokenizer(small_vocab(), true);
+  const std::string word = "a" + std::string(99, 'b');  // 100 characters: still split
+  EXPECT_EQ(pieces(tokenizer, word).substr(0, 12), "ab ##b ##b #");
+  EXPECT_EQ(pieces(tokenizer, word + "b"), "[UNK]");
+}
+
+TEST(WordPieceTokenizer, PairsGetClsAndSep) {
+  WordPieceTokenizer tokenizer(small_vocab(), true);
+  std::string_view second = "cafe";
+  auto ids = tokenizer.encode_with_specials("hello", &second);
+  EXPECT_EQ(ids, (std::vector<int32_t>{2, 8, 3, 11, 3}));
+}
+
+}  // namespace
+}  // namespace electra::data
