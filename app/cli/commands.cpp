@@ -4,9 +4,10 @@ namespace electra::cli {
 
 // One factory per file in app/cli/.
 Command tokenize_command();
+Command prepare_command();
 
 const std::vector<Command>& all_commands() {
-  static const std::vector<Command> commands = {tokenize_command()};
+  static const std::vector<Command> commands = {tokenize_command(), prepare_command()};
   return commands;
 }
 

@@ -1,0 +1,268 @@
+// electra prepare: text files (or NVIDIA BERT shards) -> HDF5 shards + manifest.json, on one
+// process or under mpirun, where the ranks split the inputs and rank 0 writes the manifest last.
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "app/cli/command.h"
+#include "app/cli/defaults.h"
+#include "app/cli/progress_line.h"
+#include "app/cli/rank_phase.h"
+#include "data/corpus_preparer.h"
+#include "data/manifest.h"
+#include "data/shard_reader.h"
+#include "dist/communicator.h"
+
+namespace electra::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+void declare(po::options_description& options) {
+  options.add_options()(
+      "input", po::value<std::vector<std::string>>()->multitoken()->composing(),
+      "text files or folders of them (one sentence or paragraph a line, a blank line between "
+      "documents)")("from-nvidia-shards", po::value<std::string>(),
+                    "instead of --input: a folder of NVIDIA BERT HDF5 shards to convert")(
+      "vocab", po::value<std::string>()->default_value(kDefaultVocab),
+      "WordPiece vocabulary (vocab.txt)")("cased", po::bool_switch(),
+                                          "keep case and accents (a cased vocabulary)")(
+      "out", po::value<std::string>()->required(), "output folder for the shards and manifest.json")(
+      "seq-len", po::value<long long>()->default_value(128),
+      "tokens per example, [CLS]/[SEP] included (NVIDIA shards keep their own)")(
+      "shards", po::value<int>()->default_value(1),
+      "number of train shards over all ranks (at least one per rank)")(
+      "val-fraction", po::value<double>()->default_value(0.01),
+      "fraction of examples put in the validation shards")(
+      "seed", po::value<unsigned long long>()->default_value(12345),
+      "seed of the example builder and the validation split")(
+      "overwrite", po::bool_switch(),
+      "replace the shards and manifest of an existing output folder")(
+      "max-line-bytes", po::value<size_t>()->default_value(size_t(1) << 20),
+      "refuse input lines longer than this");
+}
+
+struct PrepareInputs {
+  std::vector<data::InputFile> files;
+  bool nvidia = false;
+};
+
+// Expands files and folders (recursively, sorted) into the numbered input list.
+PrepareInputs resolve_inputs(const po::variables_map& options) {
+  PrepareInputs inputs;
+  std::vector<std::string> paths;
+  if (options.count("from-nvidia-shards")) {
+    inputs.nvidia = true;
+    paths.push_back(options["from-nvidia-shards"].as<std::string>());
+  } else {
+    paths = options["input"].as<std::vector<std::string>>();
+  }
+  std::vector<std::string> files;
+  for (const auto& path : paths) {
+    std::error_code error;
+    if (fs::is_directory(path, error)) {
+      std::vector<std::string> inside;
+      for (const auto& entry : fs::recursive_directory_iterator(path)) {
+        const auto extension = entry.path().extension();
+        if (!entry.is_regular_file()) continue;
+        if (inputs.nvidia && extension != ".hdf5" && extension != ".h5") continue;
+        inside.push_back(entry.path().string());
+      }
+      if (inside.empty()) throw std::runtime_error(path + ": the folder holds no input files");
+      std::sort(inside.begin(), inside.end());
+      files.insert(files.end(), inside.begin(), inside.end());
+    } else if (fs::exists(path, error)) {
+      files.push_back(path);
+    } else {
+      throw std::runtime_error(path + ": no such file or folder (check --input)");
+    }
+  }
+  long long total_bytes = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::error_code error;
+    const auto bytes = (long long)fs::file_size(files[i], error);
+    if (error) throw std::runtime_error(files[i] + ": cannot read its size: " + error.message());
+    inputs.files.push_back({files[i], (long long)i, bytes});
+    total_bytes += bytes;
+  }
+  if (total_bytes == 0) {
+    throw std::runtime_error(paths.front() + ": the input is empty; nothing to prepare");
+  }
+  return inputs;
+}
+
+// Refuses a non-empty output folder unless --overwrite; then removes the old manifest first (so
+// the folder never looks complete with a mix of old and new shards) and the old shards.
+void prepare_output_folder(const std::string& out, bool overwrite) {
+  std::error_code error;
+  if (fs::exists(out, error) && !fs::is_empty(out, error)) {
+    if (!overwrite) {
+      throw std::runtime_error(out + ": the output folder exists and is not empty; choose another "
+                               "--out or pass --overwrite to replace its shards");
+    }
+    fs::remove(fs::path(out) / data::kManifestFile, error);
+    for (const auto& entry : fs::directory_iterator(out)) {
+      const std::string name = entry.path().filename().string();
+      const bool ours = entry.path().extension() == ".h5" ||
+                        name.size() > 7 && name.compare(name.size() - 7, 7, ".h5.tmp") == 0;
+      if (ours && entry.is_regular_file()) fs::remove(entry.path());
+    }
+  }
+  fs::create_directories(out, error);
+  if (error) throw std::runtime_error(out + ": cannot create the output folder: " + error.message());
+}
+
+std::string megabytes(long long bytes) {
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(1) << double(bytes) / 1e6 << " MB";
+  return text.str();
+}
+
+void print_summary(const data::Manifest& manifest, const data::PrepareStats& stats,
+                   const std::string& out, double seconds) {
+  const double padding =
+      stats.positions ? 100.0 * double(stats.positions - stats.tokens) / double(stats.positions) : 0;
+  std::cout << "prepared " << with_commas(stats.examples) << " examples (train "
+            << with_commas(stats.train_examples) << ", validation "
+            << with_commas(stats.validation_examples) << ") of length " << manifest.max_seq_length
+            << " from " << stats.files << " file(s), " << megabytes(stats.bytes) << ", in "
+            << std::fixed << std::setprecision(1) << seconds << " s ("
+            << double(stats.bytes) / 1e6 / std::max(seconds, 1e-9) << " MB/s)\n"
+            << "tokens: " << with_commas(stats.tokens) << " real, padding " << std::setprecision(1)
+            << padding << "% of " << with_commas(stats.positions) << " positions\n"
+            << "shards: " << manifest.shards.size() << " in " << out << " (manifest "
+            << (fs::path(out) / data::kManifestFile).string() << ")\n";
+  for (const auto& shard : manifest.shards) {
+    std::cout << "  " << shard.file << "  " << shard.split << "  " << with_commas(shard.num_examples)
+              << " examples  sha256 " << shard.sha256.substr(0, 16) << "\n";
+  }
+  if (stats.invalid_utf8) {
+    std::cout << "invalid UTF-8: " << stats.invalid_utf8
+              << " sequence(s) replaced by U+FFFD and dropped\n";
+  }
+}
+
+int run(const po::variables_map& options) {
+  const auto started = std::chrono::steady_clock::now();
+  if (options.count("input") == options.count("from-nvidia-shards")) {
+    throw UsageError("give either --input or --from-nvidia-shards");
+  }
+  data::PrepareOptions prepare;
+  prepare.out_dir = options["out"].as<std::string>();
+  prepare.seq_len = options["seq-len"].as<long long>();
+  prepare.total_train_shards = options["shards"].as<int>();
+  prepare.val_fraction = options["val-fraction"].as<double>();
+  prepare.seed = options["seed"].as<unsigned long long>();
+  prepare.max_line_bytes = options["max-line-bytes"].as<size_t>();
+  if (prepare.seq_len < 8 || prepare.seq_len > 65536) {
+    throw UsageError("--seq-len " + std::to_string(prepare.seq_len) + ": use 8 to 65536");
+  }
+  if (prepare.total_train_shards < 1) throw UsageError("--shards must be at least 1");
+  if (!(prepare.val_fraction >= 0 && prepare.val_fraction < 1)) {
+    throw UsageError("--val-fraction must be in [0, 1)");
+  }
+  const bool lowercase = !options["cased"].as<bool>();
+
+  auto world = dist::make_world_communicator();
+  std::shared_ptr<const data::Vocabulary> vocab;
+  PrepareInputs inputs;
+  try {
+    run_phase(*world, "prepare", [&] {
+      vocab = std::make_shared<const data::Vocabulary>(
+          data::Vocabulary::load(options["vocab"].as<std::string>()));
+      inputs = resolve_inputs(options);
+      if (inputs.nvidia) {
+        prepare.seq_len = data::ShardReader(inputs.files.front().path,
+                                            data::ShardReader::Layout::kNvidiaBert)
+                              .seq_length();
+      }
+    });
+    run_phase(*world, "prepare", [&] {
+      if (world->is_root()) {
+        prepare_output_folder(prepare.out_dir, options["overwrite"].as<bool>());
+      }
+    });
+    const auto assigned = data::assign_files_to_ranks(inputs.files, world->size());
+    const auto& mine = assigned[size_t(world->rank())];
+    ProgressLine progress_line(world->is_root());
+    auto progress = [&](const data::PrepareStats& stats, const data::InputFile&) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::ostringstream text;
+      text << "prepare: file " << std::min(stats.files + 1, (long long)mine.size()) << "/"
+           << mine.size() << (world->size() > 1 ? " (rank 0)" : "") << "  "
+           << megabytes(stats.bytes) << "  " << std::fixed << std::setprecision(1)
+           << double(stats.bytes) / 1e6 / std::max(seconds, 1e-9) << " MB/s  "
+           << with_commas(stats.examples) << " examples";
+      progress_line.update(text.str());
+    };
+    data::RankOutput output;
+    run_phase(*world, "prepare", [&] {
+      output = inputs.nvidia ? data::convert_nvidia_shards(mine, *vocab, lowercase, prepare,
+                                                           world->rank(), world->size(), progress)
+                             : data::prepare_text_files(mine, data::WordPieceTokenizer(vocab, lowercase),
+                                                        prepare, world->rank(), world->size(),
+                                                        progress);
+    });
+    progress_line.clear();
+    const auto gathered = world->gather_to_root(output.to_json().dump());
+    run_phase(*world, "prepare", [&] {
+      if (!world->is_root()) return;
+      data::Manifest manifest;
+      manifest.vocab_sha256 = vocab->sha256();
+      manifest.vocab_size = (long long)vocab->size();
+      manifest.lowercase = lowercase;
+      manifest.max_seq_length = prepare.seq_len;
+      data::PrepareStats total;
+      nlohmann::json input_list = nlohmann::json::array();
+      for (const auto& file : inputs.files) {
+        input_list.push_back({{"path", file.path}, {"bytes", file.bytes}});
+      }
+      for (const auto& text : gathered) {
+        const auto rank_output = data::RankOutput::from_json(nlohmann::json::parse(text));
+        total.add(rank_output.stats);
+        for (const auto& shard : rank_output.shards) {
+          manifest.shards.push_back({fs::path(shard.path).filename().string(), shard.split,
+                                     shard.num_examples, shard.num_tokens, shard.sha256});
+        }
+      }
+      if (total.examples == 0) {
+        throw std::runtime_error(inputs.files.front().path +
+                                 ": the input has no text; nothing to prepare");
+      }
+      std::sort(manifest.shards.begin(), manifest.shards.end(),
+                [](const auto& a, const auto& b) { return a.file < b.file; });
+      manifest.preparation = {{"tool", "electra prepare"},
+                              {"source", inputs.nvidia ? "nvidia-bert-shards" : "text"},
+                              {"inputs", input_list},
+                              {"seed", prepare.seed},
+                              {"val_fraction", prepare.val_fraction},
+                              {"train_shards_requested", prepare.total_train_shards},
+                              {"ranks", world->size()},
+                              {"stats", total.to_json()}};
+      manifest.write(prepare.out_dir);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      print_summary(manifest, total, prepare.out_dir, seconds);
+    });
+  } catch (const PhaseFailed&) {
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command prepare_command() {
+  return {"prepare",
+          "Turn text (or NVIDIA BERT shards) into HDF5 pre-training shards and manifest.json.",
+          "--input PATH... | --from-nvidia-shards DIR  --out DIR [options]",
+          declare,
+          {},
+          run};
+}
+
+}  // namespace electra::cli

@@ -1,0 +1,231 @@
+#include "data/shard_reader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+#include "data/vocabulary.h"
+
+namespace electra::data {
+namespace {
+
+constexpr const char* kRegenerate = "regenerate it with `electra prepare`";
+
+// Shape of a 2-D dataset; throws naming the file and dataset when it is missing or not 2-D.
+void dataset_shape(hid_t file, const char* name, const std::string& path, long long& rows,
+                   long long& columns) {
+  if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
+    throw std::runtime_error(path + ": no dataset '" + name +
+                             "' (not a pre-training shard; " + kRegenerate + ")");
+  }
+  H5Handle dataset(h5_check(H5Dopen2(file, name, H5P_DEFAULT), path, "opening a dataset", kRegenerate),
+                   H5Dclose);
+  H5Handle space(h5_check(H5Dget_space(dataset.get()), path, "H5Dget_space"), H5Sclose);
+  hsize_t dims[2] = {0, 0};
+  if (H5Sget_simple_extent_ndims(space.get()) != 2) {
+    throw std::runtime_error(path + ": dataset '" + name + "' is not 2-D [N, L]; " + kRegenerate);
+  }
+  h5_check(H5Sget_simple_extent_dims(space.get(), dims, nullptr), path, "H5Sget_simple_extent_dims");
+  rows = (long long)dims[0], columns = (long long)dims[1];
+}
+
+void read_block(hid_t file, const char* name, hid_t memory_type, void* out, long long first_row,
+                long long rows, long long columns, const std::string& path) {
+  H5Handle dataset(h5_check(H5Dopen2(file, name, H5P_DEFAULT), path, "opening a dataset"), H5Dclose);
+  H5Handle file_space(h5_check(H5Dget_space(dataset.get()), path, "H5Dget_space"), H5Sclose);
+  hsize_t start[2] = {hsize_t(first_row), 0};
+  hsize_t count[2] = {hsize_t(rows), hsize_t(columns)};
+  h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+           path, "H5Sselect_hyperslab");
+  H5Handle memory_space(h5_check(H5Screate_simple(2, count, nullptr), path, "H5Screate_simple"),
+                        H5Sclose);
+  const std::string what = std::string("reading rows of '") + name + "'";
+  h5_check(H5Dread(dataset.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                   out),
+           path, what.c_str(), "the shard is truncated or corrupt; regenerate it with `electra prepare`");
+}
+
+}  // namespace
+
+Example RowBlock::example(long long i) const {
+  const auto begin = size_t(i * length), end = size_t((i + 1) * length);
+  return Example{{input_ids.begin() + long(begin), input_ids.begin() + long(end)},
+                 {input_mask.begin() + long(begin), input_mask.begin() + long(end)},
+                 {segment_ids.begin() + long(begin), segment_ids.begin() + long(end)}};
+}
+
+ShardReader::ShardReader(std::string path, Layout layout) : path_(std::move(path)) {
+  std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  if (!std::filesystem::exists(path_)) {
+    throw std::runtime_error(path_ + ": no such shard (check the data directory)");
+  }
+  if (H5Fis_hdf5(path_.c_str()) <= 0) {
+    throw std::runtime_error(path_ + ": not an HDF5 file (corrupt or not a shard); " + kRegenerate);
+  }
+  file_ = H5Handle(h5_check(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path_,
+                            "opening the shard", "the file is truncated or corrupt; regenerate it with `electra prepare`"),
+                   H5Fclose);
+  long long mask_rows, mask_columns, segment_rows, segment_columns;
+  dataset_shape(file_.get(), kInputIds, path_, rows_, length_);
+  dataset_shape(file_.get(), kInputMask, path_, mask_rows, mask_columns);
+  dataset_shape(file_.get(), kSegmentIds, path_, segment_rows, segment_columns);
+  if (mask_rows != rows_ || segment_rows != rows_ || mask_columns != length_ ||
+      segment_columns != length_) {
+    throw std::runtime_error(path_ + ": input_ids, input_mask and segment_ids differ in shape; " +
+                             kRegenerate);
+  }
+  if (layout == Layout::kNvidiaBert) {
+    attributes_.max_seq_length = length_;
+    return;
+  }
+  H5Handle root(h5_check(H5Gopen2(file_.get(), "/", H5P_DEFAULT), path_, "H5Gopen2"), H5Gclose);
+  for (const char* name : {"format_version", "vocab_sha256", "vocab_size", "lowercase",
+                           "max_seq_length", "num_examples", "split"}) {
+    if (!has_attribute(root.get(), name)) {
+      throw std::runtime_error(path_ + ": attribute '" + name +
+                               "' is missing (not a shard of electra prepare; NVIDIA BERT shards "
+                               "are converted with `electra prepare --from-nvidia-shards`)");
+    }
+  }
+  attributes_.format_version = read_int_attribute(root.get(), "format_version", path_);
+  if (attributes_.format_version > kShardFormatVersion) {
+    throw std::runtime_error(path_ + ": shard format version " +
+                             std::to_string(attributes_.format_version) +
+                             " is newer than this electra understands (" +
+                             std::to_string(kShardFormatVersion) + "); update electra");
+  }
+  attributes_.vocab_sha256 = read_string_attribute(root.get(), "vocab_sha256", path_);
+  attributes_.vocab_size = read_int_attribute(root.get(), "vocab_size", path_);
+  attributes_.lowercase = read_int_attribute(root.get(), "lowercase", path_) != 0;
+  attributes_.max_seq_length = read_int_attribute(root.get(), "max_seq_length", path_);
+  attributes_.split = read_string_attribute(root.get(), "split", path_);
+  const long long num_examples = read_int_attribute(root.get(), "num_examples", path_);
+  if (attributes_.max_seq_length != length_ || num_examples != rows_) {
+    throw std::runtime_error(path_ + ": attributes disagree with the datasets (" +
+                             std::to_string(num_examples) + " examples of length " +
+                             std::to_string(attributes_.max_seq_length) + " declared, [" +
+                             std::to_string(rows_) + ", " + std::to_string(length_) +
+                             "] stored); " + kRegenerate);
+  }
+}
+
+void ShardReader::check_vocabulary(const Vocabulary& vocab, bool lowercase) const {
+  if (attributes_.vocab_sha256 != vocab.sha256()) {
+    throw std::runtime_error(
+        path_ + ": made with another vocabulary (sha256 " + attributes_.vocab_sha256.substr(0, 12) +
+        "..., " + std::to_string(attributes_.vocab_size) + " tokens) than " + vocab.source() +
+        " (sha256 " + vocab.sha256().substr(0, 12) + "..., " + std::to_string(vocab.size()) +
+        " tokens); use the vocabulary the corpus was prepared with, or prepare it again");
+  }
+  if (attributes_.lowercase != lowercase) {
+    throw std::runtime_error(path_ + ": prepared " + (attributes_.lowercase ? "uncased" : "cased") +
+                             " but used " + (lowercase ? "uncased" : "cased") +
+                             "; match --cased to the corpus");
+  }
+}
+
+RowBlock ShardReader::read_rows(long long first_row, long long rows) const {
+  if (first_row < 0 || rows < 0 || first_row + rows > rows_) {
+    throw std::out_of_range(path_ + ": rows [" + std::to_string(first_row) + ", " +
+                            std::to_string(first_row + rows) + ") outside [0, " +
+                            std::to_string(rows_) + ")");
+  }
+  RowBlock block;
+  block.first_row = first_row, block.rows = rows, block.length = length_;
+  const auto size = size_t(rows * length_);
+  block.input_ids.resize(size), block.input_mask.resize(size), block.segment_ids.resize(size);
+  if (rows == 0) return block;
+  std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  read_block(file_.get(), kInputIds, H5T_NATIVE_INT32, block.input_ids.data(), first_row, rows,
+             length_, path_);
+  read_block(file_.get(), kInputMask, H5T_NATIVE_UINT8, block.input_mask.data(), first_row, rows,
+             length_, path_);
+  read_block(file_.get(), kSegmentIds, H5T_NATIVE_UINT8, block.segment_ids.data(), first_row,
+             rows, length_, path_);
+  return block;
+}
+
+std::vector<int32_t> ShardReader::read_int_matrix(const char* dataset, long long first_row,
+                                                  long long rows, long long* columns) const {
+  std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  long long total_rows = 0;
+  dataset_shape(file_.get(), dataset, path_, total_rows, *columns);
+  if (first_row < 0 || first_row + rows > total_rows) {
+    throw std::out_of_range(path_ + ": rows outside dataset '" + dataset + "'");
+  }
+  std::vector<int32_t> values(size_t(rows * *columns));
+  if (rows > 0) {
+    read_block(file_.get(), dataset, H5T_NATIVE_INT32, values.data(), first_row, rows, *columns,
+               path_);
+  }
+  return values;
+}
+
+ShardRowStream::ShardRowStream(std::shared_ptr<const ShardReader> reader, Options options)
+    : reader_(std::move(reader)), options_(options) {
+  if (options_.row_end < 0) options_.row_end = reader_->num_rows();
+  if (options_.block_rows <= 0) throw std::invalid_argument("ShardRowStream: block_rows <= 0");
+  std::vector<long long> starts;
+  for (long long start = options_.row_begin; start < options_.row_end; start += options_.block_rows) {
+    starts.push_back(start);
+  }
+  if (options_.shuffle) {
+    std::mt19937_64 rng(options_.seed);
+    std::shuffle(starts.begin(), starts.end(), rng);
+  }
+  thread_ = std::thread(&ShardRowStream::read_ahead, this, std::move(starts));
+}
+
+ShardRowStream::~ShardRowStream() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+void ShardRowStream::read_ahead(std::vector<long long> block_starts) {
+  try {
+    std::mt19937_64 rng(options_.seed ^ 0x9e3779b97f4a7c15ULL);
+    for (long long start : block_starts) {
+      ShuffledBlock item;
+      item.block = reader_->read_rows(start, std::min(options_.block_rows, options_.row_end - start));
+      item.order.resize(size_t(item.block.rows));
+      std::iota(item.order.begin(), item.order.end(), 0LL);
+      if (options_.shuffle) std::shuffle(item.order.begin(), item.order.end(), rng);
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [&] { return stopping_ || ready_.size() < options_.depth; });
+      if (stopping_) return;
+      ready_.push_back(std::move(item));
+      changed_.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    error_ = std::current_exception();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  done_ = true;
+  changed_.notify_all();
+}
+
+bool ShardRowStream::next(Example& example) {
+  while (position_ >= current_.order.size()) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !ready_.empty() || done_; });
+    if (ready_.empty()) {
+      if (error_) std::rethrow_exception(error_);
+      return false;
+    }
+    current_ = std::move(ready_.front());
+    ready_.pop_front();
+    position_ = 0;
+    changed_.notify_all();
+  }
+  example = current_.block.example(current_.order[position_++]);
+  return true;
+}
+
+}  // namespace electra::data
