@@ -8,16 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "data/input_files.h"
 #include "data/shard_set_writer.h"
 #include "data/wordpiece_tokenizer.h"
 
 namespace electra::data {
-
-struct InputFile {
-  std::string path;
-  long long index = 0;  // position in the sorted list of all input files
-  long long bytes = 0;
-};
 
 struct PrepareOptions {
   std::string out_dir;

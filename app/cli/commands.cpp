@@ -4,10 +4,12 @@ namespace electra::cli {
 
 // One factory per file in app/cli/.
 Command tokenize_command();
+Command vocab_command();
 Command prepare_command();
 
 const std::vector<Command>& all_commands() {
-  static const std::vector<Command> commands = {tokenize_command(), prepare_command()};
+  static const std::vector<Command> commands = {tokenize_command(), vocab_command(),
+                                                prepare_command()};
   return commands;
 }
 

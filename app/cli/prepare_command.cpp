@@ -50,47 +50,12 @@ struct PrepareInputs {
   bool nvidia = false;
 };
 
-// Expands files and folders (recursively, sorted) into the numbered input list.
 PrepareInputs resolve_inputs(const po::variables_map& options) {
   PrepareInputs inputs;
-  std::vector<std::string> paths;
-  if (options.count("from-nvidia-shards")) {
-    inputs.nvidia = true;
-    paths.push_back(options["from-nvidia-shards"].as<std::string>());
-  } else {
-    paths = options["input"].as<std::vector<std::string>>();
-  }
-  std::vector<std::string> files;
-  for (const auto& path : paths) {
-    std::error_code error;
-    if (fs::is_directory(path, error)) {
-      std::vector<std::string> inside;
-      for (const auto& entry : fs::recursive_directory_iterator(path)) {
-        const auto extension = entry.path().extension();
-        if (!entry.is_regular_file()) continue;
-        if (inputs.nvidia && extension != ".hdf5" && extension != ".h5") continue;
-        inside.push_back(entry.path().string());
-      }
-      if (inside.empty()) throw std::runtime_error(path + ": the folder holds no input files");
-      std::sort(inside.begin(), inside.end());
-      files.insert(files.end(), inside.begin(), inside.end());
-    } else if (fs::exists(path, error)) {
-      files.push_back(path);
-    } else {
-      throw std::runtime_error(path + ": no such file or folder (check --input)");
-    }
-  }
-  long long total_bytes = 0;
-  for (size_t i = 0; i < files.size(); ++i) {
-    std::error_code error;
-    const auto bytes = (long long)fs::file_size(files[i], error);
-    if (error) throw std::runtime_error(files[i] + ": cannot read its size: " + error.message());
-    inputs.files.push_back({files[i], (long long)i, bytes});
-    total_bytes += bytes;
-  }
-  if (total_bytes == 0) {
-    throw std::runtime_error(paths.front() + ": the input is empty; nothing to prepare");
-  }
+  inputs.nvidia = options.count("from-nvidia-shards") > 0;
+  inputs.files = inputs.nvidia ? data::list_input_files({options["from-nvidia-shards"].as<std::string>()},
+                                                        {".hdf5", ".h5"})
+                               : data::list_input_files(options["input"].as<std::vector<std::string>>());
   return inputs;
 }
 

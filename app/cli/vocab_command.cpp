@@ -1,0 +1,78 @@
+// electra vocab: learn a WordPiece vocabulary (vocab.txt) from a corpus.
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "app/cli/command.h"
+#include "data/input_files.h"
+#include "data/manifest.h"
+#include "data/text_line_reader.h"
+#include "data/vocab_builder.h"
+
+namespace electra::cli {
+namespace {
+
+void declare(po::options_description& options) {
+  options.add_options()("input", po::value<std::vector<std::string>>()->multitoken()->composing()->required(),
+                        "text files or folders of them")(
+      "size", po::value<size_t>()->default_value(30522), "vocabulary size, special tokens included")(
+      "out", po::value<std::string>()->required(), "the vocab.txt to write")(
+      "cased", po::bool_switch(), "keep case and accents")(
+      "min-frequency", po::value<long long>()->default_value(2),
+      "merge only pairs that occur at least this often")(
+      "limit-alphabet", po::value<size_t>()->default_value(1000),
+      "keep the most frequent characters; rarer ones become [UNK]")(
+      "max-line-bytes", po::value<size_t>()->default_value(size_t(1) << 20),
+      "refuse input lines longer than this")("overwrite", po::bool_switch(),
+                                             "replace an existing --out file");
+}
+
+int run(const po::variables_map& options) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string out = options["out"].as<std::string>();
+  if (std::filesystem::exists(out) && !options["overwrite"].as<bool>()) {
+    throw std::runtime_error(out + ": exists; choose another --out or pass --overwrite");
+  }
+  data::VocabBuilderOptions builder;
+  builder.vocab_size = options["size"].as<size_t>();
+  builder.min_frequency = options["min-frequency"].as<long long>();
+  builder.limit_alphabet = options["limit-alphabet"].as<size_t>();
+  const bool lowercase = !options["cased"].as<bool>();
+
+  data::WordCounter counter(lowercase);
+  long long bytes = 0;
+  const auto files = data::list_input_files(options["input"].as<std::vector<std::string>>());
+  for (const auto& file : files) {
+    data::TextLineReader reader(file.path, options["max-line-bytes"].as<size_t>());
+    std::string_view line;
+    while (reader.next(line)) counter.add_text(line);
+    bytes += (long long)reader.bytes_read();
+  }
+  if (counter.counts().empty()) throw std::runtime_error(files.front().path + ": the input has no words");
+  const auto vocab = data::build_wordpiece_vocab(counter.counts(), builder);
+  std::string text;
+  for (const auto& token : vocab) text += token + "\n";
+  data::write_file_atomically(out, text);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "wrote " << out << ": " << vocab.size() << " tokens from " << counter.counts().size()
+            << " distinct words in " << files.size() << " file(s) (" << bytes << " bytes) in "
+            << seconds << " s\n";
+  if (vocab.size() < builder.vocab_size) {
+    std::cout << "note: stopped at " << vocab.size() << " < --size " << builder.vocab_size
+              << ": no pair occurs --min-frequency times any more (a larger corpus gives more)\n";
+  }
+  if (counter.invalid_utf8()) {
+    std::cout << "invalid UTF-8: " << counter.invalid_utf8() << " sequence(s) replaced and dropped\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command vocab_command() {
+  return {"vocab", "Learn a WordPiece vocabulary (vocab.txt, special tokens first) from text.",
+          "--input PATH... --out vocab.txt [--size N] [--cased]", declare, {}, run};
+}
+
+}  // namespace electra::cli
