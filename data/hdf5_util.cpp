@@ -5,13 +5,31 @@
 namespace electra::data {
 namespace {
 
-// Silences HDF5's automatic error printing once, before the first HDF5 call of the process.
-struct SilenceHdf5 {
-  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+// Before the first HDF5 call of the process: no automatic error printing (errors are thrown
+// with context instead), and no library shutdown at exit. HDF5 1.10 crashes at exit when it
+// closes a file whose earlier close failed (a write error such as a full disk); every file the
+// project writes is closed explicitly, so nothing is lost by skipping the shutdown.
+struct ConfigureHdf5 {
+  ConfigureHdf5() {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
 };
 
+// The innermost (first) message of the error stack, on one line: the system's error text when
+// HDF5 reports one (e.g. "No space left on device"), else the message's first line.
 herr_t keep_innermost(unsigned n, const H5E_error2_t* error, void* out) {
-  if (n == 0) *static_cast<std::string*>(out) = error->desc ? error->desc : "";
+  if (n != 0 || !error->desc) return 0;
+  std::string text = error->desc;
+  const std::string marker = "error message = '";
+  const size_t system = text.find(marker);
+  if (system != std::string::npos) {
+    const size_t start = system + marker.size();
+    text = text.substr(start, text.find('\'', start) - start);
+  } else {
+    text = text.substr(0, text.find('\n'));
+  }
+  *static_cast<std::string*>(out) = text;
   return 0;
 }
 
@@ -19,7 +37,7 @@ herr_t keep_innermost(unsigned n, const H5E_error2_t* error, void* out) {
 
 std::recursive_mutex& hdf5_mutex() {
   static std::recursive_mutex mutex;
-  static SilenceHdf5 silence;
+  static ConfigureHdf5 configure;
   return mutex;
 }
 

@@ -6,10 +6,11 @@ namespace electra::cli {
 Command tokenize_command();
 Command vocab_command();
 Command prepare_command();
+Command verify_command();
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {tokenize_command(), vocab_command(),
-                                                prepare_command()};
+                                                prepare_command(), verify_command()};
   return commands;
 }
 

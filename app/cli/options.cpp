@@ -6,7 +6,7 @@
 namespace electra::cli {
 
 bool parse_options(const Command& command, int argc, char** argv, po::variables_map& options) {
-  po::options_description declared(std::string("Options of `electra ") + command.name + "`");
+  po::options_description declared(std::string("Options of `electra ") + command.name + "`", 100, 44);
   declared.add_options()("help,h", "show this help and exit")(
       "config", po::value<std::string>(),
       "read options from an INI file (`name = value` lines, the names as below without "

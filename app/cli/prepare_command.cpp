@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 void declare(po::options_description& options) {
   options.add_options()(
-      "input", po::value<std::vector<std::string>>()->multitoken()->composing(),
+      "input", po::value<std::vector<std::string>>()->multitoken(),
       "text files or folders of them (one sentence or paragraph a line, a blank line between "
       "documents)")("from-nvidia-shards", po::value<std::string>(),
                     "instead of --input: a folder of NVIDIA BERT HDF5 shards to convert")(

@@ -13,7 +13,7 @@ namespace electra::cli {
 namespace {
 
 void declare(po::options_description& options) {
-  options.add_options()("input", po::value<std::vector<std::string>>()->multitoken()->composing()->required(),
+  options.add_options()("input", po::value<std::vector<std::string>>()->multitoken()->required(),
                         "text files or folders of them")(
       "size", po::value<size_t>()->default_value(30522), "vocabulary size, special tokens included")(
       "out", po::value<std::string>()->required(), "the vocab.txt to write")(
