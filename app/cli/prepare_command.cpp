@@ -165,13 +165,18 @@ int run(const po::variables_map& options) {
       progress_line.update(text.str());
     };
     data::RankOutput output;
-    run_phase(*world, "prepare", [&] {
-      output = inputs.nvidia ? data::convert_nvidia_shards(mine, *vocab, lowercase, prepare,
-                                                           world->rank(), world->size(), progress)
-                             : data::prepare_text_files(mine, data::WordPieceTokenizer(vocab, lowercase),
-                                                        prepare, world->rank(), world->size(),
-                                                        progress);
-    });
+    try {
+      run_phase(*world, "prepare", [&] {
+        output = inputs.nvidia
+                     ? data::convert_nvidia_shards(mine, *vocab, lowercase, prepare, world->rank(),
+                                                   world->size(), progress)
+                     : data::prepare_text_files(mine, data::WordPieceTokenizer(vocab, lowercase),
+                                                prepare, world->rank(), world->size(), progress);
+      });
+    } catch (const PhaseFailed&) {  // another rank failed: the corpus is incomplete, drop ours
+      for (const auto& shard : output.shards) fs::remove(shard.path);
+      throw;
+    }
     progress_line.clear();
     const auto gathered = world->gather_to_root(output.to_json().dump());
     run_phase(*world, "prepare", [&] {
