@@ -1,6 +1,6 @@
 // Times electra's WordPiece tokenizer on one thread: every line of a text file encoded with
-// [CLS]/[SEP], best of N passes. Prints JSON {bytes, lines, tokens, seconds, mb_per_s, tokens_per_s}.
-// usage: tokenizer_throughput VOCAB TEXT_FILE [PASSES]
+// [CLS]/[SEP], best of N passes. Prints JSON {bytes, lines, tokens, seconds, mb_per_s,
+// tokens_per_s}. usage: tokenizer_throughput VOCAB TEXT_FILE [PASSES]
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
     tokens = 0;
     const auto started = std::chrono::steady_clock::now();
     for (auto line : lines) tokens += (long long)tokenizer.encode_with_specials(line).size();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    best = std::min(
+        best, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   std::cout << nlohmann::json{{"bytes", text.size()},
                               {"lines", lines.size()},

@@ -19,12 +19,15 @@ enum class CharClass : uint8_t { kDrop, kSpace, kPunct, kWordChar, kChinese };
 constexpr std::array<CharClass, 128> make_ascii_classes() {
   std::array<CharClass, 128> classes{};
   for (int c = 0; c < 128; ++c) {
-    if (c == '\t' || c == '\n' || c == '\r' || c == ' ') classes[c] = CharClass::kSpace;
-    else if (c < 0x20 || c == 0x7F) classes[c] = CharClass::kDrop;
+    if (c == '\t' || c == '\n' || c == '\r' || c == ' ')
+      classes[c] = CharClass::kSpace;
+    else if (c < 0x20 || c == 0x7F)
+      classes[c] = CharClass::kDrop;
     else if ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
              (c >= '{' && c <= '~'))
       classes[c] = CharClass::kPunct;
-    else classes[c] = CharClass::kWordChar;
+    else
+      classes[c] = CharClass::kWordChar;
   }
   return classes;
 }
@@ -80,8 +83,8 @@ int normalize_char(char32_t c, bool lowercase, char32_t* out) {
   if (!lowercase) return out[0] = c, 1;
   utf8proc_int32_t decomposed[16];
   int boundclass = 0;
-  utf8proc_ssize_t n = utf8proc_decompose_char(utf8proc_int32_t(c), decomposed, 16,
-                                               UTF8PROC_DECOMPOSE, &boundclass);
+  utf8proc_ssize_t n =
+      utf8proc_decompose_char(utf8proc_int32_t(c), decomposed, 16, UTF8PROC_DECOMPOSE, &boundclass);
   if (n < 0 || n > 16) decomposed[0] = utf8proc_int32_t(c), n = 1;
   int count = 0;
   for (utf8proc_ssize_t i = 0; i < n; ++i) {
@@ -99,7 +102,8 @@ int normalize_char(char32_t c, bool lowercase, char32_t* out) {
 
 }  // namespace
 
-BertPreTokenizer::BertPreTokenizer(const Vocabulary& vocab, bool lowercase) : lowercase_(lowercase) {
+BertPreTokenizer::BertPreTokenizer(const Vocabulary& vocab, bool lowercase)
+    : lowercase_(lowercase) {
   for (const char* token : kSpecialTokens) {
     if (auto id = vocab.find(token)) specials_.push_back({token, *id});
   }

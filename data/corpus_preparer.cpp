@@ -19,10 +19,14 @@ void PrepareStats::add(const PrepareStats& other) {
 }
 
 json PrepareStats::to_json() const {
-  return {{"files", files},       {"bytes", bytes},
-          {"lines", lines},       {"examples", examples},
-          {"train_examples", train_examples}, {"validation_examples", validation_examples},
-          {"tokens", tokens},     {"positions", positions},
+  return {{"files", files},
+          {"bytes", bytes},
+          {"lines", lines},
+          {"examples", examples},
+          {"train_examples", train_examples},
+          {"validation_examples", validation_examples},
+          {"tokens", tokens},
+          {"positions", positions},
           {"invalid_utf8", invalid_utf8}};
 }
 
@@ -183,10 +187,12 @@ RankOutput convert_nvidia_shards(const std::vector<InputFile>& files, const Voca
       const long long rows = std::min(kBlockRows, reader.num_rows() - first);
       RowBlock block = reader.read_rows(first, rows);
       long long predictions = 0, id_columns = 0;
-      const auto positions = reader.read_int_matrix("masked_lm_positions", first, rows, &predictions);
+      const auto positions =
+          reader.read_int_matrix("masked_lm_positions", first, rows, &predictions);
       const auto original = reader.read_int_matrix("masked_lm_ids", first, rows, &id_columns);
       if (id_columns != predictions) {
-        throw std::runtime_error(file.path + ": masked_lm_positions and masked_lm_ids differ in shape");
+        throw std::runtime_error(file.path +
+                                 ": masked_lm_positions and masked_lm_ids differ in shape");
       }
       for (long long r = 0; r < rows; ++r) {
         int32_t* ids = block.input_ids.data() + r * length;

@@ -13,10 +13,10 @@ Manifest verify_corpus(const std::string& dir, const Vocabulary& vocab, bool low
   Manifest manifest = Manifest::load(dir);
   const std::string manifest_path = (std::filesystem::path(dir) / kManifestFile).string();
   if (manifest.vocab_sha256 != vocab.sha256()) {
-    throw std::runtime_error(manifest_path + ": the corpus was prepared with another vocabulary (sha256 " +
-                             manifest.vocab_sha256.substr(0, 12) + "...) than " + vocab.source() +
-                             " (sha256 " + vocab.sha256().substr(0, 12) +
-                             "...); pass the vocabulary it was prepared with");
+    throw std::runtime_error(
+        manifest_path + ": the corpus was prepared with another vocabulary (sha256 " +
+        manifest.vocab_sha256.substr(0, 12) + "...) than " + vocab.source() + " (sha256 " +
+        vocab.sha256().substr(0, 12) + "...); pass the vocabulary it was prepared with");
   }
   for (const auto& entry : manifest.shards) {
     const std::string path = (std::filesystem::path(dir) / entry.file).string();
@@ -29,12 +29,14 @@ Manifest verify_corpus(const std::string& dir, const Vocabulary& vocab, bool low
                                "; prepare the corpus again");
     }
     if (sha256_file(path) != entry.sha256) {
-      throw std::runtime_error(path + ": sha256 differs from the manifest (the file changed or is "
+      throw std::runtime_error(path +
+                               ": sha256 differs from the manifest (the file changed or is "
                                "damaged); prepare the corpus again");
     }
     constexpr long long kBlockRows = 4096;
     for (long long first = 0; first < reader.num_rows(); first += kBlockRows) {
-      const RowBlock block = reader.read_rows(first, std::min(kBlockRows, reader.num_rows() - first));
+      const RowBlock block =
+          reader.read_rows(first, std::min(kBlockRows, reader.num_rows() - first));
       for (size_t i = 0; i < block.input_ids.size(); ++i) {
         if (block.input_ids[i] < 0 || block.input_ids[i] >= int32_t(vocab.size()) ||
             block.input_mask[i] > 1 || block.segment_ids[i] > 1) {

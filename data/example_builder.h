@@ -19,8 +19,8 @@ namespace electra::data {
 class ExampleRng {
  public:
   explicit ExampleRng(uint64_t seed) : engine_(seed) {}
-  double uniform() { return double(engine_() >> 11) * 0x1.0p-53; }             // [0, 1)
-  long long randint(long long low, long long high) {                           // [low, high]
+  double uniform() { return double(engine_() >> 11) * 0x1.0p-53; }  // [0, 1)
+  long long randint(long long low, long long high) {                // [low, high]
     return low + (long long)(engine_() % uint64_t(high - low + 1));
   }
 

@@ -51,16 +51,30 @@ void throw_hdf5_error(const std::string& file, const std::string& what, const st
   throw std::runtime_error(message);
 }
 
+RowSelection select_rows(hid_t dataset, long long first_row, long long rows, long long columns,
+                         const std::string& file) {
+  RowSelection selection;
+  selection.file_space = H5Handle(h5_check(H5Dget_space(dataset), file, "H5Dget_space"), H5Sclose);
+  hsize_t start[2] = {hsize_t(first_row), 0};
+  hsize_t count[2] = {hsize_t(rows), hsize_t(columns)};
+  h5_check(H5Sselect_hyperslab(selection.file_space.get(), H5S_SELECT_SET, start, nullptr, count,
+                               nullptr),
+           file, "H5Sselect_hyperslab");
+  selection.memory_space =
+      H5Handle(h5_check(H5Screate_simple(2, count, nullptr), file, "H5Screate_simple"), H5Sclose);
+  return selection;
+}
+
 void write_string_attribute(hid_t object, const char* name, const std::string& value,
                             const std::string& file) {
   H5Handle type(h5_check(H5Tcopy(H5T_C_S1), file, "H5Tcopy"), H5Tclose);
   h5_check(H5Tset_size(type.get(), value.empty() ? 1 : value.size()), file, "H5Tset_size");
   H5Handle space(h5_check(H5Screate(H5S_SCALAR), file, "H5Screate"), H5Sclose);
   if (H5Aexists(object, name) > 0) h5_check(H5Adelete(object, name), file, "H5Adelete");
-  H5Handle attribute(h5_check(H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT,
-                                         H5P_DEFAULT),
-                              file, "creating an attribute"),
-                     H5Aclose);
+  H5Handle attribute(
+      h5_check(H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), file,
+               "creating an attribute"),
+      H5Aclose);
   h5_check(H5Awrite(attribute.get(), type.get(), value.empty() ? "" : value.data()), file,
            "writing an attribute");
 }
@@ -68,14 +82,16 @@ void write_string_attribute(hid_t object, const char* name, const std::string& v
 void write_int_attribute(hid_t object, const char* name, long long value, const std::string& file) {
   H5Handle space(h5_check(H5Screate(H5S_SCALAR), file, "H5Screate"), H5Sclose);
   if (H5Aexists(object, name) > 0) h5_check(H5Adelete(object, name), file, "H5Adelete");
-  H5Handle attribute(h5_check(H5Acreate2(object, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT,
-                                         H5P_DEFAULT),
-                              file, "creating an attribute"),
-                     H5Aclose);
+  H5Handle attribute(
+      h5_check(H5Acreate2(object, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), file,
+               "creating an attribute"),
+      H5Aclose);
   h5_check(H5Awrite(attribute.get(), H5T_NATIVE_LLONG, &value), file, "writing an attribute");
 }
 
-bool has_attribute(hid_t object, const char* name) { return H5Aexists(object, name) > 0; }
+bool has_attribute(hid_t object, const char* name) {
+  return H5Aexists(object, name) > 0;
+}
 
 std::string read_string_attribute(hid_t object, const char* name, const std::string& file) {
   const std::string what = std::string("reading attribute '") + name + "'";

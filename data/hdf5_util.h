@@ -51,6 +51,14 @@ class H5Handle {
   Closer closer_ = nullptr;
 };
 
+// The file and memory dataspaces that select rows [first_row, first_row + rows) of a 2-D
+// dataset with `columns` columns.
+struct RowSelection {
+  H5Handle file_space, memory_space;
+};
+RowSelection select_rows(hid_t dataset, long long first_row, long long rows, long long columns,
+                         const std::string& file);
+
 // Attribute helpers on an object (file root or dataset).
 void write_string_attribute(hid_t object, const char* name, const std::string& value,
                             const std::string& file);

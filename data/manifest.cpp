@@ -48,7 +48,8 @@ Manifest Manifest::load(const std::string& dir) {
   const std::string path = (std::filesystem::path(dir) / kManifestFile).string();
   std::ifstream in(path);
   if (!in) {
-    throw std::runtime_error(path + ": missing; the directory is not a prepared corpus (or its "
+    throw std::runtime_error(path +
+                             ": missing; the directory is not a prepared corpus (or its "
                              "preparation did not finish): run `electra prepare`");
   }
   json document;

@@ -26,9 +26,9 @@ struct ShardAttributes {
 
 // One pre-training example, padded to L: [CLS] A [SEP] (B [SEP]) 0...
 struct Example {
-  std::vector<int32_t> input_ids;     // [L]
-  std::vector<uint8_t> input_mask;    // [L]
-  std::vector<uint8_t> segment_ids;   // [L]
+  std::vector<int32_t> input_ids;    // [L]
+  std::vector<uint8_t> input_mask;   // [L]
+  std::vector<uint8_t> segment_ids;  // [L]
 
   size_t real_tokens() const;  // positions with input_mask = 1
   bool operator==(const Example& other) const {

@@ -17,34 +17,32 @@ constexpr const char* kRegenerate = "regenerate it with `electra prepare`";
 void dataset_shape(hid_t file, const char* name, const std::string& path, long long& rows,
                    long long& columns) {
   if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
-    throw std::runtime_error(path + ": no dataset '" + name +
-                             "' (not a pre-training shard; " + kRegenerate + ")");
+    throw std::runtime_error(path + ": no dataset '" + name + "' (not a pre-training shard; " +
+                             kRegenerate + ")");
   }
-  H5Handle dataset(h5_check(H5Dopen2(file, name, H5P_DEFAULT), path, "opening a dataset", kRegenerate),
-                   H5Dclose);
+  H5Handle dataset(
+      h5_check(H5Dopen2(file, name, H5P_DEFAULT), path, "opening a dataset", kRegenerate),
+      H5Dclose);
   H5Handle space(h5_check(H5Dget_space(dataset.get()), path, "H5Dget_space"), H5Sclose);
   hsize_t dims[2] = {0, 0};
   if (H5Sget_simple_extent_ndims(space.get()) != 2) {
     throw std::runtime_error(path + ": dataset '" + name + "' is not 2-D [N, L]; " + kRegenerate);
   }
-  h5_check(H5Sget_simple_extent_dims(space.get(), dims, nullptr), path, "H5Sget_simple_extent_dims");
+  h5_check(H5Sget_simple_extent_dims(space.get(), dims, nullptr), path,
+           "H5Sget_simple_extent_dims");
   rows = (long long)dims[0], columns = (long long)dims[1];
 }
 
 void read_block(hid_t file, const char* name, hid_t memory_type, void* out, long long first_row,
                 long long rows, long long columns, const std::string& path) {
-  H5Handle dataset(h5_check(H5Dopen2(file, name, H5P_DEFAULT), path, "opening a dataset"), H5Dclose);
-  H5Handle file_space(h5_check(H5Dget_space(dataset.get()), path, "H5Dget_space"), H5Sclose);
-  hsize_t start[2] = {hsize_t(first_row), 0};
-  hsize_t count[2] = {hsize_t(rows), hsize_t(columns)};
-  h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
-           path, "H5Sselect_hyperslab");
-  H5Handle memory_space(h5_check(H5Screate_simple(2, count, nullptr), path, "H5Screate_simple"),
-                        H5Sclose);
+  H5Handle dataset(h5_check(H5Dopen2(file, name, H5P_DEFAULT), path, "opening a dataset"),
+                   H5Dclose);
+  const RowSelection rows_selected = select_rows(dataset.get(), first_row, rows, columns, path);
   const std::string what = std::string("reading rows of '") + name + "'";
-  h5_check(H5Dread(dataset.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
-                   out),
-           path, what.c_str(), "the shard is truncated or corrupt; regenerate it with `electra prepare`");
+  h5_check(H5Dread(dataset.get(), memory_type, rows_selected.memory_space.get(),
+                   rows_selected.file_space.get(), H5P_DEFAULT, out),
+           path, what.c_str(),
+           "the shard is truncated or corrupt; regenerate it with `electra prepare`");
 }
 
 }  // namespace
@@ -64,9 +62,10 @@ ShardReader::ShardReader(std::string path, Layout layout) : path_(std::move(path
   if (H5Fis_hdf5(path_.c_str()) <= 0) {
     throw std::runtime_error(path_ + ": not an HDF5 file (corrupt or not a shard); " + kRegenerate);
   }
-  file_ = H5Handle(h5_check(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path_,
-                            "opening the shard", "the file is truncated or corrupt; regenerate it with `electra prepare`"),
-                   H5Fclose);
+  file_ = H5Handle(
+      h5_check(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path_, "opening the shard",
+               "the file is truncated or corrupt; regenerate it with `electra prepare`"),
+      H5Fclose);
   long long mask_rows, mask_columns, segment_rows, segment_columns;
   dataset_shape(file_.get(), kInputIds, path_, rows_, length_);
   dataset_shape(file_.get(), kInputMask, path_, mask_rows, mask_columns);
@@ -103,11 +102,10 @@ ShardReader::ShardReader(std::string path, Layout layout) : path_(std::move(path
   attributes_.split = read_string_attribute(root.get(), "split", path_);
   const long long num_examples = read_int_attribute(root.get(), "num_examples", path_);
   if (attributes_.max_seq_length != length_ || num_examples != rows_) {
-    throw std::runtime_error(path_ + ": attributes disagree with the datasets (" +
-                             std::to_string(num_examples) + " examples of length " +
-                             std::to_string(attributes_.max_seq_length) + " declared, [" +
-                             std::to_string(rows_) + ", " + std::to_string(length_) +
-                             "] stored); " + kRegenerate);
+    throw std::runtime_error(
+        path_ + ": attributes disagree with the datasets (" + std::to_string(num_examples) +
+        " examples of length " + std::to_string(attributes_.max_seq_length) + " declared, [" +
+        std::to_string(rows_) + ", " + std::to_string(length_) + "] stored); " + kRegenerate);
   }
 }
 
@@ -142,8 +140,8 @@ RowBlock ShardReader::read_rows(long long first_row, long long rows) const {
              length_, path_);
   read_block(file_.get(), kInputMask, H5T_NATIVE_UINT8, block.input_mask.data(), first_row, rows,
              length_, path_);
-  read_block(file_.get(), kSegmentIds, H5T_NATIVE_UINT8, block.segment_ids.data(), first_row,
-             rows, length_, path_);
+  read_block(file_.get(), kSegmentIds, H5T_NATIVE_UINT8, block.segment_ids.data(), first_row, rows,
+             length_, path_);
   return block;
 }
 
@@ -168,7 +166,8 @@ ShardRowStream::ShardRowStream(std::shared_ptr<const ShardReader> reader, Option
   if (options_.row_end < 0) options_.row_end = reader_->num_rows();
   if (options_.block_rows <= 0) throw std::invalid_argument("ShardRowStream: block_rows <= 0");
   std::vector<long long> starts;
-  for (long long start = options_.row_begin; start < options_.row_end; start += options_.block_rows) {
+  for (long long start = options_.row_begin; start < options_.row_end;
+       start += options_.block_rows) {
     starts.push_back(start);
   }
   if (options_.shuffle) {
@@ -192,7 +191,8 @@ void ShardRowStream::read_ahead(std::vector<long long> block_starts) {
     std::mt19937_64 rng(options_.seed ^ 0x9e3779b97f4a7c15ULL);
     for (long long start : block_starts) {
       ShuffledBlock item;
-      item.block = reader_->read_rows(start, std::min(options_.block_rows, options_.row_end - start));
+      item.block =
+          reader_->read_rows(start, std::min(options_.block_rows, options_.row_end - start));
       item.order.resize(size_t(item.block.rows));
       std::iota(item.order.begin(), item.order.end(), 0LL);
       if (options_.shuffle) std::shuffle(item.order.begin(), item.order.end(), rng);

@@ -27,15 +27,15 @@ uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c) {
 
 ShardSetWriter::ShardSetWriter(ShardSetOptions options)
     : options_(std::move(options)),
-      shards_per_rank_(std::max(1, (options_.total_train_shards + options_.world - 1) /
-                                       options_.world)),
+      shards_per_rank_(
+          std::max(1, (options_.total_train_shards + options_.world - 1) / options_.world)),
       train_(size_t(shards_per_rank_)) {}
 
 void ShardSetWriter::add(const Example& example, long long file_index, long long example_index) {
-  const double u = double(mix_seed(options_.seed ^ 0x5eedULL, uint64_t(file_index),
-                                   uint64_t(example_index)) >>
-                          11) *
-                   0x1.0p-53;
+  const double u =
+      double(mix_seed(options_.seed ^ 0x5eedULL, uint64_t(file_index), uint64_t(example_index)) >>
+             11) *
+      0x1.0p-53;
   const bool validation = u < options_.val_fraction;
   std::unique_ptr<ShardWriter>* slot;
   int global_index;

@@ -31,8 +31,8 @@ H5Handle create_rows_dataset(hid_t file, const char* name, hid_t type, long long
   H5Handle properties(h5_check(H5Pcreate(H5P_DATASET_CREATE), path, "H5Pcreate"), H5Pclose);
   hsize_t chunk[2] = {hsize_t(chunk_rows), hsize_t(length)};
   h5_check(H5Pset_chunk(properties.get(), 2, chunk), path, "H5Pset_chunk");
-  return H5Handle(h5_check(H5Dcreate2(file, name, type, space.get(), H5P_DEFAULT,
-                                      properties.get(), H5P_DEFAULT),
+  return H5Handle(h5_check(H5Dcreate2(file, name, type, space.get(), H5P_DEFAULT, properties.get(),
+                                      H5P_DEFAULT),
                            path, "creating a dataset", kWriteAdvice),
                   H5Dclose);
 }
@@ -41,14 +41,9 @@ void append_rows(hid_t dataset, hid_t memory_type, const void* data, long long f
                  long long rows, long long length, const std::string& path) {
   hsize_t new_dims[2] = {hsize_t(first_row + rows), hsize_t(length)};
   h5_check(H5Dset_extent(dataset, new_dims), path, "extending a dataset", kWriteAdvice);
-  H5Handle file_space(h5_check(H5Dget_space(dataset), path, "H5Dget_space"), H5Sclose);
-  hsize_t start[2] = {hsize_t(first_row), 0};
-  hsize_t count[2] = {hsize_t(rows), hsize_t(length)};
-  h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
-           path, "H5Sselect_hyperslab");
-  H5Handle memory_space(h5_check(H5Screate_simple(2, count, nullptr), path, "H5Screate_simple"),
-                        H5Sclose);
-  h5_check(H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data),
+  const RowSelection selection = select_rows(dataset, first_row, rows, length, path);
+  h5_check(H5Dwrite(dataset, memory_type, selection.memory_space.get(), selection.file_space.get(),
+                    H5P_DEFAULT, data),
            path, "writing rows", kWriteAdvice);
 }
 
@@ -69,10 +64,10 @@ ShardWriter::ShardWriter(std::string path, ShardAttributes attributes, size_t ch
                    H5Fclose);
   ids_ = create_rows_dataset(file_.get(), kInputIds, id_storage_type(attributes_.vocab_size),
                              length_, chunk_rows_, temp_path_);
-  mask_ = create_rows_dataset(file_.get(), kInputMask, H5T_STD_U8LE, length_, chunk_rows_,
-                              temp_path_);
-  segments_ = create_rows_dataset(file_.get(), kSegmentIds, H5T_STD_U8LE, length_, chunk_rows_,
-                                  temp_path_);
+  mask_ =
+      create_rows_dataset(file_.get(), kInputMask, H5T_STD_U8LE, length_, chunk_rows_, temp_path_);
+  segments_ =
+      create_rows_dataset(file_.get(), kSegmentIds, H5T_STD_U8LE, length_, chunk_rows_, temp_path_);
 }
 
 ShardWriter::~ShardWriter() {
@@ -85,8 +80,8 @@ ShardWriter::~ShardWriter() {
 void ShardWriter::append(const Example& example) {
   if (example.input_ids.size() != size_t(length_)) {
     throw std::invalid_argument(path_ + ": example length " +
-                                std::to_string(example.input_ids.size()) + " != " +
-                                std::to_string(length_));
+                                std::to_string(example.input_ids.size()) +
+                                " != " + std::to_string(length_));
   }
   ids_buffer_.insert(ids_buffer_.end(), example.input_ids.begin(), example.input_ids.end());
   mask_buffer_.insert(mask_buffer_.end(), example.input_mask.begin(), example.input_mask.end());

@@ -18,10 +18,14 @@ inline char32_t decode_utf8(const char*& p, const char* end, uint64_t& invalid) 
   int length;
   char32_t c;
   char32_t min_value;
-  if (b0 >= 0xC2 && b0 <= 0xDF) length = 2, c = b0 & 0x1F, min_value = 0x80;
-  else if (b0 >= 0xE0 && b0 <= 0xEF) length = 3, c = b0 & 0x0F, min_value = 0x800;
-  else if (b0 >= 0xF0 && b0 <= 0xF4) length = 4, c = b0 & 0x07, min_value = 0x10000;
-  else return ++p, ++invalid, kReplacementChar;
+  if (b0 >= 0xC2 && b0 <= 0xDF)
+    length = 2, c = b0 & 0x1F, min_value = 0x80;
+  else if (b0 >= 0xE0 && b0 <= 0xEF)
+    length = 3, c = b0 & 0x0F, min_value = 0x800;
+  else if (b0 >= 0xF0 && b0 <= 0xF4)
+    length = 4, c = b0 & 0x07, min_value = 0x10000;
+  else
+    return ++p, ++invalid, kReplacementChar;
   const char* q = p + 1;
   for (int i = 1; i < length; ++i, ++q) {
     if (q >= end || (byte(q) & 0xC0) != 0x80) {

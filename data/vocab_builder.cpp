@@ -29,7 +29,9 @@ std::vector<std::string> split_characters(const std::string& word) {
   return characters;
 }
 
-uint64_t pair_key(int32_t left, int32_t right) { return uint64_t(uint32_t(left)) << 32 | uint32_t(right); }
+uint64_t pair_key(int32_t left, int32_t right) {
+  return uint64_t(uint32_t(left)) << 32 | uint32_t(right);
+}
 
 // The merge state: each word as symbol ids, and the counts of adjacent symbol pairs.
 class MergeTable {
@@ -54,7 +56,9 @@ class MergeTable {
 
 WordCounter::WordCounter(bool lowercase) : pre_tokenizer_(specials_only_vocab(), lowercase) {}
 
-void WordCounter::add_text(std::string_view text) { pre_tokenizer_.split(text, *this, &stats_); }
+void WordCounter::add_text(std::string_view text) {
+  pre_tokenizer_.split(text, *this, &stats_);
+}
 
 std::vector<std::string> build_wordpiece_vocab(
     const std::unordered_map<std::string, long long>& word_counts,
@@ -123,8 +127,9 @@ std::vector<std::string> build_wordpiece_vocab(
     if (count < options.min_frequency) break;
     const auto left = int32_t(key >> 32), right = int32_t(key & 0xffffffffu);
     const std::string& right_text = table.symbols[size_t(right)];
-    const int32_t merged = symbol(table.symbols[size_t(left)] +
-                                 (right_text.compare(0, 2, "##") == 0 ? right_text.substr(2) : right_text));
+    const int32_t merged =
+        symbol(table.symbols[size_t(left)] +
+               (right_text.compare(0, 2, "##") == 0 ? right_text.substr(2) : right_text));
     std::vector<int32_t> affected = std::move(table.pair_words[key]);
     table.pair_words.erase(key);
     std::sort(affected.begin(), affected.end());

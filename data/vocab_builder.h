@@ -16,7 +16,7 @@ namespace electra::data {
 
 struct VocabBuilderOptions {
   size_t vocab_size = 30522;
-  long long min_frequency = 2;  // a pair is merged only if it occurs this often
+  long long min_frequency = 2;   // a pair is merged only if it occurs this often
   size_t limit_alphabet = 1000;  // most frequent characters kept; rarer ones become [UNK]
 };
 

@@ -48,7 +48,8 @@ void Vocabulary::index() {
   for (size_t id = 0; id < tokens_.size(); ++id) {
     std::string_view token = tokens_[id];
     ids_[token] = int32_t(id);
-    if (token.size() > 2 && token.compare(0, 2, "##") == 0) continuation_[token.substr(2)] = int32_t(id);
+    if (token.size() > 2 && token.compare(0, 2, "##") == 0)
+      continuation_[token.substr(2)] = int32_t(id);
     max_token_bytes_ = std::max(max_token_bytes_, token.size());
   }
   int32_t* slots[] = {&special_.pad, &special_.unk, &special_.cls, &special_.sep, &special_.mask};

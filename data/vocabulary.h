@@ -41,7 +41,7 @@ class Vocabulary {
   Vocabulary() = default;
   void index();
 
-  std::vector<std::string> tokens_;  // [id]
+  std::vector<std::string> tokens_;                             // [id]
   std::unordered_map<std::string_view, int32_t> ids_;           // views into tokens_
   std::unordered_map<std::string_view, int32_t> continuation_;  // "##x" -> id, keyed by "x"
   SpecialTokenIds special_{};

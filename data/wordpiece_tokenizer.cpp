@@ -17,7 +17,9 @@ class IdCollector final : public WordSink {
   std::vector<int32_t>& ids_;
 };
 
-bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool is_continuation_byte(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 }  // namespace
 
@@ -50,7 +52,8 @@ void WordPieceTokenizer::encode_word(std::string_view word, std::vector<int32_t>
     ids.push_back(*whole);
     return;
   }
-  if (word.size() > kMaxCharsPerWord && count_code_points(word.data(), word.size()) > kMaxCharsPerWord) {
+  if (word.size() > kMaxCharsPerWord &&
+      count_code_points(word.data(), word.size()) > kMaxCharsPerWord) {
     ids.push_back(unk);
     return;
   }

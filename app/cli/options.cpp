@@ -6,18 +6,17 @@
 namespace electra::cli {
 
 bool parse_options(const Command& command, int argc, char** argv, po::variables_map& options) {
-  po::options_description declared(std::string("Options of `electra ") + command.name + "`", 100, 44);
+  po::options_description declared(std::string("Options of `electra ") + command.name + "`", 100,
+                                   44);
   declared.add_options()("help,h", "show this help and exit")(
       "config", po::value<std::string>(),
       "read options from an INI file (`name = value` lines, the names as below without "
       "dashes); the command line wins");
   command.declare_options(declared);
   try {
-    po::store(po::command_line_parser(argc, argv)
-                  .options(declared)
-                  .positional(command.positional)
-                  .run(),
-              options);
+    po::store(
+        po::command_line_parser(argc, argv).options(declared).positional(command.positional).run(),
+        options);
     if (options.count("help")) {
       std::cout << "electra " << command.name << " " << command.usage << "\n\n"
                 << command.summary << "\n\n"

@@ -30,7 +30,8 @@ void declare(po::options_description& options) {
       "vocab", po::value<std::string>()->default_value(kDefaultVocab),
       "WordPiece vocabulary (vocab.txt)")("cased", po::bool_switch(),
                                           "keep case and accents (a cased vocabulary)")(
-      "out", po::value<std::string>()->required(), "output folder for the shards and manifest.json")(
+      "out", po::value<std::string>()->required(),
+      "output folder for the shards and manifest.json")(
       "seq-len", po::value<long long>()->default_value(128),
       "tokens per example, [CLS]/[SEP] included (NVIDIA shards keep their own)")(
       "shards", po::value<int>()->default_value(1),
@@ -53,9 +54,10 @@ struct PrepareInputs {
 PrepareInputs resolve_inputs(const po::variables_map& options) {
   PrepareInputs inputs;
   inputs.nvidia = options.count("from-nvidia-shards") > 0;
-  inputs.files = inputs.nvidia ? data::list_input_files({options["from-nvidia-shards"].as<std::string>()},
-                                                        {".hdf5", ".h5"})
-                               : data::list_input_files(options["input"].as<std::vector<std::string>>());
+  inputs.files = inputs.nvidia
+                     ? data::list_input_files({options["from-nvidia-shards"].as<std::string>()},
+                                              {".hdf5", ".h5"})
+                     : data::list_input_files(options["input"].as<std::vector<std::string>>());
   return inputs;
 }
 
@@ -65,7 +67,8 @@ void prepare_output_folder(const std::string& out, bool overwrite) {
   std::error_code error;
   if (fs::exists(out, error) && !fs::is_empty(out, error)) {
     if (!overwrite) {
-      throw std::runtime_error(out + ": the output folder exists and is not empty; choose another "
+      throw std::runtime_error(out +
+                               ": the output folder exists and is not empty; choose another "
                                "--out or pass --overwrite to replace its shards");
     }
     fs::remove(fs::path(out) / data::kManifestFile, error);
@@ -77,7 +80,8 @@ void prepare_output_folder(const std::string& out, bool overwrite) {
     }
   }
   fs::create_directories(out, error);
-  if (error) throw std::runtime_error(out + ": cannot create the output folder: " + error.message());
+  if (error)
+    throw std::runtime_error(out + ": cannot create the output folder: " + error.message());
 }
 
 std::string megabytes(long long bytes) {
@@ -89,7 +93,8 @@ std::string megabytes(long long bytes) {
 void print_summary(const data::Manifest& manifest, const data::PrepareStats& stats,
                    const std::string& out, double seconds) {
   const double padding =
-      stats.positions ? 100.0 * double(stats.positions - stats.tokens) / double(stats.positions) : 0;
+      stats.positions ? 100.0 * double(stats.positions - stats.tokens) / double(stats.positions)
+                      : 0;
   std::cout << "prepared " << with_commas(stats.examples) << " examples (train "
             << with_commas(stats.train_examples) << ", validation "
             << with_commas(stats.validation_examples) << ") of length " << manifest.max_seq_length
@@ -101,8 +106,9 @@ void print_summary(const data::Manifest& manifest, const data::PrepareStats& sta
             << "shards: " << manifest.shards.size() << " in " << out << " (manifest "
             << (fs::path(out) / data::kManifestFile).string() << ")\n";
   for (const auto& shard : manifest.shards) {
-    std::cout << "  " << shard.file << "  " << shard.split << "  " << with_commas(shard.num_examples)
-              << " examples  sha256 " << shard.sha256.substr(0, 16) << "\n";
+    std::cout << "  " << shard.file << "  " << shard.split << "  "
+              << with_commas(shard.num_examples) << " examples  sha256 "
+              << shard.sha256.substr(0, 16) << "\n";
   }
   if (stats.invalid_utf8) {
     std::cout << "invalid UTF-8: " << stats.invalid_utf8
@@ -140,9 +146,9 @@ int run(const po::variables_map& options) {
           data::Vocabulary::load(options["vocab"].as<std::string>()));
       inputs = resolve_inputs(options);
       if (inputs.nvidia) {
-        prepare.seq_len = data::ShardReader(inputs.files.front().path,
-                                            data::ShardReader::Layout::kNvidiaBert)
-                              .seq_length();
+        prepare.seq_len =
+            data::ShardReader(inputs.files.front().path, data::ShardReader::Layout::kNvidiaBert)
+                .seq_length();
       }
     });
     run_phase(*world, "prepare", [&] {

@@ -54,7 +54,12 @@ int run(const po::variables_map& options) {
 }  // namespace
 
 Command tokenize_command() {
-  return {"tokenize", "Tokenize lines from stdin (a TAB separates a sentence pair) into ids.", "[--vocab FILE] [--cased] [--tokens] < text", declare, {}, run};
+  return {"tokenize",
+          "Tokenize lines from stdin (a TAB separates a sentence pair) into ids.",
+          "[--vocab FILE] [--cased] [--tokens] < text",
+          declare,
+          {},
+          run};
 }
 
 }  // namespace electra::cli

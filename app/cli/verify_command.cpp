@@ -34,8 +34,12 @@ int run(const po::variables_map& options) {
 }  // namespace
 
 Command verify_command() {
-  return {"verify", "Check a prepared corpus: manifest, checksums, vocabulary and every row.",
-          "--data DIR [--vocab FILE]", declare, {}, run};
+  return {"verify",
+          "Check a prepared corpus: manifest, checksums, vocabulary and every row.",
+          "--data DIR [--vocab FILE]",
+          declare,
+          {},
+          run};
 }
 
 }  // namespace electra::cli

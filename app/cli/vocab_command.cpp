@@ -15,8 +15,9 @@ namespace {
 void declare(po::options_description& options) {
   options.add_options()("input", po::value<std::vector<std::string>>()->multitoken()->required(),
                         "text files or folders of them")(
-      "size", po::value<size_t>()->default_value(30522), "vocabulary size, special tokens included")(
-      "out", po::value<std::string>()->required(), "the vocab.txt to write")(
+      "size", po::value<size_t>()->default_value(30522),
+      "vocabulary size, special tokens included")("out", po::value<std::string>()->required(),
+                                                  "the vocab.txt to write")(
       "cased", po::bool_switch(), "keep case and accents")(
       "min-frequency", po::value<long long>()->default_value(2),
       "merge only pairs that occur at least this often")(
@@ -48,7 +49,8 @@ int run(const po::variables_map& options) {
     while (reader.next(line)) counter.add_text(line);
     bytes += (long long)reader.bytes_read();
   }
-  if (counter.counts().empty()) throw std::runtime_error(files.front().path + ": the input has no words");
+  if (counter.counts().empty())
+    throw std::runtime_error(files.front().path + ": the input has no words");
   const auto vocab = data::build_wordpiece_vocab(counter.counts(), builder);
   std::string text;
   for (const auto& token : vocab) text += token + "\n";
@@ -63,7 +65,8 @@ int run(const po::variables_map& options) {
               << ": no pair occurs --min-frequency times any more (a larger corpus gives more)\n";
   }
   if (counter.invalid_utf8()) {
-    std::cout << "invalid UTF-8: " << counter.invalid_utf8() << " sequence(s) replaced and dropped\n";
+    std::cout << "invalid UTF-8: " << counter.invalid_utf8()
+              << " sequence(s) replaced and dropped\n";
   }
   return kExitOk;
 }
@@ -71,8 +74,12 @@ int run(const po::variables_map& options) {
 }  // namespace
 
 Command vocab_command() {
-  return {"vocab", "Learn a WordPiece vocabulary (vocab.txt, special tokens first) from text.",
-          "--input PATH... --out vocab.txt [--size N] [--cased]", declare, {}, run};
+  return {"vocab",
+          "Learn a WordPiece vocabulary (vocab.txt, special tokens first) from text.",
+          "--input PATH... --out vocab.txt [--size N] [--cased]",
+          declare,
+          {},
+          run};
 }
 
 }  // namespace electra::cli

@@ -17,13 +17,17 @@ namespace fs = std::filesystem;
 const std::string kElectra = ELECTRA_BINARY;
 const std::string kSample = std::string(ELECTRA_DATA_DIR) + "/sample";
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+std::string quote(const std::string& s) {
+  return "'" + s + "'";
+}
 
 // A small corpus: two documents.
 void write_corpus(const std::string& path) {
   std::string text;
   for (int d = 0; d < 2; ++d) {
-    for (int i = 0; i < 40; ++i) text += "Call me Ishmael, sentence " + std::to_string(i) + " of document " + std::to_string(d) + ".\n";
+    for (int i = 0; i < 40; ++i)
+      text += "Call me Ishmael, sentence " + std::to_string(i) + " of document " +
+              std::to_string(d) + ".\n";
     text += "\n";
   }
   write_file(path, text);
@@ -32,7 +36,8 @@ void write_corpus(const std::string& path) {
 ::testing::AssertionResult fails_with(const testing::CommandResult& result, int code,
                                       const std::string& needle) {
   if (result.exit_code != code) {
-    return ::testing::AssertionFailure() << "exit " << result.exit_code << ", wanted " << code << ": " << result.output;
+    return ::testing::AssertionFailure()
+           << "exit " << result.exit_code << ", wanted " << code << ": " << result.output;
   }
   if (result.output.find(needle) == std::string::npos) {
     return ::testing::AssertionFailure() << "output lacks '" << needle << "': " << result.output;
@@ -55,8 +60,8 @@ TEST(Cli, HelpListsCommandsAndEveryOptionOnceWithDefaults) {
 
 TEST(Cli, UnknownOrMalformedOptionsNameTheOption) {
   EXPECT_TRUE(fails_with(run_shell(kElectra + " prepare --bogus 1"), 2, "--bogus"));
-  EXPECT_TRUE(fails_with(run_shell(kElectra + " prepare --input x --out y --seq-len abc"), 2,
-                         "--seq-len"));
+  EXPECT_TRUE(
+      fails_with(run_shell(kElectra + " prepare --input x --out y --seq-len abc"), 2, "--seq-len"));
   EXPECT_TRUE(fails_with(run_shell(kElectra + " frobnicate"), 2, "unknown command 'frobnicate'"));
 }
 
@@ -65,7 +70,8 @@ TEST(Cli, ConfigFileGivesOptionsAndTheCommandLineWins) {
   write_corpus(dir / "c.txt");
   write_file(dir / "run.ini", "input = " + (dir / "c.txt") + "\nout = " + (dir / "from_config") +
                                   "\nseq-len = 32\nval-fraction = 0\n");
-  auto result = run_shell(kElectra + " prepare --config " + quote(dir / "run.ini") + " --seq-len 24");
+  auto result =
+      run_shell(kElectra + " prepare --config " + quote(dir / "run.ini") + " --seq-len 24");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("of length 24"), std::string::npos) << result.output;
   EXPECT_TRUE(fs::exists(dir / "from_config/manifest.json"));
@@ -89,13 +95,16 @@ TEST(BadInput, MissingInput) {
 }
 
 TEST(BadInput, UnreadableInput) {
-  if (geteuid() == 0) GTEST_SKIP() << "root reads files whatever their permissions";
+  // Root reads any file, so as root the command runs as "nobody" (setpriv, util-linux).
   TempDir dir;
   write_corpus(dir / "c.txt");
+  fs::permissions(dir.path(), fs::perms::all);
   fs::permissions(dir / "c.txt", fs::perms::none);
-  EXPECT_TRUE(fails_with(
-      run_shell(kElectra + " prepare --input " + quote(dir / "c.txt") + " --out " + quote(dir / "out")),
-      1, "c.txt: cannot open"));
+  const std::string as_user =
+      geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
+  EXPECT_TRUE(fails_with(run_shell(as_user + kElectra + " prepare --input " + quote(dir / "c.txt") +
+                                   " --out " + quote(dir / "out")),
+                         1, "c.txt: cannot open (Permission denied)"));
 }
 
 TEST(BadInput, EmptyInput) {
@@ -126,7 +135,37 @@ TEST(BadInput, OverlongLine) {
                                    " --out " + quote(dir / "out") + " --max-line-bytes 1000"),
                          1, "long.txt:2: line longer than 1000 bytes"));
   EXPECT_FALSE(fs::exists(dir / "out/manifest.json"));
-  for (const auto& entry : fs::directory_iterator(dir / "out")) ADD_FAILURE() << "left " << entry.path();
+  for (const auto& entry : fs::directory_iterator(dir / "out"))
+    ADD_FAILURE() << "left " << entry.path();
+}
+
+TEST(Prepare, IsDeterministicForASeedAndReadableByH5dumpAndH5py) {
+  TempDir dir;
+  write_corpus(dir / "c.txt");
+  const std::string prepare = kElectra + " prepare --input " + quote(dir / "c.txt") +
+                              " --seq-len 32 --shards 2 --val-fraction 0.2 --out ";
+  ASSERT_EQ(run_shell(prepare + quote(dir / "a") + " --seed 7").exit_code, 0);
+  ASSERT_EQ(run_shell(prepare + quote(dir / "b") + " --seed 7").exit_code, 0);
+  ASSERT_EQ(run_shell(prepare + quote(dir / "c") + " --seed 8").exit_code, 0);
+  for (const char* shard : {"train-00000.h5", "train-00001.h5", "validation-00000.h5"}) {
+    EXPECT_EQ(testing::read_file(dir / ("a/" + std::string(shard))),
+              testing::read_file(dir / ("b/" + std::string(shard))))
+        << shard;
+  }
+  EXPECT_NE(testing::read_file(dir / "a/train-00000.h5"),
+            testing::read_file(dir / "c/train-00000.h5"));
+
+  auto dump = run_shell("h5dump -d input_ids -c 1,32 " + quote(dir / "a/train-00000.h5"));
+  ASSERT_EQ(dump.exit_code, 0) << dump.output;
+  EXPECT_NE(dump.output.find("H5T_STD_U16LE"), std::string::npos) << dump.output;
+  EXPECT_NE(dump.output.find("(0,0): 101,"), std::string::npos) << dump.output;  // [CLS]
+  auto python = run_shell(
+      "/usr/bin/python3 -c \"import h5py, sys; f = h5py.File(sys.argv[1]); "
+      "print(f['input_ids'].shape, f['input_ids'][0, 0], f.attrs['max_seq_length'], "
+      "f['segment_ids'].chunks[1])\" " +
+      quote(dir / "a/train-00000.h5"));
+  ASSERT_EQ(python.exit_code, 0) << python.output;
+  EXPECT_NE(python.output.find(", 32) 101 32 32"), std::string::npos) << python.output;
 }
 
 TEST(BadInput, ExistingOutputFolderNeedsOverwrite) {
@@ -164,7 +203,8 @@ TEST(BadInput, CorruptShard) {
   TempDir dir;
   const std::string shard = prepared_shard(dir);
   std::string bytes = testing::read_file(shard);
-  for (size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64; ++i) bytes[i] = char(bytes[i] ^ 0x5a);
+  for (size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64; ++i)
+    bytes[i] = char(bytes[i] ^ 0x5a);
   write_file(shard, bytes);
   EXPECT_TRUE(fails_with(run_shell(kElectra + " verify --data " + quote(dir / "out")), 1,
                          "train-00000.h5: "));
@@ -173,7 +213,8 @@ TEST(BadInput, CorruptShard) {
 TEST(BadInput, ShardOfAnotherVocabulary) {
   TempDir dir;
   prepared_shard(dir);
-  std::string vocab = testing::read_file(std::string(ELECTRA_DATA_DIR) + "/vocab/bert-base-uncased-vocab.txt");
+  std::string vocab =
+      testing::read_file(std::string(ELECTRA_DATA_DIR) + "/vocab/bert-base-uncased-vocab.txt");
   write_file(dir / "other-vocab.txt", vocab + "extra\n");
   EXPECT_TRUE(fails_with(run_shell(kElectra + " verify --data " + quote(dir / "out") + " --vocab " +
                                    quote(dir / "other-vocab.txt")),
@@ -183,8 +224,9 @@ TEST(BadInput, ShardOfAnotherVocabulary) {
 TEST(BadInput, FailedWriteLeavesNoShard) {
   // A file-size limit makes writes fail with EFBIG, as a full disk does with ENOSPC.
   TempDir dir;
-  auto result = run_shell("bash -c \"trap '' XFSZ; ulimit -f 64; exec " + kElectra +
-                          " prepare --input " + quote(kSample) + " --out " + quote(dir / "out") + "\"");
+  auto result =
+      run_shell("bash -c \"trap '' XFSZ; ulimit -f 64; exec " + kElectra + " prepare --input " +
+                quote(kSample) + " --out " + quote(dir / "out") + "\"");
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("check free disk space"), std::string::npos) << result.output;
   EXPECT_FALSE(fs::exists(dir / "out/manifest.json"));

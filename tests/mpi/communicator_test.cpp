@@ -19,7 +19,8 @@ TEST(MpiCommunicator, RunsUnderMpirunWithSeveralRanks) {
 }
 
 TEST(MpiCommunicator, GathersStringsOfEveryRankInOrder) {
-  const auto gathered = world().gather_to_root(std::string(size_t(world().rank()) + 1, 'a' + char(world().rank())));
+  const auto gathered =
+      world().gather_to_root(std::string(size_t(world().rank()) + 1, 'a' + char(world().rank())));
   if (world().is_root()) {
     ASSERT_EQ(gathered.size(), size_t(world().size()));
     for (int r = 0; r < world().size(); ++r) {

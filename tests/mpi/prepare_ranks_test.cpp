@@ -7,6 +7,7 @@
 
 #include "data/manifest.h"
 #include "data/shard_reader.h"
+#include "shard_rows.h"
 #include "test_util.h"
 
 namespace electra {
@@ -18,28 +19,24 @@ using electra::testing::TempDir;
 const std::string kElectra = ELECTRA_BINARY;
 const std::string kMpirun = std::string(ELECTRA_MPIRUN) + " -np ";
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+std::string quote(const std::string& s) {
+  return "'" + s + "'";
+}
 
-// Every example of a prepared folder as "split:bytes", sorted.
+// Every example of a prepared folder, sorted.
 std::vector<std::string> examples_of(const std::string& dir) {
-  std::vector<std::string> rows;
+  std::vector<std::pair<std::string, std::string>> shards;
   for (const auto& shard : data::Manifest::load(dir).shards) {
-    data::ShardReader reader(dir + "/" + shard.file);
-    for (long long r = 0; r < reader.num_rows(); ++r) {
-      const auto e = reader.read_row(r);
-      std::string key(reinterpret_cast<const char*>(e.input_ids.data()), e.input_ids.size() * 4);
-      key.append(e.segment_ids.begin(), e.segment_ids.end());
-      rows.push_back(shard.split + ":" + key);
-    }
+    shards.emplace_back(dir + "/" + shard.file, shard.split);
   }
-  std::sort(rows.begin(), rows.end());
-  return rows;
+  return testing::example_keys(shards);
 }
 
 TEST(PrepareUnderMpirun, SameExamplesWithOneTwoAndFourRanks) {
   TempDir dir;
   // Six input files so that every rank has work.
-  const std::string text = testing::read_file(std::string(ELECTRA_DATA_DIR) + "/sample/mobydick.txt");
+  const std::string text =
+      testing::read_file(std::string(ELECTRA_DATA_DIR) + "/sample/mobydick.txt");
   for (int i = 0; i < 6; ++i) {
     testing::write_file(dir / ("part" + std::to_string(i) + ".txt"),
                         text.substr(size_t(i) * text.size() / 6, text.size() / 6));
@@ -47,7 +44,8 @@ TEST(PrepareUnderMpirun, SameExamplesWithOneTwoAndFourRanks) {
   const std::string inputs = quote(dir / "part0.txt") + " " + quote(dir / "part1.txt") + " " +
                              quote(dir / "part2.txt") + " " + quote(dir / "part3.txt") + " " +
                              quote(dir / "part4.txt") + " " + quote(dir / "part5.txt");
-  const std::string args = " prepare --input " + inputs + " --seq-len 64 --shards 4 --val-fraction 0.05 --out ";
+  const std::string args =
+      " prepare --input " + inputs + " --seq-len 64 --shards 4 --val-fraction 0.05 --out ";
   auto one = run_shell(kElectra + args + quote(dir / "one"));
   ASSERT_EQ(one.exit_code, 0) << one.output;
   auto two = run_shell("timeout 300 " + kMpirun + "2 " + kElectra + args + quote(dir / "two"));

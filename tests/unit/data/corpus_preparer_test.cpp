@@ -4,6 +4,7 @@
 
 #include "data/corpus_preparer.h"
 #include "data/shard_reader.h"
+#include "shard_rows.h"
 #include "test_util.h"
 
 namespace electra::data {
@@ -12,18 +13,9 @@ namespace {
 using electra::testing::TempDir;
 
 std::vector<std::string> all_rows(const std::vector<ShardSummary>& shards) {
-  std::vector<std::string> rows;
-  for (const auto& shard : shards) {
-    ShardReader reader(shard.path);
-    for (long long r = 0; r < reader.num_rows(); ++r) {
-      Example e = reader.read_row(r);
-      std::string key(reinterpret_cast<const char*>(e.input_ids.data()), e.input_ids.size() * 4);
-      key.append(e.segment_ids.begin(), e.segment_ids.end());
-      rows.push_back(shard.split + ":" + key);
-    }
-  }
-  std::sort(rows.begin(), rows.end());
-  return rows;
+  std::vector<std::pair<std::string, std::string>> paths;
+  for (const auto& shard : shards) paths.emplace_back(shard.path, shard.split);
+  return electra::testing::example_keys(paths);
 }
 
 TEST(CorpusPreparer, ExamplesDoNotDependOnTheNumberOfRanks) {
@@ -71,23 +63,28 @@ TEST(CorpusPreparer, AssignsEveryFileToOneRankBalancingBytes) {
 
 TEST(CorpusPreparer, RestoresNvidiaShardsOriginalTokens) {
   const std::string nvidia = std::string(ELECTRA_TEST_DATA_DIR) + "/nvidia_bert_moby_128.hdf5";
-  auto vocab = Vocabulary::load(std::string(ELECTRA_DATA_DIR) + "/vocab/bert-base-uncased-vocab.txt");
+  auto vocab =
+      Vocabulary::load(std::string(ELECTRA_DATA_DIR) + "/vocab/bert-base-uncased-vocab.txt");
   TempDir out;
   PrepareOptions options;
   options.out_dir = out.path().string();
   options.seq_len = 128;
-  auto output = convert_nvidia_shards(list_input_files({nvidia}), vocab, true, options, 0, 1, nullptr);
+  auto output =
+      convert_nvidia_shards(list_input_files({nvidia}), vocab, true, options, 0, 1, nullptr);
   ASSERT_EQ(output.shards.size(), 1u);
   ShardReader source(nvidia, ShardReader::Layout::kNvidiaBert);
   ShardReader converted(output.shards[0].path);
   converted.check_vocabulary(vocab, true);
   ASSERT_EQ(converted.num_rows(), source.num_rows());
   long long predictions = 0, masked_before = 0;
-  const auto positions = source.read_int_matrix("masked_lm_positions", 0, source.num_rows(), &predictions);
-  const auto originals = source.read_int_matrix("masked_lm_ids", 0, source.num_rows(), &predictions);
+  const auto positions =
+      source.read_int_matrix("masked_lm_positions", 0, source.num_rows(), &predictions);
+  const auto originals =
+      source.read_int_matrix("masked_lm_ids", 0, source.num_rows(), &predictions);
   for (long long r = 0; r < source.num_rows(); ++r) {
     Example before = source.read_row(r), after = converted.read_row(r);
-    masked_before += std::count(before.input_ids.begin(), before.input_ids.end(), vocab.special().mask);
+    masked_before +=
+        std::count(before.input_ids.begin(), before.input_ids.end(), vocab.special().mask);
     EXPECT_EQ(std::count(after.input_ids.begin(), after.input_ids.end(), vocab.special().mask), 0)
         << "row " << r;
     for (long long j = 0; j < predictions; ++j) {

@@ -34,7 +34,8 @@ void segments(const Example& example, std::vector<int32_t>& a, std::vector<int32
   }
   a.assign(example.input_ids.begin() + 1, example.input_ids.begin() + long(first_sep));
   if (first_sep + 1 < real) {
-    b.assign(example.input_ids.begin() + long(first_sep) + 1, example.input_ids.begin() + long(real) - 1);
+    b.assign(example.input_ids.begin() + long(first_sep) + 1,
+             example.input_ids.begin() + long(real) - 1);
   } else {
     b.clear();
   }
@@ -92,7 +93,7 @@ TEST(ExampleBuilder, SegmentAndTargetLengthFrequenciesFollowTheReference) {
     }
   }
   ASSERT_GT(total, 10000);
-  EXPECT_NEAR(double(single) / total, 0.10, 0.01);          // P(one segment) = 0.1
+  EXPECT_NEAR(double(single) / total, 0.10, 0.01);                     // P(one segment) = 0.1
   EXPECT_NEAR(double(short_examples) / total, 0.05 * 95 / 124, 0.01);  // randint(5, 128) < 100
 }
 

@@ -162,7 +162,7 @@ TEST(ShardRowStream, VisitsEveryRowOnceInASeededOrder) {
   EXPECT_EQ(sorted_order, sorted_expected);  // a permutation
   EXPECT_EQ(pass(1, 0, -1), order);          // deterministic
   EXPECT_NE(pass(2, 0, -1), order);
-  EXPECT_EQ(pass(1, 10, 30).size(), 20u);    // a rank's part
+  EXPECT_EQ(pass(1, 10, 30).size(), 20u);  // a rank's part
 }
 
 TEST(Manifest, RoundTripsAndNamesMissingFields) {

@@ -8,7 +8,7 @@ namespace {
 std::shared_ptr<const Vocabulary> small_vocab() {
   return std::make_shared<const Vocabulary>(Vocabulary::from_tokens(
       {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un", "##aff", "##able", "hello", ",", "!",
-       "cafe", "北", "京", "a", "##b", "ab", "i", "##̇", "x", "$"}));
+       "cafe",  "北",    "京",    "a",     "##b",    "ab", "i",     "##̇",     "x",     "$"}));
 }
 
 std::string pieces(const WordPieceTokenizer& tokenizer, std::string_view text) {
@@ -29,19 +29,20 @@ TEST(WordPieceTokenizer, GreedyLongestMatchWithContinuations) {
 TEST(WordPieceTokenizer, NormalisesLikeBert) {
   WordPieceTokenizer uncased(small_vocab(), true);
   EXPECT_EQ(pieces(uncased, "Hello,HELLO!"), "hello , hello !");
-  EXPECT_EQ(pieces(uncased, "Caf\u00e9"), "cafe");                   // accents stripped
-  EXPECT_EQ(pieces(uncased, "x\u200b\u0007x"), "[UNK]");             // Cf, Cc dropped: "xx"
-  EXPECT_EQ(pieces(uncased, "x\u00a0x\u3000x"), "x x x");            // Unicode spaces split
+  EXPECT_EQ(pieces(uncased, "Caf\u00e9"), "cafe");                        // accents stripped
+  EXPECT_EQ(pieces(uncased, "x\u200b\u0007x"), "[UNK]");                  // Cf, Cc dropped: "xx"
+  EXPECT_EQ(pieces(uncased, "x\u00a0x\u3000x"), "x x x");                 // Unicode spaces split
   EXPECT_EQ(pieces(uncased, "a\u5317\u4eacb"), "a \u5317 \u4eac [UNK]");  // CJK split off
-  EXPECT_EQ(pieces(uncased, "x$x"), "x $ x");                        // ASCII punctuation
-  EXPECT_EQ(pieces(uncased, "x\xff\xfex"), "[UNK]");                 // invalid UTF-8 dropped
+  EXPECT_EQ(pieces(uncased, "x$x"), "x $ x");                             // ASCII punctuation
+  EXPECT_EQ(pieces(uncased, "x\xff\xfex"), "[UNK]");                      // invalid UTF-8 dropped
   WordPieceTokenizer cased(small_vocab(), false);
   EXPECT_EQ(pieces(cased, "Hello cafe Caf\u00e9"), "[UNK] cafe [UNK]");
 }
 
 TEST(WordPieceTokenizer, SpecialTokensInTextStayWhole) {
   WordPieceTokenizer tokenizer(small_vocab(), true);
-  EXPECT_EQ(pieces(tokenizer, "hello[MASK]hello [SEP] [mask]"), "hello [MASK] hello [SEP] [UNK] [UNK] [UNK]");  // "[", "mask", "]"
+  EXPECT_EQ(pieces(tokenizer, "hello[MASK]hello [SEP] [mask]"),
+            "hello [MASK] hello [SEP] [UNK] [UNK] [UNK]");  // "[", "mask", "]"
 }
 
 TEST(WordPieceTokenizer, OverLongWordIsUnknown) {
