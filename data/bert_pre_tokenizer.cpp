@@ -102,8 +102,10 @@ int normalize_char(char32_t c, bool lowercase, char32_t* out) {
 
 }  // namespace
 
-BertPreTokenizer::BertPreTokenizer(const Vocabulary& vocab, bool lowercase)
+BertPreTokenizer::BertPreTokenizer(const Vocabulary& vocab, bool lowercase,
+                                   SpecialTokens special_tokens)
     : lowercase_(lowercase) {
+  if (special_tokens == SpecialTokens::kSplit) return;
   for (const char* token : kSpecialTokens) {
     if (auto id = vocab.find(token)) specials_.push_back({token, *id});
   }

@@ -28,9 +28,15 @@ struct TextStats {
 
 class BertPreTokenizer {
  public:
-  // `vocab` supplies the ids of the special tokens matched in raw text; lowercase=false is the
-  // cased mode (no lowercasing, no accent stripping).
-  BertPreTokenizer(const Vocabulary& vocab, bool lowercase);
+  // How special tokens written in the text are treated.
+  enum class SpecialTokens {
+    kKeep,   // "[MASK]" in the text is the [MASK] token (HuggingFace's tokenizers)
+    kSplit,  // "[MASK]" is plain text: "[", "mask", "]" (BERT's and ELECTRA's data scripts)
+  };
+  // `vocab` supplies the ids of the special tokens; lowercase=false is the cased mode (no
+  // lowercasing, no accent stripping).
+  BertPreTokenizer(const Vocabulary& vocab, bool lowercase,
+                   SpecialTokens special_tokens = SpecialTokens::kKeep);
 
   void split(std::string_view text, WordSink& sink, TextStats* stats = nullptr) const;
   bool lowercase() const { return lowercase_; }

@@ -11,7 +11,8 @@
 namespace electra::data {
 namespace {
 
-// The pre-tokenizer needs a vocabulary only to find special tokens in raw text.
+// The pre-tokenizer takes a vocabulary for its special tokens, which are split here: "[MASK]"
+// in a corpus is text to learn from, like BERT's data scripts read it.
 const Vocabulary& specials_only_vocab() {
   static const Vocabulary vocab = Vocabulary::from_tokens(
       std::vector<std::string>(std::begin(kSpecialTokens), std::end(kSpecialTokens)));
@@ -54,7 +55,8 @@ class MergeTable {
 
 }  // namespace
 
-WordCounter::WordCounter(bool lowercase) : pre_tokenizer_(specials_only_vocab(), lowercase) {}
+WordCounter::WordCounter(bool lowercase)
+    : pre_tokenizer_(specials_only_vocab(), lowercase, BertPreTokenizer::SpecialTokens::kSplit) {}
 
 void WordCounter::add_text(std::string_view text) {
   pre_tokenizer_.split(text, *this, &stats_);

@@ -23,8 +23,9 @@ bool is_continuation_byte(char c) {
 
 }  // namespace
 
-WordPieceTokenizer::WordPieceTokenizer(std::shared_ptr<const Vocabulary> vocab, bool lowercase)
-    : vocab_(std::move(vocab)), pre_tokenizer_(*vocab_, lowercase) {}
+WordPieceTokenizer::WordPieceTokenizer(std::shared_ptr<const Vocabulary> vocab, bool lowercase,
+                                       BertPreTokenizer::SpecialTokens special_tokens)
+    : vocab_(std::move(vocab)), pre_tokenizer_(*vocab_, lowercase, special_tokens) {}
 
 void WordPieceTokenizer::encode(std::string_view text, std::vector<int32_t>& ids,
                                 TextStats* stats) const {
@@ -48,13 +49,14 @@ std::vector<int32_t> WordPieceTokenizer::encode_with_specials(std::string_view a
 
 void WordPieceTokenizer::encode_word(std::string_view word, std::vector<int32_t>& ids) const {
   const int32_t unk = vocab_->special().unk;
-  if (auto whole = vocab_->find(word)) {  // the common case: one lookup
-    ids.push_back(*whole);
-    return;
-  }
+  // Over 100 characters is [UNK] even for a word in the vocabulary (HF checks length first).
   if (word.size() > kMaxCharsPerWord &&
       count_code_points(word.data(), word.size()) > kMaxCharsPerWord) {
     ids.push_back(unk);
+    return;
+  }
+  if (auto whole = vocab_->find(word)) {  // the common case: one lookup
+    ids.push_back(*whole);
     return;
   }
   const size_t first_piece = ids.size();

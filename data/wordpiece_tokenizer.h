@@ -19,7 +19,9 @@ class WordPieceTokenizer {
  public:
   static constexpr size_t kMaxCharsPerWord = 100;
 
-  WordPieceTokenizer(std::shared_ptr<const Vocabulary> vocab, bool lowercase);
+  WordPieceTokenizer(
+      std::shared_ptr<const Vocabulary> vocab, bool lowercase,
+      BertPreTokenizer::SpecialTokens special_tokens = BertPreTokenizer::SpecialTokens::kKeep);
 
   // Appends the ids of `text` without [CLS]/[SEP].
   void encode(std::string_view text, std::vector<int32_t>& ids, TextStats* stats = nullptr) const;

@@ -176,8 +176,11 @@ int run(const po::variables_map& options) {
         output = inputs.nvidia
                      ? data::convert_nvidia_shards(mine, *vocab, lowercase, prepare, world->rank(),
                                                    world->size(), progress)
-                     : data::prepare_text_files(mine, data::WordPieceTokenizer(vocab, lowercase),
-                                                prepare, world->rank(), world->size(), progress);
+                     : data::prepare_text_files(
+                           mine,
+                           data::WordPieceTokenizer(vocab, lowercase,
+                                                    data::BertPreTokenizer::SpecialTokens::kSplit),
+                           prepare, world->rank(), world->size(), progress);
       });
     } catch (const PhaseFailed&) {  // another rank failed: the corpus is incomplete, drop ours
       for (const auto& shard : output.shards) fs::remove(shard.path);

@@ -45,6 +45,11 @@ TEST(WordPieceTokenizer, SpecialTokensInTextStayWhole) {
             "hello [MASK] hello [SEP] [UNK] [UNK] [UNK]");  // "[", "mask", "]"
 }
 
+TEST(WordPieceTokenizer, SpecialTokensInTextCanBeReadAsPlainText) {
+  WordPieceTokenizer tokenizer(small_vocab(), true, BertPreTokenizer::SpecialTokens::kSplit);
+  EXPECT_EQ(pieces(tokenizer, "hello[MASK]"), "hello [UNK] [UNK] [UNK]");  // "[", "mask", "]"
+}
+
 TEST(WordPieceTokenizer, OverLongWordIsUnknown) {
   WordPieceTokenizer tokenizer(small_vocab(), true);
   const std::string word = "a" + std::string(99, 'b');  // 100 characters: still split
