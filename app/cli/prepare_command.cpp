@@ -116,11 +116,7 @@ void print_summary(const data::Manifest& manifest, const data::PrepareStats& sta
   }
 }
 
-int run(const po::variables_map& options) {
-  const auto started = std::chrono::steady_clock::now();
-  if (options.count("input") == options.count("from-nvidia-shards")) {
-    throw UsageError("give either --input or --from-nvidia-shards");
-  }
+data::PrepareOptions parse_prepare_options(const po::variables_map& options) {
   data::PrepareOptions prepare;
   prepare.out_dir = options["out"].as<std::string>();
   prepare.seq_len = options["seq-len"].as<long long>();
@@ -135,6 +131,55 @@ int run(const po::variables_map& options) {
   if (!(prepare.val_fraction >= 0 && prepare.val_fraction < 1)) {
     throw UsageError("--val-fraction must be in [0, 1)");
   }
+  return prepare;
+}
+
+// The manifest of the whole corpus from every rank's output (gathered on rank 0); `total` gets
+// the summed statistics.
+data::Manifest build_manifest(const std::vector<std::string>& gathered,
+                              const data::Vocabulary& vocab, bool lowercase,
+                              const data::PrepareOptions& prepare, const PrepareInputs& inputs,
+                              int ranks, data::PrepareStats& total) {
+  data::Manifest manifest;
+  manifest.vocab_sha256 = vocab.sha256();
+  manifest.vocab_size = (long long)vocab.size();
+  manifest.lowercase = lowercase;
+  manifest.max_seq_length = prepare.seq_len;
+  nlohmann::json input_list = nlohmann::json::array();
+  for (const auto& file : inputs.files) {
+    input_list.push_back({{"path", file.path}, {"bytes", file.bytes}});
+  }
+  for (const auto& text : gathered) {
+    const auto rank_output = data::RankOutput::from_json(nlohmann::json::parse(text));
+    total.add(rank_output.stats);
+    for (const auto& shard : rank_output.shards) {
+      manifest.shards.push_back({fs::path(shard.path).filename().string(), shard.split,
+                                 shard.num_examples, shard.num_tokens, shard.sha256});
+    }
+  }
+  if (total.examples == 0) {
+    throw std::runtime_error(inputs.files.front().path +
+                             ": the input has no text; nothing to prepare");
+  }
+  std::sort(manifest.shards.begin(), manifest.shards.end(),
+            [](const auto& a, const auto& b) { return a.file < b.file; });
+  manifest.preparation = {{"tool", "electra prepare"},
+                          {"source", inputs.nvidia ? "nvidia-bert-shards" : "text"},
+                          {"inputs", input_list},
+                          {"seed", prepare.seed},
+                          {"val_fraction", prepare.val_fraction},
+                          {"train_shards_requested", prepare.total_train_shards},
+                          {"ranks", ranks},
+                          {"stats", total.to_json()}};
+  return manifest;
+}
+
+int run(const po::variables_map& options) {
+  const auto started = std::chrono::steady_clock::now();
+  if (options.count("input") == options.count("from-nvidia-shards")) {
+    throw UsageError("give either --input or --from-nvidia-shards");
+  }
+  data::PrepareOptions prepare = parse_prepare_options(options);
   const bool lowercase = !options["cased"].as<bool>();
 
   auto world = dist::make_world_communicator();
@@ -190,38 +235,9 @@ int run(const po::variables_map& options) {
     const auto gathered = world->gather_to_root(output.to_json().dump());
     run_phase(*world, "prepare", [&] {
       if (!world->is_root()) return;
-      data::Manifest manifest;
-      manifest.vocab_sha256 = vocab->sha256();
-      manifest.vocab_size = (long long)vocab->size();
-      manifest.lowercase = lowercase;
-      manifest.max_seq_length = prepare.seq_len;
       data::PrepareStats total;
-      nlohmann::json input_list = nlohmann::json::array();
-      for (const auto& file : inputs.files) {
-        input_list.push_back({{"path", file.path}, {"bytes", file.bytes}});
-      }
-      for (const auto& text : gathered) {
-        const auto rank_output = data::RankOutput::from_json(nlohmann::json::parse(text));
-        total.add(rank_output.stats);
-        for (const auto& shard : rank_output.shards) {
-          manifest.shards.push_back({fs::path(shard.path).filename().string(), shard.split,
-                                     shard.num_examples, shard.num_tokens, shard.sha256});
-        }
-      }
-      if (total.examples == 0) {
-        throw std::runtime_error(inputs.files.front().path +
-                                 ": the input has no text; nothing to prepare");
-      }
-      std::sort(manifest.shards.begin(), manifest.shards.end(),
-                [](const auto& a, const auto& b) { return a.file < b.file; });
-      manifest.preparation = {{"tool", "electra prepare"},
-                              {"source", inputs.nvidia ? "nvidia-bert-shards" : "text"},
-                              {"inputs", input_list},
-                              {"seed", prepare.seed},
-                              {"val_fraction", prepare.val_fraction},
-                              {"train_shards_requested", prepare.total_train_shards},
-                              {"ranks", world->size()},
-                              {"stats", total.to_json()}};
+      const data::Manifest manifest =
+          build_manifest(gathered, *vocab, lowercase, prepare, inputs, world->size(), total);
       manifest.write(prepare.out_dir);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
