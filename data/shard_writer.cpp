@@ -31,6 +31,8 @@ H5Handle create_rows_dataset(hid_t file, const char* name, hid_t type, long long
   H5Handle properties(h5_check(H5Pcreate(H5P_DATASET_CREATE), path, "H5Pcreate"), H5Pclose);
   hsize_t chunk[2] = {hsize_t(chunk_rows), hsize_t(length)};
   h5_check(H5Pset_chunk(properties.get(), 2, chunk), path, "H5Pset_chunk");
+  // No creation/modification times in the file: the same input gives byte-identical shards.
+  h5_check(H5Pset_obj_track_times(properties.get(), false), path, "H5Pset_obj_track_times");
   return H5Handle(h5_check(H5Dcreate2(file, name, type, space.get(), H5P_DEFAULT, properties.get(),
                                       H5P_DEFAULT),
                            path, "creating a dataset", kWriteAdvice),

@@ -2,8 +2,10 @@
 // bad input, with nothing half-written left behind.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "data/sha256.h"
 #include "test_util.h"
 
 namespace electra {
@@ -87,6 +89,38 @@ TEST(Cli, TokenizePrintsIdsAndPieces) {
   EXPECT_EQ(pieces.output, "[CLS] una ##ffa ##ble [SEP]\n");
 }
 
+TEST(Cli, VocabLearnsAVocabularyThatTokenizeUses) {
+  TempDir dir;
+  const std::string out = dir / "vocab.txt";
+  auto result = run_shell(kElectra + " vocab --input " + quote(kSample + "/mobydick.txt") +
+                          " --size 3000 --out " + quote(out));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string vocab = testing::read_file(out);
+  EXPECT_EQ(vocab.substr(0, 31), "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
+  EXPECT_EQ(std::count(vocab.begin(), vocab.end(), '\n'), 3000);
+  auto ids = run_shell("echo 'Call me Ishmael.' | " + kElectra + " tokenize --tokens --vocab " +
+                       quote(out));
+  EXPECT_EQ(ids.exit_code, 0);
+  EXPECT_EQ(ids.output.find("[UNK]"), std::string::npos) << ids.output;
+  EXPECT_TRUE(fails_with(run_shell(kElectra + " vocab --input " + quote(kSample + "/mobydick.txt") +
+                                   " --out " + quote(out)),
+                         1, "vocab.txt: exists"));
+  EXPECT_EQ(testing::read_file(out), vocab);  // untouched
+}
+
+TEST(Cli, PrepareConvertsNvidiaShards) {
+  TempDir dir;
+  fs::create_directories(dir / "nvidia");
+  fs::copy_file(std::string(ELECTRA_TEST_DATA_DIR) + "/nvidia_bert_moby_128.hdf5",
+                dir / "nvidia/shard.hdf5");
+  auto result = run_shell(kElectra + " prepare --from-nvidia-shards " + quote(dir / "nvidia") +
+                          " --out " + quote(dir / "out") + " --val-fraction 0");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("prepared 571 examples"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("of length 128"), std::string::npos) << result.output;
+  EXPECT_EQ(run_shell(kElectra + " verify --data " + quote(dir / "out")).exit_code, 0);
+}
+
 TEST(BadInput, MissingInput) {
   TempDir dir;
   EXPECT_TRUE(fails_with(run_shell(kElectra + " prepare --input " + quote(dir / "nope.txt") +
@@ -145,6 +179,7 @@ TEST(Prepare, IsDeterministicForASeedAndReadableByH5dumpAndH5py) {
   const std::string prepare = kElectra + " prepare --input " + quote(dir / "c.txt") +
                               " --seq-len 32 --shards 2 --val-fraction 0.2 --out ";
   ASSERT_EQ(run_shell(prepare + quote(dir / "a") + " --seed 7").exit_code, 0);
+  sleep(1);  // a second later: no timestamp may make the files differ
   ASSERT_EQ(run_shell(prepare + quote(dir / "b") + " --seed 7").exit_code, 0);
   ASSERT_EQ(run_shell(prepare + quote(dir / "c") + " --seed 8").exit_code, 0);
   for (const char* shard : {"train-00000.h5", "train-00001.h5", "validation-00000.h5"}) {
