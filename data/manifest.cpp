@@ -1,5 +1,7 @@
 #include "data/manifest.h"
 
+#include "data/atomic_file.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -95,23 +97,6 @@ Manifest Manifest::load(const std::string& dir) {
 void Manifest::write(const std::string& dir) const {
   write_file_atomically((std::filesystem::path(dir) / kManifestFile).string(),
                         to_json().dump(2) + "\n");
-}
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(temp.c_str());
-      throw std::runtime_error(temp + ": write failed; check free disk space and permissions");
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temp, path, error);
-  if (error) throw std::runtime_error(temp + ": rename to " + path + " failed: " + error.message());
 }
 
 }  // namespace electra::data

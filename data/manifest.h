@@ -39,7 +39,4 @@ struct Manifest {
   void write(const std::string& dir) const;
 };
 
-// Writes `text` to `path` through "<path>.tmp" and a rename; throws naming the file.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace electra::data

@@ -5,7 +5,7 @@
 
 #include "app/cli/command.h"
 #include "data/input_files.h"
-#include "data/manifest.h"
+#include "data/atomic_file.h"
 #include "data/text_line_reader.h"
 #include "data/vocab_builder.h"
 

@@ -1,0 +1,78 @@
+// The ELECTRA pair: one Embeddings module shared by the generator (a small masked LM whose output
+// layer is tied to the word embeddings) and the discriminator (replaced-token detection).
+#pragma once
+
+#include "app/model/encoder.h"
+#include "app/model/model_config.h"
+#include "app/model/torch_modules.h"
+
+namespace electra::model {
+
+// Word + position + token-type embeddings, LayerNorm, dropout: [B, L] -> [B, L, E].
+struct EmbeddingsImpl : torch::nn::Module {
+  explicit EmbeddingsImpl(const ModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids);
+
+  torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr},
+      token_type_embeddings{nullptr};
+  torch::nn::LayerNorm layer_norm{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(Embeddings);
+
+// Shared embeddings (not registered here: the pair owns them) -> projection to H when E != H ->
+// encoder.
+struct EncoderStackImpl : torch::nn::Module {
+  EncoderStackImpl(const EncoderConfig& config, const ModelConfig& shared, Embeddings embeddings);
+  struct Output {
+    torch::Tensor embedding_output;  // [B, L, H] after the projection
+    torch::Tensor last_hidden;       // [B, L, H]
+  };
+  Output encode(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                const torch::Tensor& attention_mask);
+
+  Embeddings embeddings;                               // shared, owned by the pair
+  torch::nn::Linear embeddings_project{nullptr};       // E -> H, only when E != H
+  Encoder encoder{nullptr};
+};
+
+struct DiscriminatorImpl : EncoderStackImpl {
+  DiscriminatorImpl(const ModelConfig& config, Embeddings embeddings);
+  // Replaced-token logits [B, L] from the last hidden states [B, L, H].
+  torch::Tensor head(const torch::Tensor& last_hidden);
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                        const torch::Tensor& attention_mask) {
+    return head(encode(input_ids, token_type_ids, attention_mask).last_hidden);
+  }
+
+  torch::nn::Linear head_dense{nullptr}, head_prediction{nullptr};  // H -> H -> 1
+};
+TORCH_MODULE(Discriminator);
+
+struct GeneratorImpl : EncoderStackImpl {
+  GeneratorImpl(const ModelConfig& config, Embeddings embeddings);
+  // Vocabulary logits [B, P, V] at `positions` [B, P] of the last hidden states [B, L, H]: the
+  // hidden states are gathered first, so the head (dense -> GELU -> LayerNorm -> word
+  // embeddings^T + bias) runs on the masked positions only.
+  torch::Tensor logits_at(const torch::Tensor& last_hidden, const torch::Tensor& positions);
+
+  torch::nn::Linear head_dense{nullptr};  // H_gen -> E
+  torch::nn::LayerNorm head_norm{nullptr};
+  torch::Tensor output_bias;  // [V]
+};
+TORCH_MODULE(Generator);
+
+struct ElectraModelImpl : torch::nn::Module {
+  explicit ElectraModelImpl(const ModelConfig& config);
+  // Initialisation as the reference: normal(0, initializer_range) for weights and embeddings
+  // (the padding row zero), zero biases, LayerNorm weight 1 and bias 0.
+  void initialize_weights();
+
+  ModelConfig config;
+  Embeddings embeddings{nullptr};
+  Generator generator{nullptr};
+  Discriminator discriminator{nullptr};
+};
+TORCH_MODULE(ElectraModel);
+
+}  // namespace electra::model

@@ -1,0 +1,279 @@
+#include "app/model/hf_format.h"
+
+#include <torch/csrc/autograd/generated/variable_factories.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include "app/model/tensor_io.h"
+#include "data/atomic_file.h"
+
+namespace electra::model {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Our encoder-layer module names and HF's.
+const std::vector<std::pair<std::string, std::string>> kLayerNames = {
+    {"query", "attention.self.query"},
+    {"key", "attention.self.key"},
+    {"value", "attention.self.value"},
+    {"attention_output", "attention.output.dense"},
+    {"attention_norm", "attention.output.LayerNorm"},
+    {"intermediate", "intermediate.dense"},
+    {"output", "output.dense"},
+    {"output_norm", "output.LayerNorm"}};
+
+const EncoderConfig& encoder_of(const ModelConfig& config, Network network) {
+  return network == Network::kDiscriminator ? config.discriminator : config.generator;
+}
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": missing (an HF model directory has config.json)");
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+template <typename T>
+T hf_field(const json& config, const char* name, const std::string& path) {
+  if (!config.contains(name)) throw std::runtime_error(path + ": field '" + name + "' is missing");
+  try {
+    return config.at(name).get<T>();
+  } catch (const json::exception&) {
+    throw std::runtime_error(path + ": field '" + name + "' has the wrong type");
+  }
+}
+
+EncoderConfig encoder_from_hf(const json& c, const std::string& path) {
+  return {hf_field<int64_t>(c, "hidden_size", path), hf_field<int64_t>(c, "num_hidden_layers", path),
+          hf_field<int64_t>(c, "num_attention_heads", path),
+          hf_field<int64_t>(c, "intermediate_size", path)};
+}
+
+void check_supported(const json& c, const std::string& path) {
+  if (c.value("model_type", "") != "electra") {
+    throw std::runtime_error(path + ": model_type is not \"electra\"");
+  }
+  const std::string act = c.value("hidden_act", "gelu");
+  if (act != "gelu") {
+    throw std::runtime_error(path + ": hidden_act \"" + act + "\" is not supported (only \"gelu\")");
+  }
+  const std::string position = c.value("position_embedding_type", "absolute");
+  if (position != "absolute") {
+    throw std::runtime_error(path + ": position_embedding_type \"" + position + "\" is not supported");
+  }
+}
+
+ModelConfig config_from_hf(const json& d, const std::string& d_path, const json* g,
+                           const std::string& g_path) {
+  check_supported(d, d_path);
+  ModelConfig config;
+  config.vocab_size = hf_field<int64_t>(d, "vocab_size", d_path);
+  config.embedding_size = hf_field<int64_t>(d, "embedding_size", d_path);
+  config.max_position_embeddings = hf_field<int64_t>(d, "max_position_embeddings", d_path);
+  config.type_vocab_size = hf_field<int64_t>(d, "type_vocab_size", d_path);
+  config.pad_token_id = d.value("pad_token_id", json(0)).is_number() ? d.value("pad_token_id", 0) : 0;
+  config.layer_norm_eps = hf_field<double>(d, "layer_norm_eps", d_path);
+  config.hidden_dropout_prob = hf_field<double>(d, "hidden_dropout_prob", d_path);
+  config.attention_probs_dropout_prob = hf_field<double>(d, "attention_probs_dropout_prob", d_path);
+  config.initializer_range = d.value("initializer_range", 0.02);
+  config.discriminator = encoder_from_hf(d, d_path);
+  if (g) {
+    check_supported(*g, g_path);
+    for (const char* shared : {"vocab_size", "embedding_size", "max_position_embeddings", "type_vocab_size"}) {
+      if (g->value(shared, json()) != d.value(shared, json())) {
+        throw std::runtime_error(g_path + ": " + shared + " " + g->value(shared, json()).dump() +
+                                 " differs from the discriminator's " + d.value(shared, json()).dump() +
+                                 " (the pair shares its embeddings)");
+      }
+    }
+    config.generator = encoder_from_hf(*g, g_path);
+  } else {  // a discriminator alone: a generator of a quarter of its width, as the paper's
+    const int64_t hidden = std::max<int64_t>(64, config.discriminator.hidden_size / 4);
+    config.generator = {hidden, config.discriminator.num_hidden_layers, std::max<int64_t>(1, hidden / 64),
+                        4 * hidden};
+  }
+  config.validate(d_path);
+  return config;
+}
+
+// Copies the file's tensors into the network's parameters; every parameter must be present with
+// its shape, and every tensor in the file must be known.
+void load_network(ElectraModelImpl& model, Network network, const std::string& path) {
+  const SafetensorsFile file = SafetensorsFile::read(path);
+  auto parameters = model.named_parameters();
+  std::set<std::string> used;
+  torch::NoGradGuard no_grad;
+  for (const auto& [ours, hf] : hf_parameter_names(model.config, network)) {
+    const TensorEntry* entry = file.find(hf);
+    if (!entry) throw std::runtime_error(path + ": tensor '" + hf + "' is missing");
+    torch::Tensor& target = parameters[ours];
+    const at::Tensor source = to_tensor(file, *entry);
+    if (source.sizes() != target.sizes()) {
+      std::ostringstream message;
+      message << path << ": tensor '" << hf << "' has shape " << source.sizes() << ", the config needs "
+              << target.sizes() << " (does config.json belong to this model.safetensors?)";
+      throw std::runtime_error(message.str());
+    }
+    target.copy_(source);
+    used.insert(hf);
+  }
+  for (const auto& entry : file.tensors()) {
+    if (used.count(entry.name)) continue;
+    if (entry.name == "generator_lm_head.weight" && network == Network::kGenerator) {
+      const at::Tensor tied = to_tensor(file, entry).to(torch::kFloat);
+      if (!tied.equal(model.embeddings->word_embeddings->weight.to(torch::kFloat))) {
+        throw std::runtime_error(path + ": generator_lm_head.weight differs from the word embeddings; "
+                                 "ELECTRA ties them");
+      }
+      continue;
+    }
+    if (entry.name.find("position_ids") != std::string::npos) continue;  // a buffer, not a weight
+    throw std::runtime_error(path + ": unexpected tensor '" + entry.name +
+                             "' (not a parameter of an ELECTRA " +
+                             (network == Network::kDiscriminator ? "discriminator" : "generator") + ")");
+  }
+}
+
+}  // namespace
+
+std::vector<ParameterName> hf_parameter_names(const ModelConfig& config, Network network) {
+  std::vector<ParameterName> names;
+  auto both = [&](const std::string& ours, const std::string& hf) {
+    names.push_back({ours + ".weight", hf + ".weight"});
+    names.push_back({ours + ".bias", hf + ".bias"});
+  };
+  for (const char* table : {"word_embeddings", "position_embeddings", "token_type_embeddings"}) {
+    names.push_back({std::string("embeddings.") + table + ".weight",
+                     std::string("electra.embeddings.") + table + ".weight"});
+  }
+  both("embeddings.layer_norm", "electra.embeddings.LayerNorm");
+  const std::string net = network == Network::kDiscriminator ? "discriminator" : "generator";
+  const EncoderConfig& encoder = encoder_of(config, network);
+  if (config.embedding_size != encoder.hidden_size) {
+    both(net + ".embeddings_project", "electra.embeddings_project");
+  }
+  for (int64_t i = 0; i < encoder.num_hidden_layers; ++i) {
+    for (const auto& [ours, hf] : kLayerNames) {
+      both(net + ".encoder.layers." + std::to_string(i) + "." + ours,
+           "electra.encoder.layer." + std::to_string(i) + "." + hf);
+    }
+  }
+  if (network == Network::kDiscriminator) {
+    both("discriminator.head_dense", "discriminator_predictions.dense");
+    both("discriminator.head_prediction", "discriminator_predictions.dense_prediction");
+  } else {
+    both("generator.head_dense", "generator_predictions.dense");
+    both("generator.head_norm", "generator_predictions.LayerNorm");
+    names.push_back({"generator.output_bias", "generator_lm_head.bias"});
+  }
+  return names;
+}
+
+json hf_config_json(const ModelConfig& config, Network network) {
+  const EncoderConfig& encoder = encoder_of(config, network);
+  return {{"architectures", {network == Network::kDiscriminator ? "ElectraForPreTraining"
+                                                                 : "ElectraForMaskedLM"}},
+          {"model_type", "electra"},
+          {"vocab_size", config.vocab_size},
+          {"embedding_size", config.embedding_size},
+          {"hidden_size", encoder.hidden_size},
+          {"num_hidden_layers", encoder.num_hidden_layers},
+          {"num_attention_heads", encoder.num_attention_heads},
+          {"intermediate_size", encoder.intermediate_size},
+          {"hidden_act", "gelu"},
+          {"hidden_dropout_prob", config.hidden_dropout_prob},
+          {"attention_probs_dropout_prob", config.attention_probs_dropout_prob},
+          {"max_position_embeddings", config.max_position_embeddings},
+          {"type_vocab_size", config.type_vocab_size},
+          {"initializer_range", config.initializer_range},
+          {"layer_norm_eps", config.layer_norm_eps},
+          {"pad_token_id", config.pad_token_id},
+          {"position_embedding_type", "absolute"},
+          {"summary_type", "first"},
+          {"summary_use_proj", true},
+          {"summary_activation", "gelu"},
+          {"summary_last_dropout", 0.1},
+          {"tie_word_embeddings", true},
+          {"dtype", "float32"}};
+}
+
+bool is_hf_directory(const std::string& dir) {
+  const fs::path root(dir);
+  for (const auto& config : {root / "discriminator" / "config.json", root / "config.json"}) {
+    std::ifstream in(config);
+    if (!in) continue;
+    try {
+      return json::parse(in).value("model_type", "") == "electra";
+    } catch (const json::exception&) {
+      return false;
+    }
+  }
+  return false;
+}
+
+HfImport import_hf(const std::string& dir) {
+  const fs::path root(dir);
+  const fs::path discriminator_dir = fs::exists(root / "discriminator") ? root / "discriminator" : root;
+  const fs::path generator_dir = root / "generator";
+  const bool has_generator = fs::exists(generator_dir / "config.json");
+  const std::string d_path = (discriminator_dir / "config.json").string();
+  const std::string g_path = (generator_dir / "config.json").string();
+  const json d = read_json(d_path);
+  const json g = has_generator ? read_json(g_path) : json();
+  HfImport result;
+  result.model = ElectraModel(config_from_hf(d, d_path, has_generator ? &g : nullptr, g_path));
+  result.has_generator = has_generator;
+  load_network(*result.model, Network::kDiscriminator, (discriminator_dir / "model.safetensors").string());
+  if (has_generator) {
+    // The generator's file repeats the shared embeddings; the discriminator's copy is kept.
+    const auto shared = result.model->embeddings->named_parameters();
+    std::vector<torch::Tensor> kept;
+    for (const auto& item : shared) kept.push_back(item.value().detach().clone());
+    load_network(*result.model, Network::kGenerator, (generator_dir / "model.safetensors").string());
+    torch::NoGradGuard no_grad;
+    size_t i = 0;
+    for (const auto& item : result.model->embeddings->named_parameters()) item.value().copy_(kept[i++]);
+  }
+  for (const auto& candidate : {discriminator_dir / "vocab.txt", root / "vocab.txt", generator_dir / "vocab.txt"}) {
+    if (fs::exists(candidate)) {
+      result.vocab_path = candidate.string();
+      break;
+    }
+  }
+  return result;
+}
+
+void export_hf(ElectraModelImpl& model, const std::string& vocab_path, const std::string& out_dir) {
+  auto parameters = model.named_parameters();
+  std::string vocab;
+  {
+    std::ifstream in(vocab_path, std::ios::binary);
+    if (!in) throw std::runtime_error(vocab_path + ": cannot read the vocabulary to export");
+    vocab.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (Network network : {Network::kDiscriminator, Network::kGenerator}) {
+    const fs::path dir = fs::path(out_dir) / (network == Network::kDiscriminator ? "discriminator" : "generator");
+    std::error_code error;
+    fs::create_directories(dir, error);
+    if (error) throw std::runtime_error(dir.string() + ": cannot create: " + error.message());
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (const auto& [ours, hf] : hf_parameter_names(model.config, network)) {
+      tensors.emplace_back(hf, parameters[ours]);
+    }
+    write_tensors((dir / "model.safetensors").string(), tensors);
+    data::write_file_atomically((dir / "config.json").string(),
+                                hf_config_json(model.config, network).dump(2) + "\n");
+    data::write_file_atomically((dir / "vocab.txt").string(), vocab);
+  }
+}
+
+}  // namespace electra::model

@@ -1,0 +1,135 @@
+#include "app/model/model_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace electra::model {
+
+using nlohmann::json;
+
+namespace {
+
+json encoder_json(const EncoderConfig& c) {
+  return {{"hidden_size", c.hidden_size},
+          {"num_hidden_layers", c.num_hidden_layers},
+          {"num_attention_heads", c.num_attention_heads},
+          {"intermediate_size", c.intermediate_size}};
+}
+
+template <typename T>
+T field(const json& object, const char* name, const std::string& where) {
+  if (!object.is_object() || !object.contains(name)) {
+    throw std::runtime_error(where + ": field '" + name + "' is missing");
+  }
+  try {
+    return object.at(name).get<T>();
+  } catch (const json::exception&) {
+    throw std::runtime_error(where + ": field '" + name + "' has the wrong type: " +
+                             object.at(name).dump());
+  }
+}
+
+EncoderConfig encoder_from_json(const json& j, const std::string& where) {
+  return {field<int64_t>(j, "hidden_size", where), field<int64_t>(j, "num_hidden_layers", where),
+          field<int64_t>(j, "num_attention_heads", where),
+          field<int64_t>(j, "intermediate_size", where)};
+}
+
+}  // namespace
+
+json ModelConfig::to_json() const {
+  return {{"vocab_size", vocab_size},
+          {"embedding_size", embedding_size},
+          {"max_position_embeddings", max_position_embeddings},
+          {"type_vocab_size", type_vocab_size},
+          {"pad_token_id", pad_token_id},
+          {"layer_norm_eps", layer_norm_eps},
+          {"hidden_dropout_prob", hidden_dropout_prob},
+          {"attention_probs_dropout_prob", attention_probs_dropout_prob},
+          {"initializer_range", initializer_range},
+          {"discriminator", encoder_json(discriminator)},
+          {"generator", encoder_json(generator)}};
+}
+
+ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
+  ModelConfig c;
+  c.vocab_size = field<int64_t>(j, "vocab_size", source);
+  c.embedding_size = field<int64_t>(j, "embedding_size", source);
+  c.max_position_embeddings = field<int64_t>(j, "max_position_embeddings", source);
+  c.type_vocab_size = field<int64_t>(j, "type_vocab_size", source);
+  c.pad_token_id = field<int64_t>(j, "pad_token_id", source);
+  c.layer_norm_eps = field<double>(j, "layer_norm_eps", source);
+  c.hidden_dropout_prob = field<double>(j, "hidden_dropout_prob", source);
+  c.attention_probs_dropout_prob = field<double>(j, "attention_probs_dropout_prob", source);
+  c.initializer_range = field<double>(j, "initializer_range", source);
+  c.discriminator = encoder_from_json(field<json>(j, "discriminator", source), source + " discriminator");
+  c.generator = encoder_from_json(field<json>(j, "generator", source), source + " generator");
+  c.validate(source);
+  return c;
+}
+
+ModelConfig ModelConfig::load(const std::string& name_or_path) {
+  std::string path = name_or_path;
+  if (!std::filesystem::exists(path)) {
+    path = std::string(ELECTRA_CONFIG_DIR) + "/model/" + name_or_path + ".json";
+  }
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error(name_or_path + ": no such model config (a file, or one of tiny, small, "
+                             "base, large)");
+  }
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
+  }
+  return from_json(j, path);
+}
+
+void ModelConfig::set(const std::string& assignment) {
+  const size_t equals = assignment.find('=');
+  if (equals == std::string::npos) {
+    throw std::runtime_error("model override '" + assignment + "': write FIELD=VALUE");
+  }
+  const std::string key = assignment.substr(0, equals), value = assignment.substr(equals + 1);
+  json j = to_json();
+  const json::json_pointer pointer("/" + [&] {
+    std::string p = key;
+    for (char& ch : p) ch = ch == '.' ? '/' : ch;
+    return p;
+  }());
+  if (!j.contains(pointer) || j.at(pointer).is_object()) {
+    throw std::runtime_error("model override '" + assignment + "': no field '" + key + "'");
+  }
+  try {
+    j[pointer] = j.at(pointer).is_number_integer() ? json(std::stoll(value)) : json(std::stod(value));
+  } catch (const std::exception&) {
+    throw std::runtime_error("model override '" + assignment + "': '" + value + "' is not a number");
+  }
+  *this = from_json(j, "model override '" + assignment + "'");
+}
+
+void ModelConfig::validate(const std::string& source) const {
+  auto require = [&](bool ok, const std::string& what) {
+    if (!ok) throw std::runtime_error(source + ": " + what);
+  };
+  for (const auto& [name, e] : {std::pair{"discriminator", discriminator}, {"generator", generator}}) {
+    const std::string n = name;
+    require(e.hidden_size > 0 && e.num_hidden_layers > 0 && e.num_attention_heads > 0 &&
+                e.intermediate_size > 0,
+            n + " sizes must be positive");
+    require(e.hidden_size % e.num_attention_heads == 0,
+            n + ".num_attention_heads must divide " + n + ".hidden_size");
+  }
+  require(vocab_size > 0 && embedding_size > 0 && max_position_embeddings > 0 && type_vocab_size > 0,
+          "vocab_size, embedding_size, max_position_embeddings and type_vocab_size must be positive");
+  require(pad_token_id >= 0 && pad_token_id < vocab_size, "pad_token_id must be a vocabulary id");
+  require(hidden_dropout_prob >= 0 && hidden_dropout_prob < 1 && attention_probs_dropout_prob >= 0 &&
+              attention_probs_dropout_prob < 1,
+          "dropout probabilities must be in [0, 1)");
+  require(layer_norm_eps > 0 && initializer_range > 0, "layer_norm_eps and initializer_range must be positive");
+}
+
+}  // namespace electra::model

@@ -1,0 +1,44 @@
+// The shape of an ELECTRA generator/discriminator pair (DESIGN.md section 3). Presets live in
+// configs/model/*.json; every field can be overridden; the resolved config is saved as JSON beside
+// every checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace electra::model {
+
+// One transformer stack.
+struct EncoderConfig {
+  int64_t hidden_size = 256;
+  int64_t num_hidden_layers = 12;
+  int64_t num_attention_heads = 4;
+  int64_t intermediate_size = 1024;
+};
+
+struct ModelConfig {
+  int64_t vocab_size = 30522;
+  int64_t embedding_size = 128;  // E: shared by both networks
+  int64_t max_position_embeddings = 512;
+  int64_t type_vocab_size = 2;
+  int64_t pad_token_id = 0;
+  double layer_norm_eps = 1e-12;
+  double hidden_dropout_prob = 0.1;
+  double attention_probs_dropout_prob = 0.1;
+  double initializer_range = 0.02;
+  EncoderConfig discriminator;
+  EncoderConfig generator{64, 12, 1, 256};
+
+  nlohmann::json to_json() const;
+  // Every field must be present and valid; throws naming `source` and the field.
+  static ModelConfig from_json(const nlohmann::json& json, const std::string& source);
+  // configs/model/NAME.json (tiny, small, base, large) or a path to such a file.
+  static ModelConfig load(const std::string& name_or_path);
+  // "generator.hidden_size=128", "hidden_dropout_prob=0": one field by its JSON path.
+  void set(const std::string& assignment);
+  // Throws naming the field when sizes are inconsistent (heads must divide hidden_size, ...).
+  void validate(const std::string& source) const;
+};
+
+}  // namespace electra::model
