@@ -7,10 +7,15 @@ Command tokenize_command();
 Command vocab_command();
 Command prepare_command();
 Command verify_command();
+Command inspect_command();
+Command score_command();
+Command import_hf_command();
+Command export_command();
 
 const std::vector<Command>& all_commands() {
-  static const std::vector<Command> commands = {tokenize_command(), vocab_command(),
-                                                prepare_command(), verify_command()};
+  static const std::vector<Command> commands = {
+      tokenize_command(), vocab_command(), prepare_command(),   verify_command(),
+      inspect_command(),  score_command(), import_hf_command(), export_command()};
   return commands;
 }
 

@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "app/cli/command.h"
-#include "data/input_files.h"
 #include "data/atomic_file.h"
+#include "data/input_files.h"
 #include "data/text_line_reader.h"
 #include "data/vocab_builder.h"
 

@@ -13,14 +13,15 @@ torch::nn::LayerNorm make_layer_norm(int64_t size, double eps) {
 }  // namespace
 
 EmbeddingsImpl::EmbeddingsImpl(const ModelConfig& config) {
-  word_embeddings = register_module(
-      "word_embeddings", torch::nn::Embedding(config.vocab_size, config.embedding_size));
-  position_embeddings = register_module(
-      "position_embeddings",
-      torch::nn::Embedding(config.max_position_embeddings, config.embedding_size));
+  word_embeddings = register_module("word_embeddings",
+                                    torch::nn::Embedding(config.vocab_size, config.embedding_size));
+  position_embeddings =
+      register_module("position_embeddings",
+                      torch::nn::Embedding(config.max_position_embeddings, config.embedding_size));
   token_type_embeddings = register_module(
       "token_type_embeddings", torch::nn::Embedding(config.type_vocab_size, config.embedding_size));
-  layer_norm = register_module("layer_norm", make_layer_norm(config.embedding_size, config.layer_norm_eps));
+  layer_norm =
+      register_module("layer_norm", make_layer_norm(config.embedding_size, config.layer_norm_eps));
   dropout = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
 }
 
@@ -66,7 +67,8 @@ GeneratorImpl::GeneratorImpl(const ModelConfig& config, Embeddings embeddings)
     : EncoderStackImpl(config.generator, config, std::move(embeddings)) {
   head_dense = register_module(
       "head_dense", torch::nn::Linear(config.generator.hidden_size, config.embedding_size));
-  head_norm = register_module("head_norm", make_layer_norm(config.embedding_size, config.layer_norm_eps));
+  head_norm =
+      register_module("head_norm", make_layer_norm(config.embedding_size, config.layer_norm_eps));
   output_bias = register_parameter("output_bias", torch::zeros({config.vocab_size}));
 }
 
@@ -74,10 +76,11 @@ torch::Tensor GeneratorImpl::logits_at(const torch::Tensor& last_hidden,
                                        const torch::Tensor& positions) {
   const int64_t hidden = last_hidden.size(2);
   const torch::Tensor index = positions.unsqueeze(-1).expand({-1, -1, hidden});  // [B, P, H]
-  const torch::Tensor gathered = last_hidden.gather(1, index);                  // [B, P, H]
+  const torch::Tensor gathered = last_hidden.gather(1, index);                   // [B, P, H]
   const torch::Tensor h = head_norm(torch::gelu(head_dense(gathered)));          // [B, P, E]
   // The vocabulary projection in fp32 (it feeds the sampling and the loss).
-  return torch::matmul(h.to(torch::kFloat), embeddings->word_embeddings->weight.to(torch::kFloat).t()) +
+  return torch::matmul(h.to(torch::kFloat),
+                       embeddings->word_embeddings->weight.to(torch::kFloat).t()) +
          output_bias.to(torch::kFloat);
 }
 

@@ -31,8 +31,8 @@ struct EncoderStackImpl : torch::nn::Module {
   Output encode(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
                 const torch::Tensor& attention_mask);
 
-  Embeddings embeddings;                               // shared, owned by the pair
-  torch::nn::Linear embeddings_project{nullptr};       // E -> H, only when E != H
+  Embeddings embeddings;                          // shared, owned by the pair
+  torch::nn::Linear embeddings_project{nullptr};  // E -> H, only when E != H
   Encoder encoder{nullptr};
 };
 

@@ -6,7 +6,7 @@ namespace electra::model {
 
 torch::Tensor attention_bias_from_mask(const torch::Tensor& attention_mask, torch::Dtype dtype) {
   // As HuggingFace: (1 - mask) * the lowest finite value, so masked keys get zero weight.
-  const double lowest = dtype == torch::kFloat64 ? std::numeric_limits<double>::lowest()
+  const double lowest = dtype == torch::kFloat64    ? std::numeric_limits<double>::lowest()
                         : dtype == torch::kBFloat16 ? -3.38953139e38
                         : dtype == torch::kFloat16  ? -65504.0
                                                     : double(std::numeric_limits<float>::lowest());
@@ -14,7 +14,8 @@ torch::Tensor attention_bias_from_mask(const torch::Tensor& attention_mask, torc
 }
 
 EncoderLayerImpl::EncoderLayerImpl(const EncoderConfig& config, const ModelConfig& shared)
-    : num_heads(config.num_attention_heads), attention_dropout(shared.attention_probs_dropout_prob) {
+    : num_heads(config.num_attention_heads),
+      attention_dropout(shared.attention_probs_dropout_prob) {
   const int64_t h = config.hidden_size;
   query = register_module("query", torch::nn::Linear(h, h));
   key = register_module("key", torch::nn::Linear(h, h));
@@ -31,7 +32,8 @@ EncoderLayerImpl::EncoderLayerImpl(const EncoderConfig& config, const ModelConfi
   dropout = register_module("dropout", torch::nn::Dropout(shared.hidden_dropout_prob));
 }
 
-torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& attention_bias) {
+torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x,
+                                        const torch::Tensor& attention_bias) {
   const int64_t batch = x.size(0), length = x.size(1), hidden = x.size(2);
   const int64_t head_size = hidden / num_heads;
   auto heads = [&](const torch::Tensor& t) {  // [B, L, H] -> [B, heads, L, d]
@@ -40,8 +42,8 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Ten
   const torch::Tensor q = heads(query(x)), k = heads(key(x)), v = heads(value(x));
 #if TORCH_VERSION_MAJOR >= 2
   // Flash / memory-efficient kernels on CUDA; the same numbers as the explicit path below.
-  torch::Tensor context = at::scaled_dot_product_attention(
-      q, k, v, attention_bias.to(q.dtype()), is_training() ? attention_dropout : 0.0);
+  torch::Tensor context = at::scaled_dot_product_attention(q, k, v, attention_bias.to(q.dtype()),
+                                                           is_training() ? attention_dropout : 0.0);
 #else
   torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(head_size));
   torch::Tensor probabilities = torch::softmax(scores + attention_bias, -1);
@@ -56,7 +58,8 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Ten
 
 EncoderImpl::EncoderImpl(const EncoderConfig& config, const ModelConfig& shared) {
   layers = register_module("layers", torch::nn::ModuleList());
-  for (int64_t i = 0; i < config.num_hidden_layers; ++i) layers->push_back(EncoderLayer(config, shared));
+  for (int64_t i = 0; i < config.num_hidden_layers; ++i)
+    layers->push_back(EncoderLayer(config, shared));
 }
 
 torch::Tensor EncoderImpl::forward(torch::Tensor x, const torch::Tensor& attention_mask) {

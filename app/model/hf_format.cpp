@@ -53,7 +53,8 @@ T hf_field(const json& config, const char* name, const std::string& path) {
 }
 
 EncoderConfig encoder_from_hf(const json& c, const std::string& path) {
-  return {hf_field<int64_t>(c, "hidden_size", path), hf_field<int64_t>(c, "num_hidden_layers", path),
+  return {hf_field<int64_t>(c, "hidden_size", path),
+          hf_field<int64_t>(c, "num_hidden_layers", path),
           hf_field<int64_t>(c, "num_attention_heads", path),
           hf_field<int64_t>(c, "intermediate_size", path)};
 }
@@ -64,11 +65,13 @@ void check_supported(const json& c, const std::string& path) {
   }
   const std::string act = c.value("hidden_act", "gelu");
   if (act != "gelu") {
-    throw std::runtime_error(path + ": hidden_act \"" + act + "\" is not supported (only \"gelu\")");
+    throw std::runtime_error(path + ": hidden_act \"" + act +
+                             "\" is not supported (only \"gelu\")");
   }
   const std::string position = c.value("position_embedding_type", "absolute");
   if (position != "absolute") {
-    throw std::runtime_error(path + ": position_embedding_type \"" + position + "\" is not supported");
+    throw std::runtime_error(path + ": position_embedding_type \"" + position +
+                             "\" is not supported");
   }
 }
 
@@ -80,7 +83,8 @@ ModelConfig config_from_hf(const json& d, const std::string& d_path, const json*
   config.embedding_size = hf_field<int64_t>(d, "embedding_size", d_path);
   config.max_position_embeddings = hf_field<int64_t>(d, "max_position_embeddings", d_path);
   config.type_vocab_size = hf_field<int64_t>(d, "type_vocab_size", d_path);
-  config.pad_token_id = d.value("pad_token_id", json(0)).is_number() ? d.value("pad_token_id", 0) : 0;
+  config.pad_token_id =
+      d.value("pad_token_id", json(0)).is_number() ? d.value("pad_token_id", 0) : 0;
   config.layer_norm_eps = hf_field<double>(d, "layer_norm_eps", d_path);
   config.hidden_dropout_prob = hf_field<double>(d, "hidden_dropout_prob", d_path);
   config.attention_probs_dropout_prob = hf_field<double>(d, "attention_probs_dropout_prob", d_path);
@@ -88,18 +92,20 @@ ModelConfig config_from_hf(const json& d, const std::string& d_path, const json*
   config.discriminator = encoder_from_hf(d, d_path);
   if (g) {
     check_supported(*g, g_path);
-    for (const char* shared : {"vocab_size", "embedding_size", "max_position_embeddings", "type_vocab_size"}) {
+    for (const char* shared :
+         {"vocab_size", "embedding_size", "max_position_embeddings", "type_vocab_size"}) {
       if (g->value(shared, json()) != d.value(shared, json())) {
         throw std::runtime_error(g_path + ": " + shared + " " + g->value(shared, json()).dump() +
-                                 " differs from the discriminator's " + d.value(shared, json()).dump() +
+                                 " differs from the discriminator's " +
+                                 d.value(shared, json()).dump() +
                                  " (the pair shares its embeddings)");
       }
     }
     config.generator = encoder_from_hf(*g, g_path);
   } else {  // a discriminator alone: a generator of a quarter of its width, as the paper's
     const int64_t hidden = std::max<int64_t>(64, config.discriminator.hidden_size / 4);
-    config.generator = {hidden, config.discriminator.num_hidden_layers, std::max<int64_t>(1, hidden / 64),
-                        4 * hidden};
+    config.generator = {hidden, config.discriminator.num_hidden_layers,
+                        std::max<int64_t>(1, hidden / 64), 4 * hidden};
   }
   config.validate(d_path);
   return config;
@@ -119,8 +125,9 @@ void load_network(ElectraModelImpl& model, Network network, const std::string& p
     const at::Tensor source = to_tensor(file, *entry);
     if (source.sizes() != target.sizes()) {
       std::ostringstream message;
-      message << path << ": tensor '" << hf << "' has shape " << source.sizes() << ", the config needs "
-              << target.sizes() << " (does config.json belong to this model.safetensors?)";
+      message << path << ": tensor '" << hf << "' has shape " << source.sizes()
+              << ", the config needs " << target.sizes()
+              << " (does config.json belong to this model.safetensors?)";
       throw std::runtime_error(message.str());
     }
     target.copy_(source);
@@ -131,15 +138,16 @@ void load_network(ElectraModelImpl& model, Network network, const std::string& p
     if (entry.name == "generator_lm_head.weight" && network == Network::kGenerator) {
       const at::Tensor tied = to_tensor(file, entry).to(torch::kFloat);
       if (!tied.equal(model.embeddings->word_embeddings->weight.to(torch::kFloat))) {
-        throw std::runtime_error(path + ": generator_lm_head.weight differs from the word embeddings; "
+        throw std::runtime_error(path +
+                                 ": generator_lm_head.weight differs from the word embeddings; "
                                  "ELECTRA ties them");
       }
       continue;
     }
     if (entry.name.find("position_ids") != std::string::npos) continue;  // a buffer, not a weight
-    throw std::runtime_error(path + ": unexpected tensor '" + entry.name +
-                             "' (not a parameter of an ELECTRA " +
-                             (network == Network::kDiscriminator ? "discriminator" : "generator") + ")");
+    throw std::runtime_error(
+        path + ": unexpected tensor '" + entry.name + "' (not a parameter of an ELECTRA " +
+        (network == Network::kDiscriminator ? "discriminator" : "generator") + ")");
   }
 }
 
@@ -180,8 +188,8 @@ std::vector<ParameterName> hf_parameter_names(const ModelConfig& config, Network
 
 json hf_config_json(const ModelConfig& config, Network network) {
   const EncoderConfig& encoder = encoder_of(config, network);
-  return {{"architectures", {network == Network::kDiscriminator ? "ElectraForPreTraining"
-                                                                 : "ElectraForMaskedLM"}},
+  return {{"architectures",
+           {network == Network::kDiscriminator ? "ElectraForPreTraining" : "ElectraForMaskedLM"}},
           {"model_type", "electra"},
           {"vocab_size", config.vocab_size},
           {"embedding_size", config.embedding_size},
@@ -222,7 +230,8 @@ bool is_hf_directory(const std::string& dir) {
 
 HfImport import_hf(const std::string& dir) {
   const fs::path root(dir);
-  const fs::path discriminator_dir = fs::exists(root / "discriminator") ? root / "discriminator" : root;
+  const fs::path discriminator_dir =
+      fs::exists(root / "discriminator") ? root / "discriminator" : root;
   const fs::path generator_dir = root / "generator";
   const bool has_generator = fs::exists(generator_dir / "config.json");
   const std::string d_path = (discriminator_dir / "config.json").string();
@@ -232,18 +241,22 @@ HfImport import_hf(const std::string& dir) {
   HfImport result;
   result.model = ElectraModel(config_from_hf(d, d_path, has_generator ? &g : nullptr, g_path));
   result.has_generator = has_generator;
-  load_network(*result.model, Network::kDiscriminator, (discriminator_dir / "model.safetensors").string());
+  load_network(*result.model, Network::kDiscriminator,
+               (discriminator_dir / "model.safetensors").string());
   if (has_generator) {
     // The generator's file repeats the shared embeddings; the discriminator's copy is kept.
     const auto shared = result.model->embeddings->named_parameters();
     std::vector<torch::Tensor> kept;
     for (const auto& item : shared) kept.push_back(item.value().detach().clone());
-    load_network(*result.model, Network::kGenerator, (generator_dir / "model.safetensors").string());
+    load_network(*result.model, Network::kGenerator,
+                 (generator_dir / "model.safetensors").string());
     torch::NoGradGuard no_grad;
     size_t i = 0;
-    for (const auto& item : result.model->embeddings->named_parameters()) item.value().copy_(kept[i++]);
+    for (const auto& item : result.model->embeddings->named_parameters())
+      item.value().copy_(kept[i++]);
   }
-  for (const auto& candidate : {discriminator_dir / "vocab.txt", root / "vocab.txt", generator_dir / "vocab.txt"}) {
+  for (const auto& candidate :
+       {discriminator_dir / "vocab.txt", root / "vocab.txt", generator_dir / "vocab.txt"}) {
     if (fs::exists(candidate)) {
       result.vocab_path = candidate.string();
       break;
@@ -261,7 +274,8 @@ void export_hf(ElectraModelImpl& model, const std::string& vocab_path, const std
     vocab.assign(std::istreambuf_iterator<char>(in), {});
   }
   for (Network network : {Network::kDiscriminator, Network::kGenerator}) {
-    const fs::path dir = fs::path(out_dir) / (network == Network::kDiscriminator ? "discriminator" : "generator");
+    const fs::path dir =
+        fs::path(out_dir) / (network == Network::kDiscriminator ? "discriminator" : "generator");
     std::error_code error;
     fs::create_directories(dir, error);
     if (error) throw std::runtime_error(dir.string() + ": cannot create: " + error.message());

@@ -25,8 +25,8 @@ T field(const json& object, const char* name, const std::string& where) {
   try {
     return object.at(name).get<T>();
   } catch (const json::exception&) {
-    throw std::runtime_error(where + ": field '" + name + "' has the wrong type: " +
-                             object.at(name).dump());
+    throw std::runtime_error(where + ": field '" + name +
+                             "' has the wrong type: " + object.at(name).dump());
   }
 }
 
@@ -63,7 +63,8 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   c.hidden_dropout_prob = field<double>(j, "hidden_dropout_prob", source);
   c.attention_probs_dropout_prob = field<double>(j, "attention_probs_dropout_prob", source);
   c.initializer_range = field<double>(j, "initializer_range", source);
-  c.discriminator = encoder_from_json(field<json>(j, "discriminator", source), source + " discriminator");
+  c.discriminator =
+      encoder_from_json(field<json>(j, "discriminator", source), source + " discriminator");
   c.generator = encoder_from_json(field<json>(j, "generator", source), source + " generator");
   c.validate(source);
   return c;
@@ -76,7 +77,8 @@ ModelConfig ModelConfig::load(const std::string& name_or_path) {
   }
   std::ifstream in(path);
   if (!in) {
-    throw std::runtime_error(name_or_path + ": no such model config (a file, or one of tiny, small, "
+    throw std::runtime_error(name_or_path +
+                             ": no such model config (a file, or one of tiny, small, "
                              "base, large)");
   }
   json j;
@@ -104,9 +106,11 @@ void ModelConfig::set(const std::string& assignment) {
     throw std::runtime_error("model override '" + assignment + "': no field '" + key + "'");
   }
   try {
-    j[pointer] = j.at(pointer).is_number_integer() ? json(std::stoll(value)) : json(std::stod(value));
+    j[pointer] =
+        j.at(pointer).is_number_integer() ? json(std::stoll(value)) : json(std::stod(value));
   } catch (const std::exception&) {
-    throw std::runtime_error("model override '" + assignment + "': '" + value + "' is not a number");
+    throw std::runtime_error("model override '" + assignment + "': '" + value +
+                             "' is not a number");
   }
   *this = from_json(j, "model override '" + assignment + "'");
 }
@@ -115,7 +119,8 @@ void ModelConfig::validate(const std::string& source) const {
   auto require = [&](bool ok, const std::string& what) {
     if (!ok) throw std::runtime_error(source + ": " + what);
   };
-  for (const auto& [name, e] : {std::pair{"discriminator", discriminator}, {"generator", generator}}) {
+  for (const auto& [name, e] :
+       {std::pair{"discriminator", discriminator}, {"generator", generator}}) {
     const std::string n = name;
     require(e.hidden_size > 0 && e.num_hidden_layers > 0 && e.num_attention_heads > 0 &&
                 e.intermediate_size > 0,
@@ -123,13 +128,15 @@ void ModelConfig::validate(const std::string& source) const {
     require(e.hidden_size % e.num_attention_heads == 0,
             n + ".num_attention_heads must divide " + n + ".hidden_size");
   }
-  require(vocab_size > 0 && embedding_size > 0 && max_position_embeddings > 0 && type_vocab_size > 0,
-          "vocab_size, embedding_size, max_position_embeddings and type_vocab_size must be positive");
+  require(
+      vocab_size > 0 && embedding_size > 0 && max_position_embeddings > 0 && type_vocab_size > 0,
+      "vocab_size, embedding_size, max_position_embeddings and type_vocab_size must be positive");
   require(pad_token_id >= 0 && pad_token_id < vocab_size, "pad_token_id must be a vocabulary id");
-  require(hidden_dropout_prob >= 0 && hidden_dropout_prob < 1 && attention_probs_dropout_prob >= 0 &&
-              attention_probs_dropout_prob < 1,
+  require(hidden_dropout_prob >= 0 && hidden_dropout_prob < 1 &&
+              attention_probs_dropout_prob >= 0 && attention_probs_dropout_prob < 1,
           "dropout probabilities must be in [0, 1)");
-  require(layer_norm_eps > 0 && initializer_range > 0, "layer_norm_eps and initializer_range must be positive");
+  require(layer_norm_eps > 0 && initializer_range > 0,
+          "layer_norm_eps and initializer_range must be positive");
 }
 
 }  // namespace electra::model

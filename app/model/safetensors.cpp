@@ -21,11 +21,11 @@ struct DTypeInfo {
   const char* name;
   size_t size;
 };
-constexpr DTypeInfo kDTypes[] = {{DType::kF64, "F64", 8},  {DType::kF32, "F32", 4},
-                                 {DType::kF16, "F16", 2},  {DType::kBF16, "BF16", 2},
-                                 {DType::kI64, "I64", 8},  {DType::kI32, "I32", 4},
-                                 {DType::kI16, "I16", 2},  {DType::kI8, "I8", 1},
-                                 {DType::kU8, "U8", 1},    {DType::kBool, "BOOL", 1}};
+constexpr DTypeInfo kDTypes[] = {{DType::kF64, "F64", 8}, {DType::kF32, "F32", 4},
+                                 {DType::kF16, "F16", 2}, {DType::kBF16, "BF16", 2},
+                                 {DType::kI64, "I64", 8}, {DType::kI32, "I32", 4},
+                                 {DType::kI16, "I16", 2}, {DType::kI8, "I8", 1},
+                                 {DType::kU8, "U8", 1},   {DType::kBool, "BOOL", 1}};
 
 constexpr uint64_t kMaxHeaderBytes = 100u << 20;  // as the reference implementation
 
@@ -78,8 +78,10 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
   const std::string& b = file.bytes_;
   if (b.size() < 8) fail(source, "shorter than its 8-byte header length (truncated?)");
   uint64_t header_length = 0;
-  for (int i = 7; i >= 0; --i) header_length = header_length << 8 | static_cast<unsigned char>(b[size_t(i)]);
-  if (header_length > kMaxHeaderBytes) fail(source, "header length " + std::to_string(header_length) + " is implausible");
+  for (int i = 7; i >= 0; --i)
+    header_length = header_length << 8 | static_cast<unsigned char>(b[size_t(i)]);
+  if (header_length > kMaxHeaderBytes)
+    fail(source, "header length " + std::to_string(header_length) + " is implausible");
   if (header_length > b.size() - 8) {
     fail(source, "header of " + std::to_string(header_length) + " bytes runs past the end of the " +
                      std::to_string(b.size()) + "-byte file (truncated?)");
@@ -115,13 +117,15 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
     if (shape == value.end() || !shape->is_array()) fail(source, where + " has no shape");
     uint64_t elements = 1;
     for (const auto& d : *shape) {
-      if (!d.is_number_unsigned()) fail(source, where + " has a shape entry that is not a non-negative integer");
+      if (!d.is_number_unsigned())
+        fail(source, where + " has a shape entry that is not a non-negative integer");
       const uint64_t extent = d.get<uint64_t>();
       if (extent != 0 && elements > std::numeric_limits<uint64_t>::max() / extent) {
         fail(source, where + " has an overflowing shape");
       }
       elements *= extent;
-      entry.shape.push_back(int64_t(std::min<uint64_t>(extent, uint64_t(std::numeric_limits<int64_t>::max()))));
+      entry.shape.push_back(
+          int64_t(std::min<uint64_t>(extent, uint64_t(std::numeric_limits<int64_t>::max()))));
     }
     const auto offsets = value.find("data_offsets");
     if (offsets == value.end() || !offsets->is_array() || offsets->size() != 2 ||
@@ -148,10 +152,13 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& sou
             });
   uint64_t expected = 0;
   for (const auto& entry : file.tensors_) {
-    if (entry.begin != expected) fail(source, "tensor '" + entry.name + "' overlaps another or leaves a gap");
+    if (entry.begin != expected)
+      fail(source, "tensor '" + entry.name + "' overlaps another or leaves a gap");
     expected = entry.end;
   }
-  if (expected != data_size) fail(source, "the data section has " + std::to_string(data_size - expected) + " bytes no tensor describes");
+  if (expected != data_size)
+    fail(source, "the data section has " + std::to_string(data_size - expected) +
+                     " bytes no tensor describes");
   return file;
 }
 
@@ -163,7 +170,8 @@ const TensorEntry* SafetensorsFile::find(const std::string& name) const {
 }
 
 std::string_view SafetensorsFile::data(const TensorEntry& entry) const {
-  return std::string_view(bytes_).substr(data_start_ + size_t(entry.begin), size_t(entry.end - entry.begin));
+  return std::string_view(bytes_).substr(data_start_ + size_t(entry.begin),
+                                         size_t(entry.end - entry.begin));
 }
 
 std::string serialize_safetensors(std::vector<TensorToWrite> tensors,
@@ -177,7 +185,8 @@ std::string serialize_safetensors(std::vector<TensorToWrite> tensors,
     int64_t elements = 1;
     for (int64_t d : tensor.shape) elements *= d;
     if (uint64_t(elements) * dtype_size(tensor.dtype) != tensor.bytes.size()) {
-      throw std::invalid_argument("tensor '" + tensor.name + "': byte size does not match its shape");
+      throw std::invalid_argument("tensor '" + tensor.name +
+                                  "': byte size does not match its shape");
     }
     header[tensor.name] = {{"dtype", dtype_name(tensor.dtype)},
                            {"shape", tensor.shape},

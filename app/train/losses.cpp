@@ -4,7 +4,8 @@
 
 namespace electra::train {
 
-at::Tensor mlm_loss(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& weights) {
+at::Tensor mlm_loss(const at::Tensor& logits, const at::Tensor& targets,
+                    const at::Tensor& weights) {
   const at::Tensor log_probs = at::log_softmax(logits.to(at::kFloat), -1);             // [B, P, V]
   const at::Tensor picked = -log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1);  // [B, P]
   const at::Tensor w = weights.to(at::kFloat);
@@ -14,9 +15,9 @@ at::Tensor mlm_loss(const at::Tensor& logits, const at::Tensor& targets, const a
 at::Tensor discriminator_loss(const at::Tensor& logits, const at::Tensor& replaced,
                               const at::Tensor& input_mask) {
   const at::Tensor mask = input_mask.to(at::kFloat);
-  const at::Tensor per_token = at::binary_cross_entropy_with_logits(
-      logits.to(at::kFloat), replaced.to(at::kFloat), /*weight=*/{}, /*pos_weight=*/{},
-      at::Reduction::None);
+  const at::Tensor per_token =
+      at::binary_cross_entropy_with_logits(logits.to(at::kFloat), replaced.to(at::kFloat),
+                                           /*weight=*/{}, /*pos_weight=*/{}, at::Reduction::None);
   return (per_token * mask).sum() / mask.sum().clamp_min(1.0);
 }
 

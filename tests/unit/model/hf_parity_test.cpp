@@ -55,7 +55,9 @@ TEST_F(HfParity, ForwardMatchesHuggingFace) {
   const auto disc = model->discriminator->encode(ids, types, mask);
   EXPECT_LT(max_abs_diff(disc.embedding_output, expected["discriminator_embedding_output"]), 1e-4);
   EXPECT_LT(max_abs_diff(disc.last_hidden, expected["discriminator_last_hidden"]), 1e-4);
-  EXPECT_LT(max_abs_diff(model->discriminator->head(disc.last_hidden), expected["discriminator_logits"]), 1e-4);
+  EXPECT_LT(
+      max_abs_diff(model->discriminator->head(disc.last_hidden), expected["discriminator_logits"]),
+      1e-4);
 
   const auto gen = model->generator->encode(expected["generator_input_ids"], types, mask);
   EXPECT_LT(max_abs_diff(gen.last_hidden, expected["generator_last_hidden"]), 1e-4);
@@ -74,7 +76,9 @@ TEST_F(HfParity, LossesAndEveryGradientMatchHuggingFace) {
   EXPECT_LT(max_abs_diff(disc_logits.detach(), expected["corrupted_discriminator_logits"]), 1e-4);
   const auto disc = train::discriminator_loss(disc_logits, expected["rtd_labels"], mask);
   const auto total = mlm + meta["disc_weight"].get<double>() * disc;
-  auto relative = [](double ours, double theirs) { return std::abs(ours - theirs) / std::abs(theirs); };
+  auto relative = [](double ours, double theirs) {
+    return std::abs(ours - theirs) / std::abs(theirs);
+  };
   EXPECT_LT(relative(mlm.item<double>(), meta["mlm_loss"]), 1e-5) << mlm.item<double>();
   EXPECT_LT(relative(disc.item<double>(), meta["disc_loss"]), 1e-5) << disc.item<double>();
   EXPECT_LT(relative(total.item<double>(), meta["total_loss"]), 1e-5) << total.item<double>();
@@ -88,7 +92,8 @@ TEST_F(HfParity, LossesAndEveryGradientMatchHuggingFace) {
     for (const auto& [ours, hf] : hf_parameter_names(model->config, network)) {
       const auto found = reference.find(prefix + hf);
       if (found == reference.end()) {  // a shared tensor: listed once, under discriminator.
-        EXPECT_TRUE(network == Network::kGenerator && hf.rfind("electra.embeddings.", 0) == 0) << hf;
+        EXPECT_TRUE(network == Network::kGenerator && hf.rfind("electra.embeddings.", 0) == 0)
+            << hf;
         continue;
       }
       const at::Tensor& grad = parameters[ours].grad();

@@ -13,10 +13,11 @@ namespace {
 std::string sample_file() {
   static const float weights[6] = {1, 2, 3, 4, 5, 6};
   static const int64_t ids[3] = {7, 8, 9};
-  return serialize_safetensors({{"w", DType::kF32, {2, 3}, {reinterpret_cast<const char*>(weights), 24}},
-                                {"ids", DType::kI64, {3}, {reinterpret_cast<const char*>(ids), 24}},
-                                {"empty", DType::kBF16, {0, 4}, {}}},
-                               {{"format", "pt"}});
+  return serialize_safetensors(
+      {{"w", DType::kF32, {2, 3}, {reinterpret_cast<const char*>(weights), 24}},
+       {"ids", DType::kI64, {3}, {reinterpret_cast<const char*>(ids), 24}},
+       {"empty", DType::kBF16, {0, 4}, {}}},
+      {{"format", "pt"}});
 }
 
 std::string error_of(std::string bytes) {
@@ -57,23 +58,27 @@ TEST(Safetensors, RefusesMalformedFilesByName) {
             std::string::npos);
   const std::string bytes = sample_file();
   EXPECT_NE(error_of(bytes.substr(0, bytes.size() - 5)).find("truncated"), std::string::npos);
-  EXPECT_NE(error_of(with_header(R"({"t":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}})", "abcd"))
-                .find("unknown dtype"),
-            std::string::npos);
-  EXPECT_NE(error_of(with_header(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", "abcd"))
-                .find("bytes for its shape"),
-            std::string::npos);
-  EXPECT_NE(error_of(with_header(R"({"t":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", "abcd"))
-                .find("non-negative"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(with_header(R"({"t":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}})", "abcd"))
+          .find("unknown dtype"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(with_header(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", "abcd"))
+          .find("bytes for its shape"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(with_header(R"({"t":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", "abcd"))
+          .find("non-negative"),
+      std::string::npos);
   EXPECT_NE(error_of(with_header(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
                                  R"("b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}})",
                                  "abc"))
                 .find("overlaps"),
             std::string::npos);
-  EXPECT_NE(error_of(with_header(R"({"t":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})", "abcd"))
-                .find("no tensor describes"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(with_header(R"({"t":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})", "abcd"))
+          .find("no tensor describes"),
+      std::string::npos);
   EXPECT_NE(error_of(with_header(R"({"t":{"dtype":"U8","shape":[4294967296,4294967296,4294967296],)"
                                  R"("data_offsets":[0,0]}})",
                                  ""))
@@ -92,11 +97,21 @@ TEST(Safetensors, SurvivesMutatedFiles) {
     const int mutations = 1 + int(rng() % 4);
     for (int m = 0; m < mutations; ++m) {
       switch (rng() % 5) {
-        case 0: bytes[rng() % bytes.size()] ^= char(1 << (rng() % 8)); break;         // bit flip
-        case 1: bytes.resize(rng() % (bytes.size() + 1)); break;                     // truncate
-        case 2: if (!bytes.empty()) bytes[rng() % std::min<size_t>(8, bytes.size())] = char(rng()); break;  // length
-        case 3: bytes.insert(rng() % (bytes.size() + 1), 1, "{}[]\",:0123456789-e"[rng() % 19]); break;
-        case 4: if (bytes.size() > 8) bytes[8 + rng() % (bytes.size() - 8)] = char(rng() % 128); break;
+        case 0:
+          bytes[rng() % bytes.size()] ^= char(1 << (rng() % 8));
+          break;  // bit flip
+        case 1:
+          bytes.resize(rng() % (bytes.size() + 1));
+          break;  // truncate
+        case 2:
+          if (!bytes.empty()) bytes[rng() % std::min<size_t>(8, bytes.size())] = char(rng());
+          break;  // length
+        case 3:
+          bytes.insert(rng() % (bytes.size() + 1), 1, "{}[]\",:0123456789-e"[rng() % 19]);
+          break;
+        case 4:
+          if (bytes.size() > 8) bytes[8 + rng() % (bytes.size() - 8)] = char(rng() % 128);
+          break;
       }
       if (bytes.empty()) break;
     }

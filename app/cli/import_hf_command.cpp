@@ -1,0 +1,48 @@
+// electra import-hf: a HuggingFace ELECTRA pair -> a native checkpoint in a run directory, to
+// continue pre-training from published weights or to fine-tune them.
+#include <filesystem>
+#include <iostream>
+
+#include "app/cli/command.h"
+#include "app/model/hf_format.h"
+#include "app/train/checkpoint_files.h"
+
+namespace electra::cli {
+namespace {
+
+void declare(po::options_description& options) {
+  options.add_options()("model", po::value<std::string>()->required(),
+                        "an HF ELECTRA directory (discriminator/ and generator/, or one model)")(
+      "out", po::value<std::string>()->required(), "run directory to create the checkpoint in")(
+      "vocab", po::value<std::string>()->default_value(""),
+      "vocab.txt, when the HF directory has none");
+}
+
+int run(const po::variables_map& options) {
+  const std::string out = options["out"].as<std::string>();
+  const std::string target = train::checkpoint_path(out, 0);
+  if (std::filesystem::exists(target)) {
+    throw std::runtime_error(target + ": exists; choose another --out");
+  }
+  auto imported = model::import_hf(options["model"].as<std::string>());
+  std::string vocab = options["vocab"].as<std::string>();
+  if (vocab.empty()) vocab = imported.vocab_path;
+  if (vocab.empty()) throw UsageError("the HF directory has no vocab.txt: pass --vocab FILE");
+  train::write_model_files(*imported.model, vocab, target);
+  train::mark_complete(target, {{"step", 0},
+                                {"source", options["model"].as<std::string>()},
+                                {"has_trained_generator", imported.has_generator}});
+  std::cout << "imported " << options["model"].as<std::string>() << " into " << target
+            << (imported.has_generator ? "" : " (no generator in the source: initialised fresh)")
+            << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+Command import_hf_command() {
+  return {"import-hf", "Turn a HuggingFace ELECTRA directory into a native checkpoint.",
+          "--model HF_DIR --out RUN_DIR", declare, {}, run};
+}
+
+}  // namespace electra::cli

@@ -1,0 +1,91 @@
+#include "app/train/checkpoint_files.h"
+
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "data/atomic_file.h"
+
+namespace electra::train {
+
+namespace fs = std::filesystem;
+
+std::string checkpoint_path(const std::string& run_dir, long long step) {
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%08lld", step);
+  return (fs::path(run_dir) / kCheckpointsFolder / name).string();
+}
+
+std::optional<std::string> latest_complete_checkpoint(const std::string& run_dir) {
+  const fs::path folder = fs::path(run_dir) / kCheckpointsFolder;
+  std::error_code error;
+  if (!fs::is_directory(folder, error)) return std::nullopt;
+  std::optional<std::string> latest;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("step-", 0) != 0 || !fs::exists(entry.path() / kCompleteMarker)) continue;
+    if (!latest || name > fs::path(*latest).filename().string()) latest = entry.path().string();
+  }
+  return latest;
+}
+
+std::string resolve_checkpoint(const std::string& path) {
+  if (fs::exists(fs::path(path) / kCompleteMarker)) return path;
+  if (auto latest = latest_complete_checkpoint(path)) return *latest;
+  if (!fs::exists(path)) throw std::runtime_error(path + ": no such checkpoint or run directory");
+  throw std::runtime_error(path + ": neither a complete checkpoint (no " + kCompleteMarker +
+                           ") nor a run directory with one under " + kCheckpointsFolder + "/");
+}
+
+void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_path,
+                       const std::string& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) throw std::runtime_error(dir + ": cannot create: " + error.message());
+  const std::string model_path = (fs::path(dir) / kModelFile).string();
+  torch::serialize::OutputArchive archive;
+  model.save(archive);
+  archive.save_to(model_path + ".tmp");
+  fs::rename(model_path + ".tmp", model_path, error);
+  if (error) throw std::runtime_error(model_path + ": rename failed: " + error.message());
+  data::write_file_atomically((fs::path(dir) / kModelConfigFile).string(),
+                              model.config.to_json().dump(2) + "\n");
+  std::ifstream vocab(vocab_path, std::ios::binary);
+  if (!vocab) throw std::runtime_error(vocab_path + ": cannot read the vocabulary");
+  const std::string text((std::istreambuf_iterator<char>(vocab)), {});
+  data::write_file_atomically((fs::path(dir) / kVocabFile).string(), text);
+}
+
+void mark_complete(const std::string& dir, const nlohmann::json& info) {
+  data::write_file_atomically((fs::path(dir) / kCompleteMarker).string(), info.dump(2) + "\n");
+}
+
+model::ElectraModel read_model(const std::string& dir) {
+  const std::string config_path = (fs::path(dir) / kModelConfigFile).string();
+  std::ifstream in(config_path);
+  if (!in) throw std::runtime_error(config_path + ": missing; not a checkpoint folder");
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(config_path + ": not valid JSON (" + e.what() + ")");
+  }
+  model::ElectraModel model(model::ModelConfig::from_json(config, config_path));
+  const std::string model_path = (fs::path(dir) / kModelFile).string();
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(model_path);
+    model->load(archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(model_path + ": cannot load the model (" +
+                             std::string(e.what_without_backtrace()) +
+                             "); the checkpoint is damaged or does not match " + kModelConfigFile);
+  }
+  return model;
+}
+
+}  // namespace electra::train

@@ -1,0 +1,37 @@
+// Where checkpoints live and how a model is stored in one. A run directory holds
+// checkpoints/step-NNNNNNNN/ folders; one is complete when its COMPLETE marker exists (written
+// last, DESIGN.md section 5). A checkpoint holds the model (model.pt, a LibTorch archive), its
+// resolved config (model_config.json) and its vocabulary (vocab.txt); the trainer adds its state.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "app/model/electra_model.h"
+
+namespace electra::train {
+
+inline constexpr const char* kCheckpointsFolder = "checkpoints";
+inline constexpr const char* kCompleteMarker = "COMPLETE";
+inline constexpr const char* kModelFile = "model.pt";
+inline constexpr const char* kModelConfigFile = "model_config.json";
+inline constexpr const char* kVocabFile = "vocab.txt";
+
+// RUN/checkpoints/step-00000100
+std::string checkpoint_path(const std::string& run_dir, long long step);
+// The complete checkpoint with the highest step, if any.
+std::optional<std::string> latest_complete_checkpoint(const std::string& run_dir);
+// PATH itself when it is a complete checkpoint, else the latest complete checkpoint of the run
+// directory PATH; throws naming PATH and what to do otherwise.
+std::string resolve_checkpoint(const std::string& path);
+
+// Writes model.pt, model_config.json and vocab.txt into DIR (each through a temporary name).
+void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_path,
+                       const std::string& dir);
+// Marks DIR complete: call after every file of the checkpoint is in place.
+void mark_complete(const std::string& dir, const nlohmann::json& info);
+// The model of a checkpoint folder (written by write_model_files).
+model::ElectraModel read_model(const std::string& dir);
+
+}  // namespace electra::train

@@ -1,0 +1,121 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "app/model/electra_model.h"
+#include "app/model/hf_format.h"
+
+namespace electra::model {
+namespace {
+
+int64_t count(const std::vector<torch::Tensor>& parameters) {
+  int64_t n = 0;
+  for (const auto& p : parameters) n += p.numel();
+  return n;
+}
+
+TEST(ModelConfig, PresetsHaveThePapersSizes) {
+  const auto small = ModelConfig::load("small");
+  EXPECT_EQ(small.embedding_size, 128);
+  EXPECT_EQ(small.discriminator.hidden_size, 256);
+  EXPECT_EQ(small.generator.hidden_size, 64);
+  const auto large = ModelConfig::load("large");
+  EXPECT_EQ(large.discriminator.num_hidden_layers, 24);
+  EXPECT_EQ(large.generator.num_attention_heads, 4);  // max(1, 256 / 64)
+  ElectraModel model(small);
+  const int64_t discriminator = count(model->embeddings->parameters()) +
+                                count(model->discriminator->parameters());
+  EXPECT_NEAR(double(discriminator), 13.55e6, 0.1e6);  // ELECTRA-Small: 14M in the paper
+  ElectraModel base(ModelConfig::load("base"));
+  const int64_t base_discriminator = count(base->embeddings->parameters()) +
+                                     count(base->discriminator->parameters());
+  EXPECT_NEAR(double(base_discriminator), 110e6, 1e6);  // ELECTRA-Base: 110M
+}
+
+TEST(ModelConfig, OverridesAndValidationNameTheField) {
+  auto config = ModelConfig::load("tiny");
+  config.set("generator.hidden_size=64");
+  config.set("hidden_dropout_prob=0");
+  EXPECT_EQ(config.generator.hidden_size, 64);
+  EXPECT_EQ(config.hidden_dropout_prob, 0.0);
+  EXPECT_EQ(ModelConfig::from_json(config.to_json(), "round trip").to_json(), config.to_json());
+  auto error = [&](const std::string& assignment) {
+    try {
+      auto copy = config;
+      copy.set(assignment);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error("generator.width=3").find("no field 'generator.width'"), std::string::npos);
+  EXPECT_NE(error("vocab_size=abc").find("not a number"), std::string::npos);
+  EXPECT_NE(error("discriminator.num_attention_heads=3").find("must divide"), std::string::npos);
+  EXPECT_THROW(ModelConfig::load("no-such-preset"), std::runtime_error);
+}
+
+TEST(ElectraModel, SharesOneEmbeddingModuleAndTiesTheGeneratorOutput) {
+  auto config = ModelConfig::load("tiny");
+  ElectraModel model(config);
+  // Parameters are listed once: the pair = shared embeddings + generator + discriminator.
+  EXPECT_EQ(count(model->parameters()), count(model->embeddings->parameters()) +
+                                            count(model->generator->parameters()) +
+                                            count(model->discriminator->parameters()));
+  EXPECT_EQ(model->generator->embeddings.ptr(), model->embeddings.ptr());
+  EXPECT_EQ(model->discriminator->embeddings.ptr(), model->embeddings.ptr());
+  // The generator's vocabulary logits use the word embeddings: its loss reaches them.
+  const auto ids = torch::randint(5, config.vocab_size, {2, 16});
+  const auto types = torch::zeros({2, 16}, torch::kLong);
+  const auto mask = torch::ones({2, 16}, torch::kLong);
+  const auto hidden = model->generator->encode(ids, types, mask).last_hidden;
+  const auto positions = torch::tensor({{1, 5, 7}, {2, 3, 15}});
+  const auto logits = model->generator->logits_at(hidden, positions);
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 3, config.vocab_size}));
+  logits.sum().backward();
+  EXPECT_GT(model->embeddings->word_embeddings->weight.grad().abs().sum().item<double>(), 0);
+  EXPECT_FALSE(model->discriminator->head_dense->weight.grad().defined());
+}
+
+TEST(ElectraModel, InitialisesAsTheReference) {
+  auto config = ModelConfig::load("tiny");
+  ElectraModel model(config);
+  const auto& words = model->embeddings->word_embeddings->weight;
+  EXPECT_NEAR(words.std().item<double>(), 0.02, 0.001);
+  EXPECT_EQ(words[config.pad_token_id].abs().sum().item<double>(), 0.0);
+  const auto& layer = model->discriminator->encoder->layers[0]->as<EncoderLayerImpl>();
+  EXPECT_NEAR(layer->query->weight.std().item<double>(), 0.02, 0.003);
+  EXPECT_EQ(layer->query->bias.abs().sum().item<double>(), 0.0);
+  EXPECT_TRUE(layer->output_norm->weight.eq(1).all().item<bool>());
+  EXPECT_EQ(model->generator->output_bias.abs().sum().item<double>(), 0.0);
+}
+
+TEST(ElectraModel, PaddingDoesNotChangeTheRealTokensOutputs) {
+  auto config = ModelConfig::load("tiny");
+  ElectraModel model(config);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto ids = torch::randint(5, 1000, {1, 10});
+  const auto padded = torch::cat({ids, torch::zeros({1, 6}, torch::kLong)}, 1);
+  const auto short_logits = model->discriminator->forward(ids, torch::zeros_like(ids), torch::ones_like(ids));
+  auto mask = torch::zeros_like(padded);
+  mask.narrow(1, 0, 10).fill_(1);
+  const auto long_logits = model->discriminator->forward(padded, torch::zeros_like(padded), mask);
+  EXPECT_LT((long_logits.narrow(1, 0, 10) - short_logits).abs().max().item<double>(), 1e-5);
+}
+
+TEST(HfNames, MapEveryParameterOnce) {
+  auto config = ModelConfig::load("tiny");
+  ElectraModel model(config);
+  auto parameters = model->named_parameters();
+  std::set<std::string> covered;
+  for (Network network : {Network::kDiscriminator, Network::kGenerator}) {
+    for (const auto& [ours, hf] : hf_parameter_names(config, network)) {
+      EXPECT_TRUE(parameters.contains(ours)) << ours;
+      covered.insert(ours);
+    }
+  }
+  EXPECT_EQ(covered.size(), parameters.size());
+}
+
+}  // namespace
+}  // namespace electra::model
