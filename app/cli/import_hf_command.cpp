@@ -41,8 +41,12 @@ int run(const po::variables_map& options) {
 }  // namespace
 
 Command import_hf_command() {
-  return {"import-hf", "Turn a HuggingFace ELECTRA directory into a native checkpoint.",
-          "--model HF_DIR --out RUN_DIR", declare, {}, run};
+  return {"import-hf",
+          "Turn a HuggingFace ELECTRA directory into a native checkpoint.",
+          "--model HF_DIR --out RUN_DIR",
+          declare,
+          {},
+          run};
 }
 
 }  // namespace electra::cli

@@ -25,17 +25,16 @@ int run(const po::variables_map& options) {
   const int64_t shared = count(model.embeddings->parameters());
   const int64_t generator = count(model.generator->parameters());
   const int64_t discriminator = count(model.discriminator->parameters());
-  const nlohmann::json out = {
-      {"model", source.path},
-      {"kind", source.kind},
-      {"has_trained_generator", source.has_generator},
-      {"config", model.config.to_json()},
-      {"parameters",
-       {{"shared_embeddings", shared},
-        {"generator", generator},
-        {"discriminator", discriminator},
-        {"total", shared + generator + discriminator},
-        {"discriminator_with_embeddings", shared + discriminator}}}};
+  const nlohmann::json out = {{"model", source.path},
+                              {"kind", source.kind},
+                              {"has_trained_generator", source.has_generator},
+                              {"config", model.config.to_json()},
+                              {"parameters",
+                               {{"shared_embeddings", shared},
+                                {"generator", generator},
+                                {"discriminator", discriminator},
+                                {"total", shared + generator + discriminator},
+                                {"discriminator_with_embeddings", shared + discriminator}}}};
   std::cout << out.dump(2) << "\n";
   return kExitOk;
 }
@@ -43,8 +42,12 @@ int run(const po::variables_map& options) {
 }  // namespace
 
 Command inspect_command() {
-  return {"inspect", "Print a model's config and the parameter counts of its parts.",
-          "--model DIR", declare, {}, run};
+  return {"inspect",
+          "Print a model's config and the parameter counts of its parts.",
+          "--model DIR",
+          declare,
+          {},
+          run};
 }
 
 }  // namespace electra::cli

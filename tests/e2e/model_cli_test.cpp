@@ -20,7 +20,9 @@ using nlohmann::json;
 const std::string kElectra = ELECTRA_BINARY;
 const std::string kFixture = std::string(ELECTRA_TEST_DATA_DIR) + "/../fixtures/hf-electra-tiny";
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+std::string quote(const std::string& s) {
+  return "'" + s + "'";
+}
 
 json run_json(const std::string& command) {
   auto result = run_shell(command + " 2>/dev/null");
@@ -31,7 +33,8 @@ json run_json(const std::string& command) {
 TEST(ModelCli, InspectCountsTheParametersOfEachPart) {
   const json out = run_json(kElectra + " inspect --model " + quote(kFixture));
   int64_t hf_discriminator = 0;
-  for (const auto& [name, tensor] : model::read_tensors(kFixture + "/discriminator/model.safetensors")) {
+  for (const auto& [name, tensor] :
+       model::read_tensors(kFixture + "/discriminator/model.safetensors")) {
     hf_discriminator += tensor.numel();
   }
   const auto& p = out["parameters"];
@@ -61,30 +64,38 @@ TEST(ModelCli, ScoreGivesTheDiscriminatorsLogitsPerToken) {
 
 TEST(ModelCli, ImportThenExportGivesTheSameTensors) {
   TempDir dir;
-  auto imported = run_shell(kElectra + " import-hf --model " + quote(kFixture) + " --out " + quote(dir / "run"));
+  auto imported = run_shell(kElectra + " import-hf --model " + quote(kFixture) + " --out " +
+                            quote(dir / "run"));
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
-  auto exported = run_shell(kElectra + " export --checkpoint " + quote(dir / "run") + " --out " + quote(dir / "hf"));
+  auto exported = run_shell(kElectra + " export --checkpoint " + quote(dir / "run") + " --out " +
+                            quote(dir / "hf"));
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
   for (const char* network : {"discriminator", "generator"}) {
-    const auto ours = model::read_tensors(dir / (std::string("hf/") + network + "/model.safetensors"));
-    for (const auto& [name, tensor] : model::read_tensors(kFixture + "/" + network + "/model.safetensors")) {
+    const auto ours =
+        model::read_tensors(dir / (std::string("hf/") + network + "/model.safetensors"));
+    for (const auto& [name, tensor] :
+         model::read_tensors(kFixture + "/" + network + "/model.safetensors")) {
       if (name == "generator_lm_head.weight") continue;  // tied: not written
       ASSERT_TRUE(ours.count(name)) << name;
       EXPECT_TRUE(ours.at(name).equal(tensor)) << network << " " << name;
     }
-    const json config = json::parse(testing::read_file(dir / (std::string("hf/") + network + "/config.json")));
+    const json config =
+        json::parse(testing::read_file(dir / (std::string("hf/") + network + "/config.json")));
     const json theirs = json::parse(testing::read_file(kFixture + "/" + network + "/config.json"));
-    for (const char* field : {"model_type", "vocab_size", "embedding_size", "hidden_size", "num_hidden_layers",
-                              "num_attention_heads", "intermediate_size", "hidden_act", "architectures",
-                              "max_position_embeddings", "type_vocab_size", "layer_norm_eps"}) {
+    for (const char* field :
+         {"model_type", "vocab_size", "embedding_size", "hidden_size", "num_hidden_layers",
+          "num_attention_heads", "intermediate_size", "hidden_act", "architectures",
+          "max_position_embeddings", "type_vocab_size", "layer_norm_eps"}) {
       EXPECT_EQ(config[field], theirs[field]) << network << " " << field;
     }
     EXPECT_EQ(testing::read_file(dir / (std::string("hf/") + network + "/vocab.txt")),
               testing::read_file(kFixture + "/vocab.txt"));
   }
-  auto again = run_shell(kElectra + " export --checkpoint " + quote(dir / "run") + " --out " + quote(dir / "hf"));
+  auto again = run_shell(kElectra + " export --checkpoint " + quote(dir / "run") + " --out " +
+                         quote(dir / "hf"));
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_NE(again.output.find("exists; choose another --out or pass --overwrite"), std::string::npos);
+  EXPECT_NE(again.output.find("exists; choose another --out or pass --overwrite"),
+            std::string::npos);
 }
 
 TEST(ModelCli, RefusesDamagedOrInconsistentModels) {
@@ -94,7 +105,8 @@ TEST(ModelCli, RefusesDamagedOrInconsistentModels) {
   fs::resize_file(weights, fs::file_size(weights) - 100);
   auto truncated = run_shell(kElectra + " inspect --model " + quote(dir / "truncated"));
   EXPECT_EQ(truncated.exit_code, 1);
-  EXPECT_NE(truncated.output.find("model.safetensors: not a valid safetensors file"), std::string::npos)
+  EXPECT_NE(truncated.output.find("model.safetensors: not a valid safetensors file"),
+            std::string::npos)
       << truncated.output;
 
   fs::copy(kFixture, dir / "mismatch", fs::copy_options::recursive);
@@ -103,15 +115,17 @@ TEST(ModelCli, RefusesDamagedOrInconsistentModels) {
   testing::write_file(dir / "mismatch/discriminator/config.json", config.dump());
   auto mismatch = run_shell(kElectra + " inspect --model " + quote(dir / "mismatch"));
   EXPECT_EQ(mismatch.exit_code, 1);
-  EXPECT_NE(mismatch.output.find("'electra.encoder.layer.0.intermediate.dense.weight' has shape [128, 64]"),
+  EXPECT_NE(mismatch.output.find(
+                "'electra.encoder.layer.0.intermediate.dense.weight' has shape [128, 64]"),
             std::string::npos)
       << mismatch.output;
 
   fs::create_directories(dir / "empty-run");
-  auto no_checkpoint = run_shell(kElectra + " export --checkpoint " + quote(dir / "empty-run") + " --out " +
-                                 quote(dir / "x"));
+  auto no_checkpoint = run_shell(kElectra + " export --checkpoint " + quote(dir / "empty-run") +
+                                 " --out " + quote(dir / "x"));
   EXPECT_EQ(no_checkpoint.exit_code, 1);
-  EXPECT_NE(no_checkpoint.output.find("neither a complete checkpoint"), std::string::npos) << no_checkpoint.output;
+  EXPECT_NE(no_checkpoint.output.find("neither a complete checkpoint"), std::string::npos)
+      << no_checkpoint.output;
 }
 
 }  // namespace

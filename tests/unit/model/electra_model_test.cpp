@@ -23,12 +23,12 @@ TEST(ModelConfig, PresetsHaveThePapersSizes) {
   EXPECT_EQ(large.discriminator.num_hidden_layers, 24);
   EXPECT_EQ(large.generator.num_attention_heads, 4);  // max(1, 256 / 64)
   ElectraModel model(small);
-  const int64_t discriminator = count(model->embeddings->parameters()) +
-                                count(model->discriminator->parameters());
+  const int64_t discriminator =
+      count(model->embeddings->parameters()) + count(model->discriminator->parameters());
   EXPECT_NEAR(double(discriminator), 13.55e6, 0.1e6);  // ELECTRA-Small: 14M in the paper
   ElectraModel base(ModelConfig::load("base"));
-  const int64_t base_discriminator = count(base->embeddings->parameters()) +
-                                     count(base->discriminator->parameters());
+  const int64_t base_discriminator =
+      count(base->embeddings->parameters()) + count(base->discriminator->parameters());
   EXPECT_NEAR(double(base_discriminator), 110e6, 1e6);  // ELECTRA-Base: 110M
 }
 
@@ -96,7 +96,8 @@ TEST(ElectraModel, PaddingDoesNotChangeTheRealTokensOutputs) {
   torch::NoGradGuard no_grad;
   const auto ids = torch::randint(5, 1000, {1, 10});
   const auto padded = torch::cat({ids, torch::zeros({1, 6}, torch::kLong)}, 1);
-  const auto short_logits = model->discriminator->forward(ids, torch::zeros_like(ids), torch::ones_like(ids));
+  const auto short_logits =
+      model->discriminator->forward(ids, torch::zeros_like(ids), torch::ones_like(ids));
   auto mask = torch::zeros_like(padded);
   mask.narrow(1, 0, 10).fill_(1);
   const auto long_logits = model->discriminator->forward(padded, torch::zeros_like(padded), mask);

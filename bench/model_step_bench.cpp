@@ -1,0 +1,119 @@
+// Benchmark (not a test): forward + backward of the joint ELECTRA step (generator at the masked
+// positions, Gumbel-max sampling, discriminator on the corrupted input, MLM + 50 x RTD) for the
+// tiny and small configs. fp32 on CPU; bf16 autocast on CUDA where a GPU is present.
+// Prints one JSON object with tokens/s and model FLOP/s per configuration.
+// usage: model_step_bench [BATCH_CPU (32)] [STEPS (3)]
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/model/autocast.h"
+#include "app/model/cpu_runtime.h"
+#include "app/model/electra_model.h"
+#include "app/train/losses.h"
+
+namespace {
+
+using electra::model::EncoderConfig;
+using electra::model::ModelConfig;
+
+// Matmul FLOPs of one encoder layer's forward per token at sequence length L.
+double layer_flops(const EncoderConfig& e, int64_t length) {
+  const double h = double(e.hidden_size), i = double(e.intermediate_size);
+  return 2.0 * (4 * h * h + 2 * h * i) + 2.0 * 2.0 * double(length) * h;
+}
+
+// Forward + backward (3x forward) matmul FLOPs of a joint step.
+double step_flops(const ModelConfig& c, int64_t batch, int64_t length, int64_t predictions) {
+  const double e = double(c.embedding_size), v = double(c.vocab_size);
+  double per_token = 0;
+  for (const EncoderConfig* net : {&c.discriminator, &c.generator}) {
+    per_token += double(net->num_hidden_layers) * layer_flops(*net, length);
+    if (net->hidden_size != c.embedding_size) per_token += 2.0 * e * double(net->hidden_size);
+  }
+  const double hd = double(c.discriminator.hidden_size);
+  per_token += 2.0 * (hd * hd + hd);  // discriminator head
+  const double per_prediction = 2.0 * (double(c.generator.hidden_size) * e + e * v);
+  return 3.0 * (per_token * double(batch * length) + per_prediction * double(batch * predictions));
+}
+
+nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, int64_t batch,
+                   int64_t length, int steps) {
+  ModelConfig config = ModelConfig::load(preset);
+  electra::model::ElectraModel model(config);
+  model->to(device);
+  model->train();
+  const int64_t predictions = int64_t((0.15 + 0.005) * double(length));
+  auto options = torch::TensorOptions().device(device).dtype(torch::kLong);
+  const auto ids = torch::randint(1000, config.vocab_size, {batch, length}, options);
+  const auto types = torch::zeros({batch, length}, options);
+  const auto mask = torch::ones({batch, length}, options);
+  const auto positions = torch::randint(1, length - 1, {batch, predictions}, options);
+  const auto weights = torch::ones({batch, predictions}, options.dtype(torch::kFloat));
+  auto step = [&] {
+    electra::model::CudaBf16Autocast autocast(bf16);
+    const auto masked = ids.scatter(1, positions, 103);
+    const auto hidden = model->generator->encode(masked, types, mask).last_hidden;
+    const auto logits = model->generator->logits_at(hidden, positions);
+    const auto targets = ids.gather(1, positions);
+    const auto mlm = electra::train::mlm_loss(logits, targets, weights);
+    torch::Tensor sampled;
+    {
+      torch::NoGradGuard no_grad;
+      const auto u = torch::rand(logits.sizes(), logits.options().dtype(torch::kFloat));
+      sampled = (logits.detach().to(torch::kFloat) - torch::log(-torch::log(u + 1e-9) + 1e-9)).argmax(-1);
+    }
+    const auto corrupted = ids.scatter(1, positions, sampled);
+    const auto replaced = corrupted.ne(ids);
+    const auto disc = electra::train::discriminator_loss(
+        model->discriminator->forward(corrupted, types, mask), replaced, mask);
+    const auto total = mlm + 50.0 * disc;
+    model->zero_grad();
+    total.backward();
+    return total;
+  };
+  step();  // warm-up
+  if (device.is_cuda()) torch::cuda::synchronize();
+  const auto started = std::chrono::steady_clock::now();
+  for (int s = 0; s < steps; ++s) step();
+  if (device.is_cuda()) torch::cuda::synchronize();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() / steps;
+  const double flops = step_flops(config, batch, length, predictions);
+  return {{"config", preset},           {"device", device.is_cuda() ? "cuda" : "cpu"},
+          {"dtype", bf16 ? "bf16 autocast" : "fp32"}, {"batch", batch},
+          {"seq_len", length},          {"masked_positions", predictions},
+          {"steps_timed", steps},       {"seconds_per_step", seconds},
+          {"tokens_per_s", double(batch * length) / seconds},
+          {"model_tflops_per_s", flops / seconds / 1e12}, {"flops_per_step", flops}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int64_t cpu_batch = argc > 1 ? std::atoll(argv[1]) : 32;
+  const int steps = argc > 2 ? std::atoi(argv[2]) : 3;
+  electra::model::keep_freed_memory_in_process();
+  if (!std::getenv("OMP_NUM_THREADS")) at::set_num_threads(int(std::thread::hardware_concurrency()));
+  nlohmann::json results = nlohmann::json::array();
+  results.push_back(run("tiny", torch::kCPU, false, cpu_batch, 128, steps));
+  results.push_back(run("small", torch::kCPU, false, cpu_batch, 128, steps));
+  const bool cuda = torch::cuda::is_available();
+  if (cuda) {
+    results.push_back(run("tiny", torch::kCUDA, true, 128, 128, 20));
+    results.push_back(run("small", torch::kCUDA, true, 128, 128, 20));
+  }
+  std::cout << nlohmann::json{{"benchmark", "model_step"},
+                              {"torch", TORCH_VERSION},
+                              {"cpu_threads", at::get_num_threads()},
+                              {"hardware_threads", std::thread::hardware_concurrency()},
+                              {"cuda", cuda},
+                              {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "default"},
+                              {"reference", "DESIGN.md 7: PyTorch eager ELECTRA-Small 32x128, 2 threads, same LibTorch+OpenBLAS: ~800 tokens/s"},
+                              {"results", results}}
+                   .dump(2)
+            << "\n";
+}
