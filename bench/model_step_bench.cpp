@@ -65,7 +65,8 @@ nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, i
     {
       torch::NoGradGuard no_grad;
       const auto u = torch::rand(logits.sizes(), logits.options().dtype(torch::kFloat));
-      sampled = (logits.detach().to(torch::kFloat) - torch::log(-torch::log(u + 1e-9) + 1e-9)).argmax(-1);
+      sampled =
+          (logits.detach().to(torch::kFloat) - torch::log(-torch::log(u + 1e-9) + 1e-9)).argmax(-1);
     }
     const auto corrupted = ids.scatter(1, positions, sampled);
     const auto replaced = corrupted.ne(ids);
@@ -81,14 +82,20 @@ nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, i
   const auto started = std::chrono::steady_clock::now();
   for (int s = 0; s < steps; ++s) step();
   if (device.is_cuda()) torch::cuda::synchronize();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() / steps;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() / steps;
   const double flops = step_flops(config, batch, length, predictions);
-  return {{"config", preset},           {"device", device.is_cuda() ? "cuda" : "cpu"},
-          {"dtype", bf16 ? "bf16 autocast" : "fp32"}, {"batch", batch},
-          {"seq_len", length},          {"masked_positions", predictions},
-          {"steps_timed", steps},       {"seconds_per_step", seconds},
+  return {{"config", preset},
+          {"device", device.is_cuda() ? "cuda" : "cpu"},
+          {"dtype", bf16 ? "bf16 autocast" : "fp32"},
+          {"batch", batch},
+          {"seq_len", length},
+          {"masked_positions", predictions},
+          {"steps_timed", steps},
+          {"seconds_per_step", seconds},
           {"tokens_per_s", double(batch * length) / seconds},
-          {"model_tflops_per_s", flops / seconds / 1e12}, {"flops_per_step", flops}};
+          {"model_tflops_per_s", flops / seconds / 1e12},
+          {"flops_per_step", flops}};
 }
 
 }  // namespace
@@ -97,7 +104,8 @@ int main(int argc, char** argv) {
   const int64_t cpu_batch = argc > 1 ? std::atoll(argv[1]) : 32;
   const int steps = argc > 2 ? std::atoi(argv[2]) : 3;
   electra::model::keep_freed_memory_in_process();
-  if (!std::getenv("OMP_NUM_THREADS")) at::set_num_threads(int(std::thread::hardware_concurrency()));
+  if (!std::getenv("OMP_NUM_THREADS"))
+    at::set_num_threads(int(std::thread::hardware_concurrency()));
   nlohmann::json results = nlohmann::json::array();
   results.push_back(run("tiny", torch::kCPU, false, cpu_batch, 128, steps));
   results.push_back(run("small", torch::kCPU, false, cpu_batch, 128, steps));
@@ -111,8 +119,12 @@ int main(int argc, char** argv) {
                               {"cpu_threads", at::get_num_threads()},
                               {"hardware_threads", std::thread::hardware_concurrency()},
                               {"cuda", cuda},
-                              {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "default"},
-                              {"reference", "DESIGN.md 7: PyTorch eager ELECTRA-Small 32x128, 2 threads, same LibTorch+OpenBLAS: ~800 tokens/s"},
+                              {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY")
+                                                      ? std::getenv("OMP_WAIT_POLICY")
+                                                      : "default"},
+                              {"reference",
+                               "DESIGN.md 7: PyTorch eager ELECTRA-Small 32x128, 2 threads, same "
+                               "LibTorch+OpenBLAS: ~800 tokens/s"},
                               {"results", results}}
                    .dump(2)
             << "\n";

@@ -1,5 +1,6 @@
 #include "data/bert_pre_tokenizer.h"
 
+#include <unicode/uchar.h>
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -41,14 +42,46 @@ bool is_chinese(char32_t c) {
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
-// Class of a non-ASCII character after normalisation (Unicode categories from utf8proc).
+// The general category as HuggingFace's normaliser and pre-tokenizer see it. They test
+// "control/format/private use" (clean_text), "punctuation" and "nonspacing mark" (strip_accents)
+// with the unicode_categories crate, whose tables are Unicode 8.0: a character assigned later is
+// in none of its categories, and six older characters changed category since. Whitespace, case
+// mapping and NFD come from current tables there as here. (An exhaustive test over every code
+// point checks this against the reference.)
+utf8proc_category_t reference_category(char32_t c) {
+  switch (c) {  // category changes since Unicode 8.0 that the reference still has the old way
+    case 0x166D:
+      return UTF8PROC_CATEGORY_PO;  // So since 12.0
+    case 0x111C9:
+      return UTF8PROC_CATEGORY_PO;  // Mn since 11.0
+    case 0x1734:
+      return UTF8PROC_CATEGORY_MN;  // Mc since 14.0
+    case 0x1885:
+    case 0x1886:
+      return UTF8PROC_CATEGORY_LO;  // Mn since 9.0
+    case 0xA9BD:
+      return UTF8PROC_CATEGORY_MC;  // Mn since 12.0
+    default:
+      break;
+  }
+  UVersionInfo age;
+  u_charAge(UChar32(c), age);
+  if (age[0] > 8 || (age[0] == 8 && age[1] > 0)) return UTF8PROC_CATEGORY_CN;
+  return utf8proc_category_t(utf8proc_get_property(utf8proc_int32_t(c))->category);
+}
+
+// Class of a non-ASCII character after normalisation.
 CharClass classify_normalized(char32_t c) {
   if (c < 0x80) return kAsciiClasses[c];
-  switch (utf8proc_get_property(utf8proc_int32_t(c))->category) {
+  switch (utf8proc_get_property(utf8proc_int32_t(c))->category) {  // Rust's is_whitespace: current
     case UTF8PROC_CATEGORY_ZS:
     case UTF8PROC_CATEGORY_ZL:
     case UTF8PROC_CATEGORY_ZP:
       return CharClass::kSpace;
+    default:
+      break;
+  }
+  switch (reference_category(c)) {
     case UTF8PROC_CATEGORY_PC:
     case UTF8PROC_CATEGORY_PD:
     case UTF8PROC_CATEGORY_PS:
@@ -66,7 +99,7 @@ CharClass classify_normalized(char32_t c) {
 // "other" characters Cc, Cf, Co and Cs (unassigned code points, Cn, are kept, as HF keeps them).
 CharClass classify_raw(char32_t c) {
   if (c == kReplacementChar) return CharClass::kDrop;
-  switch (utf8proc_get_property(utf8proc_int32_t(c))->category) {
+  switch (reference_category(c)) {
     case UTF8PROC_CATEGORY_CC:
     case UTF8PROC_CATEGORY_CF:
     case UTF8PROC_CATEGORY_CS:
@@ -89,7 +122,7 @@ int normalize_char(char32_t c, bool lowercase, char32_t* out) {
   int count = 0;
   for (utf8proc_ssize_t i = 0; i < n; ++i) {
     utf8proc_int32_t d = decomposed[i];
-    if (utf8proc_get_property(d)->category == UTF8PROC_CATEGORY_MN) continue;
+    if (reference_category(char32_t(d)) == UTF8PROC_CATEGORY_MN) continue;
     if (d == 0x130) {
       out[count++] = 'i';
       out[count++] = 0x307;

@@ -11,7 +11,7 @@ packages=(
   libhdf5-dev hdf5-tools                                # shards (h5dump to inspect them)
   libboost-program-options-dev                          # command line
   libgtest-dev libgmock-dev                             # tests
-  nlohmann-json3-dev libutf8proc-dev                    # JSON, Unicode
+  nlohmann-json3-dev libutf8proc-dev libicu-dev        # JSON, Unicode
   xz-utils nodejs npm                                   # test data; tokenizer reference (npm)
   python3-h5py                                          # reading shards from Python (tests, users)
 )

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Stages what the GPU host lacks into .device/ (git-ignored): the Boost packages of
-# ../shared/device/stage.sh plus utf8proc and nlohmann-json, which the project also needs.
+# ../shared/device/stage.sh plus utf8proc, ICU and nlohmann-json, which the project also needs.
 # .device/gpu.sh unpacks every .deb there into a prefix that CMake searches.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash "$root/../shared/device/stage.sh"
-(cd "$root/.device/debs" && apt-get download -q libutf8proc-dev libutf8proc2 nlohmann-json3-dev >/dev/null) ||
-  { echo "apt-get download of utf8proc / nlohmann-json failed (run apt-get update first)"; exit 1; }
+(cd "$root/.device/debs" && apt-get download -q libutf8proc-dev libutf8proc2 libicu-dev libicu72 nlohmann-json3-dev >/dev/null) ||
+  { echo "apt-get download of utf8proc / ICU / nlohmann-json failed (run apt-get update first)"; exit 1; }
 echo "staged: $(ls "$root/.device/debs" | tr '\n' ' ')"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Differential test: `electra tokenize` against HuggingFace's Rust tokenizer (npm tokenizers,
-# pinned with its integrity hash in package-lock.json) on >= 20,000 lines of varied real text,
-# uncased and cased, ids and word pieces. Any mismatching line fails the test and is shown.
+# pinned with its integrity hash in package-lock.json), uncased and cased:
+#  - >= 20,000 lines of varied real text (prose, e-mail, 532 languages, pairs), ids and pieces;
+#  - every Unicode code point (surrogates and line breaks aside) inside, before and after words.
+# Any mismatching line fails the test and is shown.
 # usage: differential_test.sh ELECTRA VOCAB CORPUS.txt.xz WORK_DIR
 set -euo pipefail
 electra=$1 vocab=$2 corpus=$3 work=$4
@@ -16,22 +18,37 @@ cp "$here/reference_tokenize.js" "$work/"
 xz -dc "$corpus" > "$work/corpus.txt"
 lines=$(wc -l < "$work/corpus.txt")
 [ "$lines" -ge 20000 ] || { echo "corpus has only $lines lines"; exit 1; }
+python3 -c '
+import sys
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    for c in range(1, 0x110000):
+        if 0xD800 <= c <= 0xDFFF or c in (10, 13):
+            continue
+        ch = chr(c)
+        out.write("a" + ch + "b x" + ch + ch + " " + ch + "\n")
+' "$work/codepoints.txt"
+
 status=0
+# compare NAME FILE CASING MODE
+compare() {
+  local name=$1 file=$2 casing=$3 mode=$4 flags=()
+  [ "$casing" = cased ] && flags+=(--cased)
+  [ "$mode" = tokens ] && flags+=(--tokens)
+  node "$work/reference_tokenize.js" "$vocab" "$casing" "$mode" < "$file" > "$work/ref.$name.$casing.$mode"
+  "$electra" tokenize --vocab "$vocab" "${flags[@]}" < "$file" > "$work/ours.$name.$casing.$mode"
+  local total refs mismatches
+  total=$(wc -l < "$file")
+  refs=$(wc -l < "$work/ref.$name.$casing.$mode")
+  mismatches=$(awk 'NR == FNR { ref[FNR] = $0; next } ref[FNR] != $0 { n++ } END { print n + 0 }' \
+               "$work/ref.$name.$casing.$mode" "$work/ours.$name.$casing.$mode")
+  echo "$name $casing $mode: $total lines, reference $refs lines, $mismatches mismatching"
+  if [ "$mismatches" -ne 0 ] || [ "$refs" -ne "$total" ]; then
+    status=1
+    diff "$work/ref.$name.$casing.$mode" "$work/ours.$name.$casing.$mode" | head -20 || true
+  fi
+}
 for casing in uncased cased; do
-  for mode in ids tokens; do
-    flags=()
-    [ "$casing" = cased ] && flags+=(--cased)
-    [ "$mode" = tokens ] && flags+=(--tokens)
-    node "$work/reference_tokenize.js" "$vocab" "$casing" "$mode" < "$work/corpus.txt" > "$work/ref.$casing.$mode"
-    "$electra" tokenize --vocab "$vocab" "${flags[@]}" < "$work/corpus.txt" > "$work/ours.$casing.$mode"
-    mismatches=$(awk 'NR == FNR { ref[FNR] = $0; next } ref[FNR] != $0 { n++ } END { print n + 0 }' \
-                 "$work/ref.$casing.$mode" "$work/ours.$casing.$mode")
-    refs=$(wc -l < "$work/ref.$casing.$mode")
-    echo "$casing $mode: $lines lines, reference $refs lines, $mismatches mismatching"
-    if [ "$mismatches" -ne 0 ] || [ "$refs" -ne "$lines" ]; then
-      status=1
-      diff "$work/ref.$casing.$mode" "$work/ours.$casing.$mode" | head -20 || true
-    fi
-  done
+  for mode in ids tokens; do compare text "$work/corpus.txt" "$casing" "$mode"; done
+  compare codepoints "$work/codepoints.txt" "$casing" ids
 done
 exit $status

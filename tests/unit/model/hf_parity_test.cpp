@@ -3,6 +3,7 @@
 // export -> import -> export round trip.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -27,9 +28,12 @@ class HfParity : public ::testing::Test {
     meta = nlohmann::json::parse(in);
     positions = expected["mlm_positions"].select(1, 1).view({3, 3});  // 3 masked columns a row
   }
-  static double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
+  // Largest absolute difference, printed so that a run shows the measured numbers.
+  static double max_abs_diff(const at::Tensor& a, const at::Tensor& b, const char* what = "") {
     EXPECT_EQ(a.sizes(), b.sizes());
-    return (a - b).abs().max().item<double>();
+    const double diff = (a - b).abs().max().item<double>();
+    if (*what) std::cout << "max |ours - HF| " << what << ": " << diff << "\n";
+    return diff;
   }
 
   HfImport imported;
@@ -60,9 +64,12 @@ TEST_F(HfParity, ForwardMatchesHuggingFace) {
       1e-4);
 
   const auto gen = model->generator->encode(expected["generator_input_ids"], types, mask);
-  EXPECT_LT(max_abs_diff(gen.last_hidden, expected["generator_last_hidden"]), 1e-4);
+  EXPECT_LT(
+      max_abs_diff(gen.last_hidden, expected["generator_last_hidden"], "generator last hidden"),
+      1e-4);
   const auto logits = model->generator->logits_at(gen.last_hidden, positions).view({9, -1});
-  EXPECT_LT(max_abs_diff(logits, expected["generator_logits_at_mlm"]), 1e-4);
+  EXPECT_LT(max_abs_diff(logits, expected["generator_logits_at_mlm"], "generator logits at MLM"),
+            1e-4);
 }
 
 TEST_F(HfParity, LossesAndEveryGradientMatchHuggingFace) {
@@ -79,6 +86,9 @@ TEST_F(HfParity, LossesAndEveryGradientMatchHuggingFace) {
   auto relative = [](double ours, double theirs) {
     return std::abs(ours - theirs) / std::abs(theirs);
   };
+  std::cout << "relative loss error: mlm " << relative(mlm.item<double>(), meta["mlm_loss"])
+            << ", disc " << relative(disc.item<double>(), meta["disc_loss"]) << ", total "
+            << relative(total.item<double>(), meta["total_loss"]) << "\n";
   EXPECT_LT(relative(mlm.item<double>(), meta["mlm_loss"]), 1e-5) << mlm.item<double>();
   EXPECT_LT(relative(disc.item<double>(), meta["disc_loss"]), 1e-5) << disc.item<double>();
   EXPECT_LT(relative(total.item<double>(), meta["total_loss"]), 1e-5) << total.item<double>();
@@ -87,6 +97,8 @@ TEST_F(HfParity, LossesAndEveryGradientMatchHuggingFace) {
   const auto reference = read_tensors(kFixture + "/expected_grads.safetensors");
   auto parameters = model->named_parameters();
   size_t compared = 0;
+  double worst = 0;
+  std::string worst_name;
   for (Network network : {Network::kDiscriminator, Network::kGenerator}) {
     const std::string prefix = network == Network::kDiscriminator ? "discriminator." : "generator.";
     for (const auto& [ours, hf] : hf_parameter_names(model->config, network)) {
@@ -104,10 +116,13 @@ TEST_F(HfParity, LossesAndEveryGradientMatchHuggingFace) {
       const double error = (grad - found->second).norm().item<double>() /
                            std::max(found->second.norm().item<double>(), 1e-6);
       EXPECT_LT(error, 1e-3) << ours << " (" << prefix + hf << ")";
+      if (error > worst) worst = error, worst_name = prefix + hf;
       ++compared;
     }
   }
   EXPECT_EQ(compared, reference.size());  // every reference gradient was checked
+  std::cout << "gradients compared: " << compared << ", largest relative error " << worst << " ("
+            << worst_name << ")\n";
 }
 
 TEST_F(HfParity, ExportImportExportIsBitIdentical) {
@@ -133,6 +148,20 @@ TEST_F(HfParity, ExportImportExportIsBitIdentical) {
     }
     EXPECT_EQ(ours.count("generator_lm_head.weight"), 0u);
   }
+}
+
+TEST(HfImport, ADiscriminatorAloneGetsAFreshGenerator) {
+  testing::TempDir dir;
+  std::filesystem::copy(kFixture + "/discriminator", dir / "discriminator-only");
+  auto imported = import_hf(dir / "discriminator-only");
+  EXPECT_FALSE(imported.has_generator);
+  EXPECT_EQ(imported.model->config.generator.hidden_size, 64);  // max(64, H / 4)
+  imported.model->eval();
+  torch::NoGradGuard no_grad;
+  auto expected = read_tensors(kFixture + "/expected.safetensors");
+  const auto logits = imported.model->discriminator->forward(
+      expected["input_ids"], expected["token_type_ids"], expected["attention_mask"]);
+  EXPECT_LT((logits - expected["discriminator_logits"]).abs().max().item<double>(), 1e-4);
 }
 
 }  // namespace
