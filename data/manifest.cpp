@@ -1,6 +1,7 @@
 #include "data/manifest.h"
 
 #include "data/atomic_file.h"
+#include "data/json_fields.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -60,36 +61,24 @@ Manifest Manifest::load(const std::string& dir) {
   } catch (const json::exception& e) {
     throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
   }
-  auto field = [&](const json& object, const char* name) -> const json& {
-    if (!object.is_object() || !object.contains(name)) {
-      throw std::runtime_error(path + ": field '" + name + "' is missing");
-    }
-    return object.at(name);
-  };
   Manifest manifest;
-  try {
-    manifest.format_version = field(document, "format_version").get<int>();
-    if (manifest.format_version > kManifestFormatVersion) {
-      throw std::runtime_error(path + ": manifest format " +
-                               std::to_string(manifest.format_version) +
-                               " is newer than this electra understands; update electra");
-    }
-    manifest.vocab_sha256 = field(document, "vocab_sha256").get<std::string>();
-    manifest.vocab_size = field(document, "vocab_size").get<long long>();
-    manifest.lowercase = field(document, "lowercase").get<bool>();
-    manifest.max_seq_length = field(document, "max_seq_length").get<long long>();
-    manifest.preparation = document.value("preparation", json::object());
-    for (const auto& entry : field(document, "shards")) {
-      ManifestShard shard;
-      shard.file = field(entry, "file").get<std::string>();
-      shard.split = field(entry, "split").get<std::string>();
-      shard.num_examples = field(entry, "num_examples").get<long long>();
-      shard.num_tokens = field(entry, "num_tokens").get<long long>();
-      shard.sha256 = field(entry, "sha256").get<std::string>();
-      manifest.shards.push_back(shard);
-    }
-  } catch (const json::exception& e) {
-    throw std::runtime_error(path + ": a field has the wrong type (" + e.what() + ")");
+  manifest.format_version = json_field<int>(document, "format_version", path);
+  if (manifest.format_version > kManifestFormatVersion) {
+    throw std::runtime_error(path + ": manifest format " + std::to_string(manifest.format_version) +
+                             " is newer than this electra understands; update electra");
+  }
+  manifest.vocab_sha256 = json_field<std::string>(document, "vocab_sha256", path);
+  manifest.vocab_size = json_field<long long>(document, "vocab_size", path);
+  manifest.lowercase = json_field<bool>(document, "lowercase", path);
+  manifest.max_seq_length = json_field<long long>(document, "max_seq_length", path);
+  manifest.preparation = document.value("preparation", json::object());
+  for (const auto& entry : json_field<json>(document, "shards", path)) {
+    const std::string where = path + " shard";
+    manifest.shards.push_back({json_field<std::string>(entry, "file", where),
+                               json_field<std::string>(entry, "split", where),
+                               json_field<long long>(entry, "num_examples", where),
+                               json_field<long long>(entry, "num_tokens", where),
+                               json_field<std::string>(entry, "sha256", where)});
   }
   return manifest;
 }

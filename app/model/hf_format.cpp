@@ -9,6 +9,7 @@
 
 #include "app/model/tensor_io.h"
 #include "data/atomic_file.h"
+#include "data/json_fields.h"
 
 namespace electra::model {
 
@@ -42,21 +43,11 @@ json read_json(const std::string& path) {
   }
 }
 
-template <typename T>
-T hf_field(const json& config, const char* name, const std::string& path) {
-  if (!config.contains(name)) throw std::runtime_error(path + ": field '" + name + "' is missing");
-  try {
-    return config.at(name).get<T>();
-  } catch (const json::exception&) {
-    throw std::runtime_error(path + ": field '" + name + "' has the wrong type");
-  }
-}
-
 EncoderConfig encoder_from_hf(const json& c, const std::string& path) {
-  return {hf_field<int64_t>(c, "hidden_size", path),
-          hf_field<int64_t>(c, "num_hidden_layers", path),
-          hf_field<int64_t>(c, "num_attention_heads", path),
-          hf_field<int64_t>(c, "intermediate_size", path)};
+  return {data::json_field<int64_t>(c, "hidden_size", path),
+          data::json_field<int64_t>(c, "num_hidden_layers", path),
+          data::json_field<int64_t>(c, "num_attention_heads", path),
+          data::json_field<int64_t>(c, "intermediate_size", path)};
 }
 
 void check_supported(const json& c, const std::string& path) {
@@ -79,15 +70,16 @@ ModelConfig config_from_hf(const json& d, const std::string& d_path, const json*
                            const std::string& g_path) {
   check_supported(d, d_path);
   ModelConfig config;
-  config.vocab_size = hf_field<int64_t>(d, "vocab_size", d_path);
-  config.embedding_size = hf_field<int64_t>(d, "embedding_size", d_path);
-  config.max_position_embeddings = hf_field<int64_t>(d, "max_position_embeddings", d_path);
-  config.type_vocab_size = hf_field<int64_t>(d, "type_vocab_size", d_path);
+  config.vocab_size = data::json_field<int64_t>(d, "vocab_size", d_path);
+  config.embedding_size = data::json_field<int64_t>(d, "embedding_size", d_path);
+  config.max_position_embeddings = data::json_field<int64_t>(d, "max_position_embeddings", d_path);
+  config.type_vocab_size = data::json_field<int64_t>(d, "type_vocab_size", d_path);
   config.pad_token_id =
       d.value("pad_token_id", json(0)).is_number() ? d.value("pad_token_id", 0) : 0;
-  config.layer_norm_eps = hf_field<double>(d, "layer_norm_eps", d_path);
-  config.hidden_dropout_prob = hf_field<double>(d, "hidden_dropout_prob", d_path);
-  config.attention_probs_dropout_prob = hf_field<double>(d, "attention_probs_dropout_prob", d_path);
+  config.layer_norm_eps = data::json_field<double>(d, "layer_norm_eps", d_path);
+  config.hidden_dropout_prob = data::json_field<double>(d, "hidden_dropout_prob", d_path);
+  config.attention_probs_dropout_prob =
+      data::json_field<double>(d, "attention_probs_dropout_prob", d_path);
   config.initializer_range = d.value("initializer_range", 0.02);
   config.discriminator = encoder_from_hf(d, d_path);
   if (g) {

@@ -1,5 +1,7 @@
 #include "app/model/model_config.h"
 
+#include "data/json_fields.h"
+
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -17,23 +19,11 @@ json encoder_json(const EncoderConfig& c) {
           {"intermediate_size", c.intermediate_size}};
 }
 
-template <typename T>
-T field(const json& object, const char* name, const std::string& where) {
-  if (!object.is_object() || !object.contains(name)) {
-    throw std::runtime_error(where + ": field '" + name + "' is missing");
-  }
-  try {
-    return object.at(name).get<T>();
-  } catch (const json::exception&) {
-    throw std::runtime_error(where + ": field '" + name +
-                             "' has the wrong type: " + object.at(name).dump());
-  }
-}
-
 EncoderConfig encoder_from_json(const json& j, const std::string& where) {
-  return {field<int64_t>(j, "hidden_size", where), field<int64_t>(j, "num_hidden_layers", where),
-          field<int64_t>(j, "num_attention_heads", where),
-          field<int64_t>(j, "intermediate_size", where)};
+  return {data::json_field<int64_t>(j, "hidden_size", where),
+          data::json_field<int64_t>(j, "num_hidden_layers", where),
+          data::json_field<int64_t>(j, "num_attention_heads", where),
+          data::json_field<int64_t>(j, "intermediate_size", where)};
 }
 
 }  // namespace
@@ -54,18 +44,20 @@ json ModelConfig::to_json() const {
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   ModelConfig c;
-  c.vocab_size = field<int64_t>(j, "vocab_size", source);
-  c.embedding_size = field<int64_t>(j, "embedding_size", source);
-  c.max_position_embeddings = field<int64_t>(j, "max_position_embeddings", source);
-  c.type_vocab_size = field<int64_t>(j, "type_vocab_size", source);
-  c.pad_token_id = field<int64_t>(j, "pad_token_id", source);
-  c.layer_norm_eps = field<double>(j, "layer_norm_eps", source);
-  c.hidden_dropout_prob = field<double>(j, "hidden_dropout_prob", source);
-  c.attention_probs_dropout_prob = field<double>(j, "attention_probs_dropout_prob", source);
-  c.initializer_range = field<double>(j, "initializer_range", source);
-  c.discriminator =
-      encoder_from_json(field<json>(j, "discriminator", source), source + " discriminator");
-  c.generator = encoder_from_json(field<json>(j, "generator", source), source + " generator");
+  c.vocab_size = data::json_field<int64_t>(j, "vocab_size", source);
+  c.embedding_size = data::json_field<int64_t>(j, "embedding_size", source);
+  c.max_position_embeddings = data::json_field<int64_t>(j, "max_position_embeddings", source);
+  c.type_vocab_size = data::json_field<int64_t>(j, "type_vocab_size", source);
+  c.pad_token_id = data::json_field<int64_t>(j, "pad_token_id", source);
+  c.layer_norm_eps = data::json_field<double>(j, "layer_norm_eps", source);
+  c.hidden_dropout_prob = data::json_field<double>(j, "hidden_dropout_prob", source);
+  c.attention_probs_dropout_prob =
+      data::json_field<double>(j, "attention_probs_dropout_prob", source);
+  c.initializer_range = data::json_field<double>(j, "initializer_range", source);
+  c.discriminator = encoder_from_json(data::json_field<json>(j, "discriminator", source),
+                                      source + " discriminator");
+  c.generator =
+      encoder_from_json(data::json_field<json>(j, "generator", source), source + " generator");
   c.validate(source);
   return c;
 }

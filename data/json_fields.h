@@ -1,0 +1,25 @@
+// Reading required fields of JSON documents (manifests, configs) with errors that name the file
+// and the field.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace electra::data {
+
+// object[name] as T; throws "<where>: field '<name>' is missing" or "... has the wrong type".
+template <typename T>
+T json_field(const nlohmann::json& object, const char* name, const std::string& where) {
+  if (!object.is_object() || !object.contains(name)) {
+    throw std::runtime_error(where + ": field '" + name + "' is missing");
+  }
+  try {
+    return object.at(name).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw std::runtime_error(where + ": field '" + name +
+                             "' has the wrong type: " + object.at(name).dump());
+  }
+}
+
+}  // namespace electra::data
