@@ -57,11 +57,15 @@ TEST_F(HfParity, ForwardMatchesHuggingFace) {
   const auto& types = expected["token_type_ids"];
   const auto& mask = expected["attention_mask"];
   const auto disc = model->discriminator->encode(ids, types, mask);
-  EXPECT_LT(max_abs_diff(disc.embedding_output, expected["discriminator_embedding_output"]), 1e-4);
-  EXPECT_LT(max_abs_diff(disc.last_hidden, expected["discriminator_last_hidden"]), 1e-4);
-  EXPECT_LT(
-      max_abs_diff(model->discriminator->head(disc.last_hidden), expected["discriminator_logits"]),
-      1e-4);
+  EXPECT_LT(max_abs_diff(disc.embedding_output, expected["discriminator_embedding_output"],
+                         "discriminator embedding output"),
+            1e-4);
+  EXPECT_LT(max_abs_diff(disc.last_hidden, expected["discriminator_last_hidden"],
+                         "discriminator last hidden"),
+            1e-4);
+  EXPECT_LT(max_abs_diff(model->discriminator->head(disc.last_hidden),
+                         expected["discriminator_logits"], "discriminator logits"),
+            1e-4);
 
   const auto gen = model->generator->encode(expected["generator_input_ids"], types, mask);
   EXPECT_LT(
