@@ -15,6 +15,7 @@
 #include "app/model/cpu_runtime.h"
 #include "app/model/electra_model.h"
 #include "app/train/losses.h"
+#include "app/train/masking.h"
 
 namespace {
 
@@ -47,31 +48,23 @@ nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, i
   electra::model::ElectraModel model(config);
   model->to(device);
   model->train();
-  const int64_t predictions = int64_t((0.15 + 0.005) * double(length));
+  electra::train::MaskingOptions masking;
+  masking.max_predictions = electra::train::max_predictions_per_seq(0.15, length);
+  const int64_t predictions = masking.max_predictions;
   auto options = torch::TensorOptions().device(device).dtype(torch::kLong);
   const auto ids = torch::randint(1000, config.vocab_size, {batch, length}, options);
   const auto types = torch::zeros({batch, length}, options);
   const auto mask = torch::ones({batch, length}, options);
-  const auto positions = torch::randint(1, length - 1, {batch, predictions}, options);
-  const auto weights = torch::ones({batch, predictions}, options.dtype(torch::kFloat));
   auto step = [&] {
     electra::model::CudaBf16Autocast autocast(bf16);
-    const auto masked = ids.scatter(1, positions, 103);
-    const auto hidden = model->generator->encode(masked, types, mask).last_hidden;
-    const auto logits = model->generator->logits_at(hidden, positions);
-    const auto targets = ids.gather(1, positions);
-    const auto mlm = electra::train::mlm_loss(logits, targets, weights);
-    torch::Tensor sampled;
-    {
-      torch::NoGradGuard no_grad;
-      const auto u = torch::rand(logits.sizes(), logits.options().dtype(torch::kFloat));
-      sampled =
-          (logits.detach().to(torch::kFloat) - torch::log(-torch::log(u + 1e-9) + 1e-9)).argmax(-1);
-    }
-    const auto corrupted = ids.scatter(1, positions, sampled);
-    const auto replaced = corrupted.ne(ids);
+    const auto masked = electra::train::mask_batch(ids, mask, masking);
+    const auto hidden = model->generator->encode(masked.generator_input, types, mask).last_hidden;
+    const auto logits = model->generator->logits_at(hidden, masked.positions);
+    const auto mlm = electra::train::mlm_loss(logits, masked.targets, masked.weights);
+    const auto corrupted =
+        electra::train::corrupt(ids, masked, electra::train::sample_tokens(logits));
     const auto disc = electra::train::discriminator_loss(
-        model->discriminator->forward(corrupted, types, mask), replaced, mask);
+        model->discriminator->forward(corrupted.input_ids, types, mask), corrupted.replaced, mask);
     const auto total = mlm + 50.0 * disc;
     model->zero_grad();
     total.backward();
