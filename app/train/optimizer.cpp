@@ -1,0 +1,54 @@
+#include "app/train/optimizer.h"
+
+#include <torch/nn/utils/clip_grad.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace electra::train {
+
+bool excluded_from_weight_decay(const std::string& name) {
+  const auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with("bias") || name.find("norm") != std::string::npos;
+}
+
+AdamW::AdamW(torch::nn::Module& module, AdamWOptions options) : options_(options) {
+  for (const auto& item : module.named_parameters()) {
+    torch::Tensor p = item.value();
+    slots_.push_back({item.key(), p, torch::zeros_like(p), torch::zeros_like(p),
+                      !excluded_from_weight_decay(item.key())});
+  }
+}
+
+void AdamW::step(double lr) {
+  torch::NoGradGuard no_grad;
+  ++steps_;
+  const double b1 = options_.beta1, b2 = options_.beta2;
+  const double correction1 = options_.bias_correction ? 1 - std::pow(b1, double(steps_)) : 1;
+  const double correction2 = options_.bias_correction ? 1 - std::pow(b2, double(steps_)) : 1;
+  for (auto& slot : slots_) {
+    const torch::Tensor& grad = slot.parameter.grad();
+    if (!grad.defined()) continue;
+    slot.m.mul_(b1).add_(grad, 1 - b1);
+    slot.v.mul_(b2).addcmul_(grad, grad, 1 - b2);
+    torch::Tensor update = (slot.m / correction1) / ((slot.v / correction2).sqrt() + options_.eps);
+    if (slot.decay && options_.weight_decay > 0) update.add_(slot.parameter, options_.weight_decay);
+    slot.parameter.add_(update, -lr);
+  }
+}
+
+double scheduled_learning_rate(double lr, int64_t step, int64_t warmup_steps, int64_t total_steps) {
+  const double warmup = warmup_steps > 0 ? std::min(1.0, double(step) / double(warmup_steps)) : 1.0;
+  const double decay =
+      total_steps > 0 ? std::max(0.0, 1.0 - double(step) / double(total_steps)) : 1.0;
+  return lr * warmup * decay;
+}
+
+double clip_gradient_norm(torch::nn::Module& module, double max_norm) {
+  return torch::nn::utils::clip_grad_norm_(module.parameters(), max_norm);
+}
+
+}  // namespace electra::train
