@@ -14,8 +14,7 @@
 #include "app/model/autocast.h"
 #include "app/model/cpu_runtime.h"
 #include "app/model/electra_model.h"
-#include "app/train/losses.h"
-#include "app/train/masking.h"
+#include "app/train/electra_step.h"
 
 namespace {
 
@@ -48,27 +47,19 @@ nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, i
   electra::model::ElectraModel model(config);
   model->to(device);
   model->train();
-  electra::train::MaskingOptions masking;
-  masking.max_predictions = electra::train::max_predictions_per_seq(0.15, length);
-  const int64_t predictions = masking.max_predictions;
+  electra::train::StepOptions step_options;
+  step_options.masking.max_predictions = electra::train::max_predictions_per_seq(0.15, length);
+  const int64_t predictions = step_options.masking.max_predictions;
   auto options = torch::TensorOptions().device(device).dtype(torch::kLong);
-  const auto ids = torch::randint(1000, config.vocab_size, {batch, length}, options);
-  const auto types = torch::zeros({batch, length}, options);
-  const auto mask = torch::ones({batch, length}, options);
+  const electra::train::Batch batch_tensors{
+      torch::randint(1000, config.vocab_size, {batch, length}, options),
+      torch::ones({batch, length}, options), torch::zeros({batch, length}, options)};
   auto step = [&] {
     electra::model::CudaBf16Autocast autocast(bf16);
-    const auto masked = electra::train::mask_batch(ids, mask, masking);
-    const auto hidden = model->generator->encode(masked.generator_input, types, mask).last_hidden;
-    const auto logits = model->generator->logits_at(hidden, masked.positions);
-    const auto mlm = electra::train::mlm_loss(logits, masked.targets, masked.weights);
-    const auto corrupted =
-        electra::train::corrupt(ids, masked, electra::train::sample_tokens(logits));
-    const auto disc = electra::train::discriminator_loss(
-        model->discriminator->forward(corrupted.input_ids, types, mask), corrupted.replaced, mask);
-    const auto total = mlm + 50.0 * disc;
+    auto out = electra::train::electra_forward(*model, batch_tensors, step_options);
     model->zero_grad();
-    total.backward();
-    return total;
+    out.total.backward();
+    return out.total;
   };
   step();  // warm-up
   if (device.is_cuda()) torch::cuda::synchronize();

@@ -1,0 +1,28 @@
+#include "app/train/electra_step.h"
+
+#include "app/train/losses.h"
+
+namespace electra::train {
+
+StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
+                           const StepOptions& options, c10::optional<at::Generator> generator) {
+  StepOutput out;
+  out.masked = mask_batch(batch.input_ids, batch.input_mask, options.masking, generator);
+  const auto hidden =
+      model.generator->encode(out.masked.generator_input, batch.segment_ids, batch.input_mask)
+          .last_hidden;
+  out.generator_logits = model.generator->logits_at(hidden, out.masked.positions);
+  out.mlm_loss = mlm_loss(out.generator_logits, out.masked.targets, out.masked.weights);
+  // Samples carry no gradient: the only path from the discriminator's loss into the generator is
+  // the shared embeddings.
+  out.corrupted = corrupt(batch.input_ids, out.masked,
+                          sample_tokens(out.generator_logits, options.temperature, generator));
+  out.disc_logits =
+      model.discriminator->forward(out.corrupted.input_ids, batch.segment_ids, batch.input_mask);
+  out.disc_loss = discriminator_loss(out.disc_logits, out.corrupted.replaced, batch.input_mask);
+  out.total =
+      options.generator_weight * out.mlm_loss + options.discriminator_weight * out.disc_loss;
+  return out;
+}
+
+}  // namespace electra::train

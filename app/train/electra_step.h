@@ -1,0 +1,37 @@
+// The joint ELECTRA forward pass of one batch (DESIGN.md section 3): dynamic masking, the
+// generator at the masked positions, Gumbel sampling, the corrupted input, the discriminator and
+// total = gen_weight * MLM + disc_weight * RTD. Everything stays on the batch's device; nothing
+// is read back to the host here.
+#pragma once
+
+#include "app/model/electra_model.h"
+#include "app/train/masking.h"
+
+namespace electra::train {
+
+struct Batch {
+  at::Tensor input_ids;    // [B, L]
+  at::Tensor input_mask;   // [B, L]
+  at::Tensor segment_ids;  // [B, L]
+};
+
+struct StepOptions {
+  MaskingOptions masking;
+  double temperature = 1.0;
+  double generator_weight = 1.0;
+  double discriminator_weight = 50.0;
+};
+
+struct StepOutput {
+  at::Tensor total, mlm_loss, disc_loss;  // scalars (total carries the graph)
+  MaskedBatch masked;
+  at::Tensor generator_logits;  // [B, P, V] fp32
+  CorruptedBatch corrupted;
+  at::Tensor disc_logits;  // [B, L]
+};
+
+StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
+                           const StepOptions& options,
+                           c10::optional<at::Generator> generator = c10::nullopt);
+
+}  // namespace electra::train
