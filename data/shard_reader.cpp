@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <numeric>
-#include <random>
 #include <stdexcept>
 
 #include "data/vocabulary.h"
@@ -159,73 +157,6 @@ std::vector<int32_t> ShardReader::read_int_matrix(const char* dataset, long long
                path_);
   }
   return values;
-}
-
-ShardRowStream::ShardRowStream(std::shared_ptr<const ShardReader> reader, Options options)
-    : reader_(std::move(reader)), options_(options) {
-  if (options_.row_end < 0) options_.row_end = reader_->num_rows();
-  if (options_.block_rows <= 0) throw std::invalid_argument("ShardRowStream: block_rows <= 0");
-  std::vector<long long> starts;
-  for (long long start = options_.row_begin; start < options_.row_end;
-       start += options_.block_rows) {
-    starts.push_back(start);
-  }
-  if (options_.shuffle) {
-    std::mt19937_64 rng(options_.seed);
-    std::shuffle(starts.begin(), starts.end(), rng);
-  }
-  thread_ = std::thread(&ShardRowStream::read_ahead, this, std::move(starts));
-}
-
-ShardRowStream::~ShardRowStream() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  changed_.notify_all();
-  thread_.join();
-}
-
-void ShardRowStream::read_ahead(std::vector<long long> block_starts) {
-  try {
-    std::mt19937_64 rng(options_.seed ^ 0x9e3779b97f4a7c15ULL);
-    for (long long start : block_starts) {
-      ShuffledBlock item;
-      item.block =
-          reader_->read_rows(start, std::min(options_.block_rows, options_.row_end - start));
-      item.order.resize(size_t(item.block.rows));
-      std::iota(item.order.begin(), item.order.end(), 0LL);
-      if (options_.shuffle) std::shuffle(item.order.begin(), item.order.end(), rng);
-      std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return stopping_ || ready_.size() < options_.depth; });
-      if (stopping_) return;
-      ready_.push_back(std::move(item));
-      changed_.notify_all();
-    }
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    error_ = std::current_exception();
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  done_ = true;
-  changed_.notify_all();
-}
-
-bool ShardRowStream::next(Example& example) {
-  while (position_ >= current_.order.size()) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return !ready_.empty() || done_; });
-    if (ready_.empty()) {
-      if (error_) std::rethrow_exception(error_);
-      return false;
-    }
-    current_ = std::move(ready_.front());
-    ready_.pop_front();
-    position_ = 0;
-    changed_.notify_all();
-  }
-  example = current_.block.example(current_.order[position_++]);
-  return true;
 }
 
 }  // namespace electra::data

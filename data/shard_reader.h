@@ -1,13 +1,9 @@
-// Reads HDF5 shards for training: validated on open, random access by row, and ShardRowStream
-// for an epoch's pass with read-ahead of row blocks on a background thread.
+// Reads HDF5 shards: validated on open, random access by row and by blocks of rows (BatchLoader
+// builds training batches on it with read-ahead).
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "data/hdf5_util.h"
@@ -51,45 +47,6 @@ class ShardReader {
   H5Handle file_;
   ShardAttributes attributes_;
   long long rows_ = 0, length_ = 0;
-};
-
-// One pass over rows [row_begin, row_end) of a shard in a seeded order: blocks of `block_rows`
-// rows in a permuted order, rows shuffled within each block. A background thread reads up to
-// `depth` blocks ahead.
-class ShardRowStream {
- public:
-  struct Options {
-    long long row_begin = 0, row_end = -1;  // -1: to the last row
-    long long block_rows = 1024;
-    size_t depth = 2;
-    bool shuffle = true;
-    uint64_t seed = 0;
-  };
-  ShardRowStream(std::shared_ptr<const ShardReader> reader, Options options);
-  ~ShardRowStream();
-  ShardRowStream(const ShardRowStream&) = delete;
-  ShardRowStream& operator=(const ShardRowStream&) = delete;
-
-  // The next row; false at the end of the pass. Rethrows a read error of the background thread.
-  bool next(Example& example);
-
- private:
-  struct ShuffledBlock {
-    RowBlock block;
-    std::vector<long long> order;  // row indices within the block
-  };
-  void read_ahead(std::vector<long long> block_starts);
-
-  std::shared_ptr<const ShardReader> reader_;
-  Options options_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<ShuffledBlock> ready_;
-  bool done_ = false, stopping_ = false;
-  std::exception_ptr error_;
-  ShuffledBlock current_;
-  size_t position_ = 0;
-  std::thread thread_;
 };
 
 }  // namespace electra::data

@@ -137,34 +137,6 @@ TEST(ShardReader, RefusesAShardOfAnotherVocabulary) {
   }
 }
 
-TEST(ShardRowStream, VisitsEveryRowOnceInASeededOrder) {
-  TempDir dir;
-  const std::string path = dir / "s.h5";
-  write_shard(path, 100, 30522, 16, 8);
-  auto reader = std::make_shared<const ShardReader>(path);
-  auto pass = [&](uint64_t seed, long long begin, long long end) {
-    ShardRowStream::Options options;
-    options.seed = seed, options.block_rows = 7, options.row_begin = begin, options.row_end = end;
-    ShardRowStream stream(reader, options);
-    std::vector<int32_t> first_ids;
-    Example example;
-    while (stream.next(example)) first_ids.push_back(example.input_ids[1]);
-    return first_ids;
-  };
-  auto order = pass(1, 0, -1);
-  ASSERT_EQ(order.size(), 100u);
-  std::vector<int32_t> expected;
-  for (int r = 0; r < 100; ++r) expected.push_back(make_example(r, 16, 30522).input_ids[1]);
-  EXPECT_NE(order, expected);  // shuffled
-  auto sorted_order = order, sorted_expected = expected;
-  std::sort(sorted_order.begin(), sorted_order.end());
-  std::sort(sorted_expected.begin(), sorted_expected.end());
-  EXPECT_EQ(sorted_order, sorted_expected);  // a permutation
-  EXPECT_EQ(pass(1, 0, -1), order);          // deterministic
-  EXPECT_NE(pass(2, 0, -1), order);
-  EXPECT_EQ(pass(1, 10, 30).size(), 20u);  // a rank's part
-}
-
 TEST(Manifest, RoundTripsAndNamesMissingFields) {
   TempDir dir;
   Manifest manifest;

@@ -1,0 +1,115 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "data/batch_loader.h"
+#include "data/shard_writer.h"
+#include "data/vocabulary.h"
+#include "test_util.h"
+
+namespace electra::data {
+namespace {
+
+const Vocabulary& vocab() {
+  static const Vocabulary v = Vocabulary::from_tokens([] {
+    std::vector<std::string> tokens{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    for (int i = 0; i < 2000; ++i) tokens.push_back("t" + std::to_string(i));
+    return tokens;
+  }());
+  return v;
+}
+
+// A corpus of two train shards (300 and 170 rows) whose rows carry their global number.
+void write_corpus(const std::string& dir) {
+  Manifest manifest;
+  manifest.vocab_sha256 = vocab().sha256();
+  manifest.vocab_size = (long long)vocab().size();
+  manifest.max_seq_length = 8;
+  long long id = 0;
+  for (auto [name, rows] : {std::pair{"train-00000.h5", 300}, {"train-00001.h5", 170}}) {
+    ShardAttributes attributes;
+    attributes.vocab_sha256 = vocab().sha256();
+    attributes.vocab_size = (long long)vocab().size();
+    attributes.max_seq_length = 8;
+    attributes.split = "train";
+    ShardWriter writer(dir + "/" + name, attributes, 64);
+    for (int r = 0; r < rows; ++r, ++id) {
+      writer.append({{2, int32_t(10 + id % 1000), int32_t(10 + id / 1000), 3, 0, 0, 0, 0},
+                     {1, 1, 1, 1, 0, 0, 0, 0},
+                     {0, 0, 0, 0, 0, 0, 0, 0}});
+    }
+    const auto summary = writer.finish();
+    manifest.shards.push_back(
+        {name, "train", summary.num_examples, summary.num_tokens, summary.sha256});
+  }
+  manifest.write(dir);
+}
+
+long long row_id(const RowBatch& batch, long long row) {
+  return (batch.input_ids[size_t(row * 8 + 1)] - 10) +
+         1000 * (batch.input_ids[size_t(row * 8 + 2)] - 10);
+}
+
+std::vector<long long> epoch_rows(BatchLoader& loader, long long epoch, long long first = 0) {
+  loader.start_epoch(epoch, first);
+  std::vector<long long> ids;
+  RowBatch batch;
+  while (loader.next(batch)) {
+    for (long long r = 0; r < batch.rows; ++r) ids.push_back(row_id(batch, r));
+  }
+  return ids;
+}
+
+TEST(BatchLoader, AnEpochVisitsRowsOnceInASeededOrder) {
+  testing::TempDir dir;
+  write_corpus(dir.path().string());
+  BatchLoaderOptions options;
+  options.batch_size = 32, options.block_rows = 50, options.seed = 9;
+  BatchLoader loader(dir.path().string(), vocab(), true, options);
+  EXPECT_EQ(loader.batches_per_epoch(), 470 / 32);
+  const auto first = epoch_rows(loader, 0);
+  EXPECT_EQ(first.size(), size_t(14 * 32));
+  EXPECT_EQ(std::set<long long>(first.begin(), first.end()).size(), first.size());  // no repeats
+  EXPECT_EQ(epoch_rows(loader, 0), first);  // same seed and epoch: same order
+  EXPECT_NE(epoch_rows(loader, 1), first);  // another epoch: another order
+}
+
+TEST(BatchLoader, RanksGetDisjointRowsAndTheSameNumberOfBatches) {
+  testing::TempDir dir;
+  write_corpus(dir.path().string());
+  std::vector<std::vector<long long>> parts;
+  for (int rank = 0; rank < 2; ++rank) {
+    BatchLoaderOptions options;
+    options.batch_size = 16, options.block_rows = 40, options.seed = 3, options.rank = rank,
+    options.world = 2;
+    BatchLoader loader(dir.path().string(), vocab(), true, options);
+    parts.push_back(epoch_rows(loader, 2));
+  }
+  EXPECT_EQ(parts[0].size(), parts[1].size());
+  std::set<long long> zero(parts[0].begin(), parts[0].end());
+  for (long long id : parts[1]) EXPECT_FALSE(zero.count(id)) << id;
+}
+
+TEST(BatchLoader, ResumesMidEpochWithTheSameBatches) {
+  testing::TempDir dir;
+  write_corpus(dir.path().string());
+  BatchLoaderOptions options;
+  options.batch_size = 24, options.block_rows = 50, options.seed = 4;
+  BatchLoader loader(dir.path().string(), vocab(), true, options);
+  const auto whole = epoch_rows(loader, 5);
+  const auto resumed = epoch_rows(loader, 5, 7);
+  ASSERT_EQ(resumed.size(), whole.size() - 7 * 24);
+  EXPECT_TRUE(std::equal(resumed.begin(), resumed.end(), whole.begin() + 7 * 24));
+}
+
+TEST(BatchLoader, RefusesTooFewRowsForTheBatch) {
+  testing::TempDir dir;
+  write_corpus(dir.path().string());
+  BatchLoaderOptions options;
+  options.batch_size = 200, options.world = 4, options.block_rows = 50;
+  EXPECT_THROW(BatchLoader(dir.path().string(), vocab(), true, options), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace electra::data
