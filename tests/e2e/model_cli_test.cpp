@@ -91,6 +91,13 @@ TEST(ModelCli, ImportThenExportGivesTheSameTensors) {
     EXPECT_EQ(testing::read_file(dir / (std::string("hf/") + network + "/vocab.txt")),
               testing::read_file(kFixture + "/vocab.txt"));
   }
+  // score and inspect read the native checkpoint (via its run directory) like the HF directory.
+  const std::string text = " --text 'The quick brown fox jumps over the lazy dog.'";
+  const json from_checkpoint = run_json(kElectra + " score --model " + quote(dir / "run") + text);
+  const json from_hf = run_json(kElectra + " score --model " + quote(kFixture) + text);
+  EXPECT_EQ(from_checkpoint["logits"], from_hf["logits"]);
+  EXPECT_EQ(run_json(kElectra + " inspect --model " + quote(dir / "run"))["parameters"],
+            run_json(kElectra + " inspect --model " + quote(kFixture))["parameters"]);
   auto again = run_shell(kElectra + " export --checkpoint " + quote(dir / "run") + " --out " +
                          quote(dir / "hf"));
   EXPECT_EQ(again.exit_code, 1);
