@@ -2,6 +2,7 @@
 // and the field.
 #pragma once
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -19,6 +20,18 @@ T json_field(const nlohmann::json& object, const char* name, const std::string& 
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error(where + ": field '" + name +
                              "' has the wrong type: " + object.at(name).dump());
+  }
+}
+
+// The JSON document in `path`; throws "<path>: <if_missing>" when it cannot be opened and
+// "<path>: not valid JSON (...)" when it does not parse.
+inline nlohmann::json read_json_file(const std::string& path, const std::string& if_missing) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": " + if_missing);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
   }
 }
 

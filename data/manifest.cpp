@@ -49,18 +49,10 @@ json Manifest::to_json() const {
 
 Manifest Manifest::load(const std::string& dir) {
   const std::string path = (std::filesystem::path(dir) / kManifestFile).string();
-  std::ifstream in(path);
-  if (!in) {
-    throw std::runtime_error(path +
-                             ": missing; the directory is not a prepared corpus (or its "
-                             "preparation did not finish): run `electra prepare`");
-  }
-  json document;
-  try {
-    document = json::parse(in);
-  } catch (const json::exception& e) {
-    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  const json document =
+      read_json_file(path,
+                     "missing; the directory is not a prepared corpus (or its preparation did not "
+                     "finish): run `electra prepare`");
   Manifest manifest;
   manifest.format_version = json_field<int>(document, "format_version", path);
   if (manifest.format_version > kManifestFormatVersion) {

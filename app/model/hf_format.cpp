@@ -34,13 +34,7 @@ const EncoderConfig& encoder_of(const ModelConfig& config, Network network) {
 }
 
 json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": missing (an HF model directory has config.json)");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  return data::read_json_file(path, "missing (an HF model directory has config.json)");
 }
 
 EncoderConfig encoder_from_hf(const json& c, const std::string& path) {

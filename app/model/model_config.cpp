@@ -67,18 +67,11 @@ ModelConfig ModelConfig::load(const std::string& name_or_path) {
   if (!std::filesystem::exists(path)) {
     path = std::string(ELECTRA_CONFIG_DIR) + "/model/" + name_or_path + ".json";
   }
-  std::ifstream in(path);
-  if (!in) {
+  if (!std::filesystem::exists(path)) {
     throw std::runtime_error(name_or_path +
-                             ": no such model config (a file, or one of tiny, small, "
-                             "base, large)");
+                             ": no such model config (a file, or one of tiny, small, base, large)");
   }
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  const json j = data::read_json_file(path, "cannot open the model config");
   return from_json(j, path);
 }
 

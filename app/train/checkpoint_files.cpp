@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "data/atomic_file.h"
+#include "data/json_fields.h"
 
 namespace electra::train {
 
@@ -66,14 +67,8 @@ void mark_complete(const std::string& dir, const nlohmann::json& info) {
 
 model::ElectraModel read_model(const std::string& dir) {
   const std::string config_path = (fs::path(dir) / kModelConfigFile).string();
-  std::ifstream in(config_path);
-  if (!in) throw std::runtime_error(config_path + ": missing; not a checkpoint folder");
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(config_path + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json config =
+      data::read_json_file(config_path, std::string("missing; not a checkpoint folder"));
   model::ElectraModel model(model::ModelConfig::from_json(config, config_path));
   const std::string model_path = (fs::path(dir) / kModelFile).string();
   try {
