@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -31,6 +32,7 @@ class SingleProcessCommunicator final : public Communicator {
   bool all_ok(bool ok) override { return ok; }
   std::vector<std::string> gather_to_root(const std::string& value) override { return {value}; }
   std::string broadcast_from_root(const std::string& value) override { return value; }
+  void all_reduce_sum(float*, size_t) override {}
 };
 
 class MpiCommunicator final : public Communicator {
@@ -84,6 +86,15 @@ class MpiCommunicator final : public Communicator {
       values.push_back(all.substr(size_t(offsets[size_t(r)]), size_t(lengths[size_t(r)])));
     }
     return values;
+  }
+
+  void all_reduce_sum(float* data, size_t count) override {
+    constexpr size_t kMaxChunk = size_t(1) << 30;  // MPI counts are int
+    for (size_t offset = 0; offset < count; offset += kMaxChunk) {
+      const int chunk = int(std::min(kMaxChunk, count - offset));
+      ELECTRA_MPI_CHECK(
+          MPI_Allreduce(MPI_IN_PLACE, data + offset, chunk, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
+    }
   }
 
   std::string broadcast_from_root(const std::string& value) override {

@@ -24,6 +24,8 @@ class Communicator {
   virtual std::vector<std::string> gather_to_root(const std::string& value) = 0;
   // Every rank receives rank 0's value.
   virtual std::string broadcast_from_root(const std::string& value) = 0;
+  // In place: every rank ends with the element-wise sum over ranks (CPU memory).
+  virtual void all_reduce_sum(float* data, size_t count) = 0;
 };
 
 // True when an MPI launcher (mpirun, srun with PMI/PMIx) started this process.
