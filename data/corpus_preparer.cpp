@@ -1,6 +1,7 @@
 #include "data/corpus_preparer.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <numeric>
 
 #include "data/example_builder.h"
@@ -41,22 +42,14 @@ PrepareStats PrepareStats::from_json(const json& j) {
 
 json RankOutput::to_json() const {
   json shard_list = json::array();
-  for (const auto& shard : shards) {
-    shard_list.push_back({{"path", shard.path},
-                          {"split", shard.split},
-                          {"num_examples", shard.num_examples},
-                          {"num_tokens", shard.num_tokens},
-                          {"sha256", shard.sha256}});
-  }
+  for (const auto& shard : shards) shard_list.push_back(shard_to_json(shard));
   return {{"shards", shard_list}, {"stats", stats.to_json()}};
 }
 
 RankOutput RankOutput::from_json(const json& j) {
   RankOutput output;
-  for (const auto& entry : j.at("shards")) {
-    output.shards.push_back({entry.at("path"), entry.at("split"), entry.at("num_examples"),
-                             entry.at("num_tokens"), entry.at("sha256")});
-  }
+  for (const auto& entry : j.at("shards"))
+    output.shards.push_back(shard_from_json(entry, "rank output"));
   output.stats = PrepareStats::from_json(j.at("stats"));
   return output;
 }
@@ -119,7 +112,10 @@ bool is_blank(std::string_view line) {
 
 RankOutput finish(ShardSetWriter& shards, PrepareStats stats) {
   RankOutput output;
-  output.shards = shards.finish();
+  for (const auto& summary : shards.finish()) {
+    output.shards.push_back({std::filesystem::path(summary.path).filename().string(), summary.split,
+                             summary.num_examples, summary.num_tokens, summary.sha256});
+  }
   for (const auto& shard : output.shards) {
     (shard.split == "train" ? stats.train_examples : stats.validation_examples) +=
         shard.num_examples;

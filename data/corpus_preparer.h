@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "data/input_files.h"
+#include "data/manifest.h"
 #include "data/shard_set_writer.h"
 #include "data/wordpiece_tokenizer.h"
 
@@ -33,9 +34,10 @@ struct PrepareStats {
   static PrepareStats from_json(const nlohmann::json& json);
 };
 
-// What a rank made: sent to rank 0 as JSON to write the manifest and the summary.
+// What a rank made: sent to rank 0 as JSON to write the manifest and the summary. The shards
+// are manifest entries (file names in the output folder).
 struct RankOutput {
-  std::vector<ShardSummary> shards;
+  std::vector<ManifestShard> shards;
   PrepareStats stats;
   nlohmann::json to_json() const;
   static RankOutput from_json(const nlohmann::json& json);

@@ -27,15 +27,25 @@ long long Manifest::num_examples(const std::string& split_name) const {
   return total;
 }
 
+json shard_to_json(const ManifestShard& shard) {
+  return {{"file", shard.file},
+          {"split", shard.split},
+          {"num_examples", shard.num_examples},
+          {"num_tokens", shard.num_tokens},
+          {"sha256", shard.sha256}};
+}
+
+ManifestShard shard_from_json(const json& entry, const std::string& where) {
+  return {json_field<std::string>(entry, "file", where),
+          json_field<std::string>(entry, "split", where),
+          json_field<long long>(entry, "num_examples", where),
+          json_field<long long>(entry, "num_tokens", where),
+          json_field<std::string>(entry, "sha256", where)};
+}
+
 json Manifest::to_json() const {
   json shard_list = json::array();
-  for (const auto& shard : shards) {
-    shard_list.push_back({{"file", shard.file},
-                          {"split", shard.split},
-                          {"num_examples", shard.num_examples},
-                          {"num_tokens", shard.num_tokens},
-                          {"sha256", shard.sha256}});
-  }
+  for (const auto& shard : shards) shard_list.push_back(shard_to_json(shard));
   return {{"format_version", format_version},
           {"vocab_sha256", vocab_sha256},
           {"vocab_size", vocab_size},
@@ -65,12 +75,7 @@ Manifest Manifest::load(const std::string& dir) {
   manifest.max_seq_length = json_field<long long>(document, "max_seq_length", path);
   manifest.preparation = document.value("preparation", json::object());
   for (const auto& entry : json_field<json>(document, "shards", path)) {
-    const std::string where = path + " shard";
-    manifest.shards.push_back({json_field<std::string>(entry, "file", where),
-                               json_field<std::string>(entry, "split", where),
-                               json_field<long long>(entry, "num_examples", where),
-                               json_field<long long>(entry, "num_tokens", where),
-                               json_field<std::string>(entry, "sha256", where)});
+    manifest.shards.push_back(shard_from_json(entry, path + " shard"));
   }
   return manifest;
 }

@@ -20,6 +20,10 @@ struct ManifestShard {
   std::string sha256;
 };
 
+// One shard entry as JSON, and back (throws naming `where` and the field).
+nlohmann::json shard_to_json(const ManifestShard& shard);
+ManifestShard shard_from_json(const nlohmann::json& json, const std::string& where);
+
 struct Manifest {
   int format_version = kManifestFormatVersion;
   std::string vocab_sha256;

@@ -27,19 +27,23 @@ Vocabulary Vocabulary::load(const std::string& path) {
     start = end + 1;
   }
   if (tokens.empty()) throw std::runtime_error(path + ": the vocabulary is empty");
-  Vocabulary vocab = from_tokens(std::move(tokens), path);
-  vocab.sha256_ = sha256_hex(bytes);
-  return vocab;
+  return build(std::move(tokens), path, sha256_hex(bytes));
 }
 
 Vocabulary Vocabulary::from_tokens(std::vector<std::string> tokens, std::string source) {
+  std::string joined;  // the bytes of the vocab.txt these tokens make
+  for (const auto& token : tokens) joined += token + "\n";
+  const std::string sha = sha256_hex(joined);
+  return build(std::move(tokens), std::move(source), sha);
+}
+
+Vocabulary Vocabulary::build(std::vector<std::string> tokens, std::string source,
+                             std::string sha256) {
   Vocabulary vocab;
   vocab.tokens_ = std::move(tokens);
   vocab.source_ = std::move(source);
+  vocab.sha256_ = std::move(sha256);
   vocab.index();
-  std::string joined;
-  for (const auto& token : vocab.tokens_) joined += token + "\n";
-  vocab.sha256_ = sha256_hex(joined);
   return vocab;
 }
 

@@ -39,6 +39,7 @@ class Vocabulary {
 
  private:
   Vocabulary() = default;
+  static Vocabulary build(std::vector<std::string> tokens, std::string source, std::string sha256);
   void index();
 
   std::vector<std::string> tokens_;                             // [id]

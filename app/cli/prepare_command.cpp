@@ -152,10 +152,8 @@ data::Manifest build_manifest(const std::vector<std::string>& gathered,
   for (const auto& text : gathered) {
     const auto rank_output = data::RankOutput::from_json(nlohmann::json::parse(text));
     total.add(rank_output.stats);
-    for (const auto& shard : rank_output.shards) {
-      manifest.shards.push_back({fs::path(shard.path).filename().string(), shard.split,
-                                 shard.num_examples, shard.num_tokens, shard.sha256});
-    }
+    manifest.shards.insert(manifest.shards.end(), rank_output.shards.begin(),
+                           rank_output.shards.end());
   }
   if (total.examples == 0) {
     throw std::runtime_error(inputs.files.front().path +
@@ -228,7 +226,7 @@ int run(const po::variables_map& options) {
                            prepare, world->rank(), world->size(), progress);
       });
     } catch (const PhaseFailed&) {  // another rank failed: the corpus is incomplete, drop ours
-      for (const auto& shard : output.shards) fs::remove(shard.path);
+      for (const auto& shard : output.shards) fs::remove(fs::path(prepare.out_dir) / shard.file);
       throw;
     }
     progress_line.clear();

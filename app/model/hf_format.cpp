@@ -97,14 +97,23 @@ ModelConfig config_from_hf(const json& d, const std::string& d_path, const json*
   return config;
 }
 
+bool is_shared_embedding(const std::string& hf_name) {
+  return hf_name.rfind("electra.embeddings.", 0) == 0;
+}
+
 // Copies the file's tensors into the network's parameters; every parameter must be present with
-// its shape, and every tensor in the file must be known.
+// its shape, and every tensor in the file must be known. The generator's file repeats the shared
+// embeddings: they are loaded from the discriminator's, so there they are optional and skipped.
 void load_network(ElectraModelImpl& model, Network network, const std::string& path) {
   const SafetensorsFile file = SafetensorsFile::read(path);
   auto parameters = model.named_parameters();
   std::set<std::string> used;
   torch::NoGradGuard no_grad;
   for (const auto& [ours, hf] : hf_parameter_names(model.config, network)) {
+    if (network == Network::kGenerator && is_shared_embedding(hf)) {
+      used.insert(hf);
+      continue;
+    }
     const TensorEntry* entry = file.find(hf);
     if (!entry) throw std::runtime_error(path + ": tensor '" + hf + "' is missing");
     torch::Tensor& target = parameters[ours];

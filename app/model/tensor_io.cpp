@@ -9,57 +9,25 @@ namespace electra::model {
 
 namespace {
 
+// safetensors dtype <-> LibTorch scalar type, one table for both directions.
+constexpr std::pair<DType, at::ScalarType> kScalarTypes[] = {
+    {DType::kF64, at::kDouble},    {DType::kF32, at::kFloat}, {DType::kF16, at::kHalf},
+    {DType::kBF16, at::kBFloat16}, {DType::kI64, at::kLong},  {DType::kI32, at::kInt},
+    {DType::kI16, at::kShort},     {DType::kI8, at::kChar},   {DType::kU8, at::kByte},
+    {DType::kBool, at::kBool}};
+
 at::ScalarType scalar_type(DType dtype) {
-  switch (dtype) {
-    case DType::kF64:
-      return at::kDouble;
-    case DType::kF32:
-      return at::kFloat;
-    case DType::kF16:
-      return at::kHalf;
-    case DType::kBF16:
-      return at::kBFloat16;
-    case DType::kI64:
-      return at::kLong;
-    case DType::kI32:
-      return at::kInt;
-    case DType::kI16:
-      return at::kShort;
-    case DType::kI8:
-      return at::kChar;
-    case DType::kU8:
-      return at::kByte;
-    case DType::kBool:
-      return at::kBool;
+  for (const auto& [ours, torch_type] : kScalarTypes) {
+    if (ours == dtype) return torch_type;
   }
   throw std::logic_error("unknown dtype");
 }
 
 DType safetensors_dtype(at::ScalarType type, const std::string& name) {
-  switch (type) {
-    case at::kDouble:
-      return DType::kF64;
-    case at::kFloat:
-      return DType::kF32;
-    case at::kHalf:
-      return DType::kF16;
-    case at::kBFloat16:
-      return DType::kBF16;
-    case at::kLong:
-      return DType::kI64;
-    case at::kInt:
-      return DType::kI32;
-    case at::kShort:
-      return DType::kI16;
-    case at::kChar:
-      return DType::kI8;
-    case at::kByte:
-      return DType::kU8;
-    case at::kBool:
-      return DType::kBool;
-    default:
-      throw std::invalid_argument("tensor '" + name + "': no safetensors dtype for it");
+  for (const auto& [ours, torch_type] : kScalarTypes) {
+    if (torch_type == type) return ours;
   }
+  throw std::invalid_argument("tensor '" + name + "': no safetensors dtype for it");
 }
 
 }  // namespace

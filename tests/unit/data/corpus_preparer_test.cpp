@@ -12,9 +12,10 @@ namespace {
 
 using electra::testing::TempDir;
 
-std::vector<std::string> all_rows(const std::vector<ShardSummary>& shards) {
+std::vector<std::string> all_rows(const std::string& dir,
+                                  const std::vector<ManifestShard>& shards) {
   std::vector<std::pair<std::string, std::string>> paths;
-  for (const auto& shard : shards) paths.emplace_back(shard.path, shard.split);
+  for (const auto& shard : shards) paths.emplace_back(dir + "/" + shard.file, shard.split);
   return electra::testing::example_keys(paths);
 }
 
@@ -33,13 +34,14 @@ TEST(CorpusPreparer, ExamplesDoNotDependOnTheNumberOfRanks) {
   options.out_dir = one.path().string();
   auto single = prepare_text_files(files, tokenizer, options, 0, 1, nullptr);
   options.out_dir = two.path().string();
-  std::vector<ShardSummary> split_shards;
+  std::vector<ManifestShard> split_shards;
   const auto assigned = assign_files_to_ranks(files, 2);
   for (int rank = 0; rank < 2; ++rank) {
     auto part = prepare_text_files(assigned[size_t(rank)], tokenizer, options, rank, 2, nullptr);
     split_shards.insert(split_shards.end(), part.shards.begin(), part.shards.end());
   }
-  const auto rows_one = all_rows(single.shards), rows_two = all_rows(split_shards);
+  const auto rows_one = all_rows(one.path().string(), single.shards),
+             rows_two = all_rows(two.path().string(), split_shards);
   EXPECT_GT(rows_one.size(), 1000u);
   EXPECT_EQ(rows_one, rows_two);
   const long long validation = std::count_if(rows_one.begin(), rows_one.end(), [](const auto& r) {
@@ -73,7 +75,7 @@ TEST(CorpusPreparer, RestoresNvidiaShardsOriginalTokens) {
       convert_nvidia_shards(list_input_files({nvidia}), vocab, true, options, 0, 1, nullptr);
   ASSERT_EQ(output.shards.size(), 1u);
   ShardReader source(nvidia, ShardReader::Layout::kNvidiaBert);
-  ShardReader converted(output.shards[0].path);
+  ShardReader converted(out / output.shards[0].file);
   converted.check_vocabulary(vocab, true);
   ASSERT_EQ(converted.num_rows(), source.num_rows());
   long long predictions = 0, masked_before = 0;

@@ -51,39 +51,40 @@ TEST(Safetensors, WrittenFilesReadBack) {
   EXPECT_EQ(file.find("empty")->numel(), 0);
 }
 
+// True when parsing `bytes` fails with an error containing `needle`.
+::testing::AssertionResult refused_with(std::string bytes, const std::string& needle) {
+  const std::string error = error_of(std::move(bytes));
+  if (error.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "error '" << error << "' lacks '" << needle << "'";
+}
+
 TEST(Safetensors, RefusesMalformedFilesByName) {
-  EXPECT_NE(error_of("abc").find("shorter than its 8-byte header length"), std::string::npos);
-  EXPECT_NE(error_of(with_header("{\"a\":", "")).find("not valid JSON"), std::string::npos);
-  EXPECT_NE(error_of(std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8)).find("implausible"),
-            std::string::npos);
+  EXPECT_TRUE(refused_with("abc", "shorter than its 8-byte header length"));
+  EXPECT_TRUE(refused_with(with_header("{\"a\":", ""), "not valid JSON"));
+  EXPECT_TRUE(refused_with(std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8), "implausible"));
   const std::string bytes = sample_file();
-  EXPECT_NE(error_of(bytes.substr(0, bytes.size() - 5)).find("truncated"), std::string::npos);
-  EXPECT_NE(
-      error_of(with_header(R"({"t":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}})", "abcd"))
-          .find("unknown dtype"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(with_header(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", "abcd"))
-          .find("bytes for its shape"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(with_header(R"({"t":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", "abcd"))
-          .find("non-negative"),
-      std::string::npos);
-  EXPECT_NE(error_of(with_header(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
-                                 R"("b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}})",
-                                 "abc"))
-                .find("overlaps"),
-            std::string::npos);
-  EXPECT_NE(
-      error_of(with_header(R"({"t":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})", "abcd"))
-          .find("no tensor describes"),
-      std::string::npos);
-  EXPECT_NE(error_of(with_header(R"({"t":{"dtype":"U8","shape":[4294967296,4294967296,4294967296],)"
-                                 R"("data_offsets":[0,0]}})",
-                                 ""))
-                .find("overflowing"),
-            std::string::npos);
+  EXPECT_TRUE(refused_with(bytes.substr(0, bytes.size() - 5), "truncated"));
+  EXPECT_TRUE(
+      refused_with(with_header(R"({"t":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}})", "abcd"),
+                   "unknown dtype"));
+  EXPECT_TRUE(
+      refused_with(with_header(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", "abcd"),
+                   "bytes for its shape"));
+  EXPECT_TRUE(refused_with(
+      with_header(R"({"t":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", "abcd"),
+      "non-negative"));
+  EXPECT_TRUE(refused_with(with_header(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
+                                       R"("b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}})",
+                                       "abc"),
+                           "overlaps"));
+  EXPECT_TRUE(
+      refused_with(with_header(R"({"t":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})", "abcd"),
+                   "no tensor describes"));
+  EXPECT_TRUE(
+      refused_with(with_header(R"({"t":{"dtype":"U8","shape":[4294967296,4294967296,4294967296],)"
+                               R"("data_offsets":[0,0]}})",
+                               ""),
+                   "overflowing"));
 }
 
 // Mutates a valid file many ways; the reader must accept or refuse each one with an error, never
