@@ -10,37 +10,70 @@
 
 namespace electra::data {
 
-BatchLoader::BatchLoader(const std::string& dir, const Vocabulary& vocab, bool lowercase,
-                         BatchLoaderOptions options)
-    : options_(std::move(options)) {
+namespace {
+
+void append_row(const RowBlock& block, long long row, RowBatch& batch) {
+  const auto from = long(row * block.length);
+  batch.input_ids.insert(batch.input_ids.end(), block.input_ids.begin() + from,
+                         block.input_ids.begin() + from + block.length);
+  batch.input_mask.insert(batch.input_mask.end(), block.input_mask.begin() + from,
+                          block.input_mask.begin() + from + block.length);
+  batch.segment_ids.insert(batch.segment_ids.end(), block.segment_ids.begin() + from,
+                           block.segment_ids.begin() + from + block.length);
+  ++batch.rows;
+}
+
+RowBatch empty_batch(long long length, long long capacity) {
+  RowBatch batch;
+  batch.length = length;
+  batch.input_ids.reserve(size_t(capacity * length));
+  batch.input_mask.reserve(size_t(capacity * length));
+  batch.segment_ids.reserve(size_t(capacity * length));
+  return batch;
+}
+
+}  // namespace
+
+std::vector<std::shared_ptr<const ShardReader>> open_split(const std::string& dir,
+                                                          const std::string& split,
+                                                          const Vocabulary& vocab, bool lowercase) {
   const Manifest manifest = Manifest::load(dir);
-  for (const auto& entry : manifest.split(options_.split)) {
+  std::vector<std::shared_ptr<const ShardReader>> shards;
+  for (const auto& entry : manifest.split(split)) {
     auto reader =
         std::make_shared<const ShardReader>((std::filesystem::path(dir) / entry.file).string());
     reader->check_vocabulary(vocab, lowercase);
-    for (long long first = 0; first < reader->num_rows(); first += options_.block_rows) {
-      blocks_.push_back(
-          {shards_.size(), first, std::min(options_.block_rows, reader->num_rows() - first)});
+    if (!shards.empty() && reader->seq_length() != shards.front()->seq_length()) {
+      throw std::runtime_error(reader->path() + ": sequence length " +
+                               std::to_string(reader->seq_length()) + " differs from " +
+                               shards.front()->path() + "'s " +
+                               std::to_string(shards.front()->seq_length()) +
+                               "; prepare the corpus again with one --seq-len");
     }
-    length_ = reader->seq_length();
-    shards_.push_back(std::move(reader));
+    shards.push_back(std::move(reader));
   }
-  if (shards_.empty()) {
-    throw std::runtime_error(dir + ": the corpus has no '" + options_.split + "' shards");
+  if (shards.empty()) throw std::runtime_error(dir + ": the corpus has no '" + split + "' shards");
+  return shards;
+}
+
+BatchLoader::BatchLoader(const std::string& dir, const Vocabulary& vocab, bool lowercase,
+                         BatchLoaderOptions options)
+    : options_(std::move(options)), shards_(open_split(dir, options_.split, vocab, lowercase)) {
+  long long total = 0;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    const long long rows = shards_[s]->num_rows();
+    for (long long first = 0; first < rows; first += options_.block_rows) {
+      blocks_.push_back({s, first, std::min(options_.block_rows, rows - first)});
+    }
+    total += rows;
   }
-  // Every rank computes every rank's share: the smallest one sets the batches per epoch.
-  long long smallest = -1;
-  for (int r = 0; r < options_.world; ++r) {
-    long long rows = 0;
-    for (size_t b = size_t(r); b < blocks_.size(); b += size_t(options_.world))
-      rows += blocks_[b].rows;
-    smallest = smallest < 0 ? rows : std::min(smallest, rows);
-  }
-  batches_per_epoch_ = smallest / options_.batch_size;
+  length_ = shards_.front()->seq_length();
+  const long long global_batch = options_.batch_size * options_.world;
+  batches_per_epoch_ = total / global_batch;
   if (batches_per_epoch_ == 0) {
-    throw std::runtime_error(dir + ": too few '" + options_.split + "' examples for " +
-                             std::to_string(options_.world) + " rank(s) x batch " +
-                             std::to_string(options_.batch_size) +
+    throw std::runtime_error(dir + ": " + std::to_string(total) + " '" + options_.split +
+                             "' examples are too few for " + std::to_string(options_.world) +
+                             " rank(s) x batch " + std::to_string(options_.batch_size) +
                              "; use a smaller --batch-size or more data");
   }
 }
@@ -59,58 +92,53 @@ void BatchLoader::stop_reader() {
   ready_.clear();
   done_ = stopping_ = false;
   error_ = nullptr;
-  current_ = RowBlock{};
-  position_ = 0;
-}
-
-std::vector<BatchLoader::Block> BatchLoader::my_blocks(long long epoch) const {
-  std::vector<size_t> order(blocks_.size());
-  std::iota(order.begin(), order.end(), size_t(0));
-  std::mt19937_64 rng(mix_seed(options_.seed, uint64_t(epoch), 0xB10C));
-  std::shuffle(order.begin(), order.end(), rng);
-  std::vector<Block> mine;
-  for (size_t i = size_t(options_.rank); i < order.size(); i += size_t(options_.world)) {
-    mine.push_back(blocks_[order[i]]);
-  }
-  return mine;
 }
 
 void BatchLoader::start_epoch(long long epoch, long long first_batch) {
   stop_reader();
   batches_given_ = first_batch;
-  thread_ = std::thread(&BatchLoader::read_ahead, this, my_blocks(epoch),
-                        first_batch * options_.batch_size,
-                        mix_seed(options_.seed, uint64_t(epoch), uint64_t(options_.rank) + 1));
+  thread_ = std::thread(&BatchLoader::read_ahead, this, epoch, first_batch);
 }
 
-void BatchLoader::read_ahead(std::vector<Block> blocks, long long skip_rows,
-                             uint64_t shuffle_seed) {
+void BatchLoader::read_ahead(long long epoch, long long first_batch) {
   try {
-    std::mt19937_64 rng(shuffle_seed);
-    for (const Block& block : blocks) {
-      RowBlock rows = shards_[block.shard]->read_rows(block.first_row, block.rows);
-      // Shuffle the rows of the block in place (the same order whether or not it is skipped).
-      std::vector<long long> order(size_t(rows.rows));
-      std::iota(order.begin(), order.end(), 0LL);
-      std::shuffle(order.begin(), order.end(), rng);
-      RowBlock shuffled = rows;
-      for (long long i = 0; i < rows.rows; ++i) {
-        const auto from = size_t(order[size_t(i)] * rows.length), to = size_t(i * rows.length);
-        std::copy_n(rows.input_ids.begin() + long(from), rows.length,
-                    shuffled.input_ids.begin() + long(to));
-        std::copy_n(rows.input_mask.begin() + long(from), rows.length,
-                    shuffled.input_mask.begin() + long(to));
-        std::copy_n(rows.segment_ids.begin() + long(from), rows.length,
-                    shuffled.segment_ids.begin() + long(to));
+    std::vector<size_t> order(blocks_.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::mt19937_64 block_rng(mix_seed(options_.seed, uint64_t(epoch), 0xB10C));
+    std::shuffle(order.begin(), order.end(), block_rng);
+
+    size_t cursor = 0;               // position in `order` of the block that holds `start`
+    long long start = 0;             // stream index of that block's first row
+    size_t cached = order.size();    // position in `order` of the block in `rows`
+    RowBlock rows;                   // the cached block, its rows shuffled
+    const long long b = options_.batch_size, global = b * options_.world;
+    for (long long k = first_batch; k < batches_per_epoch_; ++k) {
+      RowBatch batch = empty_batch(length_, b);
+      for (long long s = k * global + options_.rank * b; s < k * global + (options_.rank + 1) * b;
+           ++s) {
+        while (s >= start + blocks_[order[cursor]].rows) start += blocks_[order[cursor++]].rows;
+        if (cached != cursor) {
+          const Block& block = blocks_[order[cursor]];
+          const RowBlock read = shards_[block.shard]->read_rows(block.first_row, block.rows);
+          std::vector<long long> shuffled(size_t(read.rows));
+          std::iota(shuffled.begin(), shuffled.end(), 0LL);
+          std::mt19937_64 row_rng(
+              mix_seed(mix_seed(options_.seed, uint64_t(epoch), 0x5EED), uint64_t(order[cursor])));
+          std::shuffle(shuffled.begin(), shuffled.end(), row_rng);
+          RowBatch permuted = empty_batch(length_, read.rows);
+          for (long long i : shuffled) append_row(read, i, permuted);
+          rows.rows = permuted.rows, rows.length = length_;
+          rows.input_ids = std::move(permuted.input_ids);
+          rows.input_mask = std::move(permuted.input_mask);
+          rows.segment_ids = std::move(permuted.segment_ids);
+          cached = cursor;
+        }
+        append_row(rows, s - start, batch);
       }
-      const long long skip = std::min(skip_rows, shuffled.rows);
-      skip_rows -= skip;
-      if (skip == shuffled.rows) continue;
-      shuffled.first_row = skip;  // rows before it were consumed before a resume
       std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return stopping_ || ready_.size() < options_.read_ahead_blocks; });
+      changed_.wait(lock, [&] { return stopping_ || ready_.size() < options_.read_ahead_batches; });
       if (stopping_) return;
-      ready_.push_back(std::move(shuffled));
+      ready_.push_back(std::move(batch));
       changed_.notify_all();
     }
   } catch (...) {
@@ -124,32 +152,49 @@ void BatchLoader::read_ahead(std::vector<Block> blocks, long long skip_rows,
 
 bool BatchLoader::next(RowBatch& batch) {
   if (batches_given_ >= batches_per_epoch_) return false;
-  batch.rows = options_.batch_size, batch.length = length_;
-  const auto size = size_t(batch.rows * length_);
-  batch.input_ids.resize(size), batch.input_mask.resize(size), batch.segment_ids.resize(size);
-  for (long long row = 0; row < batch.rows; ++row) {
-    if (position_ >= current_.rows) {
-      std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return !ready_.empty() || done_; });
-      if (ready_.empty()) {
-        if (error_) std::rethrow_exception(error_);
-        throw std::logic_error("BatchLoader: the epoch ran out of rows");
-      }
-      current_ = std::move(ready_.front());
-      ready_.pop_front();
-      position_ = current_.first_row;
-      changed_.notify_all();
-    }
-    const auto from = size_t(position_ * length_), to = size_t(row * length_);
-    std::copy_n(current_.input_ids.begin() + long(from), length_,
-                batch.input_ids.begin() + long(to));
-    std::copy_n(current_.input_mask.begin() + long(from), length_,
-                batch.input_mask.begin() + long(to));
-    std::copy_n(current_.segment_ids.begin() + long(from), length_,
-                batch.segment_ids.begin() + long(to));
-    ++position_;
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return !ready_.empty() || done_; });
+  if (ready_.empty()) {
+    if (error_) std::rethrow_exception(error_);
+    throw std::logic_error("BatchLoader: the epoch ran out of rows");
   }
+  batch = std::move(ready_.front());
+  ready_.pop_front();
+  changed_.notify_all();
   ++batches_given_;
+  return true;
+}
+
+EvalBatches::EvalBatches(const std::string& dir, const Vocabulary& vocab, bool lowercase,
+                         const std::string& split, int rank, int world, long long batch_size,
+                         long long max_rows)
+    : shards_(open_split(dir, split, vocab, lowercase)), batch_size_(batch_size) {
+  for (const auto& shard : shards_) {
+    shard_starts_.push_back(total_rows_);
+    total_rows_ += shard->num_rows();
+  }
+  if (max_rows > 0) total_rows_ = std::min(total_rows_, max_rows);
+  length_ = shards_.front()->seq_length();
+  first_row_ = next_row_ = total_rows_ * rank / world;
+  end_row_ = total_rows_ * (rank + 1) / world;
+}
+
+bool EvalBatches::next(RowBatch& batch, long long& first_global_row) {
+  if (next_row_ >= end_row_) return false;
+  first_global_row = next_row_;
+  const long long count = std::min(batch_size_, end_row_ - next_row_);
+  batch = empty_batch(length_, count);
+  while (batch.rows < count) {
+    const size_t shard = size_t(
+        std::upper_bound(shard_starts_.begin(), shard_starts_.end(), next_row_) -
+        shard_starts_.begin() - 1);
+    const long long in_shard = next_row_ - shard_starts_[shard];
+    const long long take =
+        std::min(count - batch.rows, shards_[shard]->num_rows() - in_shard);
+    const RowBlock rows = shards_[shard]->read_rows(in_shard, take);
+    for (long long i = 0; i < rows.rows; ++i) append_row(rows, i, batch);
+    next_row_ += take;
+  }
   return true;
 }
 

@@ -1,8 +1,10 @@
-// Batches for training from a prepared corpus, split across ranks (DESIGN.md section 5): each
-// epoch a permutation seeded by (seed, epoch) orders the blocks of rows of every shard of the
-// split; rank r takes blocks r, r + W, r + 2W, ...; rows are shuffled within a block. Every rank
-// runs the same number of batches per epoch (the smallest share decides), so no rank waits in a
-// collective for one that ran out. Blocks are read ahead on a background thread.
+// Batches for training from a prepared corpus, split across ranks (DESIGN.md section 5). Each
+// epoch is one stream of rows: the blocks of every shard of the split in an order seeded by
+// (seed, epoch), the rows of each block shuffled by (seed, epoch, block). Global batch k is the
+// stream's rows [k * G, (k + 1) * G) with G = world * batch_size, and rank r takes the slice
+// [k * G + r * batch_size, k * G + (r + 1) * batch_size). So the global batch does not depend on
+// how many ranks share it (2 ranks x b see the rows of 1 rank x 2b), every rank runs the same
+// number of batches, and a rank reads only the blocks that hold its rows, ahead, on a thread.
 #pragma once
 
 #include <condition_variable>
@@ -25,19 +27,24 @@ struct BatchLoaderOptions {
   long long batch_size = 32;  // per rank
   long long block_rows = 256;
   uint64_t seed = 0;
-  size_t read_ahead_blocks = 4;
+  size_t read_ahead_batches = 8;
 };
 
-// One batch: row-major [batch_size, L].
+// One batch: row-major [rows, L].
 struct RowBatch {
   long long rows = 0, length = 0;
   std::vector<int32_t> input_ids;
   std::vector<uint8_t> input_mask, segment_ids;
 };
 
+// Opens every shard of a split of the corpus in DIR, checking each against `vocab`; throws naming
+// the problem (no such split, another vocabulary, mixed sequence lengths).
+std::vector<std::shared_ptr<const ShardReader>> open_split(const std::string& dir,
+                                                          const std::string& split,
+                                                          const Vocabulary& vocab, bool lowercase);
+
 class BatchLoader {
  public:
-  // Opens every shard of the split (checking it against `vocab`); throws naming the problem.
   BatchLoader(const std::string& dir, const Vocabulary& vocab, bool lowercase,
               BatchLoaderOptions options);
   ~BatchLoader();
@@ -48,7 +55,7 @@ class BatchLoader {
   long long seq_length() const { return length_; }
   // Starts epoch `epoch` at batch `first_batch` (to resume); the next() calls follow it.
   void start_epoch(long long epoch, long long first_batch = 0);
-  // The next batch of the epoch; false after batches_per_epoch() batches.
+  // This rank's slice of the next global batch of the epoch; false after batches_per_epoch().
   bool next(RowBatch& batch);
 
  private:
@@ -56,8 +63,7 @@ class BatchLoader {
     size_t shard;
     long long first_row, rows;
   };
-  std::vector<Block> my_blocks(long long epoch) const;
-  void read_ahead(std::vector<Block> blocks, long long skip_rows, uint64_t shuffle_seed);
+  void read_ahead(long long epoch, long long first_batch);
   void stop_reader();
 
   BatchLoaderOptions options_;
@@ -67,12 +73,31 @@ class BatchLoader {
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<RowBlock> ready_;  // rows already shuffled
+  std::deque<RowBatch> ready_;
   bool done_ = false, stopping_ = false;
   std::exception_ptr error_;
   std::thread thread_;
-  RowBlock current_;
-  long long position_ = 0;  // next row of current_
+};
+
+// The rows of a split for evaluation, in manifest order, without shuffling: rank r takes the
+// contiguous share [r * N / W, (r + 1) * N / W) of the first N rows (all rows, or at most
+// max_rows), in batches of batch_size with a smaller last one.
+class EvalBatches {
+ public:
+  EvalBatches(const std::string& dir, const Vocabulary& vocab, bool lowercase,
+              const std::string& split, int rank, int world, long long batch_size,
+              long long max_rows = 0);
+  long long total_rows() const { return total_rows_; }  // N, over all ranks
+  long long seq_length() const { return length_; }
+  // Starts again at this rank's first row.
+  void rewind() { next_row_ = first_row_; }
+  // The next batch and the split-wide index of its first row; false when the share is done.
+  bool next(RowBatch& batch, long long& first_global_row);
+
+ private:
+  std::vector<std::shared_ptr<const ShardReader>> shards_;
+  std::vector<long long> shard_starts_;  // split-wide index of each shard's first row
+  long long batch_size_, length_ = 0, total_rows_ = 0, first_row_ = 0, end_row_ = 0, next_row_ = 0;
 };
 
 }  // namespace electra::data

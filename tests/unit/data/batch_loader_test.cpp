@@ -91,6 +91,53 @@ TEST(BatchLoader, RanksGetDisjointRowsAndTheSameNumberOfBatches) {
   for (long long id : parts[1]) EXPECT_FALSE(zero.count(id)) << id;
 }
 
+TEST(BatchLoader, TheGlobalBatchDoesNotDependOnTheNumberOfRanks) {
+  testing::TempDir dir;
+  write_corpus(dir.path().string());
+  BatchLoaderOptions one;
+  one.batch_size = 32, one.block_rows = 50, one.seed = 6;
+  BatchLoader whole(dir.path().string(), vocab(), true, one);
+  const auto expected = epoch_rows(whole, 3);
+  std::vector<std::vector<long long>> parts;
+  for (int rank = 0; rank < 2; ++rank) {
+    BatchLoaderOptions half = one;
+    half.batch_size = 16, half.rank = rank, half.world = 2;
+    BatchLoader loader(dir.path().string(), vocab(), true, half);
+    EXPECT_EQ(loader.batches_per_epoch(), whole.batches_per_epoch());
+    parts.push_back(epoch_rows(loader, 3));
+  }
+  // Global batch k: rank 0's 16 rows, then rank 1's.
+  std::vector<long long> joined;
+  for (size_t k = 0; k * 16 < parts[0].size(); ++k) {
+    for (int rank = 0; rank < 2; ++rank) {
+      joined.insert(joined.end(), parts[size_t(rank)].begin() + long(k * 16),
+                    parts[size_t(rank)].begin() + long(k * 16 + 16));
+    }
+  }
+  EXPECT_EQ(joined, expected);
+}
+
+TEST(BatchLoader, EvalBatchesSplitTheRowsInOrderWithASmallerLastBatch) {
+  testing::TempDir dir;
+  write_corpus(dir.path().string());
+  std::vector<long long> all;
+  for (int rank = 0; rank < 3; ++rank) {
+    EvalBatches batches(dir.path().string(), vocab(), true, "train", rank, 3, 64, 400);
+    EXPECT_EQ(batches.total_rows(), 400);
+    RowBatch batch;
+    long long first = -1;
+    while (batches.next(batch, first)) {
+      EXPECT_LE(batch.rows, 64);
+      for (long long r = 0; r < batch.rows; ++r) {
+        EXPECT_EQ(row_id(batch, r), first + r);
+        all.push_back(row_id(batch, r));
+      }
+    }
+  }
+  ASSERT_EQ(all.size(), 400u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], (long long)i);
+}
+
 TEST(BatchLoader, ResumesMidEpochWithTheSameBatches) {
   testing::TempDir dir;
   write_corpus(dir.path().string());
