@@ -35,8 +35,9 @@ RowBatch empty_batch(long long length, long long capacity) {
 }  // namespace
 
 std::vector<std::shared_ptr<const ShardReader>> open_split(const std::string& dir,
-                                                          const std::string& split,
-                                                          const Vocabulary& vocab, bool lowercase) {
+                                                           const std::string& split,
+                                                           const Vocabulary& vocab,
+                                                           bool lowercase) {
   const Manifest manifest = Manifest::load(dir);
   std::vector<std::shared_ptr<const ShardReader>> shards;
   for (const auto& entry : manifest.split(split)) {
@@ -107,10 +108,10 @@ void BatchLoader::read_ahead(long long epoch, long long first_batch) {
     std::mt19937_64 block_rng(mix_seed(options_.seed, uint64_t(epoch), 0xB10C));
     std::shuffle(order.begin(), order.end(), block_rng);
 
-    size_t cursor = 0;               // position in `order` of the block that holds `start`
-    long long start = 0;             // stream index of that block's first row
-    size_t cached = order.size();    // position in `order` of the block in `rows`
-    RowBlock rows;                   // the cached block, its rows shuffled
+    size_t cursor = 0;             // position in `order` of the block that holds `start`
+    long long start = 0;           // stream index of that block's first row
+    size_t cached = order.size();  // position in `order` of the block in `rows`
+    RowBlock rows;                 // the cached block, its rows shuffled
     const long long b = options_.batch_size, global = b * options_.world;
     for (long long k = first_batch; k < batches_per_epoch_; ++k) {
       RowBatch batch = empty_batch(length_, b);
@@ -185,12 +186,11 @@ bool EvalBatches::next(RowBatch& batch, long long& first_global_row) {
   const long long count = std::min(batch_size_, end_row_ - next_row_);
   batch = empty_batch(length_, count);
   while (batch.rows < count) {
-    const size_t shard = size_t(
-        std::upper_bound(shard_starts_.begin(), shard_starts_.end(), next_row_) -
-        shard_starts_.begin() - 1);
+    const size_t shard =
+        size_t(std::upper_bound(shard_starts_.begin(), shard_starts_.end(), next_row_) -
+               shard_starts_.begin() - 1);
     const long long in_shard = next_row_ - shard_starts_[shard];
-    const long long take =
-        std::min(count - batch.rows, shards_[shard]->num_rows() - in_shard);
+    const long long take = std::min(count - batch.rows, shards_[shard]->num_rows() - in_shard);
     const RowBlock rows = shards_[shard]->read_rows(in_shard, take);
     for (long long i = 0; i < rows.rows; ++i) append_row(rows, i, batch);
     next_row_ += take;

@@ -40,8 +40,8 @@ struct RowBatch {
 // Opens every shard of a split of the corpus in DIR, checking each against `vocab`; throws naming
 // the problem (no such split, another vocabulary, mixed sequence lengths).
 std::vector<std::shared_ptr<const ShardReader>> open_split(const std::string& dir,
-                                                          const std::string& split,
-                                                          const Vocabulary& vocab, bool lowercase);
+                                                           const std::string& split,
+                                                           const Vocabulary& vocab, bool lowercase);
 
 class BatchLoader {
  public:

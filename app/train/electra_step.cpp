@@ -5,9 +5,9 @@
 namespace electra::train {
 
 StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
-                           const StepOptions& options, c10::optional<at::Generator> generator) {
+                           const StepOptions& options, const RowRandom& random) {
   StepOutput out;
-  out.masked = mask_batch(batch.input_ids, batch.input_mask, options.masking, generator);
+  out.masked = mask_batch(batch.input_ids, batch.input_mask, options.masking, random);
   const auto hidden =
       model.generator->encode(out.masked.generator_input, batch.segment_ids, batch.input_mask)
           .last_hidden;
@@ -16,7 +16,7 @@ StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
   // Samples carry no gradient: the only path from the discriminator's loss into the generator is
   // the shared embeddings.
   out.corrupted = corrupt(batch.input_ids, out.masked,
-                          sample_tokens(out.generator_logits, options.temperature, generator));
+                          sample_tokens(out.generator_logits, options.temperature, random));
   out.disc_logits =
       model.discriminator->forward(out.corrupted.input_ids, batch.segment_ids, batch.input_mask);
   out.disc_loss = discriminator_loss(out.disc_logits, out.corrupted.replaced, batch.input_mask);

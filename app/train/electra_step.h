@@ -31,7 +31,6 @@ struct StepOutput {
 };
 
 StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
-                           const StepOptions& options,
-                           c10::optional<at::Generator> generator = c10::nullopt);
+                           const StepOptions& options, const RowRandom& random = RowRandom());
 
 }  // namespace electra::train

@@ -24,7 +24,7 @@ int64_t max_predictions_per_seq(double mask_prob, int64_t max_seq_length) {
 }
 
 MaskedBatch mask_batch(const at::Tensor& input_ids, const at::Tensor& input_mask,
-                       const MaskingOptions& options, c10::optional<at::Generator> generator) {
+                       const MaskingOptions& options, const RowRandom& random) {
   at::NoGradGuard no_grad;
   const auto float_options = input_ids.options().dtype(at::kFloat);
   const at::Tensor real = input_mask.to(at::kBool);
@@ -36,7 +36,7 @@ MaskedBatch mask_batch(const at::Tensor& input_ids, const at::Tensor& input_mask
   count = at::minimum(count.clamp(1, options.max_predictions), candidates.sum(1));  // [B]
 
   // Uniform subsets without duplicates: the P largest of iid uniforms over the candidates.
-  at::Tensor scores = at::rand(input_ids.sizes(), generator, float_options);
+  at::Tensor scores = random.uniform(Draw::kMaskPositions, input_ids.sizes(), float_options);
   scores = scores.masked_fill(candidates.logical_not(), -1.0);
   const int64_t p = std::min<int64_t>(options.max_predictions, input_ids.size(1));
   at::Tensor positions = std::get<1>(scores.topk(p, /*dim=*/1));            // [B, P]
@@ -51,18 +51,17 @@ MaskedBatch mask_batch(const at::Tensor& input_ids, const at::Tensor& input_mask
   const at::Tensor targets = input_ids.gather(1, positions);
 
   // 85% of the chosen positions become [MASK]; 15% keep their token. No random replacement.
-  const at::Tensor masked =
-      at::rand(positions.sizes(), generator, float_options).ge(options.keep_original_prob) &
-      weights.gt(0);
+  const at::Tensor masked = random.uniform(Draw::kKeepOriginal, positions.sizes(), float_options)
+                                .ge(options.keep_original_prob) &
+                            weights.gt(0);
   const at::Tensor change = masked.to(input_ids.scalar_type()) * (options.mask_id - targets);
   return {input_ids + scatter_changes(input_ids, positions, change), positions, weights, targets};
 }
 
-at::Tensor sample_tokens(const at::Tensor& logits, double temperature,
-                         c10::optional<at::Generator> generator) {
+at::Tensor sample_tokens(const at::Tensor& logits, double temperature, const RowRandom& random) {
   at::NoGradGuard no_grad;
   const at::Tensor scaled = logits.detach().to(at::kFloat) / temperature;
-  const at::Tensor u = at::rand(scaled.sizes(), generator, scaled.options());
+  const at::Tensor u = random.uniform(Draw::kGumbel, scaled.sizes(), scaled.options());
   const at::Tensor gumbel = -at::log(-at::log(u + 1e-9) + 1e-9);
   return (scaled + gumbel).argmax(-1);
 }

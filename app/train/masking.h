@@ -4,9 +4,8 @@
 #pragma once
 
 #include <ATen/Tensor.h>
-#include <ATen/core/Generator.h>
 
-#include <c10/util/Optional.h>
+#include "app/train/row_random.h"
 
 namespace electra::train {
 
@@ -32,13 +31,12 @@ struct MaskedBatch {
 // max(1, min(P, round(len * mask_prob))) with len the real tokens (CLS/SEP included), but never
 // more than the candidates; positions are drawn uniformly without duplicates.
 MaskedBatch mask_batch(const at::Tensor& input_ids, const at::Tensor& input_mask,
-                       const MaskingOptions& options,
-                       c10::optional<at::Generator> generator = c10::nullopt);
+                       const MaskingOptions& options, const RowRandom& random = RowRandom());
 
 // Gumbel-max sampling in fp32 without gradient: argmax(logits / temperature + g),
 // g = -log(-log(U + 1e-9) + 1e-9). logits [B, P, V] -> token ids [B, P].
 at::Tensor sample_tokens(const at::Tensor& logits, double temperature = 1.0,
-                         c10::optional<at::Generator> generator = c10::nullopt);
+                         const RowRandom& random = RowRandom());
 
 struct CorruptedBatch {
   at::Tensor input_ids;  // [B, L] original tokens with the samples at every chosen position

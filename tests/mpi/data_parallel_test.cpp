@@ -45,7 +45,7 @@ TEST(DataParallel, ParametersStayIdenticalOnEveryRank) {
     ids.select(1, 31).fill_(102);
     const Batch batch{ids, at::ones_like(ids), at::zeros_like(ids)};
     pair->zero_grad();
-    auto out = electra_forward(*pair, batch, options, generator);
+    auto out = electra_forward(*pair, batch, options, RowRandom(generator));
     out.total.backward();
     average_gradients(*pair, world());
     clip_gradient_norm(*pair, 1.0);

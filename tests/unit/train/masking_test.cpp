@@ -62,7 +62,7 @@ TEST(Masking, NeverHitsClsSepPaddingOrMaskAndHasNoDuplicates) {
   ids[4][10] = kMask;  // a [MASK] in the text is not a candidate
   auto generator = at::make_generator<at::CPUGeneratorImpl>(7);
   for (int round = 0; round < 50; ++round) {
-    const auto masked = mask_batch(ids, mask, options(), generator);
+    const auto masked = mask_batch(ids, mask, options(), RowRandom(generator));
     for (int64_t b = 0; b < ids.size(0); ++b) {
       std::set<int64_t> seen;
       for (int64_t j = 0; j < masked.positions.size(1); ++j) {
@@ -88,7 +88,7 @@ TEST(Masking, EightyFivePercentBecomeMaskAndTheRestIsUntouched) {
   auto generator = at::make_generator<at::CPUGeneratorImpl>(3);
   double chosen = 0, masked_count = 0;
   for (int round = 0; round < 20; ++round) {
-    const auto masked = mask_batch(ids, mask, options(), generator);
+    const auto masked = mask_batch(ids, mask, options(), RowRandom(generator));
     const auto changed = masked.generator_input.ne(ids);
     // Only chosen positions change, and only to [MASK].
     EXPECT_TRUE(masked.generator_input.masked_select(changed).eq(kMask).all().item<bool>());
@@ -103,20 +103,39 @@ TEST(Masking, EightyFivePercentBecomeMaskAndTheRestIsUntouched) {
 
 TEST(Masking, IsDeterministicForASeed) {
   auto [ids, mask] = batch({128, 70});
-  auto a = mask_batch(ids, mask, options(), at::make_generator<at::CPUGeneratorImpl>(11));
-  auto b = mask_batch(ids, mask, options(), at::make_generator<at::CPUGeneratorImpl>(11));
-  auto c = mask_batch(ids, mask, options(), at::make_generator<at::CPUGeneratorImpl>(12));
+  auto a =
+      mask_batch(ids, mask, options(), RowRandom(at::make_generator<at::CPUGeneratorImpl>(11)));
+  auto b =
+      mask_batch(ids, mask, options(), RowRandom(at::make_generator<at::CPUGeneratorImpl>(11)));
+  auto c =
+      mask_batch(ids, mask, options(), RowRandom(at::make_generator<at::CPUGeneratorImpl>(12)));
   EXPECT_TRUE(a.positions.equal(b.positions) && a.generator_input.equal(b.generator_input));
   EXPECT_FALSE(a.positions.equal(c.positions));
+}
+
+TEST(Masking, ARowKeyedDrawDependsOnlyOnTheRowsKey) {
+  // Rows 0 and 1 masked together (keys 5, 6) and apart: the same positions and inputs, so the
+  // split of a global batch across ranks does not change what each row sees.
+  auto [ids, mask] = batch({120, 90});
+  const auto together = mask_batch(ids, mask, options(), RowRandom({5, 6}));
+  const auto second =
+      mask_batch(ids.slice(0, 1, 2), mask.slice(0, 1, 2), options(), RowRandom({6}));
+  EXPECT_TRUE(together.positions[1].equal(second.positions[0]));
+  EXPECT_TRUE(together.generator_input[1].equal(second.generator_input[0]));
+  const auto other = mask_batch(ids.slice(0, 1, 2), mask.slice(0, 1, 2), options(), RowRandom({7}));
+  EXPECT_FALSE(other.positions[0].equal(second.positions[0]));
+  const auto logits = at::zeros({2, 3, 50});
+  EXPECT_TRUE(sample_tokens(logits, 1.0, RowRandom({5, 6}))[1].equal(
+      sample_tokens(logits.slice(0, 1, 2), 1.0, RowRandom({6}))[0]));
 }
 
 TEST(Sampling, GumbelMaxDrawsFromTheSoftmax) {
   // logits [0, log 3]: P(token 1) = 3/4; at temperature 2, P = sqrt(3) / (1 + sqrt(3)).
   const auto logits = at::tensor({0.0f, std::log(3.0f)}).expand({1, 40000, 2}).contiguous();
   auto generator = at::make_generator<at::CPUGeneratorImpl>(5);
-  EXPECT_NEAR(sample_tokens(logits, 1.0, generator).to(at::kFloat).mean().item<double>(), 0.75,
-              0.01);
-  EXPECT_NEAR(sample_tokens(logits, 2.0, generator).to(at::kFloat).mean().item<double>(),
+  EXPECT_NEAR(sample_tokens(logits, 1.0, RowRandom(generator)).to(at::kFloat).mean().item<double>(),
+              0.75, 0.01);
+  EXPECT_NEAR(sample_tokens(logits, 2.0, RowRandom(generator)).to(at::kFloat).mean().item<double>(),
               std::sqrt(3.0) / (1 + std::sqrt(3.0)), 0.01);
   const auto sure = at::tensor({-50.0f, 50.0f, -50.0f}).expand({2, 3, 3}).contiguous();
   EXPECT_TRUE(sample_tokens(sure).eq(1).all().item<bool>());
@@ -124,7 +143,8 @@ TEST(Sampling, GumbelMaxDrawsFromTheSoftmax) {
 
 TEST(Corruption, SamplesGoToEveryChosenPositionAndEqualSamplesAreOriginal) {
   auto [ids, mask] = batch({20, 10});
-  const auto masked = mask_batch(ids, mask, options(), at::make_generator<at::CPUGeneratorImpl>(1));
+  const auto masked =
+      mask_batch(ids, mask, options(), RowRandom(at::make_generator<at::CPUGeneratorImpl>(1)));
   // Slot 0 samples its original token, every other chosen slot a new one (7).
   at::Tensor sampled = at::full_like(masked.targets, 7);
   sampled.select(1, 0).copy_(masked.targets.select(1, 0));
