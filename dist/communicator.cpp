@@ -31,8 +31,10 @@ class SingleProcessCommunicator final : public Communicator {
   void barrier() override {}
   bool all_ok(bool ok) override { return ok; }
   std::vector<std::string> gather_to_root(const std::string& value) override { return {value}; }
+
   std::string broadcast_from_root(const std::string& value) override { return value; }
   void all_reduce_sum(float*, size_t) override {}
+  void all_reduce_sum(double*, size_t) override {}
 };
 
 class MpiCommunicator final : public Communicator {
@@ -88,12 +90,18 @@ class MpiCommunicator final : public Communicator {
     return values;
   }
 
-  void all_reduce_sum(float* data, size_t count) override {
+  void all_reduce_sum(float* data, size_t count) override { sum_in_place(data, count, MPI_FLOAT); }
+  void all_reduce_sum(double* data, size_t count) override {
+    sum_in_place(data, count, MPI_DOUBLE);
+  }
+
+  template <typename T>
+  static void sum_in_place(T* data, size_t count, MPI_Datatype type) {
     constexpr size_t kMaxChunk = size_t(1) << 30;  // MPI counts are int
     for (size_t offset = 0; offset < count; offset += kMaxChunk) {
       const int chunk = int(std::min(kMaxChunk, count - offset));
       ELECTRA_MPI_CHECK(
-          MPI_Allreduce(MPI_IN_PLACE, data + offset, chunk, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
+          MPI_Allreduce(MPI_IN_PLACE, data + offset, chunk, type, MPI_SUM, MPI_COMM_WORLD));
     }
   }
 

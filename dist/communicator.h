@@ -26,6 +26,8 @@ class Communicator {
   virtual std::string broadcast_from_root(const std::string& value) = 0;
   // In place: every rank ends with the element-wise sum over ranks (CPU memory).
   virtual void all_reduce_sum(float* data, size_t count) = 0;
+  // The same for double (metric sums and counts, where float would lose counts).
+  virtual void all_reduce_sum(double* data, size_t count) = 0;
 };
 
 // True when an MPI launcher (mpirun, srun with PMI/PMIx) started this process.

@@ -1,9 +1,11 @@
 #include "app/train/optimizer.h"
 
+#include <ATen/Functions.h>
 #include <torch/nn/utils/clip_grad.h>
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace electra::train {
 
@@ -36,6 +38,13 @@ void AdamW::step(double lr) {
     slot.v.mul_(b2).addcmul_(grad, grad, 1 - b2);
     torch::Tensor update = (slot.m / correction1) / ((slot.v / correction2).sqrt() + options_.eps);
     if (slot.decay && options_.weight_decay > 0) update.add_(slot.parameter, options_.weight_decay);
+    if (options_.lamb) {
+      // Trust ratio ||w|| / ||update||, 1 where either norm is zero (without a host sync).
+      const torch::Tensor w_norm = slot.parameter.norm(), u_norm = update.norm();
+      const torch::Tensor ratio =
+          at::where(w_norm.gt(0) & u_norm.gt(0), w_norm / u_norm, at::ones_like(w_norm));
+      update.mul_(ratio);
+    }
     slot.parameter.add_(update, -lr);
   }
 }
@@ -47,8 +56,44 @@ double scheduled_learning_rate(double lr, int64_t step, int64_t warmup_steps, in
   return lr * warmup * decay;
 }
 
-double clip_gradient_norm(torch::nn::Module& module, double max_norm) {
-  return torch::nn::utils::clip_grad_norm_(module.parameters(), max_norm);
+torch::Tensor clip_gradient_norm(torch::nn::Module& module, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> norms, grads;
+  for (const auto& p : module.parameters()) {
+    if (!p.grad().defined()) continue;
+    grads.push_back(p.grad());
+    norms.push_back(p.grad().to(torch::kFloat).norm());
+  }
+  if (grads.empty()) return torch::zeros({});
+  const torch::Tensor total = at::stack(norms).norm();
+  const torch::Tensor scale = (max_norm / (total + 1e-6)).clamp_max(1.0);  // as torch's clip
+  for (auto& g : grads) g.mul_(scale.to(g.scalar_type()));
+  return total;
+}
+
+void AdamW::save(torch::serialize::OutputArchive& archive) const {
+  archive.write("steps", torch::tensor(steps_, torch::kLong));
+  for (const auto& slot : slots_) {
+    archive.write("m." + slot.name, slot.m);
+    archive.write("v." + slot.name, slot.v);
+  }
+}
+
+void AdamW::load(torch::serialize::InputArchive& archive) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor steps;
+  archive.read("steps", steps);
+  for (auto& slot : slots_) {
+    for (auto [key, moment] : {std::pair{"m." + slot.name, &slot.m}, {"v." + slot.name, &slot.v}}) {
+      torch::Tensor saved;
+      if (!archive.try_read(key, saved) || !saved.sizes().equals(moment->sizes())) {
+        throw std::runtime_error("optimizer state for '" + slot.name +
+                                 "' is missing or has another shape");
+      }
+      moment->copy_(saved);
+    }
+  }
+  steps_ = steps.item<int64_t>();
 }
 
 }  // namespace electra::train

@@ -1,10 +1,13 @@
 // ELECTRA's optimiser (DESIGN.md section 3): AdamW as the reference AdamWeightDecayOptimizer —
 // beta (0.9, 0.999), eps 1e-6, no bias correction by default, decoupled weight decay 0.01 except
 // for LayerNorm and bias parameters — and the learning-rate schedule: linear warmup times linear
-// decay (they multiply).
+// decay (they multiply). With `lamb`, LAMB for large batches (NVIDIA's recipe): each
+// parameter's update is scaled by its trust ratio ||w|| / ||update||.
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
 
 #include <string>
 #include <vector>
@@ -14,6 +17,7 @@ namespace electra::train {
 struct AdamWOptions {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-6, weight_decay = 0.01;
   bool bias_correction = false;  // the reference applies none
+  bool lamb = false;
 };
 
 // True for parameters that take no weight decay: LayerNorm weights and biases, and every bias.
@@ -26,6 +30,10 @@ class AdamW {
   // One update with learning rate `lr`; parameters without a gradient are skipped.
   void step(double lr);
   int64_t steps_taken() const { return steps_; }
+  // The moments and the step count, by parameter name (for checkpoints); load() throws naming
+  // the parameter when the archive was written for another model.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
 
   struct Slot {
     std::string name;
@@ -43,7 +51,8 @@ class AdamW {
 // lr * min(1, step / warmup) * max(0, 1 - step / total)
 double scheduled_learning_rate(double lr, int64_t step, int64_t warmup_steps, int64_t total_steps);
 
-// Scales all gradients so that their global L2 norm is at most max_norm; returns the norm before.
-double clip_gradient_norm(torch::nn::Module& module, double max_norm);
+// Scales all gradients so that their global L2 norm is at most max_norm; returns the norm before,
+// as a scalar tensor on the parameters' device (no host synchronisation).
+torch::Tensor clip_gradient_norm(torch::nn::Module& module, double max_norm);
 
 }  // namespace electra::train
