@@ -35,6 +35,7 @@ class SingleProcessCommunicator final : public Communicator {
   std::string broadcast_from_root(const std::string& value) override { return value; }
   void all_reduce_sum(float*, size_t) override {}
   void all_reduce_sum(double*, size_t) override {}
+  [[noreturn]] void abort(int code) override { std::exit(code); }
 };
 
 class MpiCommunicator final : public Communicator {
@@ -93,6 +94,11 @@ class MpiCommunicator final : public Communicator {
   void all_reduce_sum(float* data, size_t count) override { sum_in_place(data, count, MPI_FLOAT); }
   void all_reduce_sum(double* data, size_t count) override {
     sum_in_place(data, count, MPI_DOUBLE);
+  }
+
+  [[noreturn]] void abort(int code) override {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::exit(code);  // MPI_Abort does not return; this satisfies [[noreturn]]
   }
 
   template <typename T>

@@ -28,6 +28,9 @@ class Communicator {
   virtual void all_reduce_sum(float* data, size_t count) = 0;
   // The same for double (metric sums and counts, where float would lose counts).
   virtual void all_reduce_sum(double* data, size_t count) = 0;
+  // Ends every rank of the job now with `code` (MPI_Abort): for a rank that fails where the
+  // others may already wait in a collective and cannot be told otherwise.
+  [[noreturn]] virtual void abort(int code) = 0;
 };
 
 // True when an MPI launcher (mpirun, srun with PMI/PMIx) started this process.

@@ -23,7 +23,7 @@ struct EvalMetrics {
 
 class EvalTotals {
  public:
-  static constexpr int kBins = 1000;  // of the probability that a token was replaced
+  static constexpr int kBins = 10000;  // of the probability that a token was replaced
 
   // Adds one batch: `out` from electra_forward on it, `input_mask` [B, L] its real tokens.
   void add(const StepOutput& out, const at::Tensor& input_mask);

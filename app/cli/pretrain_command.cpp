@@ -1,0 +1,163 @@
+// electra pretrain: trains generator and discriminator jointly from prepared shards, on one
+// process or under mpirun (data parallel), with evaluation, metrics and checkpoints.
+#include <torch/utils.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "app/cli/command.h"
+#include "app/cli/defaults.h"
+#include "app/cli/rank_phase.h"
+#include "app/model/cpu_runtime.h"
+#include "app/train/trainer.h"
+
+namespace electra::cli {
+namespace {
+
+void declare(po::options_description& options) {
+  const train::TrainConfig d;
+  // clang-format off
+  options.add_options()
+    ("data", po::value<std::string>()->required(), "prepared corpus (electra prepare --out)")
+    ("out", po::value<std::string>()->required(),
+     "run directory: metrics.jsonl, tensorboard/, checkpoints/; holding a complete checkpoint, "
+     "training resumes from it")
+    ("resume", po::bool_switch(), "resume from OUT's latest complete checkpoint; fail if none")
+    ("vocab", po::value<std::string>()->default_value(kDefaultVocab),
+     "vocab.txt the corpus was prepared with")
+    ("model", po::value<std::string>()->default_value("small"),
+     "model preset (tiny, small, base, large) or a model JSON file")
+    ("set", po::value<std::vector<std::string>>()->composing(),
+     "override a model field, FIELD=VALUE (repeatable), e.g. hidden_dropout_prob=0")
+    ("train-steps", po::value<long long>()->default_value(d.train_steps), "optimiser steps")
+    ("warmup-steps", po::value<long long>()->default_value(d.warmup_steps),
+     "linear warmup steps (times linear decay to train-steps)")
+    ("batch-size", po::value<long long>()->default_value(d.batch_size),
+     "sequences per rank and micro-batch")
+    ("grad-accum", po::value<long long>()->default_value(d.grad_accum),
+     "micro-batches per optimiser step")
+    ("learning-rate", po::value<double>()->default_value(d.learning_rate), "peak learning rate")
+    ("optimizer", po::value<std::string>()->default_value(d.optimizer),
+     "adamw (the reference) or lamb (large batches)")
+    ("weight-decay", po::value<double>()->default_value(d.weight_decay),
+     "decoupled weight decay (not on LayerNorm or biases)")
+    ("adam-epsilon", po::value<double>()->default_value(d.adam_epsilon), "AdamW epsilon")
+    ("clip-norm", po::value<double>()->default_value(d.clip_norm), "global gradient-norm clip")
+    ("mask-prob", po::value<double>()->default_value(d.mask_prob), "fraction of tokens masked")
+    ("temperature", po::value<double>()->default_value(d.temperature), "sampling temperature")
+    ("gen-weight", po::value<double>()->default_value(d.generator_weight), "weight of the MLM loss")
+    ("disc-weight", po::value<double>()->default_value(d.discriminator_weight),
+     "weight of the replaced-token-detection loss")
+    ("seed", po::value<uint64_t>()->default_value(d.seed), "seed of weights, data order, masks")
+    ("log-every", po::value<long long>()->default_value(d.log_every),
+     "steps between train records (and the last step)")
+    ("eval-every", po::value<long long>()->default_value(d.eval_every),
+     "steps between evaluations (and the last step); 0: only at the end")
+    ("save-every", po::value<long long>()->default_value(d.save_every),
+     "steps between checkpoints (and the last step); 0: only at the end")
+    ("keep-checkpoints", po::value<long long>()->default_value(d.keep_checkpoints),
+     "complete checkpoints kept (the newest)")
+    ("eval-examples", po::value<long long>()->default_value(d.eval_examples),
+     "validation examples evaluated; 0: all")
+    ("threads", po::value<int>()->default_value(0),
+     "CPU threads per rank; 0: the cores divided among this node's ranks");
+  // clang-format on
+}
+
+// Ranks on this node, from the launcher (1 when unknown).
+int ranks_on_this_node() {
+  for (const char* name :
+       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
+    if (const char* value = std::getenv(name)) return std::max(1, std::atoi(value));
+  }
+  return 1;
+}
+
+train::TrainConfig config_from(const po::variables_map& o) {
+  train::TrainConfig c;
+  c.model = model::ModelConfig::load(o["model"].as<std::string>());
+  if (o.count("set")) {
+    for (const auto& assignment : o["set"].as<std::vector<std::string>>()) c.model.set(assignment);
+  }
+  c.data_dir = o["data"].as<std::string>();
+  c.out_dir = o["out"].as<std::string>();
+  c.vocab_path = o["vocab"].as<std::string>();
+  c.train_steps = o["train-steps"].as<long long>();
+  c.warmup_steps = o["warmup-steps"].as<long long>();
+  c.batch_size = o["batch-size"].as<long long>();
+  c.grad_accum = o["grad-accum"].as<long long>();
+  c.learning_rate = o["learning-rate"].as<double>();
+  c.optimizer = o["optimizer"].as<std::string>();
+  c.weight_decay = o["weight-decay"].as<double>();
+  c.adam_epsilon = o["adam-epsilon"].as<double>();
+  c.clip_norm = o["clip-norm"].as<double>();
+  c.mask_prob = o["mask-prob"].as<double>();
+  c.temperature = o["temperature"].as<double>();
+  c.generator_weight = o["gen-weight"].as<double>();
+  c.discriminator_weight = o["disc-weight"].as<double>();
+  c.seed = o["seed"].as<uint64_t>();
+  c.log_every = o["log-every"].as<long long>();
+  c.eval_every = o["eval-every"].as<long long>();
+  c.save_every = o["save-every"].as<long long>();
+  c.keep_checkpoints = o["keep-checkpoints"].as<long long>();
+  c.eval_examples = o["eval-examples"].as<long long>();
+  try {
+    c.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  return c;
+}
+
+int run(const po::variables_map& options) {
+  train::TrainConfig config = config_from(options);
+  auto world = dist::make_world_communicator();
+  int threads = options["threads"].as<int>();
+  if (threads <= 0) {
+    threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_this_node());
+  }
+  torch::set_num_threads(threads);
+  model::keep_freed_memory_in_process();
+
+  std::unique_ptr<train::Trainer> trainer;
+  try {
+    run_phase(*world, "pretrain", [&] {
+      trainer = std::make_unique<train::Trainer>(config, *world,
+                                                 options["resume"].as<bool>()
+                                                     ? train::ResumeMode::kRequired
+                                                     : train::ResumeMode::kIfPresent);
+    });
+  } catch (const PhaseFailed&) {
+    return kExitFailure;
+  }
+  try {
+    trainer->run();
+  } catch (const std::exception& e) {
+    // The other ranks may be waiting in a collective: print this rank's error and end the job.
+    std::cerr << "electra pretrain: " << dist::rank_prefix(*world) << e.what() << std::endl;
+    if (world->size() > 1) world->abort(kExitFailure);
+    return kExitFailure;
+  }
+  if (world->is_root()) {
+    std::cout << "pretrain: done; metrics " << config.out_dir << "/metrics.jsonl, checkpoints "
+              << config.out_dir << "/checkpoints (electra export --checkpoint " << config.out_dir
+              << " --out DIR), curves: electra plot " << config.out_dir << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command pretrain_command() {
+  return {"pretrain",
+          "Pretrain an ELECTRA generator/discriminator pair on prepared shards (mpirun: data "
+          "parallel).",
+          "--data DIR --out DIR [--config configs/small.ini] [--model PRESET] [--set FIELD=VALUE]",
+          declare,
+          {},
+          run};
+}
+
+}  // namespace electra::cli

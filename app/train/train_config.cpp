@@ -1,0 +1,57 @@
+#include "app/train/train_config.h"
+
+#include <stdexcept>
+
+namespace electra::train {
+
+nlohmann::json TrainConfig::to_json() const {
+  return {{"model", model.to_json()},
+          {"data", data_dir},
+          {"out", out_dir},
+          {"vocab", vocab_path},
+          {"train_steps", train_steps},
+          {"warmup_steps", warmup_steps},
+          {"batch_size", batch_size},
+          {"grad_accum", grad_accum},
+          {"learning_rate", learning_rate},
+          {"optimizer", optimizer},
+          {"weight_decay", weight_decay},
+          {"adam_epsilon", adam_epsilon},
+          {"clip_norm", clip_norm},
+          {"mask_prob", mask_prob},
+          {"temperature", temperature},
+          {"generator_weight", generator_weight},
+          {"discriminator_weight", discriminator_weight},
+          {"seed", seed},
+          {"log_every", log_every},
+          {"eval_every", eval_every},
+          {"save_every", save_every},
+          {"keep_checkpoints", keep_checkpoints},
+          {"eval_examples", eval_examples}};
+}
+
+void TrainConfig::validate() const {
+  const auto require = [](bool ok, const char* option, const char* what) {
+    if (!ok) throw std::invalid_argument(std::string("--") + option + " must be " + what);
+  };
+  require(train_steps > 0, "train-steps", "positive");
+  require(warmup_steps >= 0, "warmup-steps", "0 or more");
+  require(batch_size > 0, "batch-size", "positive");
+  require(grad_accum > 0, "grad-accum", "positive");
+  require(learning_rate > 0, "learning-rate", "positive");
+  require(optimizer == "adamw" || optimizer == "lamb", "optimizer", "adamw or lamb");
+  require(weight_decay >= 0, "weight-decay", "0 or more");
+  require(adam_epsilon > 0, "adam-epsilon", "positive");
+  require(clip_norm > 0, "clip-norm", "positive");
+  require(mask_prob > 0 && mask_prob < 1, "mask-prob", "between 0 and 1");
+  require(temperature > 0, "temperature", "positive");
+  require(generator_weight >= 0, "gen-weight", "0 or more");
+  require(discriminator_weight >= 0, "disc-weight", "0 or more");
+  require(log_every >= 0, "log-every", "0 (only the last step) or more");
+  require(eval_every >= 0, "eval-every", "0 (only at the end) or more");
+  require(save_every >= 0, "save-every", "0 (only at the end) or more");
+  require(keep_checkpoints > 0, "keep-checkpoints", "positive");
+  require(eval_examples >= 0, "eval-examples", "0 (all) or more");
+}
+
+}  // namespace electra::train

@@ -1,0 +1,37 @@
+// Everything `electra pretrain` needs to know, resolved: the model, the step, the optimiser, the
+// schedule, the data and the cadence of logging, evaluation and checkpoints. Saved as JSON beside
+// every checkpoint (train_config.json).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app/model/model_config.h"
+
+namespace electra::train {
+
+struct TrainConfig {
+  model::ModelConfig model;
+  std::string data_dir, out_dir, vocab_path;
+
+  long long train_steps = 1000000, warmup_steps = 10000;
+  long long batch_size = 128;  // per rank and micro-batch
+  long long grad_accum = 1;    // micro-batches per optimiser step
+  double learning_rate = 5e-4;
+  std::string optimizer = "adamw";  // or "lamb"
+  double weight_decay = 0.01, adam_epsilon = 1e-6, clip_norm = 1.0;
+  double mask_prob = 0.15, temperature = 1.0;
+  double generator_weight = 1.0, discriminator_weight = 50.0;
+  uint64_t seed = 12345;
+
+  long long log_every = 100, eval_every = 1000, save_every = 1000;
+  long long keep_checkpoints = 3;
+  long long eval_examples = 0;  // 0: the whole validation split
+
+  nlohmann::json to_json() const;
+  // Throws naming the option when a value is out of range.
+  void validate() const;
+};
+
+}  // namespace electra::train

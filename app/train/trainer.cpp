@@ -1,0 +1,336 @@
+#include "app/train/trainer.h"
+
+#include <torch/cuda.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "app/model/autocast.h"
+#include "app/train/checkpoint_files.h"
+#include "app/train/gradient_sync.h"
+#include "data/atomic_file.h"
+#include "data/shard_set_writer.h"
+
+namespace electra::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint64_t kDropoutSalt = 0xD809, kEvalSalt = 0xE7A1;
+
+// "1h02m", "3m05s", "12s"
+std::string duration_text(double seconds) {
+  const long long s = std::llround(std::max(0.0, seconds));
+  char text[32];
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%lldh%02lldm", s / 3600, s / 60 % 60);
+  else if (s >= 60)
+    std::snprintf(text, sizeof text, "%lldm%02llds", s / 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%llds", s);
+  return text;
+}
+
+bool every(long long step, long long period) {
+  return period > 0 && step % period == 0;
+}
+
+// Checks that the corpus fits the model and the vocabulary before anything is built.
+data::Manifest check_data(const TrainConfig& config, const data::Vocabulary& vocab) {
+  if (!fs::is_directory(config.data_dir)) {
+    throw std::runtime_error(config.data_dir +
+                             ": no such data directory; run electra prepare "
+                             "first and pass its --out as --data");
+  }
+  data::Manifest manifest = data::Manifest::load(config.data_dir);
+  if (manifest.vocab_sha256 != vocab.sha256()) {
+    throw std::runtime_error(config.data_dir + ": prepared with another vocabulary than " +
+                             config.vocab_path +
+                             "; pass the vocabulary it was made with as --vocab");
+  }
+  if (int64_t(vocab.size()) != config.model.vocab_size) {
+    throw std::runtime_error(config.vocab_path + " has " + std::to_string(vocab.size()) +
+                             " tokens but the model's vocab_size is " +
+                             std::to_string(config.model.vocab_size) +
+                             "; use --set vocab_size=" + std::to_string(vocab.size()));
+  }
+  if (manifest.max_seq_length > config.model.max_position_embeddings) {
+    throw std::runtime_error(
+        config.data_dir + ": sequences of " + std::to_string(manifest.max_seq_length) +
+        " tokens, but the model has " + std::to_string(config.model.max_position_embeddings) +
+        " positions; use --set max_position_embeddings=" + std::to_string(manifest.max_seq_length) +
+        " or prepare shorter sequences");
+  }
+  return manifest;
+}
+
+void check_writable(const std::string& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  const std::string probe = (fs::path(dir) / ".write-test").string();
+  std::ofstream file(probe);
+  if (error || !(file << "ok") || !file.flush()) {
+    throw std::runtime_error(dir + ": cannot write the output directory" +
+                             (error ? " (" + error.message() + ")" : std::string()) +
+                             "; choose another --out");
+  }
+  file.close();
+  fs::remove(probe, error);
+}
+
+torch::Device device_for(const dist::Communicator& communicator) {
+  if (torch::cuda::is_available()) {
+    return torch::Device(torch::kCUDA, c10::DeviceIndex(communicator.local_rank() %
+                                                        int(torch::cuda::device_count())));
+  }
+  return torch::kCPU;
+}
+
+}  // namespace
+
+struct Trainer::StepFigures {
+  at::Tensor loss, mlm_loss, disc_loss, grad_norm;  // scalars on the device
+  double lr = 0;
+};
+
+Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume)
+    : config_(std::move(config)),
+      communicator_(communicator),
+      vocab_(data::Vocabulary::load(config_.vocab_path)) {
+  config_.validate();
+  config_.model.validate("the model configuration");
+  const data::Manifest manifest = check_data(config_, vocab_);
+  check_writable(config_.out_dir);
+
+  step_options_.masking.mask_prob = config_.mask_prob;
+  step_options_.masking.max_predictions =
+      max_predictions_per_seq(config_.mask_prob, manifest.max_seq_length);
+  step_options_.masking.mask_id = vocab_.special().mask;
+  step_options_.masking.cls_id = vocab_.special().cls;
+  step_options_.masking.sep_id = vocab_.special().sep;
+  step_options_.temperature = config_.temperature;
+  step_options_.generator_weight = config_.generator_weight;
+  step_options_.discriminator_weight = config_.discriminator_weight;
+
+  torch::manual_seed(config_.seed);  // the same initial weights on every rank
+  model_ = model::ElectraModel(config_.model);
+  model_->to(device_for(communicator_));
+  AdamWOptions adam;
+  adam.weight_decay = config_.weight_decay;
+  adam.eps = config_.adam_epsilon;
+  adam.lamb = config_.optimizer == "lamb";
+  optimizer_ = std::make_unique<AdamW>(*model_, adam);
+
+  data::BatchLoaderOptions loading;
+  loading.rank = communicator_.rank(), loading.world = communicator_.size();
+  loading.batch_size = config_.batch_size;
+  loading.seed = config_.seed;
+  loader_ =
+      std::make_unique<data::BatchLoader>(config_.data_dir, vocab_, manifest.lowercase, loading);
+  if (manifest.split("validation").empty()) {
+    throw std::runtime_error(config_.data_dir +
+                             ": the corpus has no validation shards to "
+                             "evaluate on; prepare it with --val-fraction above 0");
+  }
+  eval_batches_ = std::make_unique<data::EvalBatches>(
+      config_.data_dir, vocab_, manifest.lowercase, "validation", communicator_.rank(),
+      communicator_.size(), config_.batch_size, config_.eval_examples);
+
+  const auto latest = latest_complete_checkpoint(config_.out_dir);
+  if (resume == ResumeMode::kRequired && !latest) {
+    throw std::runtime_error(config_.out_dir +
+                             ": --resume, but there is no complete checkpoint "
+                             "under " +
+                             config_.out_dir + "/" + kCheckpointsFolder);
+  }
+  if (latest) {
+    position_ =
+        load_training_checkpoint(*latest, communicator_.rank(), communicator_.size(),
+                                 {model_.get(), optimizer_.get(), &config_, vocab_.sha256()});
+    resumed_from_ = position_.step;
+  }
+  if (communicator_.is_root()) {
+    log_ = std::make_unique<MetricsLog>(config_.out_dir, position_.step);
+    data::write_file_atomically((fs::path(config_.out_dir) / kTrainConfigFile).string(),
+                                config_.to_json().dump(2) + "\n");
+  }
+}
+
+Trainer::~Trainer() = default;
+
+data::RowBatch Trainer::next_micro_batch() {
+  data::RowBatch rows;
+  if (!loader_->next(rows)) {
+    ++position_.epoch, position_.next_batch = 0;
+    loader_->start_epoch(position_.epoch);
+    loader_->next(rows);
+  }
+  ++position_.next_batch;
+  return rows;
+}
+
+Batch Trainer::to_tensors(const data::RowBatch& rows) const {
+  const torch::Device device = model_->parameters().front().device();
+  const auto column = [&](const auto& values, at::ScalarType type) {
+    return torch::from_blob(const_cast<void*>(static_cast<const void*>(values.data())),
+                            {rows.rows, rows.length}, torch::TensorOptions().dtype(type))
+        .to(device, torch::kLong);
+  };
+  return {column(rows.input_ids, torch::kInt), column(rows.input_mask, torch::kByte),
+          column(rows.segment_ids, torch::kByte)};
+}
+
+// Row i of rank r in micro-step m: key (seed, m, r * b + i), its slot in the global batch.
+std::vector<uint64_t> Trainer::train_row_keys(long long micro_step) const {
+  std::vector<uint64_t> keys(size_t(config_.batch_size));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    keys[i] = data::mix_seed(config_.seed, uint64_t(micro_step),
+                             uint64_t(communicator_.rank() * config_.batch_size) + i);
+  }
+  return keys;
+}
+
+Trainer::StepFigures Trainer::train_step() {
+  model_->train();
+  for (auto& p : model_->parameters()) p.mutable_grad().reset();
+  const bool bf16 = model_->parameters().front().is_cuda();
+  StepFigures figures;
+  for (long long micro = 0; micro < config_.grad_accum; ++micro) {
+    const long long micro_step = position_.step * config_.grad_accum + micro;
+    const Batch batch = to_tensors(next_micro_batch());
+    torch::manual_seed(data::mix_seed(config_.seed ^ kDropoutSalt, uint64_t(micro_step),
+                                      uint64_t(communicator_.rank())));  // dropout
+    StepOutput out;
+    {
+      model::CudaBf16Autocast autocast(bf16);
+      out = electra_forward(*model_, batch, step_options_, RowRandom(train_row_keys(micro_step)));
+    }
+    (out.total / double(config_.grad_accum)).backward();
+    const auto add = [&](at::Tensor& sum, const at::Tensor& value) {
+      const at::Tensor part = value.detach().to(torch::kFloat) / double(config_.grad_accum);
+      sum = sum.defined() ? sum + part : part;
+    };
+    add(figures.loss, out.total), add(figures.mlm_loss, out.mlm_loss);
+    add(figures.disc_loss, out.disc_loss);
+  }
+  average_gradients(*model_, communicator_);
+  figures.grad_norm = clip_gradient_norm(*model_, config_.clip_norm);
+  figures.lr = scheduled_learning_rate(config_.learning_rate, position_.step, config_.warmup_steps,
+                                       config_.train_steps);
+  optimizer_->step(figures.lr);
+  ++position_.step;
+  return figures;
+}
+
+void Trainer::run() {
+  start_time_ = last_log_time_ = std::chrono::steady_clock::now();
+  last_log_step_ = position_.step;
+  if (communicator_.is_root()) {
+    std::printf(
+        "pretrain: %s, %d rank(s) x batch %lld x %lld accumulation x %lld tokens, "
+        "steps %lld..%lld, out %s\n",
+        resumed_from_ ? ("resumed at step " + std::to_string(resumed_from_)).c_str()
+                      : "from scratch",
+        communicator_.size(), config_.batch_size, config_.grad_accum, loader_->seq_length(),
+        position_.step, config_.train_steps, config_.out_dir.c_str());
+    std::fflush(stdout);
+  }
+  if (position_.step >= config_.train_steps) {
+    if (communicator_.is_root()) std::printf("pretrain: already at step %lld\n", position_.step);
+    return;
+  }
+  loader_->start_epoch(position_.epoch, position_.next_batch);
+  while (position_.step < config_.train_steps) {
+    const StepFigures figures = train_step();
+    const long long step = position_.step;
+    const bool last = step == config_.train_steps;
+    if (every(step, config_.log_every) || last) log_train(figures);
+    if (every(step, config_.eval_every) || last) log_eval(evaluate());
+    if (every(step, config_.save_every) || last) save();
+  }
+}
+
+void Trainer::log_train(const StepFigures& figures) {
+  // The losses averaged over ranks (the gradient norm is the same everywhere after averaging).
+  double values[3] = {figures.loss.item<double>(), figures.mlm_loss.item<double>(),
+                      figures.disc_loss.item<double>()};
+  communicator_.all_reduce_sum(values, 3);
+  for (double& v : values) v /= communicator_.size();
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - last_log_time_).count();
+  const long long steps = position_.step - last_log_step_;
+  const double tokens = double(steps * config_.batch_size * config_.grad_accum *
+                               communicator_.size() * loader_->seq_length());
+  const double tokens_per_s = seconds > 0 ? tokens / seconds : 0;
+  const double eta =
+      steps > 0 ? seconds / double(steps) * double(config_.train_steps - position_.step) : 0;
+  last_log_time_ = now, last_log_step_ = position_.step;
+  if (!communicator_.is_root()) return;
+  const double grad_norm = figures.grad_norm.item<double>();
+  log_->write({{"kind", "train"},
+               {"step", position_.step},
+               {"loss", values[0]},
+               {"mlm_loss", values[1]},
+               {"disc_loss", values[2]},
+               {"lr", figures.lr},
+               {"grad_norm", grad_norm},
+               {"tokens_per_s", tokens_per_s},
+               {"epoch", position_.epoch}});
+  std::printf(
+      "step %lld/%lld  loss %.4f (mlm %.4f, disc %.4f)  lr %.3g  |g| %.3g  %.0f tok/s  "
+      "ETA %s\n",
+      position_.step, config_.train_steps, values[0], values[1], values[2], figures.lr, grad_norm,
+      tokens_per_s, duration_text(eta).c_str());
+  std::fflush(stdout);
+}
+
+EvalMetrics Trainer::evaluate() {
+  torch::NoGradGuard no_grad;
+  model_->eval();  // no dropout; masks and samples keyed by the row: the same every time
+  const bool bf16 = model_->parameters().front().is_cuda();
+  EvalTotals totals;
+  eval_batches_->rewind();
+  data::RowBatch rows;
+  long long first = 0;
+  while (eval_batches_->next(rows, first)) {
+    std::vector<uint64_t> keys(size_t(rows.rows));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      keys[i] = data::mix_seed(config_.seed ^ kEvalSalt, uint64_t(first) + i);
+    }
+    const Batch batch = to_tensors(rows);
+    model::CudaBf16Autocast autocast(bf16);
+    totals.add(electra_forward(*model_, batch, step_options_, RowRandom(keys)), batch.input_mask);
+  }
+  totals.reduce(communicator_);
+  model_->train();
+  return totals.metrics();
+}
+
+void Trainer::log_eval(const EvalMetrics& metrics) {
+  if (!communicator_.is_root()) return;
+  nlohmann::json record = metrics.to_json();
+  record["kind"] = "eval";
+  record["step"] = position_.step;
+  log_->write(record);
+  std::printf(
+      "eval step %lld: mlm loss %.4f acc %.4f | disc loss %.4f acc %.4f precision %.4f "
+      "recall %.4f AUC %.4f | replaced %.4f (%.0f examples)\n",
+      position_.step, metrics.mlm_loss, metrics.mlm_accuracy, metrics.disc_loss,
+      metrics.disc_accuracy, metrics.disc_precision, metrics.disc_recall, metrics.disc_auc,
+      metrics.replaced_fraction, metrics.examples);
+  std::fflush(stdout);
+}
+
+void Trainer::save() {
+  save_training_checkpoint(communicator_,
+                           {model_.get(), optimizer_.get(), &config_, vocab_.sha256()}, position_);
+  if (communicator_.is_root()) {
+    std::printf("checkpoint %s\n", checkpoint_path(config_.out_dir, position_.step).c_str());
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace electra::train

@@ -1,0 +1,70 @@
+// The pretraining loop (DESIGN.md sections 3 and 5): owns the model pair, the optimiser, this
+// rank's batches, evaluation, logging (rank 0) and checkpoints. Every rank constructs one and
+// calls run(); the ranks take the same number of steps and meet only in collectives.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "app/train/electra_step.h"
+#include "app/train/evaluation.h"
+#include "app/train/metrics_log.h"
+#include "app/train/optimizer.h"
+#include "app/train/train_config.h"
+#include "app/train/training_checkpoint.h"
+#include "data/batch_loader.h"
+#include "data/vocabulary.h"
+#include "dist/communicator.h"
+
+namespace electra::train {
+
+enum class ResumeMode {
+  kIfPresent,  // resume from OUT's latest complete checkpoint when there is one
+  kRequired,   // --resume: fail when there is none
+};
+
+class Trainer {
+ public:
+  // Checks the data, the output directory and (when resuming) the checkpoint, and builds
+  // everything; throws with a message naming the problem before any training step.
+  Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume);
+  ~Trainer();
+
+  // Trains until config.train_steps, evaluating, logging and checkpointing on the way.
+  void run();
+  // Evaluates on the validation split (all ranks), returns the metrics reduced over ranks.
+  EvalMetrics evaluate();
+
+  const TrainingPosition& position() const { return position_; }
+  model::ElectraModelImpl& model() { return *model_; }
+
+ private:
+  struct StepFigures;  // the losses and norms of one optimiser step
+  StepFigures train_step();
+  data::RowBatch next_micro_batch();
+  Batch to_tensors(const data::RowBatch& rows) const;
+  std::vector<uint64_t> train_row_keys(long long micro_step) const;
+  void log_train(const StepFigures& figures);
+  void log_eval(const EvalMetrics& metrics);
+  void save();
+
+  TrainConfig config_;
+  dist::Communicator& communicator_;
+  data::Vocabulary vocab_;
+  StepOptions step_options_;
+  model::ElectraModel model_{nullptr};
+  std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<data::BatchLoader> loader_;
+  std::unique_ptr<data::EvalBatches> eval_batches_;
+  std::unique_ptr<MetricsLog> log_;  // rank 0 only
+  TrainingPosition position_;
+  long long resumed_from_ = 0;
+
+  // For tokens/s and the ETA between two log lines.
+  std::chrono::steady_clock::time_point last_log_time_;
+  long long last_log_step_ = 0;
+  std::chrono::steady_clock::time_point start_time_;
+};
+
+}  // namespace electra::train

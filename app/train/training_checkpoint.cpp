@@ -1,0 +1,158 @@
+#include "app/train/training_checkpoint.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "app/train/checkpoint_files.h"
+#include "data/atomic_file.h"
+#include "data/json_fields.h"
+
+namespace electra::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string rank_file(const std::string& dir, int rank) {
+  char name[32];
+  std::snprintf(name, sizeof name, "rank-%05d.json", rank);
+  return (fs::path(dir) / name).string();
+}
+
+long long global_batch(const TrainConfig& config, int world) {
+  return config.batch_size * config.grad_accum * world;
+}
+
+// Removes all complete checkpoints but the newest `keep`, and incomplete ones older than those.
+void prune_checkpoints(const std::string& run_dir, long long keep) {
+  std::vector<fs::path> folders;
+  for (const auto& entry : fs::directory_iterator(fs::path(run_dir) / kCheckpointsFolder)) {
+    if (entry.path().filename().string().rfind("step-", 0) == 0) folders.push_back(entry.path());
+  }
+  std::sort(folders.rbegin(), folders.rend());  // newest first
+  long long complete = 0;
+  for (const auto& folder : folders) {
+    if (complete >= keep) {
+      std::error_code error;
+      fs::remove_all(folder, error);  // best effort: an old checkpoint left behind harms nothing
+    }
+    complete += fs::exists(folder / kCompleteMarker);
+  }
+}
+
+}  // namespace
+
+void save_training_checkpoint(dist::Communicator& communicator, const CheckpointContents& what,
+                              const TrainingPosition& position) {
+  const std::string dir = checkpoint_path(what.config->out_dir, position.step);
+  bool ok = true;
+  std::string error;
+  try {
+    fs::create_directories(dir);
+    const nlohmann::json rank_state = {
+        {"rank", communicator.rank()},
+        {"world_size", communicator.size()},
+        {"step", position.step},
+        {"epoch", position.epoch},
+        {"next_batch", position.next_batch},
+        // The step's random numbers are drawn from generators seeded by (seed, step, rank, row):
+        // the seed and the step are the whole random-number state.
+        {"rng", {{"seed", what.config->seed}, {"step", position.step}}}};
+    data::write_file_atomically(rank_file(dir, communicator.rank()), rank_state.dump(2) + "\n");
+    if (communicator.is_root()) {
+      write_model_files(*what.model, what.config->vocab_path, dir);
+      const std::string optimizer_path = (fs::path(dir) / kOptimizerFile).string();
+      torch::serialize::OutputArchive archive;
+      what.optimizer->save(archive);
+      archive.save_to(optimizer_path + ".tmp");
+      fs::rename(optimizer_path + ".tmp", optimizer_path);
+      data::write_file_atomically((fs::path(dir) / kTrainConfigFile).string(),
+                                  what.config->to_json().dump(2) + "\n");
+    }
+  } catch (const std::exception& e) {
+    ok = false, error = e.what();
+  }
+  if (!ok) {
+    std::fprintf(stderr, "electra pretrain: %scheckpoint %s: %s\n",
+                 dist::rank_prefix(communicator).c_str(), dir.c_str(), error.c_str());
+  }
+  if (!communicator.all_ok(ok)) {
+    throw std::runtime_error("checkpoint " + dir + " failed on a rank (see above)");
+  }
+  ok = true;
+  if (communicator.is_root()) {
+    try {
+      mark_complete(dir, {{"step", position.step},
+                          {"epoch", position.epoch},
+                          {"next_batch", position.next_batch},
+                          {"world_size", communicator.size()},
+                          {"global_batch", global_batch(*what.config, communicator.size())},
+                          {"vocab_sha256", what.vocab_sha256}});
+      prune_checkpoints(what.config->out_dir, what.config->keep_checkpoints);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "electra pretrain: checkpoint %s: %s\n", dir.c_str(), e.what());
+      ok = false;
+    }
+  }
+  if (!communicator.all_ok(ok))
+    throw std::runtime_error("checkpoint " + dir + " was not completed");
+}
+
+TrainingPosition load_training_checkpoint(const std::string& dir, int rank, int world,
+                                          const CheckpointContents& into) {
+  const std::string marker_path = (fs::path(dir) / kCompleteMarker).string();
+  const nlohmann::json marker = data::read_json_file(marker_path, "missing");
+  const auto field = [&](const char* name) {
+    return data::json_field<long long>(marker, name, marker_path);
+  };
+  if (data::json_field<std::string>(marker, "vocab_sha256", marker_path) != into.vocab_sha256) {
+    throw std::runtime_error(dir +
+                             ": the checkpoint was trained with another vocabulary; pass "
+                             "its --vocab or start a new --out directory");
+  }
+  const long long saved_batch = field("global_batch");
+  if (saved_batch != global_batch(*into.config, world)) {
+    throw std::runtime_error(
+        dir + ": the checkpoint's global batch (ranks x batch-size x grad-accum) was " +
+        std::to_string(saved_batch) + ", now " + std::to_string(global_batch(*into.config, world)) +
+        "; resume with the same global batch");
+  }
+  const std::string config_path = (fs::path(dir) / kModelConfigFile).string();
+  const nlohmann::json saved_model = data::read_json_file(config_path, "missing");
+  if (saved_model != into.model->config.to_json()) {
+    for (const auto& patch : nlohmann::json::diff(saved_model, into.model->config.to_json())) {
+      throw std::runtime_error(config_path + ": the checkpoint's model differs at " +
+                               patch.at("path").get<std::string>() +
+                               "; resume with the same --model settings or use another --out");
+    }
+  }
+  model::ElectraModel saved = read_model(dir);
+  {
+    torch::NoGradGuard no_grad;
+    const auto source = saved->named_parameters();
+    for (auto& item : into.model->named_parameters()) item.value().copy_(source[item.key()]);
+  }
+  const std::string optimizer_path = (fs::path(dir) / kOptimizerFile).string();
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(optimizer_path);
+    into.optimizer->load(archive);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(optimizer_path + ": cannot load the optimizer state (" +
+                             std::string(e.what()).substr(0, 200) + "); the checkpoint is damaged");
+  }
+  TrainingPosition position{field("step"), field("epoch"), field("next_batch")};
+  // Under the same world size, each rank's own record must agree with the marker.
+  if (field("world_size") == world) {
+    const std::string path = rank_file(dir, rank);
+    const nlohmann::json mine = data::read_json_file(path, "missing; the checkpoint is damaged");
+    if (data::json_field<long long>(mine, "next_batch", path) != position.next_batch ||
+        data::json_field<long long>(mine, "epoch", path) != position.epoch) {
+      throw std::runtime_error(path + ": data position differs from " + marker_path +
+                               "; the checkpoint is damaged");
+    }
+  }
+  return position;
+}
+
+}  // namespace electra::train
