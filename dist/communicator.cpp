@@ -138,6 +138,10 @@ std::unique_ptr<Communicator> make_world_communicator() {
   return std::make_unique<SingleProcessCommunicator>();
 }
 
+std::unique_ptr<Communicator> make_single_process_communicator() {
+  return std::make_unique<SingleProcessCommunicator>();
+}
+
 std::string rank_prefix(const Communicator& communicator) {
   return communicator.size() > 1 ? "rank " + std::to_string(communicator.rank()) + ": " : "";
 }

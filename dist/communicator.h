@@ -40,6 +40,9 @@ bool launched_by_mpi();
 // launched by MPI, else a single process.
 std::unique_ptr<Communicator> make_world_communicator();
 
+// One process alone, whatever launched it (a rank may also train on its own, e.g. in tests).
+std::unique_ptr<Communicator> make_single_process_communicator();
+
 // "rank R: " under MPI, "" for a single process: the prefix of every error a rank reports.
 std::string rank_prefix(const Communicator& communicator);
 

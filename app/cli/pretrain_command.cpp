@@ -61,6 +61,9 @@ void declare(po::options_description& options) {
      "complete checkpoints kept (the newest)")
     ("eval-examples", po::value<long long>()->default_value(d.eval_examples),
      "validation examples evaluated; 0: all")
+    ("stop-at", po::value<long long>()->default_value(0),
+     "end this run after that step with a checkpoint (the schedule still runs to train-steps; "
+     "run again to resume); 0: never")
     ("threads", po::value<int>()->default_value(0),
      "CPU threads per rank; 0: the cores divided among this node's ranks");
   // clang-format on
@@ -103,6 +106,7 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.save_every = o["save-every"].as<long long>();
   c.keep_checkpoints = o["keep-checkpoints"].as<long long>();
   c.eval_examples = o["eval-examples"].as<long long>();
+  c.stop_at = o["stop-at"].as<long long>();
   try {
     c.validate();
   } catch (const std::invalid_argument& e) {

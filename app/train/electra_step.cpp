@@ -12,14 +12,16 @@ StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
       model.generator->encode(out.masked.generator_input, batch.segment_ids, batch.input_mask)
           .last_hidden;
   out.generator_logits = model.generator->logits_at(hidden, out.masked.positions);
-  out.mlm_loss = mlm_loss(out.generator_logits, out.masked.targets, out.masked.weights);
+  out.mlm_loss =
+      mlm_loss(out.generator_logits, out.masked.targets, out.masked.weights, batch.mlm_denominator);
   // Samples carry no gradient: the only path from the discriminator's loss into the generator is
   // the shared embeddings.
   out.corrupted = corrupt(batch.input_ids, out.masked,
                           sample_tokens(out.generator_logits, options.temperature, random));
   out.disc_logits =
       model.discriminator->forward(out.corrupted.input_ids, batch.segment_ids, batch.input_mask);
-  out.disc_loss = discriminator_loss(out.disc_logits, out.corrupted.replaced, batch.input_mask);
+  out.disc_loss = discriminator_loss(out.disc_logits, out.corrupted.replaced, batch.input_mask,
+                                     batch.disc_denominator);
   out.total =
       options.generator_weight * out.mlm_loss + options.discriminator_weight * out.disc_loss;
   return out;

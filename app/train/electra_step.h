@@ -13,6 +13,9 @@ struct Batch {
   at::Tensor input_ids;    // [B, L]
   at::Tensor input_mask;   // [B, L]
   at::Tensor segment_ids;  // [B, L]
+  // What the losses' sums are divided by; 0: this batch's own counts of masked positions and of
+  // real tokens (the mean). Data parallelism passes global counts / ranks (see Trainer).
+  double mlm_denominator = 0, disc_denominator = 0;
 };
 
 struct StepOptions {

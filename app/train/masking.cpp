@@ -17,7 +17,24 @@ at::Tensor scatter_changes(const at::Tensor& like, const at::Tensor& positions,
   return at::zeros_like(like).scatter_add(1, positions, change);
 }
 
+// [B, L] real tokens other than [CLS], [SEP], [MASK]
+at::Tensor prediction_candidates(const at::Tensor& input_ids, const at::Tensor& input_mask,
+                                 const MaskingOptions& options) {
+  return input_mask.to(at::kBool) & input_ids.ne(options.cls_id) & input_ids.ne(options.sep_id) &
+         input_ids.ne(options.mask_id);
+}
+
 }  // namespace
+
+at::Tensor prediction_counts(const at::Tensor& input_ids, const at::Tensor& input_mask,
+                             const MaskingOptions& options) {
+  at::NoGradGuard no_grad;
+  const at::Tensor length = input_mask.to(at::kBool).sum(1);  // [B]
+  // round() of TF/numpy: half to even, as torch::round.
+  const at::Tensor count = at::round(length.to(at::kFloat) * options.mask_prob).to(at::kLong);
+  return at::minimum(count.clamp(1, options.max_predictions),
+                     prediction_candidates(input_ids, input_mask, options).sum(1));
+}
 
 int64_t max_predictions_per_seq(double mask_prob, int64_t max_seq_length) {
   return int64_t((mask_prob + 0.005) * double(max_seq_length));
@@ -27,13 +44,8 @@ MaskedBatch mask_batch(const at::Tensor& input_ids, const at::Tensor& input_mask
                        const MaskingOptions& options, const RowRandom& random) {
   at::NoGradGuard no_grad;
   const auto float_options = input_ids.options().dtype(at::kFloat);
-  const at::Tensor real = input_mask.to(at::kBool);
-  const at::Tensor candidates = real & input_ids.ne(options.cls_id) & input_ids.ne(options.sep_id) &
-                                input_ids.ne(options.mask_id);  // [B, L]
-  const at::Tensor length = real.sum(1);                        // [B]
-  // round() of TF/numpy: half to even, as torch::round.
-  at::Tensor count = at::round(length.to(at::kFloat) * options.mask_prob).to(at::kLong);
-  count = at::minimum(count.clamp(1, options.max_predictions), candidates.sum(1));  // [B]
+  const at::Tensor candidates = prediction_candidates(input_ids, input_mask, options);  // [B, L]
+  const at::Tensor count = prediction_counts(input_ids, input_mask, options);           // [B]
 
   // Uniform subsets without duplicates: the P largest of iid uniforms over the candidates.
   at::Tensor scores = random.uniform(Draw::kMaskPositions, input_ids.sizes(), float_options);

@@ -30,6 +30,10 @@ struct MaskedBatch {
 // Per sequence: candidates are real tokens other than [CLS], [SEP], [MASK]; count =
 // max(1, min(P, round(len * mask_prob))) with len the real tokens (CLS/SEP included), but never
 // more than the candidates; positions are drawn uniformly without duplicates.
+// The number of positions masked in each sequence by that rule: [B] (long).
+at::Tensor prediction_counts(const at::Tensor& input_ids, const at::Tensor& input_mask,
+                             const MaskingOptions& options);
+
 MaskedBatch mask_batch(const at::Tensor& input_ids, const at::Tensor& input_mask,
                        const MaskingOptions& options, const RowRandom& random = RowRandom());
 

@@ -52,6 +52,7 @@ void TrainConfig::validate() const {
   require(save_every >= 0, "save-every", "0 (only at the end) or more");
   require(keep_checkpoints > 0, "keep-checkpoints", "positive");
   require(eval_examples >= 0, "eval-examples", "0 (all) or more");
+  require(stop_at >= 0, "stop-at", "0 (never) or a step");
 }
 
 }  // namespace electra::train

@@ -34,6 +34,12 @@ std::string duration_text(double seconds) {
   return text;
 }
 
+Batch on_device(Batch batch, const torch::Device& device) {
+  batch.input_ids = batch.input_ids.to(device), batch.input_mask = batch.input_mask.to(device);
+  batch.segment_ids = batch.segment_ids.to(device);
+  return batch;
+}
+
 bool every(long long step, long long period) {
   return period > 0 && step % period == 0;
 }
@@ -173,11 +179,10 @@ data::RowBatch Trainer::next_micro_batch() {
 }
 
 Batch Trainer::to_tensors(const data::RowBatch& rows) const {
-  const torch::Device device = model_->parameters().front().device();
   const auto column = [&](const auto& values, at::ScalarType type) {
     return torch::from_blob(const_cast<void*>(static_cast<const void*>(values.data())),
                             {rows.rows, rows.length}, torch::TensorOptions().dtype(type))
-        .to(device, torch::kLong);
+        .to(torch::kLong);
   };
   return {column(rows.input_ids, torch::kInt), column(rows.input_mask, torch::kByte),
           column(rows.segment_ids, torch::kByte)};
@@ -196,11 +201,29 @@ std::vector<uint64_t> Trainer::train_row_keys(long long micro_step) const {
 Trainer::StepFigures Trainer::train_step() {
   model_->train();
   for (auto& p : model_->parameters()) p.mutable_grad().reset();
-  const bool bf16 = model_->parameters().front().is_cuda();
+  const torch::Device device = model_->parameters().front().device();
+  // The losses of the step are global means: every rank divides its sums by the global counts of
+  // masked positions and real tokens over all micro-batches and ranks (divided by the number of
+  // ranks, since gradients are averaged), so 2 ranks x b train as 1 rank x 2b. The counts come
+  // from the host copy of the batches: no device synchronisation.
+  std::vector<Batch> micro_batches;
+  double counts[2] = {0, 0};  // masked positions, real tokens
+  for (long long micro = 0; micro < config_.grad_accum; ++micro) {
+    Batch batch = to_tensors(next_micro_batch());
+    counts[0] += double(prediction_counts(batch.input_ids, batch.input_mask, step_options_.masking)
+                            .sum()
+                            .item<int64_t>());
+    counts[1] += double(batch.input_mask.sum().item<int64_t>());
+    micro_batches.push_back(std::move(batch));
+  }
+  communicator_.all_reduce_sum(counts, 2);
+  const bool bf16 = device.is_cuda();
   StepFigures figures;
   for (long long micro = 0; micro < config_.grad_accum; ++micro) {
     const long long micro_step = position_.step * config_.grad_accum + micro;
-    const Batch batch = to_tensors(next_micro_batch());
+    Batch batch = on_device(micro_batches[size_t(micro)], device);
+    batch.mlm_denominator = std::max(counts[0], 1.0) / communicator_.size();
+    batch.disc_denominator = std::max(counts[1], 1.0) / communicator_.size();
     torch::manual_seed(data::mix_seed(config_.seed ^ kDropoutSalt, uint64_t(micro_step),
                                       uint64_t(communicator_.rank())));  // dropout
     StepOutput out;
@@ -208,9 +231,9 @@ Trainer::StepFigures Trainer::train_step() {
       model::CudaBf16Autocast autocast(bf16);
       out = electra_forward(*model_, batch, step_options_, RowRandom(train_row_keys(micro_step)));
     }
-    (out.total / double(config_.grad_accum)).backward();
+    out.total.backward();
     const auto add = [&](at::Tensor& sum, const at::Tensor& value) {
-      const at::Tensor part = value.detach().to(torch::kFloat) / double(config_.grad_accum);
+      const at::Tensor part = value.detach().to(torch::kFloat);
       sum = sum.defined() ? sum + part : part;
     };
     add(figures.loss, out.total), add(figures.mlm_loss, out.mlm_loss);
@@ -249,7 +272,13 @@ void Trainer::run() {
     const bool last = step == config_.train_steps;
     if (every(step, config_.log_every) || last) log_train(figures);
     if (every(step, config_.eval_every) || last) log_eval(evaluate());
-    if (every(step, config_.save_every) || last) save();
+    const bool stop = step == config_.stop_at;
+    if (every(step, config_.save_every) || last || stop) save();
+    if (stop) {
+      if (communicator_.is_root())
+        std::printf("pretrain: stopped at step %lld (--stop-at)\n", step);
+      break;
+    }
   }
 }
 
@@ -300,7 +329,7 @@ EvalMetrics Trainer::evaluate() {
     for (size_t i = 0; i < keys.size(); ++i) {
       keys[i] = data::mix_seed(config_.seed ^ kEvalSalt, uint64_t(first) + i);
     }
-    const Batch batch = to_tensors(rows);
+    const Batch batch = on_device(to_tensors(rows), model_->parameters().front().device());
     model::CudaBf16Autocast autocast(bf16);
     totals.add(electra_forward(*model_, batch, step_options_, RowRandom(keys)), batch.input_mask);
   }

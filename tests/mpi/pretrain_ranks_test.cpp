@@ -1,0 +1,230 @@
+// Run under mpirun -np 2: the trainer across ranks. With dropout off, 2 ranks x batch b give the
+// losses and parameters of 1 rank x batch 2b; a run stopped and resumed gives exactly (bit for
+// bit) the losses and parameters of the uninterrupted run, on 1 and on 2 ranks; every rank ends
+// with the same parameters; evaluation metrics do not depend on the number of ranks.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "app/train/checkpoint_files.h"
+#include "app/train/trainer.h"
+#include "data/shard_writer.h"
+#include "dist/communicator.h"
+
+namespace electra::train {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kVocab = ELECTRA_DATA_DIR "/vocab/bert-base-uncased-vocab.txt";
+
+dist::Communicator& world() {
+  static std::unique_ptr<dist::Communicator> communicator = dist::make_world_communicator();
+  return *communicator;
+}
+
+// A folder made by rank 0 and known to every rank; removed by rank 0 at the end.
+class SharedDir {
+ public:
+  SharedDir() {
+    std::string path;
+    if (world().is_root()) {
+      path = (fs::temp_directory_path() / "electra-pretrain-XXXXXX").string();
+      if (!mkdtemp(path.data())) throw std::runtime_error("mkdtemp failed");
+    }
+    path_ = world().broadcast_from_root(path);
+  }
+  ~SharedDir() {
+    world().barrier();
+    std::error_code ignored;
+    if (world().is_root()) fs::remove_all(path_, ignored);
+  }
+  std::string operator/(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+// Rank 0 writes a corpus of random sentences (sequence length 32): 3 train shards, 1 validation.
+void write_corpus(const std::string& dir) {
+  if (world().is_root()) {
+    const data::Vocabulary vocab = data::Vocabulary::load(kVocab);
+    data::Manifest manifest;
+    manifest.vocab_sha256 = vocab.sha256();
+    manifest.vocab_size = (long long)vocab.size();
+    manifest.max_seq_length = 32;
+    std::mt19937 rng(5);
+    fs::create_directories(dir);
+    for (auto [name, split, rows] : {std::tuple{"train-00000.h5", "train", 70},
+                                     {"train-00001.h5", "train", 50},
+                                     {"train-00002.h5", "train", 40},
+                                     {"validation-00000.h5", "validation", 30}}) {
+      data::ShardAttributes attributes;
+      attributes.vocab_sha256 = vocab.sha256();
+      attributes.vocab_size = (long long)vocab.size();
+      attributes.max_seq_length = 32;
+      attributes.split = split;
+      data::ShardWriter writer(dir + "/" + name, attributes, 16);
+      for (int r = 0; r < rows; ++r) {
+        data::Example example;
+        const int length = 12 + int(rng() % 21);  // 12..32 real tokens
+        for (int i = 0; i < 32; ++i) {
+          const bool real = i < length;
+          int32_t id = real ? int32_t(2000 + rng() % 3000) : 0;
+          if (i == 0) id = 101;
+          if (i == length - 1) id = 102;
+          example.input_ids.push_back(id);
+          example.input_mask.push_back(real);
+          example.segment_ids.push_back(0);
+        }
+        writer.append(example);
+      }
+      const auto summary = writer.finish();
+      manifest.shards.push_back(
+          {name, split, summary.num_examples, summary.num_tokens, summary.sha256});
+    }
+    manifest.write(dir);
+  }
+  world().barrier();
+}
+
+TrainConfig tiny_config(const std::string& data, const std::string& out) {
+  TrainConfig c;
+  c.model = model::ModelConfig::load("tiny");
+  c.data_dir = data, c.out_dir = out, c.vocab_path = kVocab;
+  c.train_steps = 6, c.warmup_steps = 2, c.batch_size = 4, c.learning_rate = 1e-3;
+  c.log_every = 1, c.eval_every = 0, c.save_every = 0, c.eval_examples = 0;
+  return c;
+}
+
+void train(TrainConfig config, dist::Communicator& communicator) {
+  Trainer trainer(std::move(config), communicator, ResumeMode::kIfPresent);
+  trainer.run();
+}
+
+std::vector<nlohmann::json> records(const std::string& out, const std::string& kind) {
+  std::vector<nlohmann::json> selected;
+  for (auto& record : read_metrics(out + "/metrics.jsonl")) {
+    if (record["kind"] == kind) selected.push_back(record);
+  }
+  return selected;
+}
+
+double max_parameter_difference(const std::string& run_a, const std::string& run_b) {
+  auto a = read_model(resolve_checkpoint(run_a)), b = read_model(resolve_checkpoint(run_b));
+  double most = 0;
+  const auto b_parameters = b->named_parameters();
+  for (const auto& item : a->named_parameters()) {
+    most = std::max(most, (item.value() - b_parameters[item.key()]).abs().max().item<double>());
+  }
+  return most;
+}
+
+TEST(PretrainRanks, TwoRanksOfBatchBTrainAsOneRankOfBatch2B) {
+  ASSERT_EQ(world().size(), 2) << "run under mpirun -np 2";
+  SharedDir dir;
+  write_corpus(dir / "data");
+  TrainConfig config = tiny_config(dir / "data", dir / "two");
+  config.model.set("hidden_dropout_prob=0");
+  config.model.set("attention_probs_dropout_prob=0");
+  config.eval_every = 3;
+  train(config, world());
+  if (world().is_root()) {
+    auto alone = dist::make_single_process_communicator();
+    TrainConfig one = config;
+    one.out_dir = dir / "one", one.batch_size = 8;
+    train(one, *alone);
+    const auto two_ranks = records(dir / "two", "train"), one_rank = records(dir / "one", "train");
+    ASSERT_EQ(two_ranks.size(), 6u);
+    ASSERT_EQ(one_rank.size(), 6u);
+    for (size_t i = 0; i < 6; ++i) {
+      for (const char* field : {"loss", "mlm_loss", "disc_loss", "grad_norm"}) {
+        EXPECT_NEAR(two_ranks[i][field].get<double>(), one_rank[i][field].get<double>(), 1e-5)
+            << field << " at step " << i + 1;
+      }
+    }
+    const double difference = max_parameter_difference(dir / "two", dir / "one");
+    std::printf("2 ranks x 4 vs 1 rank x 8: max parameter difference %.3g\n", difference);
+    EXPECT_LT(difference, 1e-5);
+    // Evaluation sums over ranks: the same metrics from 2 ranks as from 1.
+    const auto eval_two = records(dir / "two", "eval"), eval_one = records(dir / "one", "eval");
+    ASSERT_EQ(eval_two.size(), 2u);
+    for (const char* field : {"mlm_loss", "disc_loss", "disc_accuracy", "replaced_fraction"}) {
+      EXPECT_NEAR(eval_two[1][field].get<double>(), eval_one[1][field].get<double>(), 1e-5)
+          << field;
+    }
+    // AUC comes from a histogram: batches of another size change the logits in the last bits,
+    // enough to move a few tokens of an untrained model's tight cluster into the next bin.
+    EXPECT_NEAR(eval_two[1]["disc_auc"].get<double>(), eval_one[1]["disc_auc"].get<double>(), 2e-3);
+    EXPECT_EQ(eval_two[1]["examples"], 30);
+  }
+}
+
+// Trains 2N steps at once and N + N with a stop and a resume in another directory; dropout on.
+void expect_exact_resume(dist::Communicator& communicator, const SharedDir& dir,
+                         const std::string& name) {
+  TrainConfig whole = tiny_config(dir / "data", dir / (name + "-whole"));
+  train(whole, communicator);
+  TrainConfig first = whole;
+  first.out_dir = dir / (name + "-resumed"), first.stop_at = 3;
+  train(first, communicator);
+  ASSERT_TRUE(fs::exists(checkpoint_path(first.out_dir, 3) + "/COMPLETE"));
+  TrainConfig second = first;
+  second.stop_at = 0;
+  Trainer resumed(second, communicator, ResumeMode::kRequired);
+  EXPECT_EQ(resumed.position().step, 3);
+  resumed.run();
+  if (!communicator.is_root()) return;
+  const auto a = records(whole.out_dir, "train"), b = records(first.out_dir, "train");
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u);  // steps 4..6 of the first run are not duplicated
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(a[i]["step"], b[i]["step"]);
+    for (const char* field : {"loss", "mlm_loss", "disc_loss", "grad_norm", "lr"}) {
+      EXPECT_EQ(a[i][field].get<double>(), b[i][field].get<double>()) << field << " step " << i + 1;
+    }
+  }
+  EXPECT_EQ(max_parameter_difference(whole.out_dir, first.out_dir), 0.0);
+}
+
+TEST(PretrainRanks, StopAndResumeIsBitExactOnTwoRanks) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  expect_exact_resume(world(), dir, "two");
+}
+
+TEST(PretrainRanks, StopAndResumeIsBitExactOnOneRank) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  if (world().is_root()) {
+    auto alone = dist::make_single_process_communicator();
+    expect_exact_resume(*alone, dir, "one");
+  }
+}
+
+TEST(PretrainRanks, EveryRankEndsWithTheSameParameters) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  TrainConfig config = tiny_config(dir / "data", dir / "run");
+  Trainer trainer(config, world(), ResumeMode::kIfPresent);
+  trainer.run();
+  // Sum over ranks of (mine - rank 0's) must be zero: compare through a float all-reduce.
+  for (const auto& p : trainer.model().parameters()) {
+    at::Tensor mine = p.detach().to(at::kFloat).contiguous().clone();
+    at::Tensor sum = mine.clone();
+    world().all_reduce_sum(sum.data_ptr<float>(), size_t(sum.numel()));
+    EXPECT_TRUE(sum.equal(mine * float(world().size())));
+  }
+}
+
+TEST(PretrainRanks, ARanksBadInputStopsEveryRankWithItsRank) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  TrainConfig config = tiny_config(dir / "data", dir / "run");
+  // A model whose positions are fewer than the corpus's sequence length: refused before training.
+  config.model.set("max_position_embeddings=16");
+  EXPECT_THROW(train(config, world()), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace electra::train
