@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev                             # tests
   nlohmann-json3-dev libutf8proc-dev libicu-dev        # JSON, Unicode
   xz-utils nodejs npm                                   # test data; tokenizer reference (npm)
+  libprotobuf-dev protobuf-compiler                     # TensorBoard event files
+  gnuplot-nox                                           # electra plot: curves to PNG
   python3-h5py                                          # reading shards from Python (tests, users)
 )
 

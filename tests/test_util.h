@@ -1,6 +1,7 @@
 // Helpers shared by the test suites: temporary folders, files, and running the electra binary.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -61,6 +62,19 @@ inline CommandResult run_shell(const std::string& command) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+// The command exited with `code` and its output contains `needle`.
+inline ::testing::AssertionResult fails_with(const CommandResult& result, int code,
+                                             const std::string& needle) {
+  if (result.exit_code != code) {
+    return ::testing::AssertionFailure()
+           << "exit " << result.exit_code << ", wanted " << code << ": " << result.output;
+  }
+  if (result.output.find(needle) == std::string::npos) {
+    return ::testing::AssertionFailure() << "output lacks '" << needle << "': " << result.output;
+  }
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace electra::testing

@@ -70,7 +70,8 @@ TensorBoardWriter::TensorBoardWriter(const std::string& dir) {
   char host[256] = "localhost";
   gethostname(host, sizeof host - 1);
   path_ = (std::filesystem::path(dir) /
-           ("events.out.tfevents." + std::to_string(int64_t(now_seconds())) + "." + host))
+           ("events.out.tfevents." + std::to_string(int64_t(now_seconds())) + "." + host + "." +
+            std::to_string(getpid())))
               .string();
   file_ = std::fopen(path_.c_str(), "ab");
   if (!file_) {

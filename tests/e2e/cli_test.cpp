@@ -11,6 +11,7 @@
 namespace electra {
 namespace {
 
+using electra::testing::fails_with;
 using electra::testing::run_shell;
 using electra::testing::TempDir;
 using electra::testing::write_file;
@@ -33,18 +34,6 @@ void write_corpus(const std::string& path) {
     text += "\n";
   }
   write_file(path, text);
-}
-
-::testing::AssertionResult fails_with(const testing::CommandResult& result, int code,
-                                      const std::string& needle) {
-  if (result.exit_code != code) {
-    return ::testing::AssertionFailure()
-           << "exit " << result.exit_code << ", wanted " << code << ": " << result.output;
-  }
-  if (result.output.find(needle) == std::string::npos) {
-    return ::testing::AssertionFailure() << "output lacks '" << needle << "': " << result.output;
-  }
-  return ::testing::AssertionSuccess();
 }
 
 TEST(Cli, HelpListsCommandsAndEveryOptionOnceWithDefaults) {

@@ -1,0 +1,140 @@
+// electra pretrain end to end: a short run under mpirun -np 2 whose evaluation loss falls, whose
+// checkpoint exports to HuggingFace format and loads again, and whose curves plot; and clear
+// errors, before any training step, for input that cannot work.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "app/train/metrics_log.h"
+#include "app/train/tensorboard_events.h"
+#include "test_util.h"
+
+namespace electra {
+namespace {
+
+using electra::testing::fails_with;
+using electra::testing::run_shell;
+using electra::testing::TempDir;
+namespace fs = std::filesystem;
+
+const std::string kElectra = ELECTRA_BINARY;
+const std::string kMpirun = ELECTRA_MPIRUN;
+const std::string kTiny = std::string(ELECTRA_CONFIG_DIR) + "/tiny.ini";
+
+std::string quote(const std::string& s) {
+  return "'" + s + "'";
+}
+
+// One corpus for the suite: Moby Dick at sequence length 64, 5% validation.
+class Pretrain : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const auto prepared =
+        run_shell(kElectra + " prepare --input " +
+                  quote(std::string(ELECTRA_DATA_DIR) + "/sample/mobydick.txt") + " --out " +
+                  quote(data()) + " --seq-len 64 --shards 2 --val-fraction 0.05");
+    ASSERT_EQ(prepared.exit_code, 0) << prepared.output;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string data() { return *dir_ / "data"; }
+  static std::string path(const std::string& name) { return *dir_ / name; }
+  static std::string pretrain(const std::string& out) {
+    return kElectra + " pretrain --config " + quote(kTiny) + " --data " + quote(data()) +
+           " --out " + quote(out) + " --eval-examples 64 ";
+  }
+  static TempDir* dir_;
+};
+TempDir* Pretrain::dir_ = nullptr;
+
+TEST_F(Pretrain, TwoRanksTrainEvaluateCheckpointExportAndPlot) {
+  const std::string run = path("run");
+  const auto trained =
+      run_shell(kMpirun + " -np 2 -x OMP_NUM_THREADS=1 " + pretrain(run) +
+                "--train-steps 40 --warmup-steps 4 --batch-size 8 --log-every 10 --eval-every 20 "
+                "--save-every 20");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_NE(trained.output.find("2 rank(s) x batch 8"), std::string::npos) << trained.output;
+  std::vector<nlohmann::json> train, eval;
+  for (const auto& record : train::read_metrics(run + "/metrics.jsonl")) {
+    (record["kind"] == "train" ? train : eval).push_back(record);
+  }
+  ASSERT_EQ(train.size(), 4u);
+  for (const char* field :
+       {"step", "loss", "mlm_loss", "disc_loss", "lr", "grad_norm", "tokens_per_s"}) {
+    EXPECT_TRUE(train.back().contains(field)) << field;
+  }
+  ASSERT_EQ(eval.size(), 2u);
+  for (const char* field : {"mlm_loss", "mlm_accuracy", "disc_loss", "disc_accuracy",
+                            "disc_precision", "disc_recall", "disc_auc", "replaced_fraction"}) {
+    EXPECT_TRUE(eval.back().contains(field)) << field;
+  }
+  EXPECT_LT(eval[1]["mlm_loss"].get<double>(), eval[0]["mlm_loss"].get<double>());
+  EXPECT_EQ(eval[1]["examples"], 64);
+  size_t events = 0;
+  for (const auto& file : fs::directory_iterator(run + "/tensorboard")) {
+    events += train::read_tensorboard_events(file.path().string()).size();
+  }
+  EXPECT_EQ(events, 6u);
+  for (const char* file :
+       {"COMPLETE", "model.pt", "optimizer.pt", "train_config.json", "model_config.json",
+        "vocab.txt", "rank-00000.json", "rank-00001.json"}) {
+    EXPECT_TRUE(fs::exists(run + "/checkpoints/step-00000040/" + file)) << file;
+  }
+  // Exported to HuggingFace format, the discriminator loads and scores; the curves plot.
+  const auto exported =
+      run_shell(kElectra + " export --checkpoint " + quote(run) + " --out " + quote(path("hf")));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const auto scored = run_shell(kElectra + " score --model " +
+                                quote(path("hf") + "/discriminator") + " --text 'call me ishmael'");
+  EXPECT_EQ(scored.exit_code, 0) << scored.output;
+  EXPECT_NE(scored.output.find("\"replaced_prob\""), std::string::npos);
+  const auto plotted = run_shell(kElectra + " plot " + quote(run));
+  EXPECT_EQ(plotted.exit_code, 0) << plotted.output;
+  EXPECT_GT(fs::file_size(run + "/curves.png"), 1000u);
+  // Again in the same directory: one process with the same global batch (16) resumes from the
+  // finished checkpoint and has nothing left to do; another global batch is refused.
+  const auto again = run_shell(pretrain(run) + "--train-steps 40 --batch-size 16");
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("already at step 40"), std::string::npos) << again.output;
+  EXPECT_TRUE(fails_with(run_shell(pretrain(run) + "--train-steps 60 --batch-size 4"), 1,
+                         "global batch (ranks x batch-size x grad-accum) was 16, now 4"));
+}
+
+TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
+  const std::string quick = "--train-steps 2 --batch-size 4 ";
+  EXPECT_TRUE(fails_with(run_shell(kElectra + " pretrain --data " + quote(path("nope")) +
+                                   " --out " + quote(path("o1")) + " --model tiny"),
+                         1, "no such data directory"));
+  EXPECT_TRUE(
+      fails_with(run_shell(pretrain(path("o2")) + quick + "--set max_position_embeddings=32"), 1,
+                 "sequences of 64 tokens, but the model has 32 positions"));
+  testing::write_file(path("other-vocab.txt"), "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n");
+  EXPECT_TRUE(fails_with(
+      run_shell(pretrain(path("o3")) + quick + "--vocab " + quote(path("other-vocab.txt"))), 1,
+      "prepared with another vocabulary"));
+  testing::write_file(path("a-file"), "x");
+  EXPECT_TRUE(fails_with(run_shell(pretrain(path("a-file") + "/out") + quick), 1,
+                         "cannot write the output directory"));
+  EXPECT_TRUE(fails_with(run_shell(pretrain(path("o4")) + quick + "--resume"), 1,
+                         "no complete checkpoint"));
+  EXPECT_TRUE(fails_with(run_shell(pretrain(path("o5")) + quick + "--optimizer sgd"), 2,
+                         "--optimizer must be adamw or lamb"));
+  // A damaged checkpoint: refused on resume, nothing trained.
+  const std::string run = path("damaged");
+  ASSERT_EQ(run_shell(pretrain(run) + quick).exit_code, 0);
+  fs::resize_file(run + "/checkpoints/step-00000002/model.pt", 100);
+  const auto resumed = run_shell(pretrain(run) + "--train-steps 4 --batch-size 4");
+  EXPECT_TRUE(fails_with(resumed, 1, "cannot load the model")) << resumed.output;
+  EXPECT_EQ(resumed.output.find("step 3/4"), std::string::npos) << resumed.output;
+  // Under mpirun every rank reports its own error with its rank.
+  const auto ranks = run_shell(kMpirun + " -np 2 " + kElectra + " pretrain --model tiny --data " +
+                               quote(path("nope")) + " --out " + quote(path("o6")));
+  EXPECT_NE(ranks.exit_code, 0);
+  EXPECT_NE(ranks.output.find("rank 0: "), std::string::npos) << ranks.output;
+  EXPECT_NE(ranks.output.find("rank 1: "), std::string::npos) << ranks.output;
+}
+
+}  // namespace
+}  // namespace electra
