@@ -15,31 +15,12 @@
 #include "app/model/cpu_runtime.h"
 #include "app/model/electra_model.h"
 #include "app/train/electra_step.h"
+#include "app/train/step_flops.h"
 
 namespace {
 
 using electra::model::EncoderConfig;
 using electra::model::ModelConfig;
-
-// Matmul FLOPs of one encoder layer's forward per token at sequence length L.
-double layer_flops(const EncoderConfig& e, int64_t length) {
-  const double h = double(e.hidden_size), i = double(e.intermediate_size);
-  return 2.0 * (4 * h * h + 2 * h * i) + 2.0 * 2.0 * double(length) * h;
-}
-
-// Forward + backward (3x forward) matmul FLOPs of a joint step.
-double step_flops(const ModelConfig& c, int64_t batch, int64_t length, int64_t predictions) {
-  const double e = double(c.embedding_size), v = double(c.vocab_size);
-  double per_token = 0;
-  for (const EncoderConfig* net : {&c.discriminator, &c.generator}) {
-    per_token += double(net->num_hidden_layers) * layer_flops(*net, length);
-    if (net->hidden_size != c.embedding_size) per_token += 2.0 * e * double(net->hidden_size);
-  }
-  const double hd = double(c.discriminator.hidden_size);
-  per_token += 2.0 * (hd * hd + hd);  // discriminator head
-  const double per_prediction = 2.0 * (double(c.generator.hidden_size) * e + e * v);
-  return 3.0 * (per_token * double(batch * length) + per_prediction * double(batch * predictions));
-}
 
 nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, int64_t batch,
                    int64_t length, int steps) {
@@ -68,7 +49,7 @@ nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, i
   if (device.is_cuda()) torch::cuda::synchronize();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() / steps;
-  const double flops = step_flops(config, batch, length, predictions);
+  const double flops = electra::train::joint_step_flops(config, batch, length, predictions);
   return {{"config", preset},
           {"device", device.is_cuda() ? "cuda" : "cpu"},
           {"dtype", bf16 ? "bf16 autocast" : "fp32"},

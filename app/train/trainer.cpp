@@ -10,6 +10,7 @@
 #include "app/model/autocast.h"
 #include "app/train/checkpoint_files.h"
 #include "app/train/gradient_sync.h"
+#include "app/train/step_flops.h"
 #include "data/atomic_file.h"
 #include "data/shard_set_writer.h"
 
@@ -307,6 +308,9 @@ void Trainer::log_train(const StepFigures& figures) {
                {"lr", figures.lr},
                {"grad_norm", grad_norm},
                {"tokens_per_s", tokens_per_s},
+               {"model_flop_per_s", tokens_per_s / double(loader_->seq_length()) *
+                                        joint_step_flops(config_.model, 1, loader_->seq_length(),
+                                                         step_options_.masking.max_predictions)},
                {"epoch", position_.epoch}});
   std::printf(
       "step %lld/%lld  loss %.4f (mlm %.4f, disc %.4f)  lr %.3g  |g| %.3g  %.0f tok/s  "
