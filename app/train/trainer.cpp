@@ -130,6 +130,7 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   adam.eps = config_.adam_epsilon;
   adam.lamb = config_.optimizer == "lamb";
   optimizer_ = std::make_unique<AdamW>(*model_, adam);
+  gradients_ = std::make_unique<GradientAverager>(communicator_, device_for(communicator_));
 
   data::BatchLoaderOptions loading;
   loading.rank = communicator_.rank(), loading.world = communicator_.size();
@@ -189,12 +190,14 @@ Batch Trainer::to_tensors(const data::RowBatch& rows) const {
           column(rows.segment_ids, torch::kByte)};
 }
 
-// Row i of rank r in micro-step m: key (seed, m, r * b + i), its slot in the global batch.
-std::vector<uint64_t> Trainer::train_row_keys(long long micro_step) const {
+// Row i of rank r in micro-batch m of step s: key (seed, s, m * W * b + r * b + i), its slot in the
+// step's global batch — the same whether the batch is split across ranks or micro-batches.
+std::vector<uint64_t> Trainer::train_row_keys(long long micro) const {
   std::vector<uint64_t> keys(size_t(config_.batch_size));
+  const long long first =
+      (micro * communicator_.size() + communicator_.rank()) * config_.batch_size;
   for (size_t i = 0; i < keys.size(); ++i) {
-    keys[i] = data::mix_seed(config_.seed, uint64_t(micro_step),
-                             uint64_t(communicator_.rank() * config_.batch_size) + i);
+    keys[i] = data::mix_seed(config_.seed, uint64_t(position_.step), uint64_t(first) + i);
   }
   return keys;
 }
@@ -230,7 +233,7 @@ Trainer::StepFigures Trainer::train_step() {
     StepOutput out;
     {
       model::CudaBf16Autocast autocast(bf16);
-      out = electra_forward(*model_, batch, step_options_, RowRandom(train_row_keys(micro_step)));
+      out = electra_forward(*model_, batch, step_options_, RowRandom(train_row_keys(micro)));
     }
     out.total.backward();
     const auto add = [&](at::Tensor& sum, const at::Tensor& value) {
@@ -240,7 +243,7 @@ Trainer::StepFigures Trainer::train_step() {
     add(figures.loss, out.total), add(figures.mlm_loss, out.mlm_loss);
     add(figures.disc_loss, out.disc_loss);
   }
-  average_gradients(*model_, communicator_);
+  gradients_->average(*model_);
   figures.grad_norm = clip_gradient_norm(*model_, config_.clip_norm);
   figures.lr = scheduled_learning_rate(config_.learning_rate, position_.step, config_.warmup_steps,
                                        config_.train_steps);

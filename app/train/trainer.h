@@ -9,6 +9,7 @@
 
 #include "app/train/electra_step.h"
 #include "app/train/evaluation.h"
+#include "app/train/gradient_sync.h"
 #include "app/train/metrics_log.h"
 #include "app/train/optimizer.h"
 #include "app/train/train_config.h"
@@ -44,7 +45,7 @@ class Trainer {
   StepFigures train_step();
   data::RowBatch next_micro_batch();
   Batch to_tensors(const data::RowBatch& rows) const;  // on the CPU
-  std::vector<uint64_t> train_row_keys(long long micro_step) const;
+  std::vector<uint64_t> train_row_keys(long long micro) const;  // of this step
   void log_train(const StepFigures& figures);
   void log_eval(const EvalMetrics& metrics);
   void save();
@@ -55,6 +56,7 @@ class Trainer {
   StepOptions step_options_;
   model::ElectraModel model_{nullptr};
   std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<GradientAverager> gradients_;
   std::unique_ptr<data::BatchLoader> loader_;
   std::unique_ptr<data::EvalBatches> eval_batches_;
   std::unique_ptr<MetricsLog> log_;  // rank 0 only

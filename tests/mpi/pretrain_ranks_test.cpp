@@ -160,6 +160,27 @@ TEST(PretrainRanks, TwoRanksOfBatchBTrainAsOneRankOfBatch2B) {
   }
 }
 
+TEST(PretrainRanks, GradientAccumulationTrainsAsTheWholeBatch) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  if (!world().is_root()) return;
+  auto alone = dist::make_single_process_communicator();
+  TrainConfig whole = tiny_config(dir / "data", dir / "whole");
+  whole.model.set("hidden_dropout_prob=0");
+  whole.model.set("attention_probs_dropout_prob=0");
+  whole.batch_size = 8;
+  train(whole, *alone);
+  TrainConfig accumulated = whole;
+  accumulated.out_dir = dir / "accumulated", accumulated.batch_size = 4, accumulated.grad_accum = 2;
+  train(accumulated, *alone);
+  const auto a = records(whole.out_dir, "train"), b = records(accumulated.out_dir, "train");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_NEAR(a[i]["loss"].get<double>(), b[i]["loss"].get<double>(), 1e-5) << "step " << i + 1;
+  }
+  EXPECT_LT(max_parameter_difference(whole.out_dir, accumulated.out_dir), 1e-5);
+}
+
 // Trains 2N steps at once and N + N with a stop and a resume in another directory; dropout on.
 void expect_exact_resume(dist::Communicator& communicator, const SharedDir& dir,
                          const std::string& name) {
