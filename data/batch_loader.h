@@ -4,7 +4,9 @@
 // stream's rows [k * G, (k + 1) * G) with G = world * batch_size, and rank r takes the slice
 // [k * G + r * batch_size, k * G + (r + 1) * batch_size). So the global batch does not depend on
 // how many ranks share it (2 ranks x b see the rows of 1 rank x 2b), every rank runs the same
-// number of batches, and a rank reads only the blocks that hold its rows, ahead, on a thread.
+// number of batches, and a rank reads only the blocks that hold its rows, ahead, on a thread
+// (when block_rows is smaller than the global batch, that is most blocks: a text corpus is
+// small next to the step's compute, and the price buys a global batch independent of the ranks).
 #pragma once
 
 #include <condition_variable>

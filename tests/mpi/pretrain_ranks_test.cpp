@@ -223,12 +223,23 @@ TEST(PretrainRanks, StopAndResumeIsBitExactOnOneRank) {
   }
 }
 
-TEST(PretrainRanks, EveryRankEndsWithTheSameParameters) {
+TEST(PretrainRanks, EveryRankEndsWithTheSameParametersAndTheNewestCheckpointsAreKept) {
   SharedDir dir;
   write_corpus(dir / "data");
   TrainConfig config = tiny_config(dir / "data", dir / "run");
+  config.save_every = 2, config.keep_checkpoints = 2;
   Trainer trainer(config, world(), ResumeMode::kIfPresent);
   trainer.run();
+  if (world().is_root()) {
+    EXPECT_FALSE(fs::exists(checkpoint_path(config.out_dir, 2)));
+    for (long long step : {4, 6}) {
+      EXPECT_TRUE(fs::exists(checkpoint_path(config.out_dir, step) + "/COMPLETE")) << step;
+      for (int rank = 0; rank < world().size(); ++rank) {
+        EXPECT_TRUE(fs::exists(checkpoint_path(config.out_dir, step) + "/rank-0000" +
+                               std::to_string(rank) + ".json"));
+      }
+    }
+  }
   // Sum over ranks of (mine - rank 0's) must be zero: compare through a float all-reduce.
   for (const auto& p : trainer.model().parameters()) {
     at::Tensor mine = p.detach().to(at::kFloat).contiguous().clone();
