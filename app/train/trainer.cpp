@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -39,6 +40,17 @@ Batch on_device(Batch batch, const torch::Device& device) {
   batch.input_ids = batch.input_ids.to(device), batch.input_mask = batch.input_mask.to(device);
   batch.segment_ids = batch.segment_ids.to(device);
   return batch;
+}
+
+// ELECTRA_INJECT_FAILURE=RANK:STEP makes that rank fail as it starts that step: for testing
+// that one rank's failure ends the job with its error instead of leaving the others waiting.
+constexpr const char* kInjectFailure = "ELECTRA_INJECT_FAILURE";
+std::pair<int, long long> injected_failure() {
+  const char* value = std::getenv(kInjectFailure);
+  int rank = -1;
+  long long step = -1;
+  if (value && std::sscanf(value, "%d:%lld", &rank, &step) == 2) return {rank, step};
+  return {-1, -1};
 }
 
 bool every(long long step, long long period) {
@@ -270,7 +282,12 @@ void Trainer::run() {
     return;
   }
   loader_->start_epoch(position_.epoch, position_.next_batch);
+  const auto [failing_rank, failing_step] = injected_failure();
   while (position_.step < config_.train_steps) {
+    if (communicator_.rank() == failing_rank && position_.step + 1 == failing_step) {
+      throw std::runtime_error("injected failure at step " + std::to_string(failing_step) + " (" +
+                               kInjectFailure + ")");
+    }
     const StepFigures figures = train_step();
     const long long step = position_.step;
     const bool last = step == config_.train_steps;

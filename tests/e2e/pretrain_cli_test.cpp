@@ -128,6 +128,14 @@ TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
   const auto resumed = run_shell(pretrain(run) + "--train-steps 4 --batch-size 4");
   EXPECT_TRUE(fails_with(resumed, 1, "cannot load the model")) << resumed.output;
   EXPECT_EQ(resumed.output.find("step 3/4"), std::string::npos) << resumed.output;
+  // A rank that fails during training ends the job (the other waits in a collective) with its
+  // error and its rank.
+  const auto failed = run_shell("timeout 120 " + kMpirun + " -np 2 -x ELECTRA_INJECT_FAILURE=1:3 " +
+                                pretrain(path("o7")) + "--train-steps 6 --batch-size 4");
+  EXPECT_NE(failed.exit_code, 0);
+  EXPECT_NE(failed.exit_code, 124) << "the job hung: " << failed.output;
+  EXPECT_NE(failed.output.find("rank 1: injected failure at step 3"), std::string::npos)
+      << failed.output;
   // Under mpirun every rank reports its own error with its rank.
   const auto ranks = run_shell(kMpirun + " -np 2 " + kElectra + " pretrain --model tiny --data " +
                                quote(path("nope")) + " --out " + quote(path("o6")));
