@@ -44,7 +44,7 @@ class Trainer {
   struct StepFigures;  // the losses and norms of one optimiser step
   StepFigures train_step();
   data::RowBatch next_micro_batch();
-  Batch to_tensors(const data::RowBatch& rows) const;  // on the CPU
+  Batch to_tensors(const data::RowBatch& rows) const;           // on the CPU
   std::vector<uint64_t> train_row_keys(long long micro) const;  // of this step
   void log_train(const StepFigures& figures);
   void log_eval(const EvalMetrics& metrics);
