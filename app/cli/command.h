@@ -35,5 +35,7 @@ struct UsageError : std::runtime_error {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;  // bad input data, I/O error
 constexpr int kExitUsage = 2;    // bad options
+// Stopped by SIGTERM/SIGUSR1 after writing a checkpoint: run again to resume (requeue).
+constexpr int kExitInterrupted = 75;
 
 }  // namespace electra::cli

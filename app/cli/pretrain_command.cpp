@@ -11,6 +11,7 @@
 #include "app/cli/defaults.h"
 #include "app/cli/rank_phase.h"
 #include "app/model/cpu_runtime.h"
+#include "app/train/stop_signals.h"
 #include "app/train/trainer.h"
 
 namespace electra::cli {
@@ -64,6 +65,8 @@ void declare(po::options_description& options) {
     ("stop-at", po::value<long long>()->default_value(0),
      "end this run after that step with a checkpoint (the schedule still runs to train-steps; "
      "run again to resume); 0: never")
+    ("max-nonfinite-steps", po::value<long long>()->default_value(d.max_nonfinite_steps),
+     "steps in a row with a non-finite loss or gradient (each skipped) before stopping")
     ("threads", po::value<int>()->default_value(0),
      "CPU threads per rank; 0: the cores divided among this node's ranks");
   // clang-format on
@@ -107,6 +110,7 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.keep_checkpoints = o["keep-checkpoints"].as<long long>();
   c.eval_examples = o["eval-examples"].as<long long>();
   c.stop_at = o["stop-at"].as<long long>();
+  c.max_nonfinite_steps = o["max-nonfinite-steps"].as<long long>();
   try {
     c.validate();
   } catch (const std::invalid_argument& e) {
@@ -124,6 +128,7 @@ int run(const po::variables_map& options) {
   }
   torch::set_num_threads(threads);
   model::keep_freed_memory_in_process();
+  train::catch_stop_signals();  // after MPI_Init: these are the handlers in place
 
   std::unique_ptr<train::Trainer> trainer;
   try {
@@ -136,14 +141,16 @@ int run(const po::variables_map& options) {
   } catch (const PhaseFailed&) {
     return kExitFailure;
   }
+  train::Trainer::Outcome outcome;
   try {
-    trainer->run();
+    outcome = trainer->run();
   } catch (const std::exception& e) {
     // The other ranks may be waiting in a collective: print this rank's error and end the job.
     std::cerr << "electra pretrain: " << dist::rank_prefix(*world) << e.what() << std::endl;
     if (world->size() > 1) world->abort(kExitFailure);
     return kExitFailure;
   }
+  if (outcome == train::Trainer::Outcome::kInterrupted) return kExitInterrupted;
   if (world->is_root()) {
     std::cout << "pretrain: done; metrics " << config.out_dir << "/metrics.jsonl, checkpoints "
               << config.out_dir << "/checkpoints (electra export --checkpoint " << config.out_dir

@@ -27,7 +27,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"eval_every", eval_every},
           {"save_every", save_every},
           {"keep_checkpoints", keep_checkpoints},
-          {"eval_examples", eval_examples}};
+          {"eval_examples", eval_examples},
+          {"max_nonfinite_steps", max_nonfinite_steps}};
 }
 
 void TrainConfig::validate() const {
@@ -53,6 +54,7 @@ void TrainConfig::validate() const {
   require(keep_checkpoints > 0, "keep-checkpoints", "positive");
   require(eval_examples >= 0, "eval-examples", "0 (all) or more");
   require(stop_at >= 0, "stop-at", "0 (never) or a step");
+  require(max_nonfinite_steps > 0, "max-nonfinite-steps", "positive");
 }
 
 }  // namespace electra::train

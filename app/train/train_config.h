@@ -27,8 +27,9 @@ struct TrainConfig {
 
   long long log_every = 100, eval_every = 1000, save_every = 1000;
   long long keep_checkpoints = 3;
-  long long eval_examples = 0;  // 0: the whole validation split
-  long long stop_at = 0;        // stop this run after that step, with a checkpoint (0: never)
+  long long eval_examples = 0;        // 0: the whole validation split
+  long long stop_at = 0;              // stop this run after that step, with a checkpoint (0: never)
+  long long max_nonfinite_steps = 5;  // skipped non-finite steps in a row before giving up
 
   nlohmann::json to_json() const;
   // Throws naming the option when a value is out of range.

@@ -3,15 +3,18 @@
 #include <torch/cuda.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "app/model/autocast.h"
 #include "app/train/checkpoint_files.h"
 #include "app/train/gradient_sync.h"
 #include "app/train/step_flops.h"
+#include "app/train/stop_signals.h"
 #include "data/atomic_file.h"
 #include "data/shard_set_writer.h"
 
@@ -51,6 +54,19 @@ std::pair<int, long long> injected_failure() {
   long long step = -1;
   if (value && std::sscanf(value, "%d:%lld", &rank, &step) == 2) return {rank, step};
   return {-1, -1};
+}
+
+// ELECTRA_INJECT_NONFINITE=RANK:FIRST:COUNT makes that rank's loss NaN for COUNT steps from
+// FIRST: for testing that the step is skipped on every rank and training stops after too many.
+bool injected_nonfinite(int my_rank, long long step) {
+  static const auto [rank, first, count] = [] {
+    const char* value = std::getenv("ELECTRA_INJECT_NONFINITE");
+    int r = -1;
+    long long f = -1, c = 0;
+    if (!value || std::sscanf(value, "%d:%lld:%lld", &r, &f, &c) != 3) r = -1;
+    return std::tuple{r, f, c};
+  }();
+  return my_rank == rank && step >= first && step < first + count;
 }
 
 bool every(long long step, long long period) {
@@ -113,6 +129,8 @@ torch::Device device_for(const dist::Communicator& communicator) {
 struct Trainer::StepFigures {
   at::Tensor loss, mlm_loss, disc_loss, grad_norm;  // scalars on the device
   double lr = 0;
+  bool skipped = false;  // a non-finite loss or gradient on some rank: no update
+  int stop_signal = 0;   // the signal some rank received (agreed by all), or 0
 };
 
 Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume)
@@ -247,6 +265,8 @@ Trainer::StepFigures Trainer::train_step() {
       model::CudaBf16Autocast autocast(bf16);
       out = electra_forward(*model_, batch, step_options_, RowRandom(train_row_keys(micro)));
     }
+    if (injected_nonfinite(communicator_.rank(), position_.step + 1))
+      out.total = out.total * std::nan("");
     out.total.backward();
     const auto add = [&](at::Tensor& sum, const at::Tensor& value) {
       const at::Tensor part = value.detach().to(torch::kFloat);
@@ -259,12 +279,20 @@ Trainer::StepFigures Trainer::train_step() {
   figures.grad_norm = clip_gradient_norm(*model_, config_.clip_norm);
   figures.lr = scheduled_learning_rate(config_.learning_rate, position_.step, config_.warmup_steps,
                                        config_.train_steps);
-  optimizer_->step(figures.lr);
+  // The ranks agree on two things at every step boundary: whether some rank's loss was not
+  // finite (the averaged gradient norm is the same everywhere already) and whether some rank got
+  // a stop signal. One small all-reduce, and one host read of two scalars.
+  double agreed[2] = {std::isfinite(figures.loss.item<double>()) ? 0.0 : 1.0,
+                      double(stop_signal())};
+  communicator_.all_reduce_sum(agreed, 2);
+  figures.skipped = agreed[0] > 0 || !std::isfinite(figures.grad_norm.item<double>());
+  figures.stop_signal = agreed[1] > 0 ? (stop_signal() ? stop_signal() : SIGTERM) : 0;
+  if (!figures.skipped) optimizer_->step(figures.lr);
   ++position_.step;
   return figures;
 }
 
-void Trainer::run() {
+Trainer::Outcome Trainer::run() {
   start_time_ = last_log_time_ = std::chrono::steady_clock::now();
   last_log_step_ = position_.step;
   if (communicator_.is_root()) {
@@ -279,7 +307,7 @@ void Trainer::run() {
   }
   if (position_.step >= config_.train_steps) {
     if (communicator_.is_root()) std::printf("pretrain: already at step %lld\n", position_.step);
-    return;
+    return Outcome::kFinished;
   }
   loader_->start_epoch(position_.epoch, position_.next_batch);
   const auto [failing_rank, failing_step] = injected_failure();
@@ -290,6 +318,26 @@ void Trainer::run() {
     }
     const StepFigures figures = train_step();
     const long long step = position_.step;
+    if (figures.skipped) {
+      ++nonfinite_in_a_row_;
+      if (communicator_.is_root()) {
+        std::printf(
+            "step %lld: non-finite loss or gradients on some rank; update skipped (%lld in "
+            "a row)\n",
+            step, nonfinite_in_a_row_);
+        log_->write({{"kind", "skipped"}, {"step", step}, {"in_a_row", nonfinite_in_a_row_}});
+      }
+      if (nonfinite_in_a_row_ >= config_.max_nonfinite_steps) {
+        throw std::runtime_error(
+            "training diverged: " + std::to_string(nonfinite_in_a_row_) +
+            " steps in a row with a non-finite loss or gradients, the last at step " +
+            std::to_string(step) +
+            "; resume from an earlier checkpoint with a lower "
+            "--learning-rate or a longer --warmup-steps");
+      }
+    } else {
+      nonfinite_in_a_row_ = 0;
+    }
     const bool last = step == config_.train_steps;
     if (every(step, config_.log_every) || last) log_train(figures);
     if (every(step, config_.eval_every) || last) log_eval(evaluate());
@@ -300,7 +348,19 @@ void Trainer::run() {
         std::printf("pretrain: stopped at step %lld (--stop-at)\n", step);
       break;
     }
+    if (figures.stop_signal) {
+      if (!every(step, config_.save_every) && !last) save();
+      if (communicator_.is_root()) {
+        std::printf(
+            "pretrain: %s at step %lld: checkpoint written; run the same command to "
+            "resume\n",
+            figures.stop_signal == SIGUSR1 ? "SIGUSR1" : "SIGTERM", step);
+        std::fflush(stdout);
+      }
+      return last ? Outcome::kFinished : Outcome::kInterrupted;
+    }
   }
+  return Outcome::kFinished;
 }
 
 void Trainer::log_train(const StepFigures& figures) {

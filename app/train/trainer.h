@@ -32,8 +32,13 @@ class Trainer {
   Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume);
   ~Trainer();
 
-  // Trains until config.train_steps, evaluating, logging and checkpointing on the way.
-  void run();
+  enum class Outcome {
+    kFinished,     // reached train_steps (or --stop-at)
+    kInterrupted,  // SIGTERM/SIGUSR1: a checkpoint was written at the step boundary
+  };
+  // Trains until config.train_steps, evaluating, logging and checkpointing on the way. Throws,
+  // on every rank, when max_nonfinite_steps steps in a row had a non-finite loss or gradient.
+  Outcome run();
   // Evaluates on the validation split (all ranks), returns the metrics reduced over ranks.
   EvalMetrics evaluate();
 
@@ -61,6 +66,7 @@ class Trainer {
   std::unique_ptr<data::EvalBatches> eval_batches_;
   std::unique_ptr<MetricsLog> log_;  // rank 0 only
   TrainingPosition position_;
+  long long nonfinite_in_a_row_ = 0;
   long long resumed_from_ = 0;
 
   // For tokens/s and the ETA between two log lines.

@@ -3,6 +3,7 @@
 // errors, before any training step, for input that cannot work.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -100,6 +101,58 @@ TEST_F(Pretrain, TwoRanksTrainEvaluateCheckpointExportAndPlot) {
   EXPECT_NE(again.output.find("already at step 40"), std::string::npos) << again.output;
   EXPECT_TRUE(fails_with(run_shell(pretrain(run) + "--train-steps 60 --batch-size 4"), 1,
                          "global batch (ranks x batch-size x grad-accum) was 16, now 4"));
+}
+
+std::vector<nlohmann::json> train_records(const std::string& run) {
+  std::vector<nlohmann::json> records;
+  for (const auto& record : train::read_metrics(run + "/metrics.jsonl")) {
+    if (record["kind"] == "train") records.push_back(record);
+  }
+  return records;
+}
+
+TEST_F(Pretrain, SigusrToMpirunCheckpointsExitsWith75AndTheResumeEndsAsUninterrupted) {
+  const std::string settings =
+      "--train-steps 24 --batch-size 4 --log-every 1 --eval-every 0 --save-every 0 ";
+  const std::string mpirun = kMpirun + " -np 2 -x OMP_NUM_THREADS=1 ";
+  ASSERT_EQ(run_shell(mpirun + pretrain(path("whole")) + settings).exit_code, 0);
+  // SLURM's --signal=USR1 reaches mpirun, which forwards it to the ranks.
+  const std::string run = path("signalled");
+  const auto signalled = run_shell("bash -c '" + mpirun + pretrain(run) + settings +
+                                   "& pid=$!; for i in $(seq 600); do " + "grep -q step.:4, " +
+                                   run + "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; " +
+                                   "kill -USR1 $pid; wait $pid; echo exit=$?'");
+  EXPECT_NE(signalled.output.find("exit=75"), std::string::npos) << signalled.output;
+  EXPECT_NE(signalled.output.find("SIGUSR1 at step"), std::string::npos) << signalled.output;
+  const auto interrupted = train_records(run);
+  ASSERT_LT(interrupted.size(), 24u) << "the signal came too late to test";
+  const auto resumed = run_shell(mpirun + pretrain(run) + settings);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto a = train_records(path("whole")), b = train_records(run);
+  ASSERT_EQ(a.size(), 24u);
+  ASSERT_EQ(b.size(), 24u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (const char* field : {"step", "loss", "grad_norm"})
+      EXPECT_EQ(a[i][field], b[i][field]) << i;
+  }
+}
+
+TEST_F(Pretrain, ANonFiniteLossOnOneRankSkipsTheStepEverywhereAndTooManyStopTraining) {
+  const std::string mpirun = kMpirun + " -np 2 -x OMP_NUM_THREADS=1 ";
+  const std::string settings = "--train-steps 6 --batch-size 4 --log-every 1 --eval-every 0 ";
+  const auto once =
+      run_shell(mpirun + "-x ELECTRA_INJECT_NONFINITE=1:3:1 " + pretrain(path("nan1")) + settings);
+  ASSERT_EQ(once.exit_code, 0) << once.output;
+  EXPECT_NE(once.output.find("step 3: non-finite loss or gradients on some rank; update skipped"),
+            std::string::npos)
+      << once.output;
+  const auto records = train::read_metrics(path("nan1") + "/metrics.jsonl");
+  EXPECT_EQ(std::count_if(records.begin(), records.end(),
+                          [](const auto& r) { return r["kind"] == "skipped" && r["step"] == 3; }),
+            1);
+  const auto diverged = run_shell(mpirun + "-x ELECTRA_INJECT_NONFINITE=1:3:2 " +
+                                  pretrain(path("nan2")) + settings + "--max-nonfinite-steps 2");
+  EXPECT_TRUE(fails_with(diverged, 1, "training diverged: 2 steps in a row")) << diverged.output;
 }
 
 TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
