@@ -137,6 +137,35 @@ TEST_F(Pretrain, SigusrToMpirunCheckpointsExitsWith75AndTheResumeEndsAsUninterru
   }
 }
 
+TEST_F(Pretrain, AKilledRankEndsTheJobAndARestartResumesExactly) {
+  const std::string settings =
+      "--train-steps 24 --batch-size 4 --log-every 1 --eval-every 0 --save-every 4 ";
+  const std::string mpirun = kMpirun + " -np 2 -x OMP_NUM_THREADS=1 ";
+  ASSERT_EQ(run_shell(mpirun + pretrain(path("whole-k")) + settings).exit_code, 0);
+  // kill -9 of one rank (the newest electra process of this run) after step 6.
+  const std::string run = path("killed");
+  const auto killed = run_shell(
+      "bash -c '" + mpirun + pretrain(run) + settings + "& pid=$!; for i in $(seq 600); do " +
+      "grep -q step.:6, " + run + "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; " +
+      "kill -9 $(pgrep -n -f \"electra pretrain.*" + run + "\"); start=$(date +%s); wait $pid; " +
+      "echo exit=$? after=$(( $(date +%s) - start ))s'");
+  EXPECT_EQ(killed.output.find("exit=0 "), std::string::npos) << killed.output;
+  const size_t after = killed.output.find("after=");
+  ASSERT_NE(after, std::string::npos) << killed.output;
+  EXPECT_LT(std::stoi(killed.output.substr(after + 6)), 60) << killed.output;
+  ASSERT_LT(train_records(run).size(), 24u) << "the kill came too late to test";
+  const auto restarted = run_shell(mpirun + pretrain(run) + settings);
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.output;
+  EXPECT_NE(restarted.output.find("resumed at step"), std::string::npos) << restarted.output;
+  const auto a = train_records(path("whole-k")), b = train_records(run);
+  ASSERT_EQ(a.size(), 24u);
+  ASSERT_EQ(b.size(), 24u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (const char* field : {"step", "loss", "grad_norm"})
+      EXPECT_EQ(a[i][field], b[i][field]) << i;
+  }
+}
+
 TEST_F(Pretrain, ANonFiniteLossOnOneRankSkipsTheStepEverywhereAndTooManyStopTraining) {
   const std::string mpirun = kMpirun + " -np 2 -x OMP_NUM_THREADS=1 ";
   const std::string settings = "--train-steps 6 --batch-size 4 --log-every 1 --eval-every 0 ";
