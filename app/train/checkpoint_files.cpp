@@ -70,17 +70,21 @@ model::ElectraModel read_model(const std::string& dir) {
   const nlohmann::json config =
       data::read_json_file(config_path, std::string("missing; not a checkpoint folder"));
   model::ElectraModel model(model::ModelConfig::from_json(config, config_path));
+  load_model_weights(dir, *model);
+  return model;
+}
+
+void load_model_weights(const std::string& dir, model::ElectraModelImpl& model) {
   const std::string model_path = (fs::path(dir) / kModelFile).string();
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(model_path);
-    model->load(archive);
+    archive.load_from(model_path, model.parameters().front().device());  // where the model lives
+    model.load(archive);
   } catch (const c10::Error& e) {
     throw std::runtime_error(model_path + ": cannot load the model (" +
                              std::string(e.what_without_backtrace()) +
                              "); the checkpoint is damaged or does not match " + kModelConfigFile);
   }
-  return model;
 }
 
 }  // namespace electra::train

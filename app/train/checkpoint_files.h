@@ -33,5 +33,7 @@ void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_
 void mark_complete(const std::string& dir, const nlohmann::json& info);
 // The model of a checkpoint folder (written by write_model_files).
 model::ElectraModel read_model(const std::string& dir);
+// Loads DIR's model.pt into `model`, which must have DIR's configuration.
+void load_model_weights(const std::string& dir, model::ElectraModelImpl& model);
 
 }  // namespace electra::train

@@ -1,5 +1,7 @@
 #include "app/train/evaluation.h"
 
+#include "app/train/losses.h"
+
 #include <ATen/Functions.h>
 #include <ATen/core/grad_mode.h>
 
@@ -21,25 +23,20 @@ nlohmann::json EvalMetrics::to_json() const {
 void EvalTotals::add(const StepOutput& out, const at::Tensor& input_mask) {
   at::NoGradGuard no_grad;
   const at::Tensor weights = out.masked.weights;  // [B, P]
-  const at::Tensor mlm_nll =
-      at::cross_entropy_loss(out.generator_logits.flatten(0, 1), out.masked.targets.flatten(),
-                             c10::nullopt, at::Reduction::None)
-          .view_as(weights);
   const at::Tensor mlm_hit = out.generator_logits.argmax(-1).eq(out.masked.targets);
   const at::Tensor real = input_mask.to(at::kFloat);  // [B, L]
   const at::Tensor replaced = out.corrupted.replaced;
   const at::Tensor logits = out.disc_logits.detach().to(at::kFloat);
-  const at::Tensor disc_nll =
-      at::binary_cross_entropy_with_logits(logits, replaced, {}, {}, at::Reduction::None);
   const at::Tensor predicted = logits.gt(0).to(at::kFloat);
   const at::Tensor sums =
       at::stack({
                     at::scalar_tensor(double(input_mask.size(0)), real.options()),
                     weights.sum(),
-                    (mlm_nll * weights).sum(),
+                    // the training losses' sums (denominator 1)
+                    mlm_loss(out.generator_logits, out.masked.targets, weights, 1.0),
                     (mlm_hit.to(at::kFloat) * weights).sum(),
                     real.sum(),
-                    (disc_nll * real).sum(),
+                    discriminator_loss(logits, replaced, input_mask, 1.0),
                     (predicted.eq(replaced).to(at::kFloat) * real).sum(),
                     (predicted * replaced * real).sum(),
                     (predicted * real).sum(),

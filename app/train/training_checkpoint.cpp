@@ -126,12 +126,7 @@ TrainingPosition load_training_checkpoint(const std::string& dir, int rank, int 
                                "; resume with the same --model settings or use another --out");
     }
   }
-  model::ElectraModel saved = read_model(dir);
-  {
-    torch::NoGradGuard no_grad;
-    const auto source = saved->named_parameters();
-    for (auto& item : into.model->named_parameters()) item.value().copy_(source[item.key()]);
-  }
+  load_model_weights(dir, *into.model);  // the configs match (checked above)
   const std::string optimizer_path = (fs::path(dir) / kOptimizerFile).string();
   try {
     torch::serialize::InputArchive archive;

@@ -29,7 +29,7 @@ std::string quote(const std::string& s) {
 
 // One corpus for the suite: Moby Dick at sequence length 64, 5% validation.
 class Pretrain : public ::testing::Test {
- protected:
+ public:  // the static helpers serve the free helpers below too
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     const auto prepared =
@@ -111,59 +111,58 @@ std::vector<nlohmann::json> train_records(const std::string& run) {
   return records;
 }
 
-TEST_F(Pretrain, SigusrToMpirunCheckpointsExitsWith75AndTheResumeEndsAsUninterrupted) {
+// Runs 24 steps on 2 ranks uninterrupted (WHOLE) and again (RUN) with `interruption` — a shell
+// command given $pid (mpirun's) — run once step `after_step` is logged; the output of that run
+// ends with "exit=STATUS after=SECONDSs". Then resumes RUN and expects every train record of
+// WHOLE, exactly. Returns the interrupted run's output and the resumed run's output.
+std::pair<std::string, std::string> interrupt_and_resume(const std::string& whole,
+                                                         const std::string& run,
+                                                         const std::string& save_every,
+                                                         int after_step,
+                                                         const std::string& interruption) {
   const std::string settings =
-      "--train-steps 24 --batch-size 4 --log-every 1 --eval-every 0 --save-every 0 ";
+      "--train-steps 24 --batch-size 4 --log-every 1 --eval-every 0 "
+      "--save-every " +
+      save_every + " ";
   const std::string mpirun = kMpirun + " -np 2 -x OMP_NUM_THREADS=1 ";
-  ASSERT_EQ(run_shell(mpirun + pretrain(path("whole")) + settings).exit_code, 0);
-  // SLURM's --signal=USR1 reaches mpirun, which forwards it to the ranks.
-  const std::string run = path("signalled");
-  const auto signalled = run_shell("bash -c '" + mpirun + pretrain(run) + settings +
-                                   "& pid=$!; for i in $(seq 600); do " + "grep -q step.:4, " +
-                                   run + "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; " +
-                                   "kill -USR1 $pid; wait $pid; echo exit=$?'");
-  EXPECT_NE(signalled.output.find("exit=75"), std::string::npos) << signalled.output;
-  EXPECT_NE(signalled.output.find("SIGUSR1 at step"), std::string::npos) << signalled.output;
-  const auto interrupted = train_records(run);
-  ASSERT_LT(interrupted.size(), 24u) << "the signal came too late to test";
-  const auto resumed = run_shell(mpirun + pretrain(run) + settings);
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  const auto a = train_records(path("whole")), b = train_records(run);
-  ASSERT_EQ(a.size(), 24u);
-  ASSERT_EQ(b.size(), 24u);
-  for (size_t i = 0; i < a.size(); ++i) {
+  EXPECT_EQ(run_shell(mpirun + Pretrain::pretrain(whole) + settings).exit_code, 0);
+  const auto interrupted = run_shell(
+      "bash -c '" + mpirun + Pretrain::pretrain(run) + settings +
+      "& pid=$!; for i in $(seq 600); do grep -q step.:" + std::to_string(after_step) + ", " + run +
+      "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; " + interruption +
+      "; start=$(date +%s); wait $pid; echo exit=$? after=$(( $(date +%s) - start ))s'");
+  EXPECT_LT(train_records(run).size(), 24u) << "the interruption came too late to test";
+  const auto resumed = run_shell(mpirun + Pretrain::pretrain(run) + settings);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto a = train_records(whole), b = train_records(run);
+  EXPECT_EQ(a.size(), 24u);
+  EXPECT_EQ(b.size(), 24u);
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
     for (const char* field : {"step", "loss", "grad_norm"})
       EXPECT_EQ(a[i][field], b[i][field]) << i;
   }
+  return {interrupted.output, resumed.output};
+}
+
+TEST_F(Pretrain, SigusrToMpirunCheckpointsExitsWith75AndTheResumeEndsAsUninterrupted) {
+  // SLURM's --signal=USR1 reaches mpirun, which forwards it to the ranks.
+  const auto [signalled, resumed] =
+      interrupt_and_resume(path("whole"), path("signalled"), "0", 4, "kill -USR1 $pid");
+  EXPECT_NE(signalled.find("exit=75"), std::string::npos) << signalled;
+  EXPECT_NE(signalled.find("SIGUSR1 at step"), std::string::npos) << signalled;
 }
 
 TEST_F(Pretrain, AKilledRankEndsTheJobAndARestartResumesExactly) {
-  const std::string settings =
-      "--train-steps 24 --batch-size 4 --log-every 1 --eval-every 0 --save-every 4 ";
-  const std::string mpirun = kMpirun + " -np 2 -x OMP_NUM_THREADS=1 ";
-  ASSERT_EQ(run_shell(mpirun + pretrain(path("whole-k")) + settings).exit_code, 0);
-  // kill -9 of one rank (the newest electra process of this run) after step 6.
+  // kill -9 of one rank (the newest electra process of this run) after step 6; checkpoints
+  // every 4 steps.
   const std::string run = path("killed");
-  const auto killed = run_shell(
-      "bash -c '" + mpirun + pretrain(run) + settings + "& pid=$!; for i in $(seq 600); do " +
-      "grep -q step.:6, " + run + "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; " +
-      "kill -9 $(pgrep -n -f \"electra pretrain.*" + run + "\"); start=$(date +%s); wait $pid; " +
-      "echo exit=$? after=$(( $(date +%s) - start ))s'");
-  EXPECT_EQ(killed.output.find("exit=0 "), std::string::npos) << killed.output;
-  const size_t after = killed.output.find("after=");
-  ASSERT_NE(after, std::string::npos) << killed.output;
-  EXPECT_LT(std::stoi(killed.output.substr(after + 6)), 60) << killed.output;
-  ASSERT_LT(train_records(run).size(), 24u) << "the kill came too late to test";
-  const auto restarted = run_shell(mpirun + pretrain(run) + settings);
-  ASSERT_EQ(restarted.exit_code, 0) << restarted.output;
-  EXPECT_NE(restarted.output.find("resumed at step"), std::string::npos) << restarted.output;
-  const auto a = train_records(path("whole-k")), b = train_records(run);
-  ASSERT_EQ(a.size(), 24u);
-  ASSERT_EQ(b.size(), 24u);
-  for (size_t i = 0; i < a.size(); ++i) {
-    for (const char* field : {"step", "loss", "grad_norm"})
-      EXPECT_EQ(a[i][field], b[i][field]) << i;
-  }
+  const auto [killed, restarted] = interrupt_and_resume(
+      path("whole-k"), run, "4", 6, "kill -9 $(pgrep -n -f \"electra pretrain.*" + run + "\")");
+  EXPECT_EQ(killed.find("exit=0 "), std::string::npos) << killed;
+  const size_t after = killed.find("after=");
+  ASSERT_NE(after, std::string::npos) << killed;
+  EXPECT_LT(std::stoi(killed.substr(after + 6)), 60) << killed;
+  EXPECT_NE(restarted.find("resumed at step"), std::string::npos) << restarted;
 }
 
 TEST_F(Pretrain, ANonFiniteLossOnOneRankSkipsTheStepEverywhereAndTooManyStopTraining) {
