@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <tuple>
 
 #include "app/model/autocast.h"
 #include "app/train/checkpoint_files.h"
@@ -45,28 +44,29 @@ Batch on_device(Batch batch, const torch::Device& device) {
   return batch;
 }
 
-// ELECTRA_INJECT_FAILURE=RANK:STEP makes that rank fail as it starts that step: for testing
-// that one rank's failure ends the job with its error instead of leaving the others waiting.
+// Faults injected for tests, from the environment as VARIABLE=RANK:STEP[:COUNT] (COUNT 1 when
+// absent). ELECTRA_INJECT_FAILURE: that rank throws as it starts step STEP (one rank's failure
+// must end the job, not leave the others waiting). ELECTRA_INJECT_NONFINITE: that rank's loss is
+// NaN for COUNT steps from STEP (the step is skipped on every rank; too many stop training).
 constexpr const char* kInjectFailure = "ELECTRA_INJECT_FAILURE";
-std::pair<int, long long> injected_failure() {
-  const char* value = std::getenv(kInjectFailure);
-  int rank = -1;
-  long long step = -1;
-  if (value && std::sscanf(value, "%d:%lld", &rank, &step) == 2) return {rank, step};
-  return {-1, -1};
-}
+constexpr const char* kInjectNonfinite = "ELECTRA_INJECT_NONFINITE";
 
-// ELECTRA_INJECT_NONFINITE=RANK:FIRST:COUNT makes that rank's loss NaN for COUNT steps from
-// FIRST: for testing that the step is skipped on every rank and training stops after too many.
-bool injected_nonfinite(int my_rank, long long step) {
-  static const auto [rank, first, count] = [] {
-    const char* value = std::getenv("ELECTRA_INJECT_NONFINITE");
-    int r = -1;
-    long long f = -1, c = 0;
-    if (!value || std::sscanf(value, "%d:%lld:%lld", &r, &f, &c) != 3) r = -1;
-    return std::tuple{r, f, c};
-  }();
-  return my_rank == rank && step >= first && step < first + count;
+struct InjectedFault {
+  int rank = -1;
+  long long first = -1, count = 0;
+  bool hits(int my_rank, long long step) const {
+    return my_rank == rank && step >= first && step < first + count;
+  }
+};
+
+InjectedFault injected_fault(const char* variable) {
+  const char* value = std::getenv(variable);
+  InjectedFault fault;
+  fault.count = 1;
+  if (!value || std::sscanf(value, "%d:%lld:%lld", &fault.rank, &fault.first, &fault.count) < 2) {
+    return InjectedFault{};
+  }
+  return fault;
 }
 
 bool every(long long step, long long period) {
@@ -265,7 +265,8 @@ Trainer::StepFigures Trainer::train_step() {
       model::CudaBf16Autocast autocast(bf16);
       out = electra_forward(*model_, batch, step_options_, RowRandom(train_row_keys(micro)));
     }
-    if (injected_nonfinite(communicator_.rank(), position_.step + 1))
+    static const InjectedFault nonfinite = injected_fault(kInjectNonfinite);
+    if (nonfinite.hits(communicator_.rank(), position_.step + 1))
       out.total = out.total * std::nan("");
     out.total.backward();
     const auto add = [&](at::Tensor& sum, const at::Tensor& value) {
@@ -310,11 +311,11 @@ Trainer::Outcome Trainer::run() {
     return Outcome::kFinished;
   }
   loader_->start_epoch(position_.epoch, position_.next_batch);
-  const auto [failing_rank, failing_step] = injected_failure();
+  const InjectedFault failure = injected_fault(kInjectFailure);
   while (position_.step < config_.train_steps) {
-    if (communicator_.rank() == failing_rank && position_.step + 1 == failing_step) {
-      throw std::runtime_error("injected failure at step " + std::to_string(failing_step) + " (" +
-                               kInjectFailure + ")");
+    if (failure.hits(communicator_.rank(), position_.step + 1)) {
+      throw std::runtime_error("injected failure at step " + std::to_string(position_.step + 1) +
+                               " (" + kInjectFailure + ")");
     }
     const StepFigures figures = train_step();
     const long long step = position_.step;
