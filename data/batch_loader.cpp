@@ -60,7 +60,7 @@ std::vector<std::shared_ptr<const ShardReader>> open_split(const std::string& di
 BatchLoader::BatchLoader(const std::string& dir, const Vocabulary& vocab, bool lowercase,
                          BatchLoaderOptions options)
     : options_(std::move(options)), shards_(open_split(dir, options_.split, vocab, lowercase)) {
-  long long total = 0;
+  long long& total = total_rows_;
   for (size_t s = 0; s < shards_.size(); ++s) {
     const long long rows = shards_[s]->num_rows();
     for (long long first = 0; first < rows; first += options_.block_rows) {
@@ -69,9 +69,8 @@ BatchLoader::BatchLoader(const std::string& dir, const Vocabulary& vocab, bool l
     total += rows;
   }
   length_ = shards_.front()->seq_length();
-  const long long global_batch = options_.batch_size * options_.world;
-  batches_per_epoch_ = total / global_batch;
-  if (batches_per_epoch_ == 0) {
+  global_batch_ = options_.batch_size * options_.world;
+  if (total < global_batch_) {
     throw std::runtime_error(dir + ": " + std::to_string(total) + " '" + options_.split +
                              "' examples are too few for " + std::to_string(options_.world) +
                              " rank(s) x batch " + std::to_string(options_.batch_size) +
@@ -95,13 +94,18 @@ void BatchLoader::stop_reader() {
   error_ = nullptr;
 }
 
-void BatchLoader::start_epoch(long long epoch, long long first_batch) {
+void BatchLoader::start_epoch(long long epoch, long long first_row) {
   stop_reader();
-  batches_given_ = first_batch;
-  thread_ = std::thread(&BatchLoader::read_ahead, this, epoch, first_batch);
+  if (first_row < 0 || first_row > total_rows_) {
+    throw std::invalid_argument("BatchLoader: epoch start row " + std::to_string(first_row) +
+                                " outside the " + std::to_string(total_rows_) + " rows");
+  }
+  batches_given_ = 0;
+  batches_this_epoch_ = (total_rows_ - first_row) / global_batch_;
+  thread_ = std::thread(&BatchLoader::read_ahead, this, epoch, first_row, batches_this_epoch_);
 }
 
-void BatchLoader::read_ahead(long long epoch, long long first_batch) {
+void BatchLoader::read_ahead(long long epoch, long long first_row, long long batches) {
   try {
     std::vector<size_t> order(blocks_.size());
     std::iota(order.begin(), order.end(), size_t(0));
@@ -113,10 +117,10 @@ void BatchLoader::read_ahead(long long epoch, long long first_batch) {
     size_t cached = order.size();  // position in `order` of the block in `rows`
     RowBlock rows;                 // the cached block, its rows shuffled
     const long long b = options_.batch_size, global = b * options_.world;
-    for (long long k = first_batch; k < batches_per_epoch_; ++k) {
+    for (long long k = 0; k < batches; ++k) {
       RowBatch batch = empty_batch(length_, b);
-      for (long long s = k * global + options_.rank * b; s < k * global + (options_.rank + 1) * b;
-           ++s) {
+      const long long mine = first_row + k * global + options_.rank * b;  // this rank's first row
+      for (long long s = mine; s < mine + b; ++s) {
         while (s >= start + blocks_[order[cursor]].rows) start += blocks_[order[cursor++]].rows;
         if (cached != cursor) {
           const Block& block = blocks_[order[cursor]];
@@ -152,7 +156,7 @@ void BatchLoader::read_ahead(long long epoch, long long first_batch) {
 }
 
 bool BatchLoader::next(RowBatch& batch) {
-  if (batches_given_ >= batches_per_epoch_) return false;
+  if (batches_given_ >= batches_this_epoch_) return false;
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait(lock, [&] { return !ready_.empty() || done_; });
   if (ready_.empty()) {

@@ -1,11 +1,14 @@
 // Batches for training from a prepared corpus, split across ranks (DESIGN.md section 5). Each
 // epoch is one stream of rows: the blocks of every shard of the split in an order seeded by
-// (seed, epoch), the rows of each block shuffled by (seed, epoch, block). Global batch k is the
-// stream's rows [k * G, (k + 1) * G) with G = world * batch_size, and rank r takes the slice
-// [k * G + r * batch_size, k * G + (r + 1) * batch_size). So the global batch does not depend on
-// how many ranks share it (2 ranks x b see the rows of 1 rank x 2b), every rank runs the same
-// number of batches, and a rank reads only the blocks that hold its rows, ahead, on a thread
-// (when block_rows is smaller than the global batch, that is most blocks: a text corpus is
+// (seed, epoch), the rows of each block shuffled by (seed, epoch, block). An epoch started at
+// stream row F has global batches k = 0, 1, ... of rows [F + k * G, F + (k + 1) * G) with
+// G = world * batch_size, and rank r takes the slice [F + k * G + r * batch_size, ... +
+// batch_size). So the global batch does not depend on how many ranks share it (2 ranks x b see the
+// rows of 1 rank x 2b), any number of shards serves any number of ranks (shards of any sizes: a
+// rank's rows come from wherever the stream puts them), every rank runs the same number of batches,
+// a resumed epoch continues at the row where it stopped whatever the new world size or batch
+// (positions are counted in rows), and a rank reads only the blocks that hold its rows, ahead, on a
+// thread (when block_rows is smaller than the global batch, that is most blocks: a text corpus is
 // small next to the step's compute, and the price buys a global batch independent of the ranks).
 #pragma once
 
@@ -53,11 +56,14 @@ class BatchLoader {
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
 
-  long long batches_per_epoch() const { return batches_per_epoch_; }
+  long long batches_per_epoch() const { return total_rows_ / global_batch_; }  // from row 0
+  long long global_batch_rows() const { return global_batch_; }  // G = world x batch_size
   long long seq_length() const { return length_; }
-  // Starts epoch `epoch` at batch `first_batch` (to resume); the next() calls follow it.
-  void start_epoch(long long epoch, long long first_batch = 0);
-  // This rank's slice of the next global batch of the epoch; false after batches_per_epoch().
+  // Starts epoch `epoch` at stream row `first_row` (to resume; rows the epoch already used); the
+  // next() calls follow it.
+  void start_epoch(long long epoch, long long first_row = 0);
+  // This rank's slice of the next global batch of the epoch; false when fewer than G rows of
+  // the epoch are left.
   bool next(RowBatch& batch);
 
  private:
@@ -65,13 +71,14 @@ class BatchLoader {
     size_t shard;
     long long first_row, rows;
   };
-  void read_ahead(long long epoch, long long first_batch);
+  void read_ahead(long long epoch, long long first_row, long long batches);
   void stop_reader();
 
   BatchLoaderOptions options_;
   std::vector<std::shared_ptr<const ShardReader>> shards_;
   std::vector<Block> blocks_;  // every block of the split, in manifest order
-  long long length_ = 0, batches_per_epoch_ = 0, batches_given_ = 0;
+  long long length_ = 0, total_rows_ = 0, global_batch_ = 0;
+  long long batches_this_epoch_ = 0, batches_given_ = 0;
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -1,65 +1,149 @@
-#include "dist/nccl_all_reduce.h"
-
+// NCCL sums of GPU buffers (CUDA builds only): the BufferAllReduce of dist/buffer_all_reduce.h.
 #include <cuda_runtime.h>
 #include <nccl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
+
+#include "dist/buffer_all_reduce.h"
 
 namespace electra::dist {
 
 namespace {
 
+[[noreturn]] void fail(int rank, const std::string& message) {
+  throw std::runtime_error("rank " + std::to_string(rank) + ": " + message);
+}
+
 void check_nccl(ncclResult_t result, const char* call, int rank) {
-  if (result != ncclSuccess) {
-    throw std::runtime_error("rank " + std::to_string(rank) + ": " + call +
-                             " failed: " + ncclGetErrorString(result));
-  }
+  if (result != ncclSuccess)
+    fail(rank, std::string(call) + " failed: " + ncclGetErrorString(result));
 }
 
 void check_cuda(cudaError_t error, const char* call, int rank) {
-  if (error != cudaSuccess) {
-    throw std::runtime_error("rank " + std::to_string(rank) + ": " + call +
-                             " failed: " + cudaGetErrorString(error));
-  }
+  if (error != cudaSuccess) fail(rank, std::string(call) + " failed: " + cudaGetErrorString(error));
 }
-
-}  // namespace
 
 #define ELECTRA_NCCL_CHECK(call) check_nccl((call), #call, rank_)
 #define ELECTRA_CUDA_CHECK(call) check_cuda((call), #call, rank_)
 
-class NcclAllReduce final : public DeviceAllReduce {
+class NcclAllReduce;
+
+// A sum queued on the side stream; `done_` is recorded after it.
+class NcclPendingSum final : public PendingSum {
  public:
-  NcclAllReduce(Communicator& communicator, int device) : rank_(communicator.rank()) {
+  NcclPendingSum(NcclAllReduce& owner, cudaEvent_t done, std::string what)
+      : owner_(owner), done_(done), what_(std::move(what)) {}
+  ~NcclPendingSum() override;
+  void wait() override;
+
+ private:
+  NcclAllReduce& owner_;
+  cudaEvent_t done_;
+  std::string what_;
+  bool waited_ = false;
+};
+
+class NcclAllReduce final : public BufferAllReduce {
+ public:
+  NcclAllReduce(Communicator& communicator, int device, double timeout_seconds)
+      : rank_(communicator.rank()), timeout_seconds_(timeout_seconds) {
     ELECTRA_CUDA_CHECK(cudaSetDevice(device));
     ncclUniqueId id{};
     if (communicator.is_root()) ELECTRA_NCCL_CHECK(ncclGetUniqueId(&id));
     const std::string shared = communicator.broadcast_from_root(
         std::string(reinterpret_cast<const char*>(&id), sizeof id));
-    if (shared.size() != sizeof id) throw std::logic_error("NCCL unique id of the wrong size");
+    if (shared.size() != sizeof id) fail(rank_, "NCCL unique id of the wrong size");
     std::copy(shared.begin(), shared.end(), reinterpret_cast<char*>(&id));
     ELECTRA_NCCL_CHECK(ncclCommInitRank(&comm_, communicator.size(), id, communicator.rank()));
+    ELECTRA_CUDA_CHECK(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking));
   }
   ~NcclAllReduce() override {
-    if (comm_) ncclCommDestroy(comm_);
+    if (side_) cudaStreamDestroy(side_);
+    if (comm_ && !aborted_) ncclCommDestroy(comm_);
   }
 
-  void sum_in_place(float* device_data, size_t count, void* stream) override {
-    const auto cuda_stream = static_cast<cudaStream_t>(stream);
-    ELECTRA_NCCL_CHECK(
-        ncclAllReduce(device_data, device_data, count, ncclFloat, ncclSum, comm_, cuda_stream));
-    ELECTRA_CUDA_CHECK(cudaStreamSynchronize(cuda_stream));
+  std::unique_ptr<PendingSum> start_sum(void* data, size_t count, ElementType type, void* stream,
+                                        const std::string& what) override {
+    if (aborted_) fail(rank_, "NCCL all-reduce of " + what + " after the communicator was aborted");
+    cudaEvent_t ready = nullptr, done = nullptr;
+    ELECTRA_CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
+    ELECTRA_CUDA_CHECK(cudaEventRecord(ready, static_cast<cudaStream_t>(stream)));
+    ELECTRA_CUDA_CHECK(cudaStreamWaitEvent(side_, ready, 0));
+    ELECTRA_CUDA_CHECK(cudaEventDestroy(ready));  // released once recorded work completes
+    ELECTRA_NCCL_CHECK(ncclAllReduce(data, data, count,
+                                     type == ElementType::kBfloat16 ? ncclBfloat16 : ncclFloat,
+                                     ncclSum, comm_, side_));
+    ELECTRA_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+    ELECTRA_CUDA_CHECK(cudaEventRecord(done, side_));
+    return std::make_unique<NcclPendingSum>(*this, done, what);
+  }
+
+  // Blocks until `done` completes, polling NCCL's asynchronous error; a failure or the timeout
+  // aborts the communicator (no later call can hang on it) and throws naming `what`.
+  void wait_for(cudaEvent_t done, const std::string& what) {
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      const cudaError_t state = cudaEventQuery(done);
+      if (state == cudaSuccess) return;
+      if (state != cudaErrorNotReady)
+        check_cuda(state, ("cudaEventQuery after the NCCL all-reduce of " + what).c_str(), rank_);
+      ncclResult_t async = ncclSuccess;
+      ELECTRA_NCCL_CHECK(ncclCommGetAsyncError(comm_, &async));
+      if (async != ncclSuccess && async != ncclInProgress) {
+        abort_communicator();
+        fail(rank_, "NCCL all-reduce of " + what + " failed: " + ncclGetErrorString(async) +
+                        "; the NCCL communicator was aborted");
+      }
+      const double waited =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (waited > timeout_seconds_) {
+        abort_communicator();
+        fail(rank_, "NCCL all-reduce of " + what + " did not finish within " +
+                        std::to_string(int(timeout_seconds_)) +
+                        " s (ELECTRA_COLLECTIVE_TIMEOUT): a peer rank is dead or stuck; the "
+                        "NCCL communicator was aborted");
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
   }
 
  private:
+  void abort_communicator() {
+    if (!aborted_) ncclCommAbort(comm_);
+    aborted_ = true;
+  }
+
   int rank_;
+  double timeout_seconds_;
   ncclComm_t comm_ = nullptr;
+  cudaStream_t side_ = nullptr;  // the sums run here, beside the compute stream
+  bool aborted_ = false;
 };
 
-std::unique_ptr<DeviceAllReduce> make_nccl_all_reduce(Communicator& communicator, int device) {
-  return std::make_unique<NcclAllReduce>(communicator, device);
+NcclPendingSum::~NcclPendingSum() {
+  if (!waited_) {
+    try {
+      owner_.wait_for(done_, what_);
+    } catch (...) {  // unwinding already: the first error is the one reported
+    }
+  }
+  cudaEventDestroy(done_);
+}
+
+void NcclPendingSum::wait() {
+  waited_ = true;
+  owner_.wait_for(done_, what_);
+}
+
+}  // namespace
+
+std::unique_ptr<BufferAllReduce> make_nccl_all_reduce(Communicator& communicator, int device,
+                                                      double timeout_seconds) {
+  return std::make_unique<NcclAllReduce>(communicator, device, timeout_seconds);
 }
 
 }  // namespace electra::dist

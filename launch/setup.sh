@@ -16,6 +16,7 @@ packages=(
   libprotobuf-dev protobuf-compiler                     # TensorBoard event files
   gnuplot-nox                                           # electra plot: curves to PNG
   python3-h5py                                          # reading shards from Python (tests, users)
+  slurm-wlm munge                                       # the slurm test's local cluster
 )
 
 missing=()

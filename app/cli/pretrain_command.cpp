@@ -67,8 +67,13 @@ void declare(po::options_description& options) {
      "run again to resume); 0: never")
     ("max-nonfinite-steps", po::value<long long>()->default_value(d.max_nonfinite_steps),
      "steps in a row with a non-finite loss or gradient (each skipped) before stopping")
+    ("bucket-mb", po::value<double>()->default_value(d.bucket_mb),
+     "gradient bucket size in MB (fp32) of the all-reduce that overlaps backward")
+    ("reduce-dtype", po::value<std::string>()->default_value(d.reduce_dtype),
+     "what the gradient all-reduce sends: fp32, or bf16 (half the traffic, rounded sums)")
     ("threads", po::value<int>()->default_value(0),
-     "CPU threads per rank; 0: the cores divided among this node's ranks");
+     "CPU threads per rank; 0: OMP_NUM_THREADS when set, else the cores divided among this "
+     "node's ranks");
   // clang-format on
 }
 
@@ -111,6 +116,8 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.eval_examples = o["eval-examples"].as<long long>();
   c.stop_at = o["stop-at"].as<long long>();
   c.max_nonfinite_steps = o["max-nonfinite-steps"].as<long long>();
+  c.bucket_mb = o["bucket-mb"].as<double>();
+  c.reduce_dtype = o["reduce-dtype"].as<std::string>();
   try {
     c.validate();
   } catch (const std::invalid_argument& e) {
@@ -123,6 +130,9 @@ int run(const po::variables_map& options) {
   train::TrainConfig config = config_from(options);
   auto world = dist::make_world_communicator();
   int threads = options["threads"].as<int>();
+  if (threads <= 0 && std::getenv("OMP_NUM_THREADS")) {  // set by launch/mpirun.sh, sbatch
+    threads = std::atoi(std::getenv("OMP_NUM_THREADS"));
+  }
   if (threads <= 0) {
     threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_this_node());
   }

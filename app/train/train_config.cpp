@@ -28,7 +28,9 @@ nlohmann::json TrainConfig::to_json() const {
           {"save_every", save_every},
           {"keep_checkpoints", keep_checkpoints},
           {"eval_examples", eval_examples},
-          {"max_nonfinite_steps", max_nonfinite_steps}};
+          {"max_nonfinite_steps", max_nonfinite_steps},
+          {"bucket_mb", bucket_mb},
+          {"reduce_dtype", reduce_dtype}};
 }
 
 void TrainConfig::validate() const {
@@ -55,6 +57,8 @@ void TrainConfig::validate() const {
   require(eval_examples >= 0, "eval-examples", "0 (all) or more");
   require(stop_at >= 0, "stop-at", "0 (never) or a step");
   require(max_nonfinite_steps > 0, "max-nonfinite-steps", "positive");
+  require(bucket_mb > 0, "bucket-mb", "positive");
+  require(reduce_dtype == "fp32" || reduce_dtype == "bf16", "reduce-dtype", "fp32 or bf16");
 }
 
 }  // namespace electra::train

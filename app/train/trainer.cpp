@@ -11,7 +11,6 @@
 
 #include "app/model/autocast.h"
 #include "app/train/checkpoint_files.h"
-#include "app/train/gradient_sync.h"
 #include "app/train/step_flops.h"
 #include "app/train/stop_signals.h"
 #include "data/atomic_file.h"
@@ -160,7 +159,11 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   adam.eps = config_.adam_epsilon;
   adam.lamb = config_.optimizer == "lamb";
   optimizer_ = std::make_unique<AdamW>(*model_, adam);
-  gradients_ = std::make_unique<GradientAverager>(communicator_, device_for(communicator_));
+  GradientReducerOptions reduction;
+  reduction.bucket_megabytes = config_.bucket_mb;
+  reduction.wire_type =
+      config_.reduce_dtype == "bf16" ? dist::ElementType::kBfloat16 : dist::ElementType::kFloat32;
+  gradients_ = std::make_unique<GradientReducer>(*model_, communicator_, reduction);
 
   data::BatchLoaderOptions loading;
   loading.rank = communicator_.rank(), loading.world = communicator_.size();
@@ -185,10 +188,20 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
                              config_.out_dir + "/" + kCheckpointsFolder);
   }
   if (latest) {
-    position_ =
+    const LoadedCheckpoint loaded =
         load_training_checkpoint(*latest, communicator_.rank(), communicator_.size(),
                                  {model_.get(), optimizer_.get(), &config_, vocab_.sha256()});
+    position_ = loaded.position;
     resumed_from_ = position_.step;
+    const long long global_batch = config_.batch_size * config_.grad_accum * communicator_.size();
+    if (communicator_.is_root() &&
+        (loaded.world_size != communicator_.size() || loaded.global_batch != global_batch)) {
+      std::printf(
+          "pretrain: the checkpoint was written by %d rank(s) with global batch %lld, now %d "
+          "rank(s) with global batch %lld; the data continue at row %lld of epoch %lld\n",
+          loaded.world_size, loaded.global_batch, communicator_.size(), global_batch,
+          position_.epoch_rows, position_.epoch);
+    }
   }
   if (communicator_.is_root()) {
     log_ = std::make_unique<MetricsLog>(config_.out_dir, position_.step);
@@ -202,11 +215,11 @@ Trainer::~Trainer() = default;
 data::RowBatch Trainer::next_micro_batch() {
   data::RowBatch rows;
   if (!loader_->next(rows)) {
-    ++position_.epoch, position_.next_batch = 0;
+    ++position_.epoch, position_.epoch_rows = 0;
     loader_->start_epoch(position_.epoch);
     loader_->next(rows);
   }
-  ++position_.next_batch;
+  position_.epoch_rows += loader_->global_batch_rows();
   return rows;
 }
 
@@ -234,7 +247,7 @@ std::vector<uint64_t> Trainer::train_row_keys(long long micro) const {
 
 Trainer::StepFigures Trainer::train_step() {
   model_->train();
-  for (auto& p : model_->parameters()) p.mutable_grad().reset();
+  gradients_->zero_gradients();
   const torch::Device device = model_->parameters().front().device();
   // The losses of the step are global means: every rank divides its sums by the global counts of
   // masked positions and real tokens over all micro-batches and ranks (divided by the number of
@@ -268,6 +281,7 @@ Trainer::StepFigures Trainer::train_step() {
     static const InjectedFault nonfinite = injected_fault(kInjectNonfinite);
     if (nonfinite.hits(communicator_.rank(), position_.step + 1))
       out.total = out.total * std::nan("");
+    gradients_->before_backward(micro + 1 == config_.grad_accum);
     out.total.backward();
     const auto add = [&](at::Tensor& sum, const at::Tensor& value) {
       const at::Tensor part = value.detach().to(torch::kFloat);
@@ -276,7 +290,7 @@ Trainer::StepFigures Trainer::train_step() {
     add(figures.loss, out.total), add(figures.mlm_loss, out.mlm_loss);
     add(figures.disc_loss, out.disc_loss);
   }
-  gradients_->average(*model_);
+  gradients_->finish();
   figures.grad_norm = clip_gradient_norm(*model_, config_.clip_norm);
   figures.lr = scheduled_learning_rate(config_.learning_rate, position_.step, config_.warmup_steps,
                                        config_.train_steps);
@@ -310,7 +324,7 @@ Trainer::Outcome Trainer::run() {
     if (communicator_.is_root()) std::printf("pretrain: already at step %lld\n", position_.step);
     return Outcome::kFinished;
   }
-  loader_->start_epoch(position_.epoch, position_.next_batch);
+  loader_->start_epoch(position_.epoch, position_.epoch_rows);
   const InjectedFault failure = injected_fault(kInjectFailure);
   while (position_.step < config_.train_steps) {
     if (failure.hits(communicator_.rank(), position_.step + 1)) {

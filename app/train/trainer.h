@@ -9,7 +9,7 @@
 
 #include "app/train/electra_step.h"
 #include "app/train/evaluation.h"
-#include "app/train/gradient_sync.h"
+#include "app/train/gradient_reducer.h"
 #include "app/train/metrics_log.h"
 #include "app/train/optimizer.h"
 #include "app/train/train_config.h"
@@ -61,7 +61,7 @@ class Trainer {
   StepOptions step_options_;
   model::ElectraModel model_{nullptr};
   std::unique_ptr<AdamW> optimizer_;
-  std::unique_ptr<GradientAverager> gradients_;
+  std::unique_ptr<GradientReducer> gradients_;  // after model_: its gradients live here
   std::unique_ptr<data::BatchLoader> loader_;
   std::unique_ptr<data::EvalBatches> eval_batches_;
   std::unique_ptr<MetricsLog> log_;  // rank 0 only

@@ -54,7 +54,7 @@ void save_training_checkpoint(dist::Communicator& communicator, const Checkpoint
         {"world_size", communicator.size()},
         {"step", position.step},
         {"epoch", position.epoch},
-        {"next_batch", position.next_batch},
+        {"epoch_rows", position.epoch_rows},
         // The step's random numbers are drawn from generators seeded by (seed, step, rank, row):
         // the seed and the step are the whole random-number state.
         {"rng", {{"seed", what.config->seed}, {"step", position.step}}}};
@@ -84,7 +84,7 @@ void save_training_checkpoint(dist::Communicator& communicator, const Checkpoint
     try {
       mark_complete(dir, {{"step", position.step},
                           {"epoch", position.epoch},
-                          {"next_batch", position.next_batch},
+                          {"epoch_rows", position.epoch_rows},
                           {"world_size", communicator.size()},
                           {"global_batch", global_batch(*what.config, communicator.size())},
                           {"vocab_sha256", what.vocab_sha256}});
@@ -98,7 +98,7 @@ void save_training_checkpoint(dist::Communicator& communicator, const Checkpoint
     throw std::runtime_error("checkpoint " + dir + " was not completed");
 }
 
-TrainingPosition load_training_checkpoint(const std::string& dir, int rank, int world,
+LoadedCheckpoint load_training_checkpoint(const std::string& dir, int rank, int world,
                                           const CheckpointContents& into) {
   const std::string marker_path = (fs::path(dir) / kCompleteMarker).string();
   const nlohmann::json marker = data::read_json_file(marker_path, "missing");
@@ -109,13 +109,6 @@ TrainingPosition load_training_checkpoint(const std::string& dir, int rank, int 
     throw std::runtime_error(dir +
                              ": the checkpoint was trained with another vocabulary; pass "
                              "its --vocab or start a new --out directory");
-  }
-  const long long saved_batch = field("global_batch");
-  if (saved_batch != global_batch(*into.config, world)) {
-    throw std::runtime_error(
-        dir + ": the checkpoint's global batch (ranks x batch-size x grad-accum) was " +
-        std::to_string(saved_batch) + ", now " + std::to_string(global_batch(*into.config, world)) +
-        "; resume with the same global batch");
   }
   const std::string config_path = (fs::path(dir) / kModelConfigFile).string();
   const nlohmann::json saved_model = data::read_json_file(config_path, "missing");
@@ -136,18 +129,30 @@ TrainingPosition load_training_checkpoint(const std::string& dir, int rank, int 
     throw std::runtime_error(optimizer_path + ": cannot load the optimizer state (" +
                              std::string(e.what()).substr(0, 200) + "); the checkpoint is damaged");
   }
-  TrainingPosition position{field("step"), field("epoch"), field("next_batch")};
+  LoadedCheckpoint loaded;
+  loaded.world_size = int(field("world_size"));
+  loaded.global_batch = field("global_batch");
+  loaded.position = {field("step"), field("epoch"), 0};
+  if (marker.contains("epoch_rows")) {
+    loaded.position.epoch_rows = field("epoch_rows");
+  } else {  // written before positions were rows: global micro-batches of world x batch-size
+    const std::string saved_config = (fs::path(dir) / kTrainConfigFile).string();
+    loaded.position.epoch_rows =
+        field("next_batch") * loaded.world_size *
+        data::json_field<long long>(data::read_json_file(saved_config, "missing"), "batch_size",
+                                    saved_config);
+  }
   // Under the same world size, each rank's own record must agree with the marker.
-  if (field("world_size") == world) {
+  if (loaded.world_size == world && marker.contains("epoch_rows")) {
     const std::string path = rank_file(dir, rank);
     const nlohmann::json mine = data::read_json_file(path, "missing; the checkpoint is damaged");
-    if (data::json_field<long long>(mine, "next_batch", path) != position.next_batch ||
-        data::json_field<long long>(mine, "epoch", path) != position.epoch) {
+    if (data::json_field<long long>(mine, "epoch_rows", path) != loaded.position.epoch_rows ||
+        data::json_field<long long>(mine, "epoch", path) != loaded.position.epoch) {
       throw std::runtime_error(path + ": data position differs from " + marker_path +
                                "; the checkpoint is damaged");
     }
   }
-  return position;
+  return loaded;
 }
 
 }  // namespace electra::train

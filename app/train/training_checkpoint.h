@@ -17,10 +17,11 @@ namespace electra::train {
 inline constexpr const char* kOptimizerFile = "optimizer.pt";
 inline constexpr const char* kTrainConfigFile = "train_config.json";
 
-// Where training stands: optimiser steps done and the next global micro-batch of the data.
+// Where training stands: optimiser steps done and the rows of the epoch's stream used so far
+// (counted in rows, not batches, so a run may resume with another world size or batch).
 struct TrainingPosition {
   long long step = 0;
-  long long epoch = 0, next_batch = 0;
+  long long epoch = 0, epoch_rows = 0;
 };
 
 struct CheckpointContents {
@@ -35,11 +36,19 @@ struct CheckpointContents {
 void save_training_checkpoint(dist::Communicator& communicator, const CheckpointContents& what,
                               const TrainingPosition& position);
 
+struct LoadedCheckpoint {
+  TrainingPosition position;
+  int world_size = 0;          // of the run that wrote it
+  long long global_batch = 0;  // its ranks x batch-size x grad-accum
+};
+
 // Loads DIR (a complete checkpoint) into the model and optimizer after checking that it matches:
-// the same model configuration, vocabulary and global batch (world x batch x grad_accum; the data
-// position counts global batches, so the number of ranks may change when the global batch does
-// not). Throws naming the file and what differs.
-TrainingPosition load_training_checkpoint(const std::string& dir, int rank, int world,
+// the same model configuration and vocabulary. The world size and the batch may differ: the data
+// position is in rows of the epoch and the random numbers are keyed by (seed, step, row slot), so
+// with the same global batch the run continues exactly as it would have; with another global
+// batch the next steps take the following rows of the epoch. Throws naming the file and what
+// differs.
+LoadedCheckpoint load_training_checkpoint(const std::string& dir, int rank, int world,
                                           const CheckpointContents& into);
 
 }  // namespace electra::train

@@ -20,14 +20,17 @@ const Vocabulary& vocab() {
   return v;
 }
 
-// A corpus of two train shards (300 and 170 rows) whose rows carry their global number.
-void write_corpus(const std::string& dir) {
+// A corpus of train shards (by default two, of 300 and 170 rows) whose rows carry their global
+// number.
+void write_corpus(const std::string& dir, const std::vector<int>& shard_rows = {300, 170}) {
   Manifest manifest;
   manifest.vocab_sha256 = vocab().sha256();
   manifest.vocab_size = (long long)vocab().size();
   manifest.max_seq_length = 8;
   long long id = 0;
-  for (auto [name, rows] : {std::pair{"train-00000.h5", 300}, {"train-00001.h5", 170}}) {
+  for (size_t s = 0; s < shard_rows.size(); ++s) {
+    const std::string name = "train-0000" + std::to_string(s) + ".h5";
+    const int rows = shard_rows[s];
     ShardAttributes attributes;
     attributes.vocab_sha256 = vocab().sha256();
     attributes.vocab_size = (long long)vocab().size();
@@ -117,6 +120,53 @@ TEST(BatchLoader, TheGlobalBatchDoesNotDependOnTheNumberOfRanks) {
   EXPECT_EQ(joined, expected);
 }
 
+// The rows of global batches from `ranks` loaders, rank slices joined in rank order.
+std::vector<long long> joined_epoch(const std::string& dir, int ranks, long long batch_size,
+                                    long long epoch, long long first_row) {
+  std::vector<std::vector<long long>> parts;
+  for (int rank = 0; rank < ranks; ++rank) {
+    BatchLoaderOptions options;
+    options.batch_size = batch_size, options.block_rows = 50, options.seed = 6;
+    options.rank = rank, options.world = ranks;
+    BatchLoader loader(dir, vocab(), true, options);
+    parts.push_back(epoch_rows(loader, epoch, first_row));
+    EXPECT_EQ(parts.back().size(), parts.front().size()) << "rank " << rank;
+  }
+  std::vector<long long> joined;
+  for (size_t k = 0; k * size_t(batch_size) < parts[0].size(); ++k) {
+    for (const auto& part : parts) {
+      joined.insert(joined.end(), part.begin() + long(k * size_t(batch_size)),
+                    part.begin() + long((k + 1) * size_t(batch_size)));
+    }
+  }
+  return joined;
+}
+
+TEST(BatchLoader, OneShardServesMoreRanksThanShards) {
+  testing::TempDir dir;
+  write_corpus(dir.path().string(), {130});
+  const auto whole = joined_epoch(dir.path().string(), 1, 32, 0, 0);  // 4 batches of 32
+  ASSERT_EQ(whole.size(), 128u);
+  EXPECT_EQ(joined_epoch(dir.path().string(), 4, 8, 0, 0), whole);  // 4 ranks x 8, one shard
+  EXPECT_EQ(std::set<long long>(whole.begin(), whole.end()).size(), whole.size());
+}
+
+TEST(BatchLoader, AResumedEpochContinuesAtItsRowUnderAnotherWorldSizeAndBatch) {
+  testing::TempDir dir;
+  write_corpus(dir.path().string(), {300, 20, 150});  // uneven shards
+  const std::string d = dir.path().string();
+  const auto stream = joined_epoch(d, 1, 1, 4, 0);  // the whole epoch's row stream
+  ASSERT_EQ(stream.size(), 470u);
+  // 3 ranks x 16 after 96 rows (3 batches of 32 on 1 rank): rows [96, 96 + 48 k).
+  const auto resumed = joined_epoch(d, 3, 16, 4, 96);
+  EXPECT_EQ(resumed.size(), size_t((470 - 96) / 48 * 48));
+  EXPECT_TRUE(std::equal(resumed.begin(), resumed.end(), stream.begin() + 96));
+  // At a row no batch boundary of the new size divides: 2 ranks x 5 from row 37.
+  const auto odd = joined_epoch(d, 2, 5, 4, 37);
+  EXPECT_EQ(odd.size(), size_t((470 - 37) / 10 * 10));
+  EXPECT_TRUE(std::equal(odd.begin(), odd.end(), stream.begin() + 37));
+}
+
 TEST(BatchLoader, EvalBatchesSplitTheRowsInOrderWithASmallerLastBatch) {
   testing::TempDir dir;
   write_corpus(dir.path().string());
@@ -145,7 +195,7 @@ TEST(BatchLoader, ResumesMidEpochWithTheSameBatches) {
   options.batch_size = 24, options.block_rows = 50, options.seed = 4;
   BatchLoader loader(dir.path().string(), vocab(), true, options);
   const auto whole = epoch_rows(loader, 5);
-  const auto resumed = epoch_rows(loader, 5, 7);
+  const auto resumed = epoch_rows(loader, 5, 7 * 24);  // after 7 batches
   ASSERT_EQ(resumed.size(), whole.size() - 7 * 24);
   EXPECT_TRUE(std::equal(resumed.begin(), resumed.end(), whole.begin() + 7 * 24));
 }

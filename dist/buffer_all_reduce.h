@@ -1,0 +1,58 @@
+// Sums contiguous buffers across the ranks, started now and waited for later, so that a bucket
+// of gradients can be reduced while backward computes the next (DESIGN.md section 5). Three
+// implementations behind one interface: MPI for host memory (MPI_Iallreduce), NCCL for GPU
+// memory (CUDA builds: on a side stream ordered after the producing stream, NCCL errors polled
+// with a timeout), and nothing to do for a single process.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "dist/communicator.h"
+
+namespace electra::dist {
+
+enum class ElementType {
+  kFloat32,
+  kBfloat16,  // raw bf16 bits; summed in fp32 and rounded to nearest even
+};
+
+// A sum in flight. wait() returns when the buffer holds the sum on every rank (for a GPU buffer:
+// when work queued after it on the consumer stream will see the sum); it throws naming the
+// operation and the rank when the sum failed or did not finish within the timeout.
+class PendingSum {
+ public:
+  virtual ~PendingSum() = default;
+  virtual void wait() = 0;
+};
+
+class BufferAllReduce {
+ public:
+  virtual ~BufferAllReduce() = default;
+  // Every rank starts the same sums in the same order. `data` holds `count` elements of `type`
+  // and must stay alive until wait(). `stream` (a cudaStream_t, GPU buffers only) is the stream
+  // that produced the data: the sum starts after the work queued on it so far, and wait() makes
+  // it wait for the sum. `what` names the operation in errors ("gradient bucket 3").
+  virtual std::unique_ptr<PendingSum> start_sum(void* data, size_t count, ElementType type,
+                                                void* stream, const std::string& what) = 0;
+  // Lets started host sums advance (MPI progresses non-blocking collectives only inside MPI calls).
+  virtual void progress() {}
+};
+
+// Host memory: MPI_Iallreduce on MPI_COMM_WORLD under MPI, no work for a single process.
+std::unique_ptr<BufferAllReduce> make_host_all_reduce(Communicator& communicator);
+
+#ifdef ELECTRA_WITH_CUDA
+// GPU memory on `device`: every rank calls this together (rank 0 makes the NCCL unique id, MPI
+// broadcasts it, every rank joins with ncclCommInitRank). A sum not done within
+// `timeout_seconds` (a dead or stuck peer) aborts the NCCL communicator and throws naming it.
+std::unique_ptr<BufferAllReduce> make_nccl_all_reduce(Communicator& communicator, int device,
+                                                      double timeout_seconds);
+#endif
+
+// The collective timeout, in seconds, from ELECTRA_COLLECTIVE_TIMEOUT (default 600): how long a
+// rank waits for a GPU sum before it declares a peer dead.
+double collective_timeout_seconds();
+
+}  // namespace electra::dist
