@@ -140,7 +140,31 @@ RowBlock ShardReader::read_rows(long long first_row, long long rows) const {
              length_, path_);
   read_block(file_.get(), kSegmentIds, H5T_NATIVE_UINT8, block.segment_ids.data(), first_row, rows,
              length_, path_);
+  check_values(block);
   return block;
+}
+
+// Raw chunks carry no checksum: damaged bytes read back as values no writer produces.
+void ShardReader::check_values(const RowBlock& block) const {
+  const long long vocab_size = attributes_.vocab_size > 0 ? attributes_.vocab_size : (1LL << 31);
+  for (size_t i = 0; i < block.input_ids.size(); ++i) {
+    const char* bad = nullptr;
+    long long value = 0;
+    if (block.input_ids[i] < 0 || block.input_ids[i] >= vocab_size) {
+      bad = "token id", value = block.input_ids[i];
+    } else if (block.input_mask[i] > 1) {
+      bad = "input_mask value", value = block.input_mask[i];
+    } else if (block.segment_ids[i] > 1) {
+      bad = "segment id", value = block.segment_ids[i];
+    }
+    if (bad) {
+      throw std::runtime_error(
+          path_ + ": row " + std::to_string(block.first_row + long(i) / block.length) + ": " + bad +
+          " " + std::to_string(value) +
+          " is impossible; the shard is corrupt: restore it or regenerate the corpus with "
+          "`electra prepare` (`electra verify --data DIR` checks every shard)");
+    }
+  }
 }
 
 std::vector<int32_t> ShardReader::read_int_matrix(const char* dataset, long long first_row,

@@ -43,6 +43,8 @@ class ShardReader {
                                        long long* columns) const;
 
  private:
+  // Throws naming the file and the row when a value is impossible (corrupt bytes).
+  void check_values(const RowBlock& block) const;
   std::string path_;
   H5Handle file_;
   ShardAttributes attributes_;

@@ -42,6 +42,26 @@ std::string resolve_checkpoint(const std::string& path) {
                            ") nor a run directory with one under " + kCheckpointsFolder + "/");
 }
 
+void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path) {
+  data::AtomicFileWriter writer(path);
+  // LibTorch's archive writer cannot fail cleanly (an error in its destructor terminates the
+  // process): it is always told that its bytes were taken, and the first failure is rethrown
+  // once it is done.
+  std::exception_ptr failure;
+  archive.save_to([&](const void* data, size_t size) -> size_t {
+    if (!failure) {
+      try {
+        writer.write(data, size);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    return size;
+  });
+  if (failure) std::rethrow_exception(failure);
+  writer.commit();
+}
+
 void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_path,
                        const std::string& dir) {
   std::error_code error;
@@ -50,9 +70,7 @@ void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_
   const std::string model_path = (fs::path(dir) / kModelFile).string();
   torch::serialize::OutputArchive archive;
   model.save(archive);
-  archive.save_to(model_path + ".tmp");
-  fs::rename(model_path + ".tmp", model_path, error);
-  if (error) throw std::runtime_error(model_path + ": rename failed: " + error.message());
+  save_archive_atomically(archive, model_path);
   data::write_file_atomically((fs::path(dir) / kModelConfigFile).string(),
                               model.config.to_json().dump(2) + "\n");
   std::ifstream vocab(vocab_path, std::ios::binary);

@@ -4,6 +4,8 @@
 // resolved config (model_config.json) and its vocabulary (vocab.txt); the trainer adds its state.
 #pragma once
 
+#include <torch/serialize/output-archive.h>
+
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,6 +27,10 @@ std::optional<std::string> latest_complete_checkpoint(const std::string& run_dir
 // PATH itself when it is a complete checkpoint, else the latest complete checkpoint of the run
 // directory PATH; throws naming PATH and what to do otherwise.
 std::string resolve_checkpoint(const std::string& path);
+
+// Writes a LibTorch archive to PATH through data::AtomicFileWriter: a failed write (disk full,
+// file-size limit) throws naming PATH and the reason and leaves what PATH held.
+void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path);
 
 // Writes model.pt, model_config.json and vocab.txt into DIR (each through a temporary name).
 void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_path,

@@ -1,6 +1,7 @@
 #include "app/train/training_checkpoint.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "app/train/checkpoint_files.h"
@@ -64,8 +65,7 @@ void save_training_checkpoint(dist::Communicator& communicator, const Checkpoint
       const std::string optimizer_path = (fs::path(dir) / kOptimizerFile).string();
       torch::serialize::OutputArchive archive;
       what.optimizer->save(archive);
-      archive.save_to(optimizer_path + ".tmp");
-      fs::rename(optimizer_path + ".tmp", optimizer_path);
+      save_archive_atomically(archive, optimizer_path);
       data::write_file_atomically((fs::path(dir) / kTrainConfigFile).string(),
                                   what.config->to_json().dump(2) + "\n");
     }
@@ -76,8 +76,17 @@ void save_training_checkpoint(dist::Communicator& communicator, const Checkpoint
     std::fprintf(stderr, "electra pretrain: %scheckpoint %s: %s\n",
                  dist::rank_prefix(communicator).c_str(), dir.c_str(), error.c_str());
   }
+  // For tests: the process dies here, in the middle of the checkpoint of that step, as a node
+  // that fails or a job killed mid-write would (ELECTRA_INJECT_CHECKPOINT_CRASH=STEP).
+  if (const char* crash = std::getenv("ELECTRA_INJECT_CHECKPOINT_CRASH")) {
+    if (std::atoll(crash) == position.step) std::_Exit(137);
+  }
   if (!communicator.all_ok(ok)) {
-    throw std::runtime_error("checkpoint " + dir + " failed on a rank (see above)");
+    // The incomplete folder is never loaded; removing it gives back the space a full disk needs.
+    std::error_code ignored;
+    if (communicator.is_root()) fs::remove_all(dir, ignored);
+    throw std::runtime_error("checkpoint " + dir +
+                             " failed on a rank (see above); the previous checkpoint is kept");
   }
   ok = true;
   if (communicator.is_root()) {

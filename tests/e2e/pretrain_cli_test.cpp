@@ -195,6 +195,71 @@ TEST_F(Pretrain, ANonFiniteLossOnOneRankSkipsTheStepEverywhereAndTooManyStopTrai
   EXPECT_TRUE(fails_with(diverged, 1, "training diverged: 2 steps in a row")) << diverged.output;
 }
 
+TEST_F(Pretrain, AFailedCheckpointWriteKeepsThePreviousOneLoadable) {
+  // A disk that fills up, here a file-size limit of 200 KiB (model.pt is 11 MB): the step-4
+  // checkpoint fails with the reason, is removed, and step 2's stays the one to resume from.
+  const std::string run = path("full-disk");
+  const std::string settings = "--batch-size 4 --log-every 1 --eval-every 0 --save-every 2 ";
+  ASSERT_EQ(run_shell(pretrain(run) + settings + "--train-steps 2").exit_code, 0);
+  const auto full =
+      run_shell("bash -c 'ulimit -f 200; exec " + pretrain(run) + settings + "--train-steps 4'");
+  EXPECT_TRUE(fails_with(full, 1, "model.pt.tmp: write failed: File too large")) << full.output;
+  EXPECT_NE(full.output.find("the previous checkpoint is kept"), std::string::npos);
+  EXPECT_FALSE(fs::exists(run + "/checkpoints/step-00000004"));
+  const auto resumed = run_shell(pretrain(run) + settings + "--train-steps 4");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed at step 2"), std::string::npos) << resumed.output;
+  EXPECT_TRUE(fs::exists(run + "/checkpoints/step-00000004/COMPLETE"));
+}
+
+TEST_F(Pretrain, ACheckpointKilledMidWriteIsNeverLoaded) {
+  // Both ranks die while the step-4 checkpoint is written (model and optimizer files written,
+  // no COMPLETE marker): the restart resumes from step 2 and ends as an uninterrupted run.
+  const std::string mpirun = kMpirun + " -np 2 -x OMP_NUM_THREADS=1 ";
+  const std::string settings =
+      "--train-steps 6 --batch-size 4 --log-every 1 --eval-every 0 --save-every 2 ";
+  ASSERT_EQ(run_shell(mpirun + pretrain(path("whole-c")) + settings).exit_code, 0);
+  const std::string run = path("crashed");
+  const auto crashed =
+      run_shell(mpirun + "-x ELECTRA_INJECT_CHECKPOINT_CRASH=4 " + pretrain(run) + settings);
+  EXPECT_NE(crashed.exit_code, 0) << crashed.output;
+  EXPECT_TRUE(fs::exists(run + "/checkpoints/step-00000004/model.pt"));
+  EXPECT_FALSE(fs::exists(run + "/checkpoints/step-00000004/COMPLETE"));
+  const auto resumed = run_shell(mpirun + pretrain(run) + settings);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed at step 2"), std::string::npos) << resumed.output;
+  const auto a = train_records(path("whole-c")), b = train_records(run);
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << i;
+}
+
+TEST_F(Pretrain, ACorruptShardMidEpochStopsTheJobWithAnErrorNamingIt) {
+  // Damaged bytes in row 400 of a train shard's token ids: the job trains until the epoch's
+  // order reaches that block, then stops with the file and the row.
+  const std::string corrupt = path("corrupt-data");
+  fs::copy(data(), corrupt);
+  const std::string shard = corrupt + "/train-00001.h5";
+  ASSERT_EQ(run_shell("/usr/bin/python3 -c \"import h5py, sys; "
+                      "f = h5py.File(sys.argv[1], 'r'); "
+                      "at = f['input_ids'].id.get_chunk_info(0).byte_offset + 400 * 64 * 2; "
+                      "f.close(); out = open(sys.argv[1], 'r+b'); out.seek(at); "
+                      "out.write(b'\\xff' * 128)\" " +
+                      quote(shard))
+                .exit_code,
+            0);
+  const auto failed = run_shell("timeout 300 " + kMpirun + " -np 2 -x OMP_NUM_THREADS=1 " +
+                                kElectra + " pretrain --config " + quote(kTiny) + " --data " +
+                                quote(corrupt) + " --out " + quote(path("corrupt-run")) +
+                                " --batch-size 16 --log-every 1 --eval-every 0 --save-every 0");
+  EXPECT_NE(failed.exit_code, 0);
+  EXPECT_NE(failed.exit_code, 124) << "the job hung: " << failed.output;
+  EXPECT_NE(failed.output.find("train-00001.h5: row 400: token id 65535 is impossible; the shard "
+                               "is corrupt"),
+            std::string::npos)
+      << failed.output;
+  EXPECT_NE(failed.output.find("step 10/600"), std::string::npos) << "not mid-epoch";
+}
+
 TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
   const std::string quick = "--train-steps 2 --batch-size 4 ";
   EXPECT_TRUE(fails_with(run_shell(kElectra + " pretrain --data " + quote(path("nope")) +
