@@ -19,9 +19,8 @@ start=$(date +%s)
   --val-fraction 0.02 --overwrite
 "$electra" verify --data "$out/shards"
 
-[[ $(id -u) -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-mpirun --oversubscribe -np "$ranks" -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY \
-  "$electra" pretrain --config "$root/configs/tiny.ini" --data "$out/shards" --out "$out/run"
+bash "$root/launch/mpirun.sh" --ranks-per-node "$ranks" --threads 1 --electra "$electra" -- \
+  pretrain --config "$root/configs/tiny.ini" --data "$out/shards" --out "$out/run"
 
 "$electra" export --checkpoint "$out/run" --out "$out/hf" --overwrite
 "$electra" plot "$out/run"
