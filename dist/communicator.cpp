@@ -3,9 +3,12 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
+#include "dist/buffer_all_reduce.h"
 #include "dist/mpi_check.h"
 
 namespace electra::dist {
@@ -19,6 +22,27 @@ void throw_mpi_error(int code, const char* call, const char* file, int line) {
   if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   throw std::runtime_error("rank " + std::to_string(rank) + ": " + call + " failed at " + file +
                            ":" + std::to_string(line) + ": " + message);
+}
+
+void wait_for_requests(MPI_Request* requests, int count, const std::string& what,
+                       double timeout_seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int polls = 0;; ++polls) {
+    int done = 0;
+    ELECTRA_MPI_CHECK(MPI_Testall(count, requests, &done, MPI_STATUSES_IGNORE));
+    if (done) return;
+    if (polls < 1000) continue;                                  // a quick one: spin
+    std::this_thread::sleep_for(std::chrono::microseconds(50));  // let the other ranks run
+    const double waited =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (waited > timeout_seconds) {
+      int rank = -1;
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+      throw std::runtime_error("rank " + std::to_string(rank) + ": " + what +
+                               " did not complete within " + std::to_string(int(timeout_seconds)) +
+                               " s (ELECTRA_COLLECTIVE_TIMEOUT): another rank is stuck");
+    }
+  }
 }
 
 namespace {
@@ -40,7 +64,7 @@ class SingleProcessCommunicator final : public Communicator {
 
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator() {
+  MpiCommunicator() : timeout_seconds_(collective_timeout_seconds()) {
     int initialized = 0;
     ELECTRA_MPI_CHECK(MPI_Initialized(&initialized));
     if (!initialized) {
@@ -64,25 +88,34 @@ class MpiCommunicator final : public Communicator {
   int size() const override { return size_; }
   int local_rank() const override { return local_rank_; }
 
-  void barrier() override { ELECTRA_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD)); }
+  void barrier() override {
+    MPI_Request request;
+    ELECTRA_MPI_CHECK(MPI_Ibarrier(MPI_COMM_WORLD, &request));
+    wait(request, "MPI_Ibarrier");
+  }
 
   bool all_ok(bool ok) override {
     int mine = ok ? 1 : 0, all = 0;
-    ELECTRA_MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
+    MPI_Request request;
+    ELECTRA_MPI_CHECK(MPI_Iallreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &request));
+    wait(request, "MPI_Iallreduce (all ranks ok?)");
     return all == 1;
   }
 
   std::vector<std::string> gather_to_root(const std::string& value) override {
     int length = int(value.size());
     std::vector<int> lengths(size_t(size_), 0);
+    MPI_Request request;
     ELECTRA_MPI_CHECK(
-        MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD));
+        MPI_Igather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD, &request));
+    wait(request, "MPI_Igather");
     std::vector<int> offsets(size_t(size_), 0);
     int total = 0;
     for (int r = 0; r < size_; ++r) offsets[size_t(r)] = total, total += lengths[size_t(r)];
     std::string all(size_t(rank_ == 0 ? total : 0), '\0');
-    ELECTRA_MPI_CHECK(MPI_Gatherv(value.data(), length, MPI_CHAR, all.data(), lengths.data(),
-                                  offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD));
+    ELECTRA_MPI_CHECK(MPI_Igatherv(value.data(), length, MPI_CHAR, all.data(), lengths.data(),
+                                   offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD, &request));
+    wait(request, "MPI_Igatherv");
     if (rank_ != 0) return {};
     std::vector<std::string> values;
     for (int r = 0; r < size_; ++r) {
@@ -102,24 +135,35 @@ class MpiCommunicator final : public Communicator {
   }
 
   template <typename T>
-  static void sum_in_place(T* data, size_t count, MPI_Datatype type) {
+  void sum_in_place(T* data, size_t count, MPI_Datatype type) {
     constexpr size_t kMaxChunk = size_t(1) << 30;  // MPI counts are int
     for (size_t offset = 0; offset < count; offset += kMaxChunk) {
       const int chunk = int(std::min(kMaxChunk, count - offset));
-      ELECTRA_MPI_CHECK(
-          MPI_Allreduce(MPI_IN_PLACE, data + offset, chunk, type, MPI_SUM, MPI_COMM_WORLD));
+      MPI_Request request;
+      ELECTRA_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data + offset, chunk, type, MPI_SUM,
+                                       MPI_COMM_WORLD, &request));
+      wait(request, "MPI_Iallreduce");
     }
   }
 
   std::string broadcast_from_root(const std::string& value) override {
     unsigned long long length = value.size();
-    ELECTRA_MPI_CHECK(MPI_Bcast(&length, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD));
+    MPI_Request request;
+    ELECTRA_MPI_CHECK(MPI_Ibcast(&length, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD, &request));
+    wait(request, "MPI_Ibcast");
     std::string result = rank_ == 0 ? value : std::string(size_t(length), '\0');
-    ELECTRA_MPI_CHECK(MPI_Bcast(result.data(), int(length), MPI_CHAR, 0, MPI_COMM_WORLD));
+    ELECTRA_MPI_CHECK(
+        MPI_Ibcast(result.data(), int(length), MPI_CHAR, 0, MPI_COMM_WORLD, &request));
+    wait(request, "MPI_Ibcast");
     return result;
   }
 
  private:
+  void wait(MPI_Request& request, const char* what) {
+    wait_for_requests(&request, 1, what, timeout_seconds_);
+  }
+
+  double timeout_seconds_;
   int rank_ = 0, size_ = 1, local_rank_ = 0;
   bool owns_mpi_ = false;
 };

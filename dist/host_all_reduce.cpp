@@ -38,29 +38,34 @@ void sum_bf16(void* in, void* inout, int* length, MPI_Datatype*) {
 
 class MpiPendingSum final : public PendingSum {
  public:
-  MpiPendingSum(std::vector<MPI_Request> requests, std::string what)
-      : requests_(std::move(requests)), what_(std::move(what)) {}
+  MpiPendingSum(std::vector<MPI_Request> requests, std::string what, double timeout_seconds)
+      : requests_(std::move(requests)), what_(std::move(what)), timeout_seconds_(timeout_seconds) {}
   ~MpiPendingSum() override {
     // Not waited for (an exception unwinds): complete it, or MPI would write into freed memory.
-    if (!requests_.empty()) {
-      MPI_Waitall(int(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
+    try {
+      wait();
+    } catch (...) {  // the error that unwinds is the one reported
     }
   }
   void wait() override {
-    const int rc = MPI_Waitall(int(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
+    std::vector<MPI_Request> requests = std::move(requests_);
     requests_.clear();
-    if (rc != MPI_SUCCESS)
-      throw_mpi_error(rc, ("MPI_Iallreduce of " + what_).c_str(), __FILE__, __LINE__);
+    if (requests.empty()) return;
+    wait_for_requests(requests.data(), int(requests.size()), "MPI_Iallreduce of " + what_,
+                      timeout_seconds_);
   }
 
  private:
   std::vector<MPI_Request> requests_;
   std::string what_;
+  double timeout_seconds_;
 };
 
 class MpiAllReduce final : public BufferAllReduce {
  public:
-  MpiAllReduce() { ELECTRA_MPI_CHECK(MPI_Op_create(&sum_bf16, 1, &bf16_sum_)); }
+  MpiAllReduce() : timeout_seconds_(collective_timeout_seconds()) {
+    ELECTRA_MPI_CHECK(MPI_Op_create(&sum_bf16, 1, &bf16_sum_));
+  }
   ~MpiAllReduce() override { MPI_Op_free(&bf16_sum_); }
 
   std::unique_ptr<PendingSum> start_sum(void* data, size_t count, ElementType type, void*,
@@ -77,7 +82,7 @@ class MpiAllReduce final : public BufferAllReduce {
                          bf16 ? bf16_sum_ : MPI_SUM, MPI_COMM_WORLD, &request));
       requests.push_back(request);
     }
-    return std::make_unique<MpiPendingSum>(std::move(requests), what);
+    return std::make_unique<MpiPendingSum>(std::move(requests), what, timeout_seconds_);
   }
 
   void progress() override {
@@ -88,6 +93,7 @@ class MpiAllReduce final : public BufferAllReduce {
 
  private:
   MPI_Op bf16_sum_ = MPI_OP_NULL;
+  double timeout_seconds_;
 };
 
 class NothingToSum final : public PendingSum {

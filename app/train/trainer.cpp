@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "app/model/autocast.h"
 #include "app/train/checkpoint_files.h"
@@ -47,8 +48,11 @@ Batch on_device(Batch batch, const torch::Device& device) {
 // absent). ELECTRA_INJECT_FAILURE: that rank throws as it starts step STEP (one rank's failure
 // must end the job, not leave the others waiting). ELECTRA_INJECT_NONFINITE: that rank's loss is
 // NaN for COUNT steps from STEP (the step is skipped on every rank; too many stop training).
+// ELECTRA_INJECT_HANG: that rank stops responding as it starts step STEP (the others must give
+// up after the collective timeout, not wait forever).
 constexpr const char* kInjectFailure = "ELECTRA_INJECT_FAILURE";
 constexpr const char* kInjectNonfinite = "ELECTRA_INJECT_NONFINITE";
+constexpr const char* kInjectHang = "ELECTRA_INJECT_HANG";
 
 struct InjectedFault {
   int rank = -1;
@@ -325,8 +329,11 @@ Trainer::Outcome Trainer::run() {
     return Outcome::kFinished;
   }
   loader_->start_epoch(position_.epoch, position_.epoch_rows);
-  const InjectedFault failure = injected_fault(kInjectFailure);
+  const InjectedFault failure = injected_fault(kInjectFailure), hang = injected_fault(kInjectHang);
   while (position_.step < config_.train_steps) {
+    if (hang.hits(communicator_.rank(), position_.step + 1)) {
+      for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
     if (failure.hits(communicator_.rank(), position_.step + 1)) {
       throw std::runtime_error("injected failure at step " + std::to_string(position_.step + 1) +
                                " (" + kInjectFailure + ")");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "app/train/metrics_log.h"
@@ -161,14 +162,16 @@ TEST_F(Pretrain, SigusrToMpirunCheckpointsExitsWith75AndTheResumeEndsAsUninterru
 }
 
 TEST_F(Pretrain, AKilledRankEndsTheJobAndARestartResumesExactly) {
-  // kill -9 of one rank (the newest electra process of this run) after step 6 or 9;
-  // checkpoints every 4 steps.
+  // kill -9 of one rank (the newest electra process of this run) after a random step from 5 to
+  // 16 (after the first checkpoint: every 4 steps).
+  std::random_device random;
   for (int ranks : {2, 4}) {
-    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    const int step = 5 + int(random() % 12);
+    SCOPED_TRACE(std::to_string(ranks) + " ranks, killed after step " + std::to_string(step));
     const std::string run = path("killed" + std::to_string(ranks));
-    const auto [killed, restarted] = interrupt_and_resume(
-        ranks, path("whole-k" + std::to_string(ranks)), run, "4", ranks == 2 ? 6 : 9,
-        "kill -9 $(pgrep -n -f \"electra pretrain.*" + run + "\")");
+    const auto [killed, restarted] =
+        interrupt_and_resume(ranks, path("whole-k" + std::to_string(ranks)), run, "4", step,
+                             "kill -9 $(pgrep -n -f \"electra pretrain.*" + run + "\")");
     EXPECT_EQ(killed.find("exit=0 "), std::string::npos) << killed;
     const size_t after = killed.find("after=");
     ASSERT_NE(after, std::string::npos) << killed;
@@ -294,6 +297,17 @@ TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
   EXPECT_NE(failed.exit_code, 124) << "the job hung: " << failed.output;
   EXPECT_NE(failed.output.find("rank 1: injected failure at step 3"), std::string::npos)
       << failed.output;
+  // A rank that stops responding (alive, never reaching the next collective): the others give
+  // up after ELECTRA_COLLECTIVE_TIMEOUT seconds naming the operation, and the job ends.
+  const auto hung = run_shell("timeout 120 " + kMpirun +
+                              " -np 2 -x ELECTRA_INJECT_HANG=1:3 -x ELECTRA_COLLECTIVE_TIMEOUT=5 " +
+                              pretrain(path("o8")) + "--train-steps 6 --batch-size 4");
+  EXPECT_NE(hung.exit_code, 0);
+  EXPECT_NE(hung.exit_code, 124) << "the job hung: " << hung.output;
+  EXPECT_NE(hung.output.find("rank 0: MPI_Iallreduce did not complete within 5 s "
+                             "(ELECTRA_COLLECTIVE_TIMEOUT): another rank is stuck"),
+            std::string::npos)
+      << hung.output;
   // Under mpirun every rank reports its own error with its rank.
   const auto ranks = run_shell(kMpirun + " -np 2 " + kElectra + " pretrain --model tiny --data " +
                                quote(path("nope")) + " --out " + quote(path("o6")));
