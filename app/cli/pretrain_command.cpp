@@ -67,6 +67,9 @@ void declare(po::options_description& options) {
      "run again to resume); 0: never")
     ("max-nonfinite-steps", po::value<long long>()->default_value(d.max_nonfinite_steps),
      "steps in a row with a non-finite loss or gradient (each skipped) before stopping")
+    ("check-replicas-every", po::value<long long>()->default_value(d.check_replicas_every),
+     "steps between checks that every rank holds the same parameters (checksums compared); "
+     "0: never")
     ("bucket-mb", po::value<double>()->default_value(d.bucket_mb),
      "gradient bucket size in MB (fp32) of the all-reduce that overlaps backward")
     ("reduce-dtype", po::value<std::string>()->default_value(d.reduce_dtype),
@@ -116,6 +119,7 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.eval_examples = o["eval-examples"].as<long long>();
   c.stop_at = o["stop-at"].as<long long>();
   c.max_nonfinite_steps = o["max-nonfinite-steps"].as<long long>();
+  c.check_replicas_every = o["check-replicas-every"].as<long long>();
   c.bucket_mb = o["bucket-mb"].as<double>();
   c.reduce_dtype = o["reduce-dtype"].as<std::string>();
   try {

@@ -29,6 +29,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"keep_checkpoints", keep_checkpoints},
           {"eval_examples", eval_examples},
           {"max_nonfinite_steps", max_nonfinite_steps},
+          {"check_replicas_every", check_replicas_every},
           {"bucket_mb", bucket_mb},
           {"reduce_dtype", reduce_dtype}};
 }
@@ -57,6 +58,7 @@ void TrainConfig::validate() const {
   require(eval_examples >= 0, "eval-examples", "0 (all) or more");
   require(stop_at >= 0, "stop-at", "0 (never) or a step");
   require(max_nonfinite_steps > 0, "max-nonfinite-steps", "positive");
+  require(check_replicas_every >= 0, "check-replicas-every", "0 (never) or more");
   require(bucket_mb > 0, "bucket-mb", "positive");
   require(reduce_dtype == "fp32" || reduce_dtype == "bf16", "reduce-dtype", "fp32 or bf16");
 }

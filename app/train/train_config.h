@@ -31,8 +31,9 @@ struct TrainConfig {
   long long stop_at = 0;              // stop this run after that step, with a checkpoint (0: never)
   long long max_nonfinite_steps = 5;  // skipped non-finite steps in a row before giving up
 
-  double bucket_mb = 25;              // gradient bucket size (fp32 MB) of the all-reduce
-  std::string reduce_dtype = "fp32";  // what the gradient all-reduce sends: fp32 or bf16
+  long long check_replicas_every = 0;  // steps between replica checksums (0: never)
+  double bucket_mb = 25;               // gradient bucket size (fp32 MB) of the all-reduce
+  std::string reduce_dtype = "fp32";   // what the gradient all-reduce sends: fp32 or bf16
 
   nlohmann::json to_json() const;
   // Throws naming the option when a value is out of range.

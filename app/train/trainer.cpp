@@ -12,6 +12,7 @@
 
 #include "app/model/autocast.h"
 #include "app/train/checkpoint_files.h"
+#include "app/train/replica_check.h"
 #include "app/train/step_flops.h"
 #include "app/train/stop_signals.h"
 #include "data/atomic_file.h"
@@ -49,10 +50,12 @@ Batch on_device(Batch batch, const torch::Device& device) {
 // must end the job, not leave the others waiting). ELECTRA_INJECT_NONFINITE: that rank's loss is
 // NaN for COUNT steps from STEP (the step is skipped on every rank; too many stop training).
 // ELECTRA_INJECT_HANG: that rank stops responding as it starts step STEP (the others must give
-// up after the collective timeout, not wait forever).
+// up after the collective timeout, not wait forever). ELECTRA_INJECT_DIVERGENCE: that rank's
+// parameters drift from the others' after step STEP (--check-replicas-every must notice).
 constexpr const char* kInjectFailure = "ELECTRA_INJECT_FAILURE";
 constexpr const char* kInjectNonfinite = "ELECTRA_INJECT_NONFINITE";
 constexpr const char* kInjectHang = "ELECTRA_INJECT_HANG";
+constexpr const char* kInjectDivergence = "ELECTRA_INJECT_DIVERGENCE";
 
 struct InjectedFault {
   int rank = -1;
@@ -308,6 +311,14 @@ Trainer::StepFigures Trainer::train_step() {
   figures.stop_signal = agreed[1] > 0 ? (stop_signal() ? stop_signal() : SIGTERM) : 0;
   if (!figures.skipped) optimizer_->step(figures.lr);
   ++position_.step;
+  const InjectedFault divergence = injected_fault(kInjectDivergence);
+  if (divergence.hits(communicator_.rank(), position_.step)) {
+    torch::NoGradGuard no_grad;
+    model_->parameters().front().add_(1e-3);
+  }
+  if (every(position_.step, config_.check_replicas_every)) {
+    check_replicas_identical(*model_, communicator_, position_.step);
+  }
   return figures;
 }
 

@@ -249,6 +249,26 @@ TEST(PretrainRanks, EveryRankEndsWithTheSameParametersAndTheNewestCheckpointsAre
   }
 }
 
+TEST(PretrainRanks, TheReplicaCheckPassesAndCatchesARankThatDrifts) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  TrainConfig config = tiny_config(dir / "data", dir / "run");
+  config.check_replicas_every = 1;
+  EXPECT_NO_THROW(train(config, world()));
+  // Rank 1's parameters drift after step 3: the check at step 3 stops every rank.
+  config.out_dir = dir / "drift";
+  setenv("ELECTRA_INJECT_DIVERGENCE", "1:3", 1);
+  try {
+    train(config, world());
+    ADD_FAILURE() << "the drift went unnoticed";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("step 3: the ranks' parameters are no longer identical"),
+              std::string::npos)
+        << e.what();
+  }
+  unsetenv("ELECTRA_INJECT_DIVERGENCE");
+}
+
 TEST(PretrainRanks, ARanksBadInputStopsEveryRankWithItsRank) {
   SharedDir dir;
   write_corpus(dir / "data");
