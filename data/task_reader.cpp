@@ -1,0 +1,150 @@
+#include "data/task_reader.h"
+
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+
+namespace electra::data {
+
+namespace {
+
+// Where a layout keeps its texts and label, by header name (the first name found wins), and the
+// header names that identify it (any one of the `signatures` complete).
+struct Layout {
+  std::string name;
+  std::vector<std::string> text_a, text_b, label;
+  std::vector<std::vector<std::string>> signatures;
+};
+
+// In detection order: the more specific first.
+const std::vector<Layout>& layouts() {
+  static const std::vector<Layout> all = {
+      {"mrpc", {"#1 String"}, {"#2 String"}, {"Quality"}, {{"#1 String"}}},
+      {"qqp", {"question1"}, {"question2"}, {"is_duplicate"}, {{"question1"}}},
+      {"mnli", {"sentence1"}, {"sentence2"}, {"gold_label"}, {{"gold_label"}, {"pairID"}}},
+      {"sts-b",
+       {"sentence1"},
+       {"sentence2"},
+       {"score"},
+       {{"sentence1", "sentence2", "score"}, {"sentence1", "sentence2", "filename"}}},
+      {"qnli", {"question"}, {"sentence"}, {"label"}, {{"question", "sentence"}}},
+      {"rte", {"sentence1"}, {"sentence2"}, {"label"}, {{"sentence1", "sentence2"}}},
+      {"sst-2", {"sentence"}, {}, {"label"}, {{"sentence"}}},
+      {"generic", {"text", "sentence", "text_a"}, {"text_b"}, {"label"}, {{}}},
+  };
+  return all;
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  for (;;) {
+    const size_t tab = line.find('\t', start);
+    fields.push_back(
+        line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+    if (tab == std::string::npos) return fields;
+    start = tab + 1;
+  }
+}
+
+int column(const std::vector<std::string>& header, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    const auto found = std::find(header.begin(), header.end(), name);
+    if (found != header.end()) return int(found - header.begin());
+  }
+  return -1;
+}
+
+// The layout named by `format`, or for "auto" the first whose signature the header has.
+const Layout* layout_for(const std::vector<std::string>& header, const std::string& format) {
+  for (const auto& layout : layouts()) {
+    if (format != "auto") {
+      if (layout.name == format) return &layout;
+      continue;
+    }
+    for (const auto& signature : layout.signatures) {
+      if (std::all_of(signature.begin(), signature.end(),
+                      [&](const std::string& name) { return column(header, {name}) >= 0; })) {
+        return &layout;
+      }
+    }
+  }
+  return nullptr;
+}
+
+std::runtime_error error(const std::string& path, long long line, const std::string& what) {
+  return std::runtime_error(path + ":" + std::to_string(line) + ": " + what);
+}
+
+}  // namespace
+
+const std::vector<std::string>& task_formats() {
+  static const std::vector<std::string> names = {"auto",  "generic", "cola", "sst-2", "mrpc",
+                                                 "sts-b", "qqp",     "mnli", "qnli",  "rte"};
+  return names;
+}
+
+TaskFile read_task_file(const std::string& path, const std::string& format) {
+  if (std::find(task_formats().begin(), task_formats().end(), format) == task_formats().end()) {
+    throw std::invalid_argument("unknown task format '" + format +
+                                "': use auto, generic, cola, sst-2, mrpc, sts-b, qqp, mnli, "
+                                "qnli or rte");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot read the task file");
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) rows.push_back(split_tabs(line));
+  }
+  if (rows.empty()) throw std::runtime_error(path + ": the task file is empty");
+
+  TaskFile file;
+  int a = -1, b = -1, label = -1;
+  size_t first = 1;  // the header row
+  // CoLA's train and dev files have no header: source, label, original label, sentence.
+  const bool cola_without_header = rows.front().size() == 4 &&
+                                   (rows.front()[1] == "0" || rows.front()[1] == "1") &&
+                                   (format == "auto" || format == "cola");
+  if (cola_without_header) {
+    file.format = "cola", a = 3, label = 1, first = 0;
+  } else if (format == "cola") {  // CoLA's test file: index, sentence
+    file.format = "cola", a = column(rows.front(), {"sentence"});
+  } else {
+    const Layout* layout = layout_for(rows.front(), format);
+    if (!layout) throw error(path, 1, "the header names no known layout");
+    file.format = layout->name;
+    a = column(rows.front(), layout->text_a);
+    b = layout->text_b.empty() ? -1 : column(rows.front(), layout->text_b);
+    label = column(rows.front(), layout->label);
+    if (a < 0) {
+      throw error(path, 1,
+                  "no text column: the header must name `text` (or `sentence`), optionally "
+                  "`text_b`, and `label`" +
+                      std::string(format == "auto" ? "" : " for format " + format));
+    }
+  }
+  file.pairs = b >= 0, file.labelled = label >= 0;
+  const size_t needed = size_t(std::max({a, b, label})) + 1;
+  for (size_t r = first; r < rows.size(); ++r) {
+    const auto& fields = rows[r];
+    const long long line_number = (long long)(r + 1);
+    if (fields.size() < needed) {
+      throw error(path, line_number,
+                  std::to_string(fields.size()) + " tab-separated fields, expected at least " +
+                      std::to_string(needed));
+    }
+    TaskExample example{fields[size_t(a)], b >= 0 ? fields[size_t(b)] : "",
+                        label >= 0 ? fields[size_t(label)] : ""};
+    if (example.text_a.empty() && example.text_b.empty()) {
+      throw error(path, line_number, "empty text");
+    }
+    if (file.labelled && example.label.empty()) throw error(path, line_number, "empty label");
+    file.examples.push_back(std::move(example));
+  }
+  if (file.examples.empty()) throw std::runtime_error(path + ": no examples after the header");
+  return file;
+}
+
+}  // namespace electra::data
