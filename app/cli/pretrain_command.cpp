@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/cli/command.h"
+#include "app/cli/cpu_threads.h"
 #include "app/cli/defaults.h"
 #include "app/cli/rank_phase.h"
 #include "app/model/cpu_runtime.h"
@@ -80,15 +81,6 @@ void declare(po::options_description& options) {
   // clang-format on
 }
 
-// Ranks on this node, from the launcher (1 when unknown).
-int ranks_on_this_node() {
-  for (const char* name :
-       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
-    if (const char* value = std::getenv(name)) return std::max(1, std::atoi(value));
-  }
-  return 1;
-}
-
 train::TrainConfig config_from(const po::variables_map& o) {
   train::TrainConfig c;
   c.model = model::ModelConfig::load(o["model"].as<std::string>());
@@ -133,14 +125,7 @@ train::TrainConfig config_from(const po::variables_map& o) {
 int run(const po::variables_map& options) {
   train::TrainConfig config = config_from(options);
   auto world = dist::make_world_communicator();
-  int threads = options["threads"].as<int>();
-  if (threads <= 0 && std::getenv("OMP_NUM_THREADS")) {  // set by launch/mpirun.sh, sbatch
-    threads = std::atoi(std::getenv("OMP_NUM_THREADS"));
-  }
-  if (threads <= 0) {
-    threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks_on_this_node());
-  }
-  torch::set_num_threads(threads);
+  torch::set_num_threads(threads_per_rank(options["threads"].as<int>()));
   model::keep_freed_memory_in_process();
   train::catch_stop_signals();  // after MPI_Init: these are the handlers in place
 

@@ -45,8 +45,16 @@ void AdamW::step(double lr) {
           at::where(w_norm.gt(0) & u_norm.gt(0), w_norm / u_norm, at::ones_like(w_norm));
       update.mul_(ratio);
     }
-    slot.parameter.add_(update, -lr);
+    slot.parameter.add_(update, -lr * slot.lr_scale);
   }
+}
+
+void AdamW::set_lr_scales(const std::function<double(const std::string&)>& scale) {
+  for (auto& slot : slots_) slot.lr_scale = scale(slot.name);
+}
+
+double layerwise_lr_factor(int depth, int layers, double decay) {
+  return std::pow(decay, double(layers + 1 - depth));
 }
 
 double scheduled_learning_rate(double lr, int64_t step, int64_t warmup_steps, int64_t total_steps) {

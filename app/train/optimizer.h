@@ -9,6 +9,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,11 @@ class AdamW {
  public:
   // Every parameter of `module` once (a shared module's parameters are listed once).
   AdamW(torch::nn::Module& module, AdamWOptions options);
-  // One update with learning rate `lr`; parameters without a gradient are skipped.
+  // One update with learning rate `lr` (times each parameter's scale); parameters without a
+  // gradient are skipped.
   void step(double lr);
+  // Each parameter's learning rate becomes lr * scale(name) (layer-wise decay in fine-tuning).
+  void set_lr_scales(const std::function<double(const std::string&)>& scale);
   int64_t steps_taken() const { return steps_; }
   // The moments and the step count, by parameter name (for checkpoints); load() throws naming
   // the parameter when the archive was written for another model.
@@ -39,6 +43,7 @@ class AdamW {
     std::string name;
     torch::Tensor parameter, m, v;  // m, v: first and second moments
     bool decay;
+    double lr_scale = 1;
   };
   const std::vector<Slot>& slots() const { return slots_; }
 
@@ -47,6 +52,13 @@ class AdamW {
   std::vector<Slot> slots_;
   int64_t steps_ = 0;
 };
+
+// Layer-wise learning-rate decay for fine-tuning (DESIGN.md section 3): a parameter at `depth`
+// (0 the embeddings, i + 1 encoder layer i, layers + 1 the task head) gets
+// decay^(layers + 1 - depth): the head 1, the top layer `decay`, the embeddings decay^(layers+1).
+// (The reference code gives the head depth layers + 2, so its top layer gets decay^2: an
+// off-by-one this does not copy.)
+double layerwise_lr_factor(int depth, int layers, double decay);
 
 // lr * min(1, step / warmup) * max(0, 1 - step / total)
 double scheduled_learning_rate(double lr, int64_t step, int64_t warmup_steps, int64_t total_steps);

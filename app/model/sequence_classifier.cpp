@@ -1,0 +1,106 @@
+#include "app/model/sequence_classifier.h"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "app/model/hf_format.h"
+#include "app/model/tensor_io.h"
+#include "data/atomic_file.h"
+
+namespace electra::model {
+
+namespace fs = std::filesystem;
+
+SequenceClassifierImpl::SequenceClassifierImpl(const ModelConfig& config_, int64_t outputs_)
+    : config(config_), outputs(outputs_) {
+  if (outputs < 1) throw std::invalid_argument("a classifier needs at least one output");
+  embeddings = register_module("embeddings", Embeddings(config));
+  discriminator = register_module("discriminator", std::make_shared<EncoderStackImpl>(
+                                                       config.discriminator, config, embeddings));
+  const int64_t h = config.discriminator.hidden_size;
+  dropout = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
+  head_dense = register_module("head_dense", torch::nn::Linear(h, h));
+  head_out = register_module("head_out", torch::nn::Linear(h, outputs));
+  torch::NoGradGuard no_grad;
+  for (auto& linear : {head_dense, head_out}) {
+    linear->weight.normal_(0.0, config.initializer_range);
+    linear->bias.zero_();
+  }
+}
+
+torch::Tensor SequenceClassifierImpl::forward(const torch::Tensor& input_ids,
+                                              const torch::Tensor& token_type_ids,
+                                              const torch::Tensor& attention_mask) {
+  const torch::Tensor hidden =
+      discriminator->encode(input_ids, token_type_ids, attention_mask).last_hidden;  // [B, L, H]
+  torch::Tensor x = dropout(hidden.select(1, 0));                                    // [B, H]
+  x = dropout(torch::gelu(head_dense(x)));
+  return head_out(x);  // [B, outputs]
+}
+
+void SequenceClassifierImpl::load_encoder_from(ElectraModelImpl& pair) {
+  if (pair.config.to_json() != config.to_json()) {
+    throw std::invalid_argument(
+        "the pretrained model's configuration differs from the classifier's");
+  }
+  torch::NoGradGuard no_grad;
+  const auto source = pair.named_parameters();
+  for (auto& item : named_parameters()) {
+    if (item.key().rfind("head_", 0) == 0) continue;
+    const at::Tensor* from = source.find(item.key());
+    if (!from) throw std::logic_error("no pretrained parameter " + item.key());
+    item.value().copy_(*from);
+  }
+}
+
+int SequenceClassifierImpl::depth_of(const std::string& name) const {
+  static const std::string layers = "discriminator.encoder.layers.";
+  if (name.rfind("embeddings.", 0) == 0 ||
+      name.rfind("discriminator.embeddings_project.", 0) == 0) {
+    return 0;
+  }
+  if (name.rfind(layers, 0) == 0) return std::stoi(name.substr(layers.size())) + 1;
+  if (name.rfind("head_", 0) == 0) return int(config.discriminator.num_hidden_layers) + 1;
+  throw std::logic_error("no depth for parameter " + name);
+}
+
+void export_hf_classifier(SequenceClassifierImpl& model, const std::vector<std::string>& labels,
+                          bool regression, const std::string& vocab_path, const std::string& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) throw std::runtime_error(dir + ": cannot create: " + error.message());
+  auto parameters = model.named_parameters();
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& [ours, hf] : hf_parameter_names(model.config, Network::kDiscriminator)) {
+    if (ours.rfind("discriminator.head_", 0) == 0) continue;  // the RTD head is not used
+    tensors.emplace_back(hf, parameters[ours]);
+  }
+  tensors.emplace_back("classifier.dense.weight", parameters["head_dense.weight"]);
+  tensors.emplace_back("classifier.dense.bias", parameters["head_dense.bias"]);
+  tensors.emplace_back("classifier.out_proj.weight", parameters["head_out.weight"]);
+  tensors.emplace_back("classifier.out_proj.bias", parameters["head_out.bias"]);
+  write_tensors((fs::path(dir) / "model.safetensors").string(), tensors);
+
+  nlohmann::json config = hf_config_json(model.config, Network::kDiscriminator);
+  config["architectures"] = {"ElectraForSequenceClassification"};
+  config["num_labels"] = model.outputs;
+  nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
+  if (regression) {
+    config["problem_type"] = "regression";
+    id2label["0"] = "LABEL_0", label2id["LABEL_0"] = 0;
+  } else {
+    config["problem_type"] = "single_label_classification";
+    for (size_t i = 0; i < labels.size(); ++i) {
+      id2label[std::to_string(i)] = labels[i], label2id[labels[i]] = i;
+    }
+  }
+  config["id2label"] = id2label, config["label2id"] = label2id;
+  data::write_file_atomically((fs::path(dir) / "config.json").string(), config.dump(2) + "\n");
+  std::ifstream in(vocab_path, std::ios::binary);
+  if (!in) throw std::runtime_error(vocab_path + ": cannot read the vocabulary to export");
+  data::write_file_atomically((fs::path(dir) / "vocab.txt").string(),
+                              std::string(std::istreambuf_iterator<char>(in), {}));
+}
+
+}  // namespace electra::model

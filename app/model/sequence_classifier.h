@@ -1,0 +1,42 @@
+// The discriminator fine-tuned on a task (DESIGN.md section 3): the shared embeddings and the
+// discriminator's encoder, then a head on the [CLS] position as HuggingFace's
+// ElectraClassificationHead: dropout -> dense (H -> H) -> GELU -> dropout -> dense (H -> outputs).
+// Parameter names match the pair's ("embeddings.*", "discriminator.*"), so pretrained weights
+// copy by name; the head is "head_dense" and "head_out".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/model/electra_model.h"
+
+namespace electra::model {
+
+struct SequenceClassifierImpl : torch::nn::Module {
+  // Randomly initialised as the pair is (normal(0, initializer_range), zero biases).
+  SequenceClassifierImpl(const ModelConfig& config, int64_t outputs);
+  // [B, outputs] logits (classification) or values (regression, outputs = 1).
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                        const torch::Tensor& attention_mask);
+  // Copies the embeddings and the discriminator's encoder of `pair` (the same configuration).
+  void load_encoder_from(ElectraModelImpl& pair);
+  // The encoder layer a parameter belongs to: 0 for the embeddings (and their projection),
+  // i + 1 for encoder layer i, num_hidden_layers + 1 for the head.
+  int depth_of(const std::string& parameter_name) const;
+
+  ModelConfig config;
+  int64_t outputs;
+  Embeddings embeddings{nullptr};
+  std::shared_ptr<EncoderStackImpl> discriminator;
+  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Linear head_dense{nullptr}, head_out{nullptr};
+};
+TORCH_MODULE(SequenceClassifier);
+
+// Writes DIR/config.json, model.safetensors and vocab.txt for transformers'
+// ElectraForSequenceClassification.from_pretrained (id2label from `labels`; regression: one
+// output and problem_type "regression").
+void export_hf_classifier(SequenceClassifierImpl& model, const std::vector<std::string>& labels,
+                          bool regression, const std::string& vocab_path, const std::string& dir);
+
+}  // namespace electra::model

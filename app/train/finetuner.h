@@ -1,0 +1,42 @@
+// Fine-tuning the discriminator on a task (DESIGN.md section 3): [CLS] -> head, AdamW without
+// bias correction, weight decay 0.01 (not LayerNorm and biases), layer-wise learning-rate decay,
+// linear warmup over the first warmup_fraction of the steps then linear decay, clipping at 1.0.
+// Data parallel under MPI through the same gradient reducer as pretraining: each epoch's
+// shuffled examples form global batches of ranks x batch_size (the remainder is left out of that
+// epoch). After every epoch the dev set is evaluated (its rows split over the ranks, predictions
+// gathered to rank 0) and the best model so far is kept in OUT/best/.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app/model/electra_model.h"
+#include "dist/communicator.h"
+
+namespace electra::train {
+
+struct FinetuneConfig {
+  std::string model_dir;                        // where `pair` came from (recorded with the model)
+  std::string train_path, dev_path, test_path;  // test optional
+  std::string format = "auto";                  // task TSV layout (data/task_reader.h)
+  std::string task_type = "classification";     // or "regression"
+  std::string out_dir;
+  long long epochs = 3, batch_size = 32, max_seq_len = 128;
+  double learning_rate = 1e-4, layer_decay = 0.8, warmup_fraction = 0.1;
+  double weight_decay = 0.01, clip_norm = 1.0;
+  uint64_t seed = 12345;
+  bool lowercase = true;
+  bool random_init = false;      // the same architecture, randomly initialised (a baseline)
+  std::string selection_metric;  // "" : matthews_corr for CoLA, accuracy for classification,
+                                 // pearson_spearman_mean for regression
+
+  void validate() const;  // throws std::invalid_argument naming the option
+};
+
+// Fine-tunes the discriminator of `pair` (its tokens from `vocab_path`). Runs on every rank;
+// returns (on rank 0; {} elsewhere) the summary written to OUT/results.json: the dev metrics of
+// the best epoch, the test metrics when the test file is labelled, paths.
+nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& pair,
+                        const std::string& vocab_path, dist::Communicator& communicator);
+
+}  // namespace electra::train
