@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -38,11 +39,21 @@ inline void write_file(const std::string& path, const std::string& text) {
   out << text;
 }
 
+// A path or argument single-quoted for the shell (no single quotes inside, as test paths are).
+inline std::string quote(const std::string& s) {
+  return "'" + s + "'";
+}
+
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// A JSON file; throws (failing the test) when it is missing or malformed.
+inline nlohmann::json read_json(const std::string& path) {
+  return nlohmann::json::parse(read_file(path));
 }
 
 struct CommandResult {

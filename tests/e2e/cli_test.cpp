@@ -20,9 +20,7 @@ namespace fs = std::filesystem;
 const std::string kElectra = ELECTRA_BINARY;
 const std::string kSample = std::string(ELECTRA_DATA_DIR) + "/sample";
 
-std::string quote(const std::string& s) {
-  return "'" + s + "'";
-}
+using electra::testing::quote;
 
 // A small corpus: two documents.
 void write_corpus(const std::string& path) {

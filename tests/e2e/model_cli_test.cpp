@@ -20,9 +20,7 @@ using nlohmann::json;
 const std::string kElectra = ELECTRA_BINARY;
 const std::string kFixture = std::string(ELECTRA_TEST_DATA_DIR) + "/../fixtures/hf-electra-tiny";
 
-std::string quote(const std::string& s) {
-  return "'" + s + "'";
-}
+using electra::testing::quote;
 
 json run_json(const std::string& command) {
   auto result = run_shell(command + " 2>/dev/null");

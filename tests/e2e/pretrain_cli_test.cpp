@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <random>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "app/train/metrics_log.h"
 #include "app/train/tensorboard_events.h"
@@ -24,9 +24,7 @@ const std::string kElectra = ELECTRA_BINARY;
 const std::string kMpirun = ELECTRA_MPIRUN;
 const std::string kTiny = std::string(ELECTRA_CONFIG_DIR) + "/tiny.ini";
 
-std::string quote(const std::string& s) {
-  return "'" + s + "'";
-}
+using electra::testing::quote;
 
 // One corpus for the suite: Moby Dick at sequence length 64, 5% validation.
 class Pretrain : public ::testing::Test {

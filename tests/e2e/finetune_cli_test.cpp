@@ -1,0 +1,136 @@
+// electra finetune / evaluate / export end to end on a synthetic task the tiny HuggingFace
+// fixture pair can learn in seconds: a text is "spam" when it contains the word "prize". On one
+// process and data parallel on 2 ranks; plus the errors for input that cannot work.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "test_util.h"
+
+namespace electra {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::quote;
+using testing::run_shell;
+const std::string kElectra = ELECTRA_BINARY;
+const std::string kFixture = std::string(ELECTRA_TEST_DATA_DIR) + "/../fixtures/hf-electra-tiny";
+
+// ROWS examples of 6-10 words; half contain "prize" (label spam), half not (ham).
+std::string synthetic_task(int rows, unsigned seed) {
+  const std::vector<std::string> words{"apple", "river", "green", "house", "music", "table",
+                                       "cloud", "stone", "paper", "light", "chair", "water"};
+  std::mt19937 rng(seed);
+  std::string text = "text\tlabel\n";
+  for (int r = 0; r < rows; ++r) {
+    const bool spam = r % 2 == 0;
+    const int length = 6 + int(rng() % 5);
+    const int at = int(rng() % unsigned(length));
+    std::string line;
+    for (int i = 0; i < length; ++i) {
+      line +=
+          (i ? " " : "") + (spam && i == at ? std::string("prize") : words[rng() % words.size()]);
+    }
+    text += line + "\t" + (spam ? "spam" : "ham") + "\n";
+  }
+  return text;
+}
+
+class Finetune : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    testing::write_file(path("train.tsv"), synthetic_task(192, 1));
+    testing::write_file(path("dev.tsv"), synthetic_task(64, 2));
+    testing::write_file(path("test.tsv"), synthetic_task(64, 3));
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string path(const std::string& name) { return *dir_ / name; }
+  static std::string finetune(const std::string& out, int batch_size = 16) {
+    return kElectra + " finetune --model " + quote(kFixture) + " --train " +
+           quote(path("train.tsv")) + " --dev " + quote(path("dev.tsv")) + " --test " +
+           quote(path("test.tsv")) + " --out " + quote(out) +
+           " --epochs 6 --lr 2e-3 --batch-size " + std::to_string(batch_size) +
+           " --max-seq-len 16 --threads 1 ";
+  }
+  static testing::TempDir* dir_;
+};
+testing::TempDir* Finetune::dir_ = nullptr;
+
+nlohmann::json last_json(const std::string& output) {
+  return nlohmann::json::parse(output.substr(output.rfind("\n{") + 1));
+}
+
+TEST_F(Finetune, LearnsTheTaskKeepsTheBestModelEvaluatesAndExports) {
+  const std::string out = path("one");
+  const auto trained = run_shell(finetune(out));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_NE(trained.output.find("epoch 6/6"), std::string::npos) << trained.output;
+  const auto results = testing::read_json(out + "/results.json");
+  std::printf("synthetic task, 1 process: dev accuracy %.4f (epoch %d), test accuracy %.4f\n",
+              results["dev"]["accuracy"].get<double>(), results["best_epoch"].get<int>(),
+              results["test"]["accuracy"].get<double>());
+  EXPECT_GE(results["dev"]["accuracy"].get<double>(), 0.9) << results.dump(2);
+  EXPECT_GE(results["test"]["accuracy"].get<double>(), 0.85) << results.dump(2);
+  const auto task = testing::read_json(out + "/best/task.json");
+  EXPECT_EQ(task["labels"], nlohmann::json({"ham", "spam"}));
+  EXPECT_EQ(task["dev"], results["dev"]);  // the kept model is the best epoch's
+
+  // evaluate: the kept model's metrics on the test file equal the ones finetune reported.
+  const auto evaluated =
+      run_shell(kElectra + " evaluate --model " + quote(out) + " --data " +
+                quote(path("test.tsv")) + " --predictions " + quote(path("predictions.tsv")));
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  const auto metrics = nlohmann::json::parse(evaluated.output);
+  EXPECT_DOUBLE_EQ(metrics["accuracy"].get<double>(), results["test"]["accuracy"].get<double>());
+  for (const char* field : {"accuracy", "f1", "matthews_corr", "examples"}) {
+    EXPECT_TRUE(metrics.contains(field)) << field;
+  }
+  const std::string predictions = testing::read_file(path("predictions.tsv"));
+  EXPECT_EQ(std::count(predictions.begin(), predictions.end(), '\n'), 65);
+  EXPECT_EQ(predictions.rfind("index\tprediction\n", 0), 0u);
+
+  // export: a directory ElectraForSequenceClassification loads (config and tensor names).
+  const auto exported =
+      run_shell(kElectra + " export --checkpoint " + quote(out) + " --out " + quote(path("hf")));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const auto config = testing::read_json(path("hf") + "/config.json");
+  EXPECT_EQ(config["architectures"][0], "ElectraForSequenceClassification");
+  EXPECT_EQ(config["id2label"]["1"], "spam");
+  EXPECT_EQ(config["num_labels"], 2);
+  const std::string tensors = testing::read_file(path("hf") + "/model.safetensors");
+  EXPECT_NE(tensors.find("classifier.out_proj.weight"), std::string::npos);
+  EXPECT_NE(tensors.find("electra.encoder.layer.1.output.dense.weight"), std::string::npos);
+}
+
+TEST_F(Finetune, TrainsDataParallelOnTwoRanks) {
+  const auto trained =
+      run_shell(std::string(ELECTRA_MPIRUN) + " -np 2 " + finetune(path("two"), 8));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_NE(trained.output.find("2 rank(s)"), std::string::npos) << trained.output;
+  const auto results = testing::read_json(path("two") + "/results.json");
+  std::printf("synthetic task, 2 ranks x 8: dev accuracy %.4f\n",
+              results["dev"]["accuracy"].get<double>());
+  EXPECT_GE(results["dev"]["accuracy"].get<double>(), 0.9) << results.dump(2);
+}
+
+TEST_F(Finetune, InputThatCannotWorkIsRefused) {
+  EXPECT_TRUE(testing::fails_with(run_shell(finetune(path("x1")) + "--task-type ranking"), 2,
+                                  "--task-type must be classification or regression"));
+  testing::write_file(path("nolabel.tsv"), "text\nhello\n");
+  EXPECT_TRUE(testing::fails_with(run_shell(kElectra + " finetune --model " + quote(kFixture) +
+                                            " --train " + quote(path("nolabel.tsv")) + " --dev " +
+                                            quote(path("dev.tsv")) + " --out " + quote(path("x2"))),
+                                  1, "nolabel.tsv: has no labels"));
+  EXPECT_TRUE(testing::fails_with(run_shell(finetune(path("x3")) + "--task-type regression"), 1,
+                                  "label 'spam' is not a number (regression task)"));
+  EXPECT_TRUE(
+      testing::fails_with(run_shell(kElectra + " evaluate --model " + quote(path("nowhere")) +
+                                    " --data " + quote(path("dev.tsv"))),
+                          1, "not a fine-tuned model"));
+}
+
+}  // namespace
+}  // namespace electra
