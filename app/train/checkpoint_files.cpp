@@ -3,6 +3,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,17 +22,25 @@ std::string checkpoint_path(const std::string& run_dir, long long step) {
   return (fs::path(run_dir) / kCheckpointsFolder / name).string();
 }
 
-std::optional<std::string> latest_complete_checkpoint(const std::string& run_dir) {
+std::vector<std::string> complete_checkpoints(const std::string& run_dir) {
   const fs::path folder = fs::path(run_dir) / kCheckpointsFolder;
   std::error_code error;
-  if (!fs::is_directory(folder, error)) return std::nullopt;
-  std::optional<std::string> latest;
+  std::vector<std::string> complete;
+  if (!fs::is_directory(folder, error)) return complete;
   for (const auto& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind("step-", 0) != 0 || !fs::exists(entry.path() / kCompleteMarker)) continue;
-    if (!latest || name > fs::path(*latest).filename().string()) latest = entry.path().string();
+    if (name.rfind("step-", 0) == 0 && fs::exists(entry.path() / kCompleteMarker)) {
+      complete.push_back(entry.path().string());
+    }
   }
-  return latest;
+  std::sort(complete.begin(), complete.end());  // step-NNNNNNNN: by step
+  return complete;
+}
+
+std::optional<std::string> latest_complete_checkpoint(const std::string& run_dir) {
+  const auto complete = complete_checkpoints(run_dir);
+  if (complete.empty()) return std::nullopt;
+  return complete.back();
 }
 
 std::string resolve_checkpoint(const std::string& path) {

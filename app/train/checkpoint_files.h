@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/model/electra_model.h"
 
@@ -22,6 +23,8 @@ inline constexpr const char* kVocabFile = "vocab.txt";
 
 // RUN/checkpoints/step-00000100
 std::string checkpoint_path(const std::string& run_dir, long long step);
+// The complete checkpoints of a run directory, oldest first.
+std::vector<std::string> complete_checkpoints(const std::string& run_dir);
 // The complete checkpoint with the highest step, if any.
 std::optional<std::string> latest_complete_checkpoint(const std::string& run_dir);
 // PATH itself when it is a complete checkpoint, else the latest complete checkpoint of the run

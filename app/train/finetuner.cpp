@@ -86,6 +86,16 @@ void write_predictions(const std::string& path, const Predictions& predictions, 
   data::write_file_atomically(path, text);
 }
 
+std::string format_epoch_line(long long epoch, long long epochs, double loss,
+                              const std::string& metric, double value, bool improved,
+                              double seconds) {
+  char line[256];
+  std::snprintf(line, sizeof line, "epoch %lld/%lld  train loss %.4f  dev %s %.4f%s  (%.0f s)",
+                epoch, epochs, loss, metric.c_str(), value, improved ? "  best so far" : "",
+                seconds);
+  return line;
+}
+
 }  // namespace
 
 nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& pair,
@@ -94,7 +104,7 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   const TaskType type = task_type_from(config.task_type);
   const bool root = communicator.is_root();
   const auto say = [&](const std::string& line) {
-    if (root) std::printf("%s\n", line.c_str()), std::fflush(stdout);
+    if (root && !config.quiet) std::printf("%s\n", line.c_str()), std::fflush(stdout);
   };
 
   auto vocab = std::make_shared<const data::Vocabulary>(data::Vocabulary::load(vocab_path));
@@ -199,10 +209,8 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
       improved = value > best;
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::printf("epoch %lld/%lld  train loss %.4f  dev %s %.4f%s  (%.0f s)\n", epoch,
-                  config.epochs, loss_sum / double(steps_per_epoch), metric.c_str(), value,
-                  improved ? "  best so far" : "", seconds);
-      std::fflush(stdout);
+      say(format_epoch_line(epoch, config.epochs, loss_sum / double(steps_per_epoch), metric, value,
+                            improved, seconds));
       if (improved) best = value, best_metrics = metrics, best_epoch = epoch;
     }
     improved = communicator.broadcast_from_root(improved ? "1" : "0") == "1";
@@ -243,6 +251,10 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
     }
   }
   if (!root) return nlohmann::json();
+  if (!config.keep_model) {
+    fs::remove_all(best_dir);
+    summary.erase("best_model");
+  }
   data::write_file_atomically((fs::path(config.out_dir) / "results.json").string(),
                               summary.dump(2) + "\n");
   return summary;

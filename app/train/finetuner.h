@@ -27,6 +27,8 @@ struct FinetuneConfig {
   uint64_t seed = 12345;
   bool lowercase = true;
   bool random_init = false;      // the same architecture, randomly initialised (a baseline)
+  bool quiet = false;            // no progress lines (sweeps print one line per cell)
+  bool keep_model = true;        // false: OUT/best/ is removed at the end (sweeps keep results)
   std::string selection_metric;  // "" : matthews_corr for CoLA, accuracy for classification,
                                  // pearson_spearman_mean for regression
 

@@ -1,0 +1,95 @@
+// electra sweep: fine-tune and evaluate every (checkpoint, task, lr, seed) cell, spread over the
+// MPI ranks, into a results table (app/train/sweep.h).
+#include <torch/utils.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "app/cli/command.h"
+#include "app/cli/cpu_threads.h"
+#include "app/model/cpu_runtime.h"
+#include "app/train/sweep.h"
+
+namespace electra::cli {
+namespace {
+
+template <typename T>
+std::vector<T> comma_list(const std::string& text, const char* option) {
+  std::vector<T> values;
+  std::stringstream stream(text);
+  for (std::string item; std::getline(stream, item, ',');) {
+    if (item.empty()) continue;
+    std::istringstream parse(item);
+    T value{};
+    if (!(parse >> value) || !parse.eof()) {
+      throw UsageError(std::string("--") + option + ": '" + item + "' is not a number");
+    }
+    values.push_back(value);
+  }
+  if (values.empty()) throw UsageError(std::string("--") + option + " lists nothing");
+  return values;
+}
+
+void declare(po::options_description& options) {
+  // clang-format off
+  options.add_options()
+    ("checkpoints", po::value<std::string>()->required(),
+     "a run directory (every complete checkpoint) or CKPT,CKPT,... (checkpoints, runs, HF dirs)")
+    ("task", po::value<std::vector<std::string>>()->required()->composing(),
+     "NAME:TRAIN.tsv:DEV.tsv[:TEST.tsv] (repeatable); an STS-B layout is a regression")
+    ("lrs", po::value<std::string>()->default_value("1e-4"), "learning rates, comma-separated")
+    ("seeds", po::value<std::string>()->default_value("1,2,3"), "seeds, comma-separated")
+    ("epochs", po::value<long long>()->default_value(3), "epochs per cell")
+    ("batch-size", po::value<long long>()->default_value(32), "examples per step")
+    ("max-seq-len", po::value<long long>()->default_value(128), "tokens per example")
+    ("layer-decay", po::value<double>()->default_value(0.8), "layer-wise learning-rate decay")
+    ("vocab", po::value<std::string>()->default_value(""), "vocab.txt when a model has none")
+    ("out", po::value<std::string>()->required(),
+     "output directory: cells/, results.csv, summary.md (a rerun skips finished cells)")
+    ("threads", po::value<int>()->default_value(0),
+     "CPU threads per rank; 0: OMP_NUM_THREADS, else the cores divided among the node's ranks");
+  // clang-format on
+}
+
+int run(const po::variables_map& o) {
+  train::SweepConfig config;
+  std::stringstream paths(o["checkpoints"].as<std::string>());
+  for (std::string path; std::getline(paths, path, ',');) {
+    if (!path.empty()) config.checkpoints.push_back(path);
+  }
+  if (config.checkpoints.empty()) throw UsageError("--checkpoints lists nothing");
+  try {
+    for (const auto& spec : o["task"].as<std::vector<std::string>>()) {
+      config.tasks.push_back(train::parse_sweep_task(spec));
+    }
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  config.learning_rates = comma_list<double>(o["lrs"].as<std::string>(), "lrs");
+  config.seeds = comma_list<uint64_t>(o["seeds"].as<std::string>(), "seeds");
+  config.epochs = o["epochs"].as<long long>();
+  config.batch_size = o["batch-size"].as<long long>();
+  config.max_seq_len = o["max-seq-len"].as<long long>();
+  config.layer_decay = o["layer-decay"].as<double>();
+  config.vocab = o["vocab"].as<std::string>();
+  config.out_dir = o["out"].as<std::string>();
+  auto world = dist::make_world_communicator();
+  torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
+  model::keep_freed_memory_in_process();
+  const train::SweepOutcome outcome = train::run_sweep(config, *world);
+  return outcome.failed > 0 ? kExitFailure : kExitOk;
+}
+
+}  // namespace
+
+Command sweep_command() {
+  return {
+      "sweep",
+      "Fine-tune and evaluate checkpoints x tasks x lrs x seeds over the MPI ranks.",
+      "--checkpoints RUN|CKPT,... --task NAME:TRAIN:DEV[:TEST] --lrs X,Y --seeds 1,2,3 --out DIR",
+      declare,
+      {},
+      run};
+}
+
+}  // namespace electra::cli

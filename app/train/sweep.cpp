@@ -1,0 +1,279 @@
+#include "app/train/sweep.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "app/cli/model_source.h"
+#include "app/train/checkpoint_files.h"
+#include "app/train/finetuner.h"
+#include "data/atomic_file.h"
+#include "data/json_fields.h"
+#include "data/task_reader.h"
+
+namespace electra::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Cell {
+  std::string checkpoint;
+  const SweepTask* task;
+  double lr;
+  uint64_t seed;
+  std::string dir;  // OUT/cells/<checkpoint>/<task>/lr<lr>-seed<seed>
+};
+
+std::string lr_text(double lr) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", lr);
+  return text;
+}
+
+// A readable, unique folder name for a checkpoint: "<run>-step-00000600" or the folder name.
+std::string checkpoint_label(const std::string& path) {
+  const fs::path p = fs::path(path).lexically_normal();
+  const fs::path clean = p.filename().empty() ? p.parent_path() : p;
+  const std::string name = clean.filename().string();
+  if (name.rfind("step-", 0) == 0) {
+    return clean.parent_path().parent_path().filename().string() + "-" + name;
+  }
+  return name;
+}
+
+// The metric a cell is judged by, and its value, from a finetune results.json.
+std::pair<std::string, double> main_dev_metric(const nlohmann::json& results) {
+  const std::string metric = results.at("selection_metric");
+  return {metric, results.at("dev").at(metric).get<double>()};
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// One CSV row per cell from what its folder holds (finished, failed or missing).
+nlohmann::json cell_row(const Cell& cell) {
+  nlohmann::json row = {{"checkpoint", cell.checkpoint},
+                        {"task", cell.task->name},
+                        {"lr", cell.lr},
+                        {"seed", cell.seed},
+                        {"status", "missing"},
+                        {"metric", ""},
+                        {"dev", nullptr},
+                        {"test", nullptr}};
+  const fs::path results = fs::path(cell.dir) / "results.json";
+  const fs::path error = fs::path(cell.dir) / "error.txt";
+  if (fs::exists(results)) {
+    const auto json = data::read_json_file(results.string(), "missing");
+    const auto [metric, value] = main_dev_metric(json);
+    row["status"] = "ok", row["metric"] = metric, row["dev"] = value;
+    if (json.contains("test") && json["test"].contains(metric)) row["test"] = json["test"][metric];
+  } else if (fs::exists(error)) {
+    std::ifstream in(error);
+    std::string first;
+    std::getline(in, first);
+    row["status"] = "failed: " + first;
+  }
+  return row;
+}
+
+std::string csv_field(const nlohmann::json& value) {
+  std::string text = value.is_null()     ? ""
+                     : value.is_string() ? value.get<std::string>()
+                                         : value.dump();
+  if (text.find_first_of(",\"\n") != std::string::npos) {
+    std::string quoted = "\"";
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  }
+  return text;
+}
+
+void write_reports(const SweepConfig& config, const std::vector<nlohmann::json>& rows) {
+  std::string csv = "checkpoint,task,lr,seed,status,metric,dev,test\n";
+  for (const auto& row : rows) {
+    csv += csv_field(row["checkpoint"]) + "," + csv_field(row["task"]) + "," +
+           lr_text(row["lr"].get<double>()) + "," + csv_field(row["seed"]) + "," +
+           csv_field(row["status"]) + "," + csv_field(row["metric"]) + "," + csv_field(row["dev"]) +
+           "," + csv_field(row["test"]) + "\n";
+  }
+  data::write_file_atomically((fs::path(config.out_dir) / "results.csv").string(), csv);
+
+  // Per (checkpoint, task): the median over seeds of each lr; the best lr by that median.
+  std::ostringstream md;
+  md << "# Evaluation sweep\n\nMedian over seeds (" << config.seeds.size()
+     << ") of the dev metric for each learning rate, and the test metric's median at the best "
+        "one. Failed or missing cells are left out of the medians and counted.\n\n"
+     << "| checkpoint | task | metric | ";
+  for (double lr : config.learning_rates) md << "lr " << lr_text(lr) << " | ";
+  md << "best lr | dev (median) | test (median) | cells ok |\n|---|---|---|";
+  for (size_t i = 0; i < config.learning_rates.size(); ++i) md << "---|";
+  md << "---|---|---|---|\n";
+  for (const auto& checkpoint : expand_checkpoints(config.checkpoints)) {
+    for (const auto& task : config.tasks) {
+      std::string metric;
+      double best = -1e300, best_lr = 0, best_test = 0;
+      bool any = false, best_has_test = false;
+      int ok = 0, total = 0;
+      std::vector<std::string> cells;
+      for (double lr : config.learning_rates) {
+        std::vector<double> dev, test;
+        for (const auto& row : rows) {
+          if (row["checkpoint"] != checkpoint || row["task"] != task.name || row["lr"] != lr) {
+            continue;
+          }
+          ++total;
+          if (row["status"] != "ok") continue;
+          ++ok, metric = row["metric"];
+          dev.push_back(row["dev"].get<double>());
+          if (!row["test"].is_null()) test.push_back(row["test"].get<double>());
+        }
+        if (dev.empty()) {
+          cells.push_back("-");
+          continue;
+        }
+        const double value = median(dev);
+        char text[32];
+        std::snprintf(text, sizeof text, "%.4f", value);
+        cells.push_back(text);
+        if (value > best) {
+          best = value, best_lr = lr, any = true;
+          best_has_test = !test.empty();
+          if (best_has_test) best_test = median(test);
+        }
+      }
+      md << "| " << checkpoint_label(checkpoint) << " | " << task.name << " | "
+         << (metric.empty() ? "-" : metric) << " | ";
+      for (const auto& c : cells) md << c << " | ";
+      char dev_text[32] = "-", test_text[32] = "-";
+      if (any) std::snprintf(dev_text, sizeof dev_text, "%.4f", best);
+      if (best_has_test) std::snprintf(test_text, sizeof test_text, "%.4f", best_test);
+      md << (any ? lr_text(best_lr) : "-") << " | " << dev_text << " | " << test_text << " | " << ok
+         << "/" << total << " |\n";
+    }
+  }
+  data::write_file_atomically((fs::path(config.out_dir) / "summary.md").string(), md.str());
+}
+
+}  // namespace
+
+SweepTask parse_sweep_task(const std::string& spec) {
+  std::vector<std::string> parts;
+  std::stringstream stream(spec);
+  for (std::string part; std::getline(stream, part, ':');) parts.push_back(part);
+  if (parts.size() < 3 || parts.size() > 4 || parts[0].empty() || parts[1].empty() ||
+      parts[2].empty()) {
+    throw std::invalid_argument("--task " + spec + ": expected NAME:TRAIN.tsv:DEV.tsv[:TEST.tsv]");
+  }
+  return {parts[0], parts[1], parts[2], parts.size() == 4 ? parts[3] : ""};
+}
+
+std::vector<std::string> expand_checkpoints(const std::vector<std::string>& paths) {
+  std::vector<std::string> expanded;
+  for (const auto& path : paths) {
+    const auto complete = complete_checkpoints(path);
+    if (complete.empty()) {
+      expanded.push_back(path);
+    } else {
+      expanded.insert(expanded.end(), complete.begin(), complete.end());
+    }
+  }
+  return expanded;
+}
+
+SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicator) {
+  std::vector<Cell> cells;
+  for (const auto& checkpoint : expand_checkpoints(config.checkpoints)) {
+    for (const auto& task : config.tasks) {
+      for (double lr : config.learning_rates) {
+        for (uint64_t seed : config.seeds) {
+          const fs::path dir = fs::path(config.out_dir) / "cells" / checkpoint_label(checkpoint) /
+                               task.name / ("lr" + lr_text(lr) + "-seed" + std::to_string(seed));
+          cells.push_back({checkpoint, &task, lr, seed, dir.string()});
+        }
+      }
+    }
+  }
+  SweepOutcome outcome;
+  outcome.cells = int(cells.size());
+  auto alone = dist::make_single_process_communicator();
+  nlohmann::json mine = nlohmann::json::array();
+  for (size_t i = size_t(communicator.rank()); i < cells.size(); i += size_t(communicator.size())) {
+    const Cell& cell = cells[i];
+    const std::string where = "cell " + std::to_string(i + 1) + "/" + std::to_string(cells.size()) +
+                              " (" + checkpoint_label(cell.checkpoint) + ", " + cell.task->name +
+                              ", lr " + lr_text(cell.lr) + ", seed " + std::to_string(cell.seed) +
+                              ")";
+    if (fs::exists(fs::path(cell.dir) / "results.json")) {
+      ++outcome.skipped;
+      continue;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::string status;
+    try {
+      fs::create_directories(cell.dir);
+      fs::remove(fs::path(cell.dir) / "error.txt");
+      cli::ModelSource source = cli::load_model_source(cell.checkpoint, config.vocab);
+      if (source.vocab_path.empty()) throw std::runtime_error(source.path + " has no vocab.txt");
+      FinetuneConfig finetune_config;
+      finetune_config.model_dir = cell.checkpoint;
+      finetune_config.train_path = cell.task->train;
+      finetune_config.dev_path = cell.task->dev;
+      finetune_config.test_path = cell.task->test;
+      finetune_config.task_type = data::read_task_file(cell.task->train).format == "sts-b"
+                                      ? "regression"
+                                      : "classification";
+      finetune_config.out_dir = cell.dir;
+      finetune_config.epochs = config.epochs, finetune_config.batch_size = config.batch_size;
+      finetune_config.max_seq_len = config.max_seq_len;
+      finetune_config.learning_rate = cell.lr, finetune_config.seed = cell.seed;
+      finetune_config.layer_decay = config.layer_decay;
+      finetune_config.quiet = true, finetune_config.keep_model = false;
+      const nlohmann::json results =
+          finetune(finetune_config, *source.model, source.vocab_path, *alone);
+      const auto [metric, value] = main_dev_metric(results);
+      char text[64];
+      std::snprintf(text, sizeof text, "dev %s %.4f", metric.c_str(), value);
+      status = text;
+      ++outcome.run;
+    } catch (const std::exception& e) {
+      status = std::string("FAILED: ") + e.what();
+      data::write_file_atomically((fs::path(cell.dir) / "error.txt").string(),
+                                  std::string(e.what()) + "\n");
+      ++outcome.failed;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("sweep: %s%s: %s (%.0f s)\n", dist::rank_prefix(communicator).c_str(),
+                where.c_str(), status.c_str(), seconds);
+    std::fflush(stdout);
+    mine.push_back(i);
+  }
+  // Rank 0 learns which cells ran where and collects every cell's outcome from its folder.
+  double totals[3] = {double(outcome.run), double(outcome.skipped), double(outcome.failed)};
+  communicator.all_reduce_sum(totals, 3);
+  outcome.run = int(totals[0]), outcome.skipped = int(totals[1]), outcome.failed = int(totals[2]);
+  const auto gathered = communicator.gather_to_root(mine.dump());
+  if (communicator.is_root()) {
+    std::vector<nlohmann::json> rows;
+    for (const auto& cell : cells) rows.push_back(cell_row(cell));
+    write_reports(config, rows);
+    std::printf(
+        "sweep: %d cells: %d finished now (on %zu rank(s)), %d finished before, %d failed; "
+        "%s/results.csv, "
+        "%s/summary.md\n",
+        outcome.cells, outcome.run, gathered.size(), outcome.skipped, outcome.failed,
+        config.out_dir.c_str(), config.out_dir.c_str());
+  }
+  return outcome;
+}
+
+}  // namespace electra::train

@@ -1,0 +1,44 @@
+// Evaluation sweeps: every (checkpoint, task, learning rate, seed) cell fine-tuned and evaluated
+// (app/train/finetuner.h), the cells spread over the MPI ranks (cell i on rank i mod W, each
+// alone), results gathered to rank 0 into OUT/results.csv (one row per cell) and OUT/summary.md
+// (per checkpoint and task: the median over seeds of each learning rate, as the paper reports, and
+// the best learning rate). Resumable: a cell whose OUT/cells/.../results.json exists is not run
+// again. A failed cell is reported (OUT/cells/.../error.txt, status in the CSV) and the others go
+// on.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dist/communicator.h"
+
+namespace electra::train {
+
+struct SweepTask {
+  std::string name, train, dev, test;  // test may be empty
+};
+
+struct SweepConfig {
+  std::vector<std::string> checkpoints;  // checkpoint, run or HF directories
+  std::vector<SweepTask> tasks;
+  std::vector<double> learning_rates;
+  std::vector<uint64_t> seeds;
+  std::string out_dir;
+  long long epochs = 3, batch_size = 32, max_seq_len = 128;
+  double layer_decay = 0.8;
+  std::string vocab;  // "" : each model's vocab.txt
+};
+
+// "NAME:TRAIN:DEV[:TEST]"; throws std::invalid_argument naming the problem.
+SweepTask parse_sweep_task(const std::string& spec);
+// A run directory becomes its complete checkpoints (oldest first); other paths stay as given.
+std::vector<std::string> expand_checkpoints(const std::vector<std::string>& paths);
+
+struct SweepOutcome {
+  int cells = 0, run = 0, skipped = 0, failed = 0;  // run: finished now; skipped: before
+};
+
+// Every rank calls this; rank 0 writes results.csv and summary.md.
+SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicator);
+
+}  // namespace electra::train
