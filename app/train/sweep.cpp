@@ -47,6 +47,13 @@ std::string checkpoint_label(const std::string& path) {
   return name;
 }
 
+std::string cell_dir(const SweepConfig& config, const std::string& label, const SweepTask& task,
+                     double lr, uint64_t seed) {
+  return (fs::path(config.out_dir) / "cells" / label / task.name /
+          ("lr" + lr_text(lr) + "-seed" + std::to_string(seed)))
+      .string();
+}
+
 // The metric a cell is judged by, and its value, from a finetune results.json.
 std::pair<std::string, double> main_dev_metric(const nlohmann::json& results) {
   const std::string metric = results.at("selection_metric");
@@ -61,7 +68,7 @@ double median(std::vector<double> values) {
 
 // One CSV row per cell from what its folder holds (finished, failed or missing).
 nlohmann::json cell_row(const Cell& cell) {
-  nlohmann::json row = {{"checkpoint", cell.checkpoint},
+  nlohmann::json row = {{"checkpoint", checkpoint_label(cell.checkpoint)},
                         {"task", cell.task->name},
                         {"lr", cell.lr},
                         {"seed", cell.seed},
@@ -97,7 +104,8 @@ std::string csv_field(const nlohmann::json& value) {
   return text;
 }
 
-void write_reports(const SweepConfig& config, const std::vector<nlohmann::json>& rows) {
+void write_reports(const SweepConfig& config, const std::vector<std::string>& labels,
+                   const std::vector<nlohmann::json>& rows) {
   std::string csv = "checkpoint,task,lr,seed,status,metric,dev,test\n";
   for (const auto& row : rows) {
     csv += csv_field(row["checkpoint"]) + "," + csv_field(row["task"]) + "," +
@@ -117,7 +125,7 @@ void write_reports(const SweepConfig& config, const std::vector<nlohmann::json>&
   md << "best lr | dev (median) | test (median) | cells ok |\n|---|---|---|";
   for (size_t i = 0; i < config.learning_rates.size(); ++i) md << "---|";
   md << "---|---|---|---|\n";
-  for (const auto& checkpoint : expand_checkpoints(config.checkpoints)) {
+  for (const auto& checkpoint : labels) {
     for (const auto& task : config.tasks) {
       std::string metric;
       double best = -1e300, best_lr = 0, best_test = 0;
@@ -150,8 +158,8 @@ void write_reports(const SweepConfig& config, const std::vector<nlohmann::json>&
           if (best_has_test) best_test = median(test);
         }
       }
-      md << "| " << checkpoint_label(checkpoint) << " | " << task.name << " | "
-         << (metric.empty() ? "-" : metric) << " | ";
+      md << "| " << checkpoint << " | " << task.name << " | " << (metric.empty() ? "-" : metric)
+         << " | ";
       for (const auto& c : cells) md << c << " | ";
       char dev_text[32] = "-", test_text[32] = "-";
       if (any) std::snprintf(dev_text, sizeof dev_text, "%.4f", best);
@@ -195,9 +203,8 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
     for (const auto& task : config.tasks) {
       for (double lr : config.learning_rates) {
         for (uint64_t seed : config.seeds) {
-          const fs::path dir = fs::path(config.out_dir) / "cells" / checkpoint_label(checkpoint) /
-                               task.name / ("lr" + lr_text(lr) + "-seed" + std::to_string(seed));
-          cells.push_back({checkpoint, &task, lr, seed, dir.string()});
+          cells.push_back({checkpoint, &task, lr, seed,
+                           cell_dir(config, checkpoint_label(checkpoint), task, lr, seed)});
         }
       }
     }
@@ -263,9 +270,35 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
   outcome.run = int(totals[0]), outcome.skipped = int(totals[1]), outcome.failed = int(totals[2]);
   const auto gathered = communicator.gather_to_root(mine.dump());
   if (communicator.is_root()) {
+    // The tables cover this sweep's checkpoints and every other one with cells under OUT (runs
+    // for other checkpoints into the same OUT, e.g. the tasks of a job array): each run
+    // rewrites the whole table from the cell folders.
+    std::vector<std::string> labels;
+    for (const auto& cell : cells) {
+      const std::string label = checkpoint_label(cell.checkpoint);
+      if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
+    }
+    std::vector<Cell> all = cells;
+    std::vector<std::string> others;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(fs::path(config.out_dir) / "cells", error)) {
+      const std::string label = entry.path().filename().string();
+      if (std::find(labels.begin(), labels.end(), label) == labels.end()) others.push_back(label);
+    }
+    std::sort(others.begin(), others.end());
+    for (const auto& label : others) {
+      labels.push_back(label);
+      for (const auto& task : config.tasks) {
+        for (double lr : config.learning_rates) {
+          for (uint64_t seed : config.seeds) {
+            all.push_back({label, &task, lr, seed, cell_dir(config, label, task, lr, seed)});
+          }
+        }
+      }
+    }
     std::vector<nlohmann::json> rows;
-    for (const auto& cell : cells) rows.push_back(cell_row(cell));
-    write_reports(config, rows);
+    for (const auto& cell : all) rows.push_back(cell_row(cell));
+    write_reports(config, labels, rows);
     std::printf(
         "sweep: %d cells: %d finished now (on %zu rank(s)), %d finished before, %d failed; "
         "%s/results.csv, "
