@@ -144,15 +144,7 @@ int run_evaluate(const po::variables_map& o) {
   nlohmann::json metrics = train::task_metrics(predictions, task, finetuned.type, finetuned.labels);
   if (!file.labelled) metrics["examples"] = file.examples.size();
   if (const std::string path = o["predictions"].as<std::string>(); !path.empty()) {
-    std::string text = "index\tprediction\n";
-    for (size_t i = 0; i < file.examples.size(); ++i) {
-      text += std::to_string(i) + "\t" +
-              (finetuned.type == train::TaskType::kRegression
-                   ? std::to_string(predictions.values[i])
-                   : finetuned.labels.labels()[size_t(predictions.classes[i])]) +
-              "\n";
-    }
-    data::write_file_atomically(path, text);
+    train::write_predictions(path, predictions, finetuned.type, finetuned.labels);
   }
   std::cout << metrics.dump() << "\n";
   return kExitOk;

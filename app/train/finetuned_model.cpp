@@ -99,6 +99,20 @@ Predictions predict(model::SequenceClassifierImpl& model, const EncodedTask& tas
   return predictions;
 }
 
+void write_predictions(const std::string& path, const Predictions& predictions, TaskType type,
+                       const LabelSet& labels) {
+  std::string text = "index\tprediction\n";
+  const size_t n =
+      type == TaskType::kRegression ? predictions.values.size() : predictions.classes.size();
+  for (size_t i = 0; i < n; ++i) {
+    text += std::to_string(i) + "\t" +
+            (type == TaskType::kRegression ? std::to_string(predictions.values[i])
+                                           : labels.labels()[size_t(predictions.classes[i])]) +
+            "\n";
+  }
+  data::write_file_atomically(path, text);
+}
+
 nlohmann::json task_metrics(const Predictions& predictions, const EncodedTask& task, TaskType type,
                             const LabelSet& labels) {
   if (!task.targets.defined()) return nlohmann::json::object();

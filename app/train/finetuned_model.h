@@ -38,6 +38,10 @@ struct Predictions {
 Predictions predict(model::SequenceClassifierImpl& model, const EncodedTask& task, TaskType type,
                     long long first, long long count, long long batch_size);
 
+// Writes "index<TAB>prediction" per example (the label, or the value for regression).
+void write_predictions(const std::string& path, const Predictions& predictions, TaskType type,
+                       const LabelSet& labels);
+
 // The metrics of `predictions` against `task`'s targets (the metric set GLUE reports).
 nlohmann::json task_metrics(const Predictions& predictions, const EncodedTask& task, TaskType type,
                             const LabelSet& labels);

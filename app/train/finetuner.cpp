@@ -72,20 +72,6 @@ std::string main_metric(const FinetuneConfig& config, const std::string& format,
   return format == "cola" ? "matthews_corr" : "accuracy";
 }
 
-void write_predictions(const std::string& path, const Predictions& predictions, TaskType type,
-                       const LabelSet& labels) {
-  std::string text = "index\tprediction\n";
-  const size_t n =
-      type == TaskType::kRegression ? predictions.values.size() : predictions.classes.size();
-  for (size_t i = 0; i < n; ++i) {
-    text += std::to_string(i) + "\t" +
-            (type == TaskType::kRegression ? std::to_string(predictions.values[i])
-                                           : labels.labels()[size_t(predictions.classes[i])]) +
-            "\n";
-  }
-  data::write_file_atomically(path, text);
-}
-
 std::string format_epoch_line(long long epoch, long long epochs, double loss,
                               const std::string& metric, double value, bool improved,
                               double seconds) {

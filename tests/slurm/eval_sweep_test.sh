@@ -7,28 +7,11 @@
 #   eval_sweep_test.sh ELECTRA_BINARY PROJECT_ROOT
 # Exit 77 (skipped) without root or the slurm-wlm/munge packages.
 set -euo pipefail
-electra=$(realpath "$1")
-root=$(realpath "$2")
-PATH=$PATH:/usr/sbin
-if [[ $EUID -ne 0 ]] || ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
-  echo "SKIP: needs root and slurm-wlm + munge (launch/setup.sh installs them)"
-  exit 77
-fi
-work=$(mktemp -d /tmp/electra-sweep-test.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-  bash "$root/tests/slurm/local_slurm.sh" stop "$work/cluster"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done
+source "$(dirname "$0")/slurm_test_common.sh" "$1" "$2" sweep-test
+show_logs() {
+  for f in "$work"/*.out; do [[ -f $f ]] && { echo "--- $f"; cat "$f"; }; done
   cat "$work/run/eval-sweep/summary.md" 2>/dev/null || true
-  exit 1
 }
-settings=$(bash "$root/tests/slurm/local_slurm.sh" start "$work/cluster") || fail "the local SLURM did not start"
-eval "$settings"
 
 # A run with two complete checkpoints (the second a copy: the sweep only needs two folders).
 "$electra" import-hf --model "$root/tests/fixtures/hf-electra-tiny" --out "$work/run" >/dev/null

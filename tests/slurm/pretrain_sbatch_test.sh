@@ -7,32 +7,13 @@
 #   pretrain_sbatch_test.sh ELECTRA_BINARY PROJECT_ROOT
 # Exit 77 (skipped) without root or the slurm-wlm/munge packages.
 set -euo pipefail
-electra=$(realpath "$1")
-root=$(realpath "$2")
-PATH=$PATH:/usr/sbin
-if [[ $EUID -ne 0 ]] || ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
-  echo "SKIP: needs root and slurm-wlm + munge (launch/setup.sh installs them)"
-  exit 77
-fi
-
-work=$(mktemp -d /tmp/electra-slurm-test.XXXXXX)
-chmod 755 "$work"  # munged runs as the munge user
-cleanup() {
-  [[ -n ${job:-} ]] && scancel "$job" 2>/dev/null || true
-  bash "$root/tests/slurm/local_slurm.sh" stop "$work/cluster"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
+source "$(dirname "$0")/slurm_test_common.sh" "$1" "$2" slurm-test
+show_logs() {
   echo "--- job log"; cat "$work"/job-*.out 2>/dev/null || true
   echo "--- scontrol"; scontrol show job "${job:-0}" 2>/dev/null || true
   echo "--- slurmctld log (tail)"; tail -n 30 "$work/cluster/log/slurmctld.log" || true
-  exit 1
 }
-
-settings=$(bash "$root/tests/slurm/local_slurm.sh" start "$work/cluster") || fail "the local SLURM did not start"
-eval "$settings"
+trap '[[ -n ${job:-} ]] && scancel "$job" 2>/dev/null; stop_cluster' EXIT
 "$electra" prepare --input "$root/data/sample/mobydick.txt" --out "$work/data" --seq-len 64 \
   --shards 2 --val-fraction 0.05 >/dev/null
 
