@@ -21,7 +21,8 @@ const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
       tokenize_command(),  vocab_command(),  prepare_command(),  verify_command(),
       pretrain_command(),  plot_command(),   inspect_command(),  score_command(),
-      import_hf_command(), export_command(), finetune_command(), evaluate_command(), sweep_command()};
+      import_hf_command(), export_command(), finetune_command(), evaluate_command(),
+      sweep_command()};
   return commands;
 }
 
