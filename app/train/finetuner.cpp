@@ -161,7 +161,7 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
     std::iota(order.begin(), order.end(), int64_t(0));
     std::mt19937_64 rng(data::mix_seed(config.seed, uint64_t(epoch), 0xF17E));
     std::shuffle(order.begin(), order.end(), rng);
-    double loss_sum = 0;
+    at::Tensor loss_sum = at::zeros({}, at::TensorOptions().device(device));  // read once an epoch
     model.train();
     for (long long s = 0; s < steps_per_epoch; ++s, ++step) {
       const long long first = s * global_batch + communicator.rank() * config.batch_size;
@@ -185,7 +185,7 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
       reducer.finish();
       clip_gradient_norm(model, config.clip_norm);
       optimizer.step(scheduled_learning_rate(config.learning_rate, step, warmup, total_steps));
-      loss_sum += loss.item<double>();
+      loss_sum += loss.detach();
     }
     const Predictions predictions = predict_all(model, dev, type, 64, communicator);
     bool improved = false;
@@ -195,8 +195,8 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
       improved = value > best;
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      say(format_epoch_line(epoch, config.epochs, loss_sum / double(steps_per_epoch), metric, value,
-                            improved, seconds));
+      say(format_epoch_line(epoch, config.epochs, loss_sum.item<double>() / double(steps_per_epoch),
+                            metric, value, improved, seconds));
       if (improved) best = value, best_metrics = metrics, best_epoch = epoch;
     }
     improved = communicator.broadcast_from_root(improved ? "1" : "0") == "1";
