@@ -120,7 +120,14 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   const int64_t outputs = type == TaskType::kRegression ? 1 : labels.size();
   FinetunedModel finetuned;
   finetuned.model = model::SequenceClassifier(pair.config, outputs);
-  if (!config.random_init) finetuned.model->load_encoder_from(pair);
+  if (config.random_init) {
+    // The pair's own initialisation (normal(0, initializer_range), as pretraining starts), not
+    // LibTorch's module defaults.
+    model::ElectraModel fresh(pair.config);
+    finetuned.model->load_encoder_from(*fresh);
+  } else {
+    finetuned.model->load_encoder_from(pair);
+  }
   finetuned.type = type, finetuned.labels = labels, finetuned.max_seq_len = config.max_seq_len;
   finetuned.lowercase = config.lowercase;
   model::SequenceClassifierImpl& model = *finetuned.model;

@@ -323,6 +323,22 @@ Trainer::StepFigures Trainer::train_step() {
 }
 
 Trainer::Outcome Trainer::run() {
+  const Outcome outcome = run_steps();
+  // RUN/FINISHED exists exactly when the run has reached train_steps: what a scheduler script
+  // checks before it calls a job done (a launcher may exit 0 without having run the ranks).
+  if (communicator_.is_root()) {
+    const std::string marker = (fs::path(config_.out_dir) / kFinishedMarker).string();
+    if (position_.step >= config_.train_steps) {
+      data::write_file_atomically(marker, nlohmann::json{{"step", position_.step}}.dump() + "\n");
+    } else {
+      std::error_code ignored;
+      fs::remove(marker, ignored);
+    }
+  }
+  return outcome;
+}
+
+Trainer::Outcome Trainer::run_steps() {
   start_time_ = last_log_time_ = std::chrono::steady_clock::now();
   last_log_step_ = position_.step;
   if (communicator_.is_root()) {

@@ -20,6 +20,9 @@
 
 namespace electra::train {
 
+// RUN/FINISHED: written by rank 0 when the run has reached train_steps (removed otherwise).
+inline constexpr const char* kFinishedMarker = "FINISHED";
+
 enum class ResumeMode {
   kIfPresent,  // resume from OUT's latest complete checkpoint when there is one
   kRequired,   // --resume: fail when there is none
@@ -47,6 +50,7 @@ class Trainer {
 
  private:
   struct StepFigures;  // the losses and norms of one optimiser step
+  Outcome run_steps();
   StepFigures train_step();
   data::RowBatch next_micro_batch();
   Batch to_tensors(const data::RowBatch& rows) const;           // on the CPU

@@ -147,8 +147,10 @@ std::pair<std::string, std::string> interrupt_and_resume(int ranks, const std::s
       "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; " + interruption +
       "; start=$(date +%s); wait $pid; echo exit=$? after=$(( $(date +%s) - start ))s'");
   EXPECT_LT(train_records(run).size(), 24u) << "the interruption came too late to test";
+  EXPECT_FALSE(fs::exists(run + "/FINISHED"));
   const auto resumed = run_shell(mpirun + Pretrain::pretrain(run) + settings);
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_TRUE(fs::exists(run + "/FINISHED"));
   const auto a = train_records(whole), b = train_records(run);
   EXPECT_EQ(a.size(), 24u);
   EXPECT_EQ(b.size(), 24u);

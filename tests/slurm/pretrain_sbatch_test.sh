@@ -47,7 +47,10 @@ restarts=$(grep -oP 'Restarts=\K[0-9]+' <<< "$details")
 exit_code=$(grep -oP ' ExitCode=\K\S+' <<< "$details")
 log=$(cat "$work/job-$job.out")
 echo "$log" | grep -E 'pretrain.sbatch|pretrain:|SIGUSR1|checkpoint' || true
-[[ $restarts == 1 ]] || fail "expected 1 requeue, scontrol says Restarts=$restarts"
+# One requeue for the signal (one more when a restarted step failed to launch, which srun does on
+# an overloaded machine; the script retries it).
+[[ $restarts -ge 1 && $restarts -le 2 ]] || fail "expected 1 requeue, scontrol says Restarts=$restarts"
+[[ -f $run/FINISHED ]] || fail "no FINISHED marker"
 [[ $exit_code == 0:0 ]] || fail "ExitCode=$exit_code"
 grep -q 'USR1 received' <<< "$log" || fail "the script did not report the signal"
 stopped=$(grep -oP 'SIGUSR1 at step \K[0-9]+' <<< "$log") || fail "the ranks did not checkpoint on SIGUSR1"
