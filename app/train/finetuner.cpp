@@ -13,6 +13,7 @@
 #include "app/train/finetuned_model.h"
 #include "app/train/gradient_reducer.h"
 #include "app/train/optimizer.h"
+#include "app/train/rank_device.h"
 #include "app/train/task_metrics.h"
 #include "data/atomic_file.h"
 #include "data/shard_set_writer.h"
@@ -39,14 +40,6 @@ void FinetuneConfig::validate() const {
 }
 
 namespace {
-
-torch::Device device_for(const dist::Communicator& communicator) {
-  if (torch::cuda::is_available()) {
-    return torch::Device(torch::kCUDA, c10::DeviceIndex(communicator.local_rank() %
-                                                        int(torch::cuda::device_count())));
-  }
-  return torch::kCPU;
-}
 
 // Predictions for all rows of `task`, each rank predicting a contiguous share, gathered to rank 0
 // (the other ranks get empty predictions).

@@ -12,6 +12,7 @@
 
 #include "app/model/autocast.h"
 #include "app/train/checkpoint_files.h"
+#include "app/train/rank_device.h"
 #include "app/train/replica_check.h"
 #include "app/train/step_flops.h"
 #include "app/train/stop_signals.h"
@@ -120,14 +121,6 @@ void check_writable(const std::string& dir) {
   }
   file.close();
   fs::remove(probe, error);
-}
-
-torch::Device device_for(const dist::Communicator& communicator) {
-  if (torch::cuda::is_available()) {
-    return torch::Device(torch::kCUDA, c10::DeviceIndex(communicator.local_rank() %
-                                                        int(torch::cuda::device_count())));
-  }
-  return torch::kCPU;
 }
 
 }  // namespace
