@@ -26,6 +26,15 @@ const std::vector<Command>& all_commands();
 // Prints help and returns false on --help; throws UsageError on a bad option.
 bool parse_options(const Command& command, int argc, char** argv, po::variables_map& options);
 
+// A number as --help shows it: the shortest text that reads back as the same double ("0.15", not
+// Boost's "0.14999999999999999").
+std::string number_text(double value);
+
+// A double option's default, shown as number_text.
+inline po::typed_value<double>* default_number(double value) {
+  return po::value<double>()->default_value(value, number_text(value));
+}
+
 // A mistake in how the command was called: printed with the command's name, exit status 2.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -7,12 +7,12 @@
 
 #include "app/cli/command.h"
 #include "app/cli/cpu_threads.h"
-#include "app/cli/model_source.h"
 #include "app/cli/rank_phase.h"
 #include "app/model/cpu_runtime.h"
 #include "app/model/sequence_classifier.h"
 #include "app/train/finetuned_model.h"
 #include "app/train/finetuner.h"
+#include "app/train/model_source.h"
 #include "data/atomic_file.h"
 
 namespace electra::cli {
@@ -33,15 +33,15 @@ void declare_finetune(po::options_description& options) {
     ("format", po::value<std::string>()->default_value(d.format),
      "TSV layout: auto, generic, cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte")
     ("epochs", po::value<long long>()->default_value(d.epochs), "passes over the training set")
-    ("lr", po::value<double>()->default_value(d.learning_rate), "peak learning rate")
+    ("lr", default_number(d.learning_rate), "peak learning rate")
     ("batch-size", po::value<long long>()->default_value(d.batch_size), "examples per rank and step")
     ("max-seq-len", po::value<long long>()->default_value(d.max_seq_len),
      "tokens per example with [CLS]/[SEP]; longer texts lose their ends (pairs: the longer first)")
-    ("layer-decay", po::value<double>()->default_value(d.layer_decay),
+    ("layer-decay", default_number(d.layer_decay),
      "layer-wise learning-rate decay: layer i of L gets decay^(L - i), the embeddings decay^(L+1)")
-    ("warmup", po::value<double>()->default_value(d.warmup_fraction),
+    ("warmup", default_number(d.warmup_fraction),
      "fraction of the steps with a linear warmup")
-    ("weight-decay", po::value<double>()->default_value(d.weight_decay), "AdamW weight decay")
+    ("weight-decay", default_number(d.weight_decay), "AdamW weight decay")
     ("seed", po::value<uint64_t>()->default_value(d.seed), "seed of the head, order and dropout")
     ("metric", po::value<std::string>()->default_value(""),
      "dev metric that chooses the best epoch (default: accuracy; matthews_corr for CoLA; "
@@ -83,10 +83,10 @@ int run_finetune(const po::variables_map& o) {
   auto world = dist::make_world_communicator();
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   model::keep_freed_memory_in_process();
-  ModelSource source;
+  train::ModelSource source;
   try {
     run_phase(*world, "finetune", [&] {
-      source = load_model_source(config.model_dir, o["vocab"].as<std::string>());
+      source = train::load_model_source(config.model_dir, o["vocab"].as<std::string>());
       if (source.vocab_path.empty()) {
         throw std::runtime_error(source.path + " has no vocab.txt: pass --vocab FILE");
       }

@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "app/cli/command.h"
-#include "app/cli/model_source.h"
+#include "app/train/model_source.h"
 
 namespace electra::cli {
 namespace {
@@ -19,7 +19,7 @@ int64_t count(const std::vector<torch::Tensor>& parameters) {
 }
 
 int run(const po::variables_map& options) {
-  const auto source = load_model_source(options["model"].as<std::string>(), "");
+  const auto source = train::load_model_source(options["model"].as<std::string>(), "");
   auto& model = *source.model;
   // Each network's own parameters: the shared embeddings are counted once, apart.
   const int64_t shared = count(model.embeddings->parameters());

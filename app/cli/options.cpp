@@ -1,9 +1,20 @@
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
 #include "app/cli/command.h"
 
 namespace electra::cli {
+
+std::string number_text(double value) {
+  char text[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value) break;
+  }
+  return text;
+}
 
 bool parse_options(const Command& command, int argc, char** argv, po::variables_map& options) {
   po::options_description declared(std::string("Options of `electra ") + command.name + "`", 100,

@@ -36,8 +36,7 @@ void declare(po::options_description& options) {
       "tokens per example, [CLS]/[SEP] included (NVIDIA shards keep their own)")(
       "shards", po::value<int>()->default_value(1),
       "number of train shards over all ranks (at least one per rank)")(
-      "val-fraction", po::value<double>()->default_value(0.01),
-      "fraction of examples put in the validation shards")(
+      "val-fraction", default_number(0.01), "fraction of examples put in the validation shards")(
       "seed", po::value<unsigned long long>()->default_value(12345),
       "seed of the example builder and the validation split")(
       "overwrite", po::bool_switch(),

@@ -40,17 +40,17 @@ void declare(po::options_description& options) {
      "sequences per rank and micro-batch")
     ("grad-accum", po::value<long long>()->default_value(d.grad_accum),
      "micro-batches per optimiser step")
-    ("learning-rate", po::value<double>()->default_value(d.learning_rate), "peak learning rate")
+    ("learning-rate", default_number(d.learning_rate), "peak learning rate")
     ("optimizer", po::value<std::string>()->default_value(d.optimizer),
      "adamw (the reference) or lamb (large batches)")
-    ("weight-decay", po::value<double>()->default_value(d.weight_decay),
+    ("weight-decay", default_number(d.weight_decay),
      "decoupled weight decay (not on LayerNorm or biases)")
-    ("adam-epsilon", po::value<double>()->default_value(d.adam_epsilon), "AdamW epsilon")
-    ("clip-norm", po::value<double>()->default_value(d.clip_norm), "global gradient-norm clip")
-    ("mask-prob", po::value<double>()->default_value(d.mask_prob), "fraction of tokens masked")
-    ("temperature", po::value<double>()->default_value(d.temperature), "sampling temperature")
-    ("gen-weight", po::value<double>()->default_value(d.generator_weight), "weight of the MLM loss")
-    ("disc-weight", po::value<double>()->default_value(d.discriminator_weight),
+    ("adam-epsilon", default_number(d.adam_epsilon), "AdamW epsilon")
+    ("clip-norm", default_number(d.clip_norm), "global gradient-norm clip")
+    ("mask-prob", default_number(d.mask_prob), "fraction of tokens masked")
+    ("temperature", default_number(d.temperature), "sampling temperature")
+    ("gen-weight", default_number(d.generator_weight), "weight of the MLM loss")
+    ("disc-weight", default_number(d.discriminator_weight),
      "weight of the replaced-token-detection loss")
     ("seed", po::value<uint64_t>()->default_value(d.seed), "seed of weights, data order, masks")
     ("log-every", po::value<long long>()->default_value(d.log_every),
@@ -71,7 +71,7 @@ void declare(po::options_description& options) {
     ("check-replicas-every", po::value<long long>()->default_value(d.check_replicas_every),
      "steps between checks that every rank holds the same parameters (checksums compared); "
      "0: never")
-    ("bucket-mb", po::value<double>()->default_value(d.bucket_mb),
+    ("bucket-mb", default_number(d.bucket_mb),
      "gradient bucket size in MB (fp32) of the all-reduce that overlaps backward")
     ("reduce-dtype", po::value<std::string>()->default_value(d.reduce_dtype),
      "what the gradient all-reduce sends: fp32, or bf16 (half the traffic, rounded sums)")

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "app/cli/command.h"
-#include "app/cli/model_source.h"
+#include "app/train/model_source.h"
 #include "data/wordpiece_tokenizer.h"
 
 namespace electra::cli {
@@ -21,8 +21,8 @@ void declare(po::options_description& options) {
 }
 
 int run(const po::variables_map& options) {
-  auto source =
-      load_model_source(options["model"].as<std::string>(), options["vocab"].as<std::string>());
+  auto source = train::load_model_source(options["model"].as<std::string>(),
+                                         options["vocab"].as<std::string>());
   if (source.vocab_path.empty()) {
     throw UsageError(source.path + " has no vocab.txt: pass --vocab FILE");
   }

@@ -42,7 +42,10 @@ void declare(po::options_description& options) {
     ("epochs", po::value<long long>()->default_value(3), "epochs per cell")
     ("batch-size", po::value<long long>()->default_value(32), "examples per step")
     ("max-seq-len", po::value<long long>()->default_value(128), "tokens per example")
-    ("layer-decay", po::value<double>()->default_value(0.8), "layer-wise learning-rate decay")
+    ("layer-decay", default_number(0.8), "layer-wise learning-rate decay")
+    ("random-baseline", po::bool_switch(),
+     "also fine-tune the first checkpoint's architecture from random weights (same lrs, seeds, "
+     "epochs): the rows 'random-init', the baseline pretraining must beat")
     ("vocab", po::value<std::string>()->default_value(""), "vocab.txt when a model has none")
     ("out", po::value<std::string>()->required(),
      "output directory: cells/, results.csv, summary.md (a rerun skips finished cells)")
@@ -72,6 +75,7 @@ int run(const po::variables_map& o) {
   config.max_seq_len = o["max-seq-len"].as<long long>();
   config.layer_decay = o["layer-decay"].as<double>();
   config.vocab = o["vocab"].as<std::string>();
+  config.random_baseline = o["random-baseline"].as<bool>();
   config.out_dir = o["out"].as<std::string>();
   auto world = dist::make_world_communicator();
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "app/cli/model_source.h"
 #include "app/train/checkpoint_files.h"
 #include "app/train/finetuner.h"
+#include "app/train/model_source.h"
 #include "data/atomic_file.h"
 #include "data/json_fields.h"
 #include "data/task_reader.h"
@@ -24,11 +24,15 @@ namespace {
 
 struct Cell {
   std::string checkpoint;
+  std::string label;  // the table's row: checkpoint_label(checkpoint) or kRandomInit
   const SweepTask* task;
   double lr;
   uint64_t seed;
-  std::string dir;  // OUT/cells/<checkpoint>/<task>/lr<lr>-seed<seed>
+  bool random_init;
+  std::string dir;  // OUT/cells/<label>/<task>/lr<lr>-seed<seed>
 };
+
+const char* const kRandomInit = "random-init";
 
 std::string lr_text(double lr) {
   char text[32];
@@ -68,14 +72,9 @@ double median(std::vector<double> values) {
 
 // One CSV row per cell from what its folder holds (finished, failed or missing).
 nlohmann::json cell_row(const Cell& cell) {
-  nlohmann::json row = {{"checkpoint", checkpoint_label(cell.checkpoint)},
-                        {"task", cell.task->name},
-                        {"lr", cell.lr},
-                        {"seed", cell.seed},
-                        {"status", "missing"},
-                        {"metric", ""},
-                        {"dev", nullptr},
-                        {"test", nullptr}};
+  nlohmann::json row = {{"checkpoint", cell.label}, {"task", cell.task->name}, {"lr", cell.lr},
+                        {"seed", cell.seed},        {"status", "missing"},     {"metric", ""},
+                        {"dev", nullptr},           {"test", nullptr}};
   const fs::path results = fs::path(cell.dir) / "results.json";
   const fs::path error = fs::path(cell.dir) / "error.txt";
   if (fs::exists(results)) {
@@ -199,16 +198,22 @@ std::vector<std::string> expand_checkpoints(const std::vector<std::string>& path
 
 SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicator) {
   std::vector<Cell> cells;
-  for (const auto& checkpoint : expand_checkpoints(config.checkpoints)) {
+  const auto add_cells = [&](const std::string& checkpoint, const std::string& label,
+                             bool random_init) {
     for (const auto& task : config.tasks) {
       for (double lr : config.learning_rates) {
         for (uint64_t seed : config.seeds) {
-          cells.push_back({checkpoint, &task, lr, seed,
-                           cell_dir(config, checkpoint_label(checkpoint), task, lr, seed)});
+          cells.push_back({checkpoint, label, &task, lr, seed, random_init,
+                           cell_dir(config, label, task, lr, seed)});
         }
       }
     }
-  }
+  };
+  const auto checkpoints = expand_checkpoints(config.checkpoints);
+  for (const auto& checkpoint : checkpoints)
+    add_cells(checkpoint, checkpoint_label(checkpoint), false);
+  if (config.random_baseline && !checkpoints.empty())
+    add_cells(checkpoints.front(), kRandomInit, true);
   SweepOutcome outcome;
   outcome.cells = int(cells.size());
   auto alone = dist::make_single_process_communicator();
@@ -216,9 +221,8 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
   for (size_t i = size_t(communicator.rank()); i < cells.size(); i += size_t(communicator.size())) {
     const Cell& cell = cells[i];
     const std::string where = "cell " + std::to_string(i + 1) + "/" + std::to_string(cells.size()) +
-                              " (" + checkpoint_label(cell.checkpoint) + ", " + cell.task->name +
-                              ", lr " + lr_text(cell.lr) + ", seed " + std::to_string(cell.seed) +
-                              ")";
+                              " (" + cell.label + ", " + cell.task->name + ", lr " +
+                              lr_text(cell.lr) + ", seed " + std::to_string(cell.seed) + ")";
     if (fs::exists(fs::path(cell.dir) / "results.json")) {
       ++outcome.skipped;
       continue;
@@ -228,7 +232,7 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
     try {
       fs::create_directories(cell.dir);
       fs::remove(fs::path(cell.dir) / "error.txt");
-      cli::ModelSource source = cli::load_model_source(cell.checkpoint, config.vocab);
+      ModelSource source = load_model_source(cell.checkpoint, config.vocab);
       if (source.vocab_path.empty()) throw std::runtime_error(source.path + " has no vocab.txt");
       FinetuneConfig finetune_config;
       finetune_config.model_dir = cell.checkpoint;
@@ -243,6 +247,7 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       finetune_config.max_seq_len = config.max_seq_len;
       finetune_config.learning_rate = cell.lr, finetune_config.seed = cell.seed;
       finetune_config.layer_decay = config.layer_decay;
+      finetune_config.random_init = cell.random_init;
       finetune_config.quiet = true, finetune_config.keep_model = false;
       const nlohmann::json results =
           finetune(finetune_config, *source.model, source.vocab_path, *alone);
@@ -275,8 +280,9 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
     // rewrites the whole table from the cell folders.
     std::vector<std::string> labels;
     for (const auto& cell : cells) {
-      const std::string label = checkpoint_label(cell.checkpoint);
-      if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
+      if (std::find(labels.begin(), labels.end(), cell.label) == labels.end()) {
+        labels.push_back(cell.label);
+      }
     }
     std::vector<Cell> all = cells;
     std::vector<std::string> others;
@@ -291,7 +297,8 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       for (const auto& task : config.tasks) {
         for (double lr : config.learning_rates) {
           for (uint64_t seed : config.seeds) {
-            all.push_back({label, &task, lr, seed, cell_dir(config, label, task, lr, seed)});
+            all.push_back(
+                {label, label, &task, lr, seed, false, cell_dir(config, label, task, lr, seed)});
           }
         }
       }

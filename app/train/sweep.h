@@ -27,6 +27,9 @@ struct SweepConfig {
   long long epochs = 3, batch_size = 32, max_seq_len = 128;
   double layer_decay = 0.8;
   std::string vocab;  // "" : each model's vocab.txt
+  // Also the first checkpoint's architecture from random weights, with the same lrs, seeds and
+  // epochs: the rows "random-init", the baseline the pretraining must beat.
+  bool random_baseline = false;
 };
 
 // "NAME:TRAIN:DEV[:TEST]"; throws std::invalid_argument naming the problem.

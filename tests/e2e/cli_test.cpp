@@ -45,6 +45,10 @@ TEST(Cli, HelpListsCommandsAndEveryOptionOnceWithDefaults) {
   EXPECT_NE(help.output.find("--seq-len arg (=128)"), std::string::npos) << help.output;
   size_t first = help.output.find("--val-fraction");
   EXPECT_EQ(help.output.find("--val-fraction", first + 1), std::string::npos);
+  // Fractional defaults read as written, not as Boost prints a double ("0.14999999999999999").
+  auto pretrain = run_shell(kElectra + " pretrain --help");
+  EXPECT_NE(pretrain.output.find("--mask-prob arg (=0.15)"), std::string::npos) << pretrain.output;
+  EXPECT_NE(help.output.find("--val-fraction arg (=0.01)"), std::string::npos) << help.output;
 }
 
 TEST(Cli, UnknownOrMalformedOptionsNameTheOption) {

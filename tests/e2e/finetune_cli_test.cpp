@@ -118,7 +118,8 @@ TEST_F(Finetune, TrainsDataParallelOnTwoRanks) {
 
 TEST_F(Finetune, ASweepOnTwoRanksTabulatesEveryCellReportsFailuresAndResumes) {
   // Checkpoints: a run directory (the fixture imported as a native checkpoint) and the HF
-  // fixture itself; tasks: the synthetic one and one whose training file is missing.
+  // fixture itself, plus their architecture from random weights (--random-baseline); tasks: the
+  // synthetic one and one whose training file is missing.
   const std::string run = path("imported");
   ASSERT_EQ(run_shell(kElectra + " import-hf --model " + quote(kFixture) + " --out " + quote(run))
                 .exit_code,
@@ -129,26 +130,30 @@ TEST_F(Finetune, ASweepOnTwoRanksTabulatesEveryCellReportsFailuresAndResumes) {
       "," + quote(kFixture) + " --task syn:" + path("train.tsv") + ":" + path("dev.tsv") + ":" +
       path("test.tsv") + " --task broken:" + path("missing.tsv") + ":" + path("dev.tsv") +
       " --lrs 2e-3,1e-3 --seeds 1,2 --epochs 3 --batch-size 16 --max-seq-len 16 --threads 1 "
-      "--out " +
+      "--random-baseline --out " +
       quote(out);
   const auto first = run_shell(sweep);
   EXPECT_EQ(first.exit_code, 1) << first.output;  // some cells failed
   EXPECT_NE(
-      first.output.find("16 cells: 8 finished now (on 2 rank(s)), 0 finished before, 8 failed"),
+      first.output.find("24 cells: 12 finished now (on 2 rank(s)), 0 finished before, 12 failed"),
       std::string::npos)
       << first.output;
-  EXPECT_NE(first.output.find("sweep: rank 1: cell 2/16"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("sweep: rank 1: cell 2/24"), std::string::npos) << first.output;
   EXPECT_NE(first.output.find("missing.tsv: cannot read the task file"), std::string::npos);
   const std::string csv = testing::read_file(out + "/results.csv");
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 17);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 25);
   size_t ok = 0;
   for (size_t at = csv.find(",ok,"); at != std::string::npos; at = csv.find(",ok,", at + 1)) ++ok;
-  EXPECT_EQ(ok, 8u) << csv;
+  EXPECT_EQ(ok, 12u) << csv;
   const std::string summary = testing::read_file(out + "/summary.md");
   std::printf("%s", summary.c_str());
   EXPECT_NE(summary.find("| imported-step-00000000 | syn | accuracy |"), std::string::npos)
       << summary;
   EXPECT_NE(summary.find("| hf-electra-tiny | syn | accuracy |"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("| random-init | syn | accuracy |"), std::string::npos) << summary;
+  const auto baseline =
+      testing::read_json(out + "/cells/random-init/syn/lr0.001-seed1/results.json");
+  EXPECT_TRUE(baseline["random_init"].get<bool>()) << baseline.dump(2);
   EXPECT_NE(summary.find("| 4/4 |"), std::string::npos) << summary;
   EXPECT_NE(summary.find("| 0/4 |"), std::string::npos) << summary;  // the broken task
 
@@ -157,7 +162,7 @@ TEST_F(Finetune, ASweepOnTwoRanksTabulatesEveryCellReportsFailuresAndResumes) {
   fs::remove(out + "/cells/hf-electra-tiny/syn/lr0.001-seed2/results.json");
   const auto second = run_shell(sweep);
   EXPECT_NE(
-      second.output.find("16 cells: 1 finished now (on 2 rank(s)), 7 finished before, 8 failed"),
+      second.output.find("24 cells: 1 finished now (on 2 rank(s)), 11 finished before, 12 failed"),
       std::string::npos)
       << second.output;
   EXPECT_EQ(testing::read_file(out + "/results.csv").size(), csv.size());

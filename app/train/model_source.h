@@ -6,7 +6,7 @@
 
 #include "app/model/electra_model.h"
 
-namespace electra::cli {
+namespace electra::train {
 
 struct ModelSource {
   model::ElectraModel model{nullptr};
@@ -19,4 +19,4 @@ struct ModelSource {
 // `vocab_override` (non-empty) replaces the directory's vocab.txt.
 ModelSource load_model_source(const std::string& dir, const std::string& vocab_override);
 
-}  // namespace electra::cli
+}  // namespace electra::train

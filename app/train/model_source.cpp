@@ -1,11 +1,11 @@
-#include "app/cli/model_source.h"
+#include "app/train/model_source.h"
 
 #include <filesystem>
 
 #include "app/model/hf_format.h"
 #include "app/train/checkpoint_files.h"
 
-namespace electra::cli {
+namespace electra::train {
 
 ModelSource load_model_source(const std::string& dir, const std::string& vocab_override) {
   ModelSource source;
@@ -17,13 +17,13 @@ ModelSource load_model_source(const std::string& dir, const std::string& vocab_o
     source.path = dir;
     source.has_generator = imported.has_generator;
   } else {
-    source.path = train::resolve_checkpoint(dir);
-    source.model = train::read_model(source.path);
-    source.vocab_path = (std::filesystem::path(source.path) / train::kVocabFile).string();
+    source.path = resolve_checkpoint(dir);
+    source.model = read_model(source.path);
+    source.vocab_path = (std::filesystem::path(source.path) / kVocabFile).string();
     source.kind = "checkpoint";
   }
   if (!vocab_override.empty()) source.vocab_path = vocab_override;
   return source;
 }
 
-}  // namespace electra::cli
+}  // namespace electra::train
