@@ -1,0 +1,56 @@
+// The adversarial generator (ELECTRA paper, appendix F; `--strategy adversarial`): instead of
+// maximum likelihood the generator is trained by REINFORCE to maximise the discriminator's loss on
+// the tokens it sampled at the masked positions. The discriminator trains as in the joint step.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace electra::train {
+
+// The reward of each masked position: the discriminator's cross-entropy there on the corrupted
+// input (label: replaced or not), high where it was fooled. disc_logits [B, L], replaced [B, L]
+// (1 where the token differs from the original), positions [B, P] -> [B, P], without gradient.
+at::Tensor adversarial_rewards(const at::Tensor& disc_logits, const at::Tensor& replaced,
+                               const at::Tensor& positions);
+
+struct ReinforceTerms {
+  at::Tensor loss;         // scalar with the graph into the generator's logits
+  at::Tensor mean_reward;  // scalar, no graph: the weighted mean of the rewards
+  at::Tensor entropy;      // scalar, no graph: the weighted mean entropy of the distributions
+};
+
+// REINFORCE with a baseline b and an entropy bonus:
+//   loss = -sum_w [(r - b) log p(sampled) + entropy_weight H(p)] / n
+// with p = softmax(logits) the distribution the tokens were sampled from (logits already divided
+// by the temperature), w the masked positions' weights [B, P] and n = denominator when > 0, else
+// sum(w). Its gradient with respect to the logits of a position is
+//   -w (r - b) (onehot(sampled) - p) / n + w entropy_weight p (log p + H) / n.
+// logits [B, P, V], sampled [B, P], rewards [B, P] (no gradient flows into them), baseline: a
+// scalar tensor.
+ReinforceTerms reinforce_loss(const at::Tensor& logits, const at::Tensor& sampled,
+                              const at::Tensor& weights, const at::Tensor& rewards,
+                              const at::Tensor& baseline, double entropy_weight,
+                              double denominator = 0);
+
+// The moving-average baseline of the mean reward, kept on the device (no host read per step):
+// the first update sets it to the mean, later ones b <- decay b + (1 - decay) mean.
+class RewardBaseline {
+ public:
+  explicit RewardBaseline(double decay = 0.99) : decay_(decay) {}
+  // The baseline for this step (zero before the first update), on `like`'s device.
+  at::Tensor value(const at::Tensor& like) const;
+  void update(const at::Tensor& mean_reward);
+  // For checkpoints: the value as a number and how many updates made it.
+  double host_value() const;
+  int64_t updates() const { return updates_; }
+  void restore(double value, int64_t updates, const at::Tensor& like);
+
+ private:
+  double decay_;
+  int64_t updates_ = 0;
+  at::Tensor value_;
+};
+
+}  // namespace electra::train
