@@ -52,6 +52,15 @@ void declare(po::options_description& options) {
     ("gen-weight", default_number(d.generator_weight), "weight of the MLM loss")
     ("disc-weight", default_number(d.discriminator_weight),
      "weight of the replaced-token-detection loss")
+    ("strategy", po::value<std::string>()->default_value(d.strategy),
+     "how the generator learns: joint (maximum likelihood) or adversarial (REINFORCE on the "
+     "discriminator's loss at the tokens it sampled)")
+    ("adversarial-entropy", default_number(d.adversarial_entropy),
+     "adversarial: weight of the generator's entropy bonus")
+    ("adversarial-baseline-decay", default_number(d.adversarial_baseline_decay),
+     "adversarial: decay of the reward's moving-average baseline")
+    ("adversarial-mlm-warmup", po::value<long long>()->default_value(d.adversarial_mlm_warmup),
+     "adversarial: first steps whose generator trains by MLM")
     ("seed", po::value<uint64_t>()->default_value(d.seed), "seed of weights, data order, masks")
     ("log-every", po::value<long long>()->default_value(d.log_every),
      "steps between train records (and the last step)")
@@ -103,6 +112,10 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.temperature = o["temperature"].as<double>();
   c.generator_weight = o["gen-weight"].as<double>();
   c.discriminator_weight = o["disc-weight"].as<double>();
+  c.strategy = o["strategy"].as<std::string>();
+  c.adversarial_entropy = o["adversarial-entropy"].as<double>();
+  c.adversarial_baseline_decay = o["adversarial-baseline-decay"].as<double>();
+  c.adversarial_mlm_warmup = o["adversarial-mlm-warmup"].as<long long>();
   c.seed = o["seed"].as<uint64_t>();
   c.log_every = o["log-every"].as<long long>();
   c.eval_every = o["eval-every"].as<long long>();

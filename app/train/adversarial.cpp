@@ -15,42 +15,20 @@ at::Tensor adversarial_rewards(const at::Tensor& disc_logits, const at::Tensor& 
 }
 
 ReinforceTerms reinforce_loss(const at::Tensor& logits, const at::Tensor& sampled,
-                              const at::Tensor& weights, const at::Tensor& rewards,
-                              const at::Tensor& baseline, double entropy_weight,
-                              double denominator) {
+                              const at::Tensor& weights, const at::Tensor& rewards, double baseline,
+                              double entropy_weight, double denominator) {
   const at::Tensor w = weights.to(at::kFloat);
   const at::Tensor n =
       denominator > 0 ? at::full({}, denominator, w.options()) : w.sum().clamp_min(1e-5);
   const at::Tensor log_p = at::log_softmax(logits.to(at::kFloat), -1);  // [B, P, V]
   const at::Tensor log_p_sampled = log_p.gather(-1, sampled.unsqueeze(-1)).squeeze(-1);  // [B, P]
-  const at::Tensor advantage = (rewards.detach().to(at::kFloat) - baseline.detach()) * w;
+  const at::Tensor advantage = (rewards.detach().to(at::kFloat) - baseline) * w;
   at::Tensor loss = -(advantage * log_p_sampled).sum() / n;
   const at::Tensor entropy = -(log_p.exp() * log_p).sum(-1);  // [B, P]
   if (entropy_weight != 0) loss = loss - entropy_weight * (entropy * w).sum() / n;
   at::NoGradGuard no_grad;
   const at::Tensor count = w.sum().clamp_min(1e-5);
   return {loss, (rewards.to(at::kFloat) * w).sum() / count, (entropy.detach() * w).sum() / count};
-}
-
-at::Tensor RewardBaseline::value(const at::Tensor& like) const {
-  if (updates_ == 0) return at::zeros({}, like.options().dtype(at::kFloat));
-  return value_.to(like.device());
-}
-
-void RewardBaseline::update(const at::Tensor& mean_reward) {
-  at::NoGradGuard no_grad;
-  const at::Tensor mean = mean_reward.detach().to(at::kFloat);
-  value_ = updates_ == 0 ? mean.clone() : value_.to(mean.device()) * decay_ + mean * (1 - decay_);
-  ++updates_;
-}
-
-double RewardBaseline::host_value() const {
-  return updates_ == 0 ? 0.0 : value_.to(at::kCPU).item<double>();
-}
-
-void RewardBaseline::restore(double value, int64_t updates, const at::Tensor& like) {
-  updates_ = updates;
-  value_ = at::full({}, value, like.options().dtype(at::kFloat));
 }
 
 }  // namespace electra::train

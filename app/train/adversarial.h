@@ -27,30 +27,29 @@ struct ReinforceTerms {
 // by the temperature), w the masked positions' weights [B, P] and n = denominator when > 0, else
 // sum(w). Its gradient with respect to the logits of a position is
 //   -w (r - b) (onehot(sampled) - p) / n + w entropy_weight p (log p + H) / n.
-// logits [B, P, V], sampled [B, P], rewards [B, P] (no gradient flows into them), baseline: a
-// scalar tensor.
+// logits [B, P, V], sampled [B, P], rewards [B, P] (no gradient flows into them).
 ReinforceTerms reinforce_loss(const at::Tensor& logits, const at::Tensor& sampled,
-                              const at::Tensor& weights, const at::Tensor& rewards,
-                              const at::Tensor& baseline, double entropy_weight,
-                              double denominator = 0);
+                              const at::Tensor& weights, const at::Tensor& rewards, double baseline,
+                              double entropy_weight, double denominator = 0);
 
-// The moving-average baseline of the mean reward, kept on the device (no host read per step):
-// the first update sets it to the mean, later ones b <- decay b + (1 - decay) mean.
+// The moving-average baseline of the mean reward: the first update sets it to the mean, later
+// ones b <- decay b + (1 - decay) mean. The trainer feeds it the mean over all ranks once a step,
+// so every rank holds the same value and a checkpoint stores it exactly.
 class RewardBaseline {
  public:
   explicit RewardBaseline(double decay = 0.99) : decay_(decay) {}
-  // The baseline for this step (zero before the first update), on `like`'s device.
-  at::Tensor value(const at::Tensor& like) const;
-  void update(const at::Tensor& mean_reward);
-  // For checkpoints: the value as a number and how many updates made it.
-  double host_value() const;
+  double value() const { return value_; }  // 0 before the first update
   int64_t updates() const { return updates_; }
-  void restore(double value, int64_t updates, const at::Tensor& like);
+  void update(double mean_reward) {
+    value_ = updates_ == 0 ? mean_reward : decay_ * value_ + (1 - decay_) * mean_reward;
+    ++updates_;
+  }
+  void restore(double value, int64_t updates) { value_ = value, updates_ = updates; }
 
  private:
   double decay_;
+  double value_ = 0;
   int64_t updates_ = 0;
-  at::Tensor value_;
 };
 
 }  // namespace electra::train

@@ -1,5 +1,6 @@
 #include "app/train/electra_step.h"
 
+#include "app/train/adversarial.h"
 #include "app/train/losses.h"
 
 namespace electra::train {
@@ -16,14 +17,25 @@ StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
       mlm_loss(out.generator_logits, out.masked.targets, out.masked.weights, batch.mlm_denominator);
   // Samples carry no gradient: the only path from the discriminator's loss into the generator is
   // the shared embeddings.
-  out.corrupted = corrupt(batch.input_ids, out.masked,
-                          sample_tokens(out.generator_logits, options.temperature, random));
+  out.corrupted_samples = sample_tokens(out.generator_logits, options.temperature, random);
+  out.corrupted = corrupt(batch.input_ids, out.masked, out.corrupted_samples);
   out.disc_logits =
       model.discriminator->forward(out.corrupted.input_ids, batch.segment_ids, batch.input_mask);
   out.disc_loss = discriminator_loss(out.disc_logits, out.corrupted.replaced, batch.input_mask,
                                      batch.disc_denominator);
+  at::Tensor generator_loss = out.mlm_loss;
+  if (options.adversarial) {
+    // The generator is rewarded where the discriminator was wrong about its samples.
+    const ReinforceTerms terms = reinforce_loss(
+        out.generator_logits / options.temperature, out.corrupted_samples, out.masked.weights,
+        adversarial_rewards(out.disc_logits, out.corrupted.replaced, out.masked.positions),
+        options.reward_baseline, options.entropy_weight, batch.mlm_denominator);
+    out.reinforce_loss = terms.loss, out.mean_reward = terms.mean_reward;
+    out.entropy = terms.entropy;
+    generator_loss = terms.loss;
+  }
   out.total =
-      options.generator_weight * out.mlm_loss + options.discriminator_weight * out.disc_loss;
+      options.generator_weight * generator_loss + options.discriminator_weight * out.disc_loss;
   return out;
 }
 

@@ -23,12 +23,19 @@ struct StepOptions {
   double temperature = 1.0;
   double generator_weight = 1.0;
   double discriminator_weight = 50.0;
+  // The generator's loss: MLM (joint), or REINFORCE with this baseline and entropy weight
+  // (adversarial; app/train/adversarial.h).
+  bool adversarial = false;
+  double reward_baseline = 0.0, entropy_weight = 0.0;
 };
 
 struct StepOutput {
   at::Tensor total, mlm_loss, disc_loss;  // scalars (total carries the graph)
+  // adversarial only: the REINFORCE loss, the mean reward and entropy at the masked positions
+  at::Tensor reinforce_loss, mean_reward, entropy;
   MaskedBatch masked;
-  at::Tensor generator_logits;  // [B, P, V] fp32
+  at::Tensor generator_logits;   // [B, P, V] fp32
+  at::Tensor corrupted_samples;  // [B, P] the generator's samples at the masked positions
   CorruptedBatch corrupted;
   at::Tensor disc_logits;  // [B, L]
 };

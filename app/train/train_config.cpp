@@ -22,6 +22,10 @@ nlohmann::json TrainConfig::to_json() const {
           {"temperature", temperature},
           {"generator_weight", generator_weight},
           {"discriminator_weight", discriminator_weight},
+          {"strategy", strategy},
+          {"adversarial_entropy", adversarial_entropy},
+          {"adversarial_baseline_decay", adversarial_baseline_decay},
+          {"adversarial_mlm_warmup", adversarial_mlm_warmup},
           {"seed", seed},
           {"log_every", log_every},
           {"eval_every", eval_every},
@@ -51,6 +55,12 @@ void TrainConfig::validate() const {
   require(temperature > 0, "temperature", "positive");
   require(generator_weight >= 0, "gen-weight", "0 or more");
   require(discriminator_weight >= 0, "disc-weight", "0 or more");
+  require(strategy == "joint" || strategy == "adversarial", "strategy",
+          "joint or adversarial (two-stage is not built yet)");
+  require(adversarial_entropy >= 0, "adversarial-entropy", "0 or more");
+  require(adversarial_baseline_decay >= 0 && adversarial_baseline_decay < 1,
+          "adversarial-baseline-decay", "in [0, 1)");
+  require(adversarial_mlm_warmup >= 0, "adversarial-mlm-warmup", "0 or more");
   require(log_every >= 0, "log-every", "0 (only the last step) or more");
   require(eval_every >= 0, "eval-every", "0 (only at the end) or more");
   require(save_every >= 0, "save-every", "0 (only at the end) or more");

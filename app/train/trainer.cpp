@@ -128,8 +128,11 @@ void check_writable(const std::string& dir) {
 struct Trainer::StepFigures {
   at::Tensor loss, mlm_loss, disc_loss, grad_norm;  // scalars on the device
   double lr = 0;
-  bool skipped = false;  // a non-finite loss or gradient on some rank: no update
-  int stop_signal = 0;   // the signal some rank received (agreed by all), or 0
+  bool reinforce = false;  // the generator trained by REINFORCE this step (--strategy adversarial)
+  at::Tensor mean_reward, entropy;  // then: sums over the micro-batches, on the device
+  double reward = 0;                // then: the mean reward over ranks and micro-batches
+  bool skipped = false;             // a non-finite loss or gradient on some rank: no update
+  int stop_signal = 0;              // the signal some rank received (agreed by all), or 0
 };
 
 Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume)
@@ -150,6 +153,8 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   step_options_.temperature = config_.temperature;
   step_options_.generator_weight = config_.generator_weight;
   step_options_.discriminator_weight = config_.discriminator_weight;
+  step_options_.entropy_weight = config_.adversarial_entropy;
+  reward_baseline_ = RewardBaseline(config_.adversarial_baseline_decay);
 
   torch::manual_seed(config_.seed);  // the same initial weights on every rank
   model_ = model::ElectraModel(config_.model);
@@ -192,6 +197,7 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
         load_training_checkpoint(*latest, communicator_.rank(), communicator_.size(),
                                  {model_.get(), optimizer_.get(), &config_, vocab_.sha256()});
     position_ = loaded.position;
+    reward_baseline_.restore(position_.reward_baseline, position_.baseline_updates);
     resumed_from_ = position_.step;
     const long long global_batch = config_.batch_size * config_.grad_accum * communicator_.size();
     if (communicator_.is_root() &&
@@ -266,6 +272,10 @@ Trainer::StepFigures Trainer::train_step() {
   communicator_.all_reduce_sum(counts, 2);
   const bool bf16 = device.is_cuda();
   StepFigures figures;
+  figures.reinforce =
+      config_.strategy == "adversarial" && position_.step >= config_.adversarial_mlm_warmup;
+  step_options_.adversarial = figures.reinforce;
+  step_options_.reward_baseline = reward_baseline_.value();
   for (long long micro = 0; micro < config_.grad_accum; ++micro) {
     const long long micro_step = position_.step * config_.grad_accum + micro;
     Batch batch = on_device(micro_batches[size_t(micro)], device);
@@ -289,6 +299,8 @@ Trainer::StepFigures Trainer::train_step() {
     };
     add(figures.loss, out.total), add(figures.mlm_loss, out.mlm_loss);
     add(figures.disc_loss, out.disc_loss);
+    if (figures.reinforce)
+      add(figures.mean_reward, out.mean_reward), add(figures.entropy, out.entropy);
   }
   gradients_->finish();
   figures.grad_norm = clip_gradient_norm(*model_, config_.clip_norm);
@@ -297,12 +309,15 @@ Trainer::StepFigures Trainer::train_step() {
   // The ranks agree on two things at every step boundary: whether some rank's loss was not
   // finite (the averaged gradient norm is the same everywhere already) and whether some rank got
   // a stop signal. One small all-reduce, and one host read of two scalars.
-  double agreed[2] = {std::isfinite(figures.loss.item<double>()) ? 0.0 : 1.0,
-                      double(stop_signal())};
-  communicator_.all_reduce_sum(agreed, 2);
+  // With REINFORCE the mean reward rides along: every rank updates the same baseline.
+  double agreed[3] = {std::isfinite(figures.loss.item<double>()) ? 0.0 : 1.0, double(stop_signal()),
+                      figures.reinforce ? figures.mean_reward.item<double>() : 0.0};
+  communicator_.all_reduce_sum(agreed, 3);
+  figures.reward = agreed[2] / double(communicator_.size() * config_.grad_accum);
   figures.skipped = agreed[0] > 0 || !std::isfinite(figures.grad_norm.item<double>());
   figures.stop_signal = agreed[1] > 0 ? (stop_signal() ? stop_signal() : SIGTERM) : 0;
   if (!figures.skipped) optimizer_->step(figures.lr);
+  if (figures.reinforce && !figures.skipped) reward_baseline_.update(figures.reward);
   ++position_.step;
   const InjectedFault divergence = injected_fault(kInjectDivergence);
   if (divergence.hits(communicator_.rank(), position_.step)) {
@@ -407,9 +422,10 @@ Trainer::Outcome Trainer::run_steps() {
 
 void Trainer::log_train(const StepFigures& figures) {
   // The losses averaged over ranks (the gradient norm is the same everywhere after averaging).
-  double values[3] = {figures.loss.item<double>(), figures.mlm_loss.item<double>(),
-                      figures.disc_loss.item<double>()};
-  communicator_.all_reduce_sum(values, 3);
+  double values[4] = {figures.loss.item<double>(), figures.mlm_loss.item<double>(),
+                      figures.disc_loss.item<double>(),
+                      figures.reinforce ? figures.entropy.item<double>() / config_.grad_accum : 0};
+  communicator_.all_reduce_sum(values, 4);
   for (double& v : values) v /= communicator_.size();
   const auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - last_log_time_).count();
@@ -422,23 +438,38 @@ void Trainer::log_train(const StepFigures& figures) {
   last_log_time_ = now, last_log_step_ = position_.step;
   if (!communicator_.is_root()) return;
   const double grad_norm = figures.grad_norm.item<double>();
-  log_->write({{"kind", "train"},
-               {"step", position_.step},
-               {"loss", values[0]},
-               {"mlm_loss", values[1]},
-               {"disc_loss", values[2]},
-               {"lr", figures.lr},
-               {"grad_norm", grad_norm},
-               {"tokens_per_s", tokens_per_s},
-               {"model_flop_per_s", tokens_per_s / double(loader_->seq_length()) *
-                                        joint_step_flops(config_.model, 1, loader_->seq_length(),
-                                                         step_options_.masking.max_predictions)},
-               {"epoch", position_.epoch}});
+  nlohmann::json record = {
+      {"kind", "train"},
+      {"step", position_.step},
+      {"loss", values[0]},
+      {"mlm_loss", values[1]},
+      {"disc_loss", values[2]},
+      {"lr", figures.lr},
+      {"grad_norm", grad_norm},
+      {"tokens_per_s", tokens_per_s},
+      {"model_flop_per_s", tokens_per_s / double(loader_->seq_length()) *
+                               joint_step_flops(config_.model, 1, loader_->seq_length(),
+                                                step_options_.masking.max_predictions)},
+      {"epoch", position_.epoch}};
+  std::string adversarial;
+  if (config_.strategy == "adversarial") {
+    // mlm_loss is still the generator's MLM loss (logged, not trained on, after the warm-up)
+    record["generator_objective"] = figures.reinforce ? "reinforce" : "mlm";
+    if (figures.reinforce) {
+      record["reward"] = figures.reward, record["generator_entropy"] = values[3];
+      record["reward_baseline"] = reward_baseline_.value();
+      char text[96];
+      std::snprintf(text, sizeof text, "  reward %.4f (baseline %.4f)", figures.reward,
+                    reward_baseline_.value());
+      adversarial = text;
+    }
+  }
+  log_->write(record);
   std::printf(
-      "step %lld/%lld  loss %.4f (mlm %.4f, disc %.4f)  lr %.3g  |g| %.3g  %.0f tok/s  "
+      "step %lld/%lld  loss %.4f (mlm %.4f, disc %.4f)%s  lr %.3g  |g| %.3g  %.0f tok/s  "
       "ETA %s\n",
-      position_.step, config_.train_steps, values[0], values[1], values[2], figures.lr, grad_norm,
-      tokens_per_s, duration_text(eta).c_str());
+      position_.step, config_.train_steps, values[0], values[1], values[2], adversarial.c_str(),
+      figures.lr, grad_norm, tokens_per_s, duration_text(eta).c_str());
   std::fflush(stdout);
 }
 
@@ -450,6 +481,8 @@ EvalMetrics Trainer::evaluate() {
   eval_batches_->rewind();
   data::RowBatch rows;
   long long first = 0;
+  StepOptions options = step_options_;
+  options.adversarial = false;  // the metrics are the same for every strategy
   while (eval_batches_->next(rows, first)) {
     std::vector<uint64_t> keys(size_t(rows.rows));
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -457,7 +490,7 @@ EvalMetrics Trainer::evaluate() {
     }
     const Batch batch = on_device(to_tensors(rows), model_->parameters().front().device());
     model::CudaBf16Autocast autocast(bf16);
-    totals.add(electra_forward(*model_, batch, step_options_, RowRandom(keys)), batch.input_mask);
+    totals.add(electra_forward(*model_, batch, options, RowRandom(keys)), batch.input_mask);
   }
   totals.reduce(communicator_);
   model_->train();
@@ -480,6 +513,8 @@ void Trainer::log_eval(const EvalMetrics& metrics) {
 }
 
 void Trainer::save() {
+  position_.reward_baseline = reward_baseline_.value();
+  position_.baseline_updates = reward_baseline_.updates();
   save_training_checkpoint(communicator_,
                            {model_.get(), optimizer_.get(), &config_, vocab_.sha256()}, position_);
   if (communicator_.is_root()) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "app/train/adversarial.h"
 #include "app/train/electra_step.h"
 #include "app/train/evaluation.h"
 #include "app/train/gradient_reducer.h"
@@ -63,6 +64,7 @@ class Trainer {
   dist::Communicator& communicator_;
   data::Vocabulary vocab_;
   StepOptions step_options_;
+  RewardBaseline reward_baseline_;  // --strategy adversarial
   model::ElectraModel model_{nullptr};
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<GradientReducer> gradients_;  // after model_: its gradients live here

@@ -94,6 +94,8 @@ void save_training_checkpoint(dist::Communicator& communicator, const Checkpoint
       mark_complete(dir, {{"step", position.step},
                           {"epoch", position.epoch},
                           {"epoch_rows", position.epoch_rows},
+                          {"reward_baseline", position.reward_baseline},
+                          {"baseline_updates", position.baseline_updates},
                           {"world_size", communicator.size()},
                           {"global_batch", global_batch(*what.config, communicator.size())},
                           {"vocab_sha256", what.vocab_sha256}});
@@ -142,6 +144,11 @@ LoadedCheckpoint load_training_checkpoint(const std::string& dir, int rank, int 
   loaded.world_size = int(field("world_size"));
   loaded.global_batch = field("global_batch");
   loaded.position = {field("step"), field("epoch"), 0};
+  if (marker.contains("baseline_updates")) {
+    loaded.position.baseline_updates = field("baseline_updates");
+    loaded.position.reward_baseline =
+        data::json_field<double>(marker, "reward_baseline", marker_path);
+  }
   if (marker.contains("epoch_rows")) {
     loaded.position.epoch_rows = field("epoch_rows");
   } else {  // written before positions were rows: global micro-batches of world x batch-size

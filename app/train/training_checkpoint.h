@@ -22,6 +22,9 @@ inline constexpr const char* kTrainConfigFile = "train_config.json";
 struct TrainingPosition {
   long long step = 0;
   long long epoch = 0, epoch_rows = 0;
+  // --strategy adversarial: the reward's moving-average baseline (app/train/adversarial.h)
+  double reward_baseline = 0;
+  long long baseline_updates = 0;
 };
 
 struct CheckpointContents {

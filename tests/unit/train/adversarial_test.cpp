@@ -50,8 +50,7 @@ std::vector<double> expected_gradient(const HandBatch& b, double baseline, doubl
 }
 
 void expect_gradient(const HandBatch& b, double baseline, double beta) {
-  const auto terms =
-      reinforce_loss(b.logits, b.sampled, b.weights, b.rewards, at::scalar_tensor(baseline), beta);
+  const auto terms = reinforce_loss(b.logits, b.sampled, b.weights, b.rewards, baseline, beta);
   terms.loss.backward();
   const auto expected = expected_gradient(b, baseline, beta);
   const at::Tensor got = b.logits.grad().reshape({-1});
@@ -73,7 +72,7 @@ TEST(Reinforce, TheBaselineAndTheEntropyBonusEnterAsDerived) {
 TEST(Reinforce, MeansAreOverTheMaskedPositions) {
   HandBatch b;
   const auto terms =
-      reinforce_loss(b.logits, b.sampled, b.weights, b.rewards, at::scalar_tensor(0.0), 0.0);
+      reinforce_loss(b.logits, b.sampled, b.weights, b.rewards, /*baseline=*/0.0, 0.0);
   EXPECT_NEAR(terms.mean_reward.item<double>(), (1.2 + 0.1) / 2, 1e-6);
   EXPECT_FALSE(terms.mean_reward.requires_grad());
   EXPECT_GT(terms.entropy.item<double>(), 0.0);
@@ -95,17 +94,16 @@ TEST(Reinforce, RewardsAreTheDiscriminatorsCrossEntropyAndCarryNoGradient) {
 
 TEST(Reinforce, TheBaselineIsAMovingAverageOfTheMeanReward) {
   RewardBaseline baseline(0.9);
-  const at::Tensor like = at::zeros({});
-  EXPECT_EQ(baseline.value(like).item<double>(), 0.0);
-  baseline.update(at::scalar_tensor(2.0));
-  EXPECT_NEAR(baseline.value(like).item<double>(), 2.0, 1e-6);
-  baseline.update(at::scalar_tensor(1.0));
-  EXPECT_NEAR(baseline.value(like).item<double>(), 0.9 * 2.0 + 0.1 * 1.0, 1e-6);
+  EXPECT_EQ(baseline.value(), 0.0);
+  baseline.update(2.0);
+  EXPECT_DOUBLE_EQ(baseline.value(), 2.0);
+  baseline.update(1.0);
+  EXPECT_DOUBLE_EQ(baseline.value(), 0.9 * 2.0 + 0.1 * 1.0);
   RewardBaseline resumed(0.9);
-  resumed.restore(baseline.host_value(), baseline.updates(), like);
-  resumed.update(at::scalar_tensor(0.0));
-  baseline.update(at::scalar_tensor(0.0));
-  EXPECT_NEAR(resumed.value(like).item<double>(), baseline.value(like).item<double>(), 1e-6);
+  resumed.restore(baseline.value(), baseline.updates());
+  resumed.update(0.0), baseline.update(0.0);
+  EXPECT_DOUBLE_EQ(resumed.value(), baseline.value());
+  EXPECT_EQ(resumed.updates(), 3);
 }
 
 }  // namespace
