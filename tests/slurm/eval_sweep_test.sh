@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The slurm test of scheduled evaluation sweeps: on the local one-node SLURM
 # (tests/slurm/local_slurm.sh), slurm/eval-sweep.sbatch as a job array over a run's two complete
-# checkpoints, then slurm/watch-checkpoints.sh submitting a sweep for a checkpoint that appears
+# checkpoints (one of its launches failing as srun's can), then slurm/watch-checkpoints.sh submitting a sweep for a checkpoint that appears
 # later (and nothing for the ones it already submitted). The model is the tiny HF fixture
 # imported as a native checkpoint; the task a synthetic one it learns in seconds.
 #   eval_sweep_test.sh ELECTRA_BINARY PROJECT_ROOT
@@ -43,10 +43,24 @@ wait_for() {  # JOBID...: until none is queued or running (600 s at most)
   fail "jobs $* still queued after 600 s"
 }
 
-array=$(cd "$root" && RUN=$work/run sbatch --parsable --array=0-1 "${shape[@]}" \
-  --output="$work/array-%A_%a.out" slurm/eval-sweep.sbatch)
+# The array's jobs see an srun whose first launch fails as a real one can under load (no task
+# starts, exit status 0): the job must notice and launch again.
+mkdir -p "$work/bin"
+cat > "$work/bin/srun" <<FAKE
+#!/usr/bin/env bash
+if mkdir "$work/srun-failed-once" 2>/dev/null; then
+  echo "srun: error: task 0 launch failed: Unspecified error (simulated by the test)" >&2
+  exit 0
+fi
+exec $(command -v srun) "\$@"
+FAKE
+chmod +x "$work/bin/srun"
+array=$(cd "$root" && RUN=$work/run PATH=$work/bin:$PATH sbatch --parsable --array=0-1 \
+  "${shape[@]}" --output="$work/array-%A_%a.out" slurm/eval-sweep.sbatch)
 echo "submitted array job $array"
 wait_for "$array"
+grep -h 'its ranks did not run (try 1 of 3)' "$work"/array-*.out ||
+  fail "the simulated launch failure was not noticed and retried"
 summary=$work/run/eval-sweep/summary.md
 [[ -f $summary ]] || fail "no summary.md"
 cat "$summary"
