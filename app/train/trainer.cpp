@@ -308,8 +308,8 @@ Trainer::StepFigures Trainer::train_step() {
                                        config_.train_steps);
   // The ranks agree on two things at every step boundary: whether some rank's loss was not
   // finite (the averaged gradient norm is the same everywhere already) and whether some rank got
-  // a stop signal. One small all-reduce, and one host read of two scalars.
-  // With REINFORCE the mean reward rides along: every rank updates the same baseline.
+  // a stop signal. With REINFORCE the mean reward rides along, so every rank updates the same
+  // baseline. One small all-reduce, and host reads of the loss (and the reward).
   double agreed[3] = {std::isfinite(figures.loss.item<double>()) ? 0.0 : 1.0, double(stop_signal()),
                       figures.reinforce ? figures.mean_reward.item<double>() : 0.0};
   communicator_.all_reduce_sum(agreed, 3);
