@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 
 #include "app/train/checkpoint_files.h"
 #include "app/train/finetuner.h"
@@ -210,6 +211,12 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
     }
   };
   const auto checkpoints = expand_checkpoints(config.checkpoints);
+  for (const auto& checkpoint : checkpoints) {
+    if (config.random_baseline && checkpoint_label(checkpoint) == kRandomInit) {
+      throw std::invalid_argument(checkpoint + ": its table row would be '" + kRandomInit +
+                                  "', the --random-baseline's; rename the folder");
+    }
+  }
   for (const auto& checkpoint : checkpoints)
     add_cells(checkpoint, checkpoint_label(checkpoint), false);
   if (config.random_baseline && !checkpoints.empty())

@@ -178,6 +178,13 @@ TEST_F(Finetune, InputThatCannotWorkIsRefused) {
                                   1, "nolabel.tsv: has no labels"));
   EXPECT_TRUE(testing::fails_with(run_shell(finetune(path("x3")) + "--task-type regression"), 1,
                                   "label 'spam' is not a number (regression task)"));
+  // A checkpoint folder whose table row would be the random baseline's.
+  fs::copy(kFixture, path("random-init"), fs::copy_options::recursive);
+  EXPECT_TRUE(testing::fails_with(
+      run_shell(kElectra + " sweep --checkpoints " + quote(path("random-init")) +
+                " --random-baseline --task syn:" + path("train.tsv") + ":" + path("dev.tsv") +
+                " --out " + quote(path("x4"))),
+      1, "its table row would be 'random-init'"));
   EXPECT_TRUE(
       testing::fails_with(run_shell(kElectra + " evaluate --model " + quote(path("nowhere")) +
                                     " --data " + quote(path("dev.tsv"))),
