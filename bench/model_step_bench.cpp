@@ -49,7 +49,7 @@ nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, i
   if (device.is_cuda()) torch::cuda::synchronize();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() / steps;
-  const double flops = electra::train::joint_step_flops(config, batch, length, predictions);
+  const double flops = electra::train::step_flops(config, batch, length, predictions);
   return {{"config", preset},
           {"device", device.is_cuda() ? "cuda" : "cpu"},
           {"dtype", bf16 ? "bf16 autocast" : "fp32"},

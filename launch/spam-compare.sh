@@ -28,27 +28,7 @@ checkpoint=$(ls -d "$run"/checkpoints/step-*/COMPLETE 2>/dev/null | sort | tail 
 [ -n "$checkpoint" ] ||
   { echo "spam-compare.sh: $run has no complete checkpoint: run launch/quickstart.sh first" >&2; exit 1; }
 
-# sha256 of the decompressed files, as the data README pins them
-declare -A sums=(
-  [spam_train.tsv]=5ffb03c541b89ff4d6d00828b5f3dafee4c6f625eb0a9ec9cc2a93bebe8d9928
-  [spam_dev.tsv]=1194fd75f2a18f28735472a0a4f7055cd031c182792a9c09588899211e8eb690
-  [spam_test.tsv]=5fdbbb9b0cb87c1811c5d6dfc3388a52f07dde0e43dd6d679861e627f8ae48a6
-)
-mkdir -p "$spam"
-for name in spam_train.tsv spam_dev.tsv spam_test.tsv; do
-  if [ ! -f "$spam/$name" ] || [ "$(sha256sum < "$spam/$name" | cut -d' ' -f1)" != "${sums[$name]}" ]; then
-    [ -f "$data/$name.xz" ] ||
-      { echo "spam-compare.sh: $data/$name.xz is missing (give --data DIR)" >&2; exit 1; }
-    xz -dc "$data/$name.xz" > "$spam/$name.tmp"
-    got=$(sha256sum < "$spam/$name.tmp" | cut -d' ' -f1)
-    if [ "$got" != "${sums[$name]}" ]; then
-      rm -f "$spam/$name.tmp"
-      echo "spam-compare.sh: $data/$name.xz: sha256 $got, expected ${sums[$name]}" >&2
-      exit 1
-    fi
-    mv "$spam/$name.tmp" "$spam/$name"
-  fi
-done
+bash "$root/launch/spam-data.sh" "$spam" "$data"
 
 start=$(date +%s)
 bash "$root/launch/mpirun.sh" --ranks-per-node "$ranks" --threads 1 --electra "$electra" -- \

@@ -21,20 +21,28 @@ int64_t count(const std::vector<torch::Tensor>& parameters) {
 int run(const po::variables_map& options) {
   const auto source = train::load_model_source(options["model"].as<std::string>(), "");
   auto& model = *source.model;
-  // Each network's own parameters: the shared embeddings are counted once, apart.
-  const int64_t shared = count(model.embeddings->parameters());
+  // Each network's own parameters; the embeddings apart (shared, or one table each).
+  const int64_t embeddings = count(model.embeddings->parameters());
+  const int64_t generator_embeddings =
+      model.generator_embeddings ? count(model.generator_embeddings->parameters()) : 0;
   const int64_t generator = count(model.generator->parameters());
   const int64_t discriminator = count(model.discriminator->parameters());
+  nlohmann::json parameters = {
+      {"generator", generator},
+      {"discriminator", discriminator},
+      {"total", embeddings + generator_embeddings + generator + discriminator},
+      {"discriminator_with_embeddings", embeddings + discriminator}};
+  if (model.config.share_embeddings) {
+    parameters["shared_embeddings"] = embeddings;
+  } else {
+    parameters["discriminator_embeddings"] = embeddings;
+    parameters["generator_embeddings"] = generator_embeddings;
+  }
   const nlohmann::json out = {{"model", source.path},
                               {"kind", source.kind},
                               {"has_trained_generator", source.has_generator},
                               {"config", model.config.to_json()},
-                              {"parameters",
-                               {{"shared_embeddings", shared},
-                                {"generator", generator},
-                                {"discriminator", discriminator},
-                                {"total", shared + generator + discriminator},
-                                {"discriminator_with_embeddings", shared + discriminator}}}};
+                              {"parameters", parameters}};
   std::cout << out.dump(2) << "\n";
   return kExitOk;
 }

@@ -53,8 +53,10 @@ void declare(po::options_description& options) {
     ("disc-weight", default_number(d.discriminator_weight),
      "weight of the replaced-token-detection loss")
     ("strategy", po::value<std::string>()->default_value(d.strategy),
-     "how the generator learns: joint (maximum likelihood) or adversarial (REINFORCE on the "
-     "discriminator's loss at the tokens it sampled)")
+     "how the pair learns: joint (generator by maximum likelihood, with the discriminator), "
+     "two-stage (a generator of the discriminator's size alone for half the steps, then the "
+     "discriminator from its weights, generator frozen) or adversarial (generator by REINFORCE "
+     "on the discriminator's loss at the tokens it sampled)")
     ("adversarial-entropy", default_number(d.adversarial_entropy),
      "adversarial: weight of the generator's entropy bonus")
     ("adversarial-baseline-decay", default_number(d.adversarial_baseline_decay),

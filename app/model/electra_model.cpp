@@ -87,7 +87,11 @@ torch::Tensor GeneratorImpl::logits_at(const torch::Tensor& last_hidden,
 ElectraModelImpl::ElectraModelImpl(const ModelConfig& model_config) : config(model_config) {
   config.validate("model config");
   embeddings = register_module("embeddings", Embeddings(config));
-  generator = register_module("generator", Generator(config, embeddings));
+  if (!config.share_embeddings) {
+    generator_embeddings = register_module("generator_embeddings", Embeddings(config));
+  }
+  generator = register_module(
+      "generator", Generator(config, config.share_embeddings ? embeddings : generator_embeddings));
   discriminator = register_module("discriminator", Discriminator(config, embeddings));
   initialize_weights();
 }
@@ -107,6 +111,8 @@ void ElectraModelImpl::initialize_weights() {
     }
   }
   embeddings->word_embeddings->weight[config.pad_token_id].zero_();
+  if (generator_embeddings)
+    generator_embeddings->word_embeddings->weight[config.pad_token_id].zero_();
   generator->output_bias.zero_();
 }
 

@@ -1,5 +1,6 @@
 // The ELECTRA pair: one Embeddings module shared by the generator (a small masked LM whose output
-// layer is tied to the word embeddings) and the discriminator (replaced-token detection).
+// layer is tied to the word embeddings) and the discriminator (replaced-token detection) — or,
+// with config.share_embeddings false, a second one of the generator's own.
 #pragma once
 
 #include "app/model/encoder.h"
@@ -69,7 +70,8 @@ struct ElectraModelImpl : torch::nn::Module {
   void initialize_weights();
 
   ModelConfig config;
-  Embeddings embeddings{nullptr};
+  Embeddings embeddings{nullptr};            // the discriminator's, and the generator's when shared
+  Embeddings generator_embeddings{nullptr};  // only when !config.share_embeddings
   Generator generator{nullptr};
   Discriminator discriminator{nullptr};
 };

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -101,16 +102,32 @@ bool is_shared_embedding(const std::string& hf_name) {
   return hf_name.rfind("electra.embeddings.", 0) == 0;
 }
 
+// Whether the generator's file holds the discriminator's embeddings (or none): the paper's tying.
+// An exported two-stage model's generator has embeddings of its own.
+bool same_embeddings(const SafetensorsFile& discriminator, const SafetensorsFile& generator) {
+  for (const auto& entry : generator.tensors()) {
+    if (!is_shared_embedding(entry.name)) continue;
+    const TensorEntry* other = discriminator.find(entry.name);
+    if (!other || other->dtype != entry.dtype || other->shape != entry.shape ||
+        discriminator.data(*other) != generator.data(entry)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Copies the file's tensors into the network's parameters; every parameter must be present with
-// its shape, and every tensor in the file must be known. The generator's file repeats the shared
-// embeddings: they are loaded from the discriminator's, so there they are optional and skipped.
-void load_network(ElectraModelImpl& model, Network network, const std::string& path) {
-  const SafetensorsFile file = SafetensorsFile::read(path);
+// its shape, and every tensor in the file must be known. When the pair shares its embeddings the
+// generator's file repeats them: they are loaded from the discriminator's, so there they are
+// optional and skipped.
+void load_network(ElectraModelImpl& model, Network network, const SafetensorsFile& file) {
+  const std::string& path = file.source();
   auto parameters = model.named_parameters();
   std::set<std::string> used;
   torch::NoGradGuard no_grad;
   for (const auto& [ours, hf] : hf_parameter_names(model.config, network)) {
-    if (network == Network::kGenerator && is_shared_embedding(hf)) {
+    if (network == Network::kGenerator && model.config.share_embeddings &&
+        is_shared_embedding(hf)) {
       used.insert(hf);
       continue;
     }
@@ -132,7 +149,7 @@ void load_network(ElectraModelImpl& model, Network network, const std::string& p
     if (used.count(entry.name)) continue;
     if (entry.name == "generator_lm_head.weight" && network == Network::kGenerator) {
       const at::Tensor tied = to_tensor(file, entry).to(torch::kFloat);
-      if (!tied.equal(model.embeddings->word_embeddings->weight.to(torch::kFloat))) {
+      if (!tied.equal(model.generator->embeddings->word_embeddings->weight.to(torch::kFloat))) {
         throw std::runtime_error(path +
                                  ": generator_lm_head.weight differs from the word embeddings; "
                                  "ELECTRA ties them");
@@ -154,11 +171,15 @@ std::vector<ParameterName> hf_parameter_names(const ModelConfig& config, Network
     names.push_back({ours + ".weight", hf + ".weight"});
     names.push_back({ours + ".bias", hf + ".bias"});
   };
+  // The generator's file holds the embeddings it uses: the shared ones, or its own.
+  const std::string embeddings = network == Network::kGenerator && !config.share_embeddings
+                                     ? "generator_embeddings"
+                                     : "embeddings";
   for (const char* table : {"word_embeddings", "position_embeddings", "token_type_embeddings"}) {
-    names.push_back({std::string("embeddings.") + table + ".weight",
+    names.push_back({embeddings + "." + table + ".weight",
                      std::string("electra.embeddings.") + table + ".weight"});
   }
-  both("embeddings.layer_norm", "electra.embeddings.LayerNorm");
+  both(embeddings + ".layer_norm", "electra.embeddings.LayerNorm");
   const std::string net = network == Network::kDiscriminator ? "discriminator" : "generator";
   const EncoderConfig& encoder = encoder_of(config, network);
   if (config.embedding_size != encoder.hidden_size) {
@@ -233,23 +254,17 @@ HfImport import_hf(const std::string& dir) {
   const std::string g_path = (generator_dir / "config.json").string();
   const json d = read_json(d_path);
   const json g = has_generator ? read_json(g_path) : json();
+  ModelConfig config = config_from_hf(d, d_path, has_generator ? &g : nullptr, g_path);
+  const SafetensorsFile d_file =
+      SafetensorsFile::read((discriminator_dir / "model.safetensors").string());
+  std::optional<SafetensorsFile> g_file;
+  if (has_generator) g_file = SafetensorsFile::read((generator_dir / "model.safetensors").string());
+  if (g_file) config.share_embeddings = same_embeddings(d_file, *g_file);
   HfImport result;
-  result.model = ElectraModel(config_from_hf(d, d_path, has_generator ? &g : nullptr, g_path));
+  result.model = ElectraModel(config);
   result.has_generator = has_generator;
-  load_network(*result.model, Network::kDiscriminator,
-               (discriminator_dir / "model.safetensors").string());
-  if (has_generator) {
-    // The generator's file repeats the shared embeddings; the discriminator's copy is kept.
-    const auto shared = result.model->embeddings->named_parameters();
-    std::vector<torch::Tensor> kept;
-    for (const auto& item : shared) kept.push_back(item.value().detach().clone());
-    load_network(*result.model, Network::kGenerator,
-                 (generator_dir / "model.safetensors").string());
-    torch::NoGradGuard no_grad;
-    size_t i = 0;
-    for (const auto& item : result.model->embeddings->named_parameters())
-      item.value().copy_(kept[i++]);
-  }
+  load_network(*result.model, Network::kDiscriminator, d_file);
+  if (g_file) load_network(*result.model, Network::kGenerator, *g_file);
   for (const auto& candidate :
        {discriminator_dir / "vocab.txt", root / "vocab.txt", generator_dir / "vocab.txt"}) {
     if (fs::exists(candidate)) {

@@ -39,7 +39,8 @@ json ModelConfig::to_json() const {
           {"attention_probs_dropout_prob", attention_probs_dropout_prob},
           {"initializer_range", initializer_range},
           {"discriminator", encoder_json(discriminator)},
-          {"generator", encoder_json(generator)}};
+          {"generator", encoder_json(generator)},
+          {"share_embeddings", share_embeddings}};
 }
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
@@ -58,6 +59,9 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
                                       source + " discriminator");
   c.generator =
       encoder_from_json(data::json_field<json>(j, "generator", source), source + " generator");
+  if (j.contains("share_embeddings")) {
+    c.share_embeddings = data::json_field<bool>(j, "share_embeddings", source);
+  }
   c.validate(source);
   return c;
 }
@@ -89,6 +93,14 @@ void ModelConfig::set(const std::string& assignment) {
   }());
   if (!j.contains(pointer) || j.at(pointer).is_object()) {
     throw std::runtime_error("model override '" + assignment + "': no field '" + key + "'");
+  }
+  if (j.at(pointer).is_boolean()) {
+    if (value != "true" && value != "false") {
+      throw std::runtime_error("model override '" + assignment + "': write true or false");
+    }
+    j[pointer] = value == "true";
+    *this = from_json(j, "model override '" + assignment + "'");
+    return;
   }
   try {
     j[pointer] =

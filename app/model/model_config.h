@@ -29,6 +29,10 @@ struct ModelConfig {
   double initializer_range = 0.02;
   EncoderConfig discriminator;
   EncoderConfig generator{64, 12, 1, 256};
+  // The generator uses the discriminator's embeddings (the paper's tying, default); false gives
+  // it its own (--strategy two-stage, where the generator stays frozen while the discriminator's
+  // embeddings train). Optional in JSON (configs written before it existed share them).
+  bool share_embeddings = true;
 
   nlohmann::json to_json() const;
   // Every field must be present and valid; throws naming `source` and the field.

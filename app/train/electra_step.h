@@ -1,7 +1,7 @@
-// The joint ELECTRA forward pass of one batch (DESIGN.md section 3): dynamic masking, the
-// generator at the masked positions, Gumbel sampling, the corrupted input, the discriminator and
-// total = gen_weight * MLM + disc_weight * RTD. Everything stays on the batch's device; nothing
-// is read back to the host here.
+// The ELECTRA forward pass of one batch (DESIGN.md section 3): dynamic masking, the generator at
+// the masked positions, Gumbel sampling, the corrupted input, the discriminator and
+// total = gen_weight * MLM + disc_weight * RTD — or what another strategy's objective trains.
+// Everything stays on the batch's device; nothing is read back to the host here.
 #pragma once
 
 #include "app/model/electra_model.h"
@@ -18,19 +18,30 @@ struct Batch {
   double mlm_denominator = 0, disc_denominator = 0;
 };
 
+// What a step trains.
+enum class Objective {
+  kJoint,        // gen_weight * MLM + disc_weight * RTD (the paper's ELECTRA)
+  kAdversarial,  // gen_weight * REINFORCE + disc_weight * RTD (app/train/adversarial.h)
+  // Two-stage training (app/train/two_stage.h): the generator alone by MLM (no sampling, no
+  // discriminator), then the discriminator alone by RTD on a frozen generator's samples (the
+  // generator runs without a graph).
+  kGeneratorOnly,
+  kDiscriminatorOnly,
+};
+
 struct StepOptions {
   MaskingOptions masking;
   double temperature = 1.0;
   double generator_weight = 1.0;
   double discriminator_weight = 50.0;
-  // The generator's loss: MLM (joint), or REINFORCE with this baseline and entropy weight
-  // (adversarial; app/train/adversarial.h).
-  bool adversarial = false;
-  double reward_baseline = 0.0, entropy_weight = 0.0;
+  Objective objective = Objective::kJoint;
+  double reward_baseline = 0.0, entropy_weight = 0.0;  // kAdversarial
 };
 
 struct StepOutput {
-  at::Tensor total, mlm_loss, disc_loss;  // scalars (total carries the graph)
+  // Scalars; total carries the graph. disc_loss is undefined with kGeneratorOnly, as are
+  // corrupted_samples, corrupted and disc_logits.
+  at::Tensor total, mlm_loss, disc_loss;
   // adversarial only: the REINFORCE loss, the mean reward and entropy at the masked positions
   at::Tensor reinforce_loss, mean_reward, entropy;
   MaskedBatch masked;

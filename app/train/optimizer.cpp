@@ -33,7 +33,8 @@ void AdamW::step(double lr) {
   const double correction2 = options_.bias_correction ? 1 - std::pow(b2, double(steps_)) : 1;
   for (auto& slot : slots_) {
     const torch::Tensor& grad = slot.parameter.grad();
-    if (!grad.defined()) continue;
+    // A frozen parameter (requires_grad false) keeps its value: no momentum, no weight decay.
+    if (!grad.defined() || !slot.parameter.requires_grad()) continue;
     slot.m.mul_(b1).add_(grad, 1 - b1);
     slot.v.mul_(b2).addcmul_(grad, grad, 1 - b2);
     torch::Tensor update = (slot.m / correction1) / ((slot.v / correction2).sqrt() + options_.eps);
@@ -68,7 +69,7 @@ torch::Tensor clip_gradient_norm(torch::nn::Module& module, double max_norm) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> norms, grads;
   for (const auto& p : module.parameters()) {
-    if (!p.grad().defined()) continue;
+    if (!p.grad().defined() || !p.requires_grad()) continue;
     grads.push_back(p.grad());
     norms.push_back(p.grad().to(torch::kFloat).norm());
   }

@@ -29,7 +29,7 @@ class AdamW {
   // Every parameter of `module` once (a shared module's parameters are listed once).
   AdamW(torch::nn::Module& module, AdamWOptions options);
   // One update with learning rate `lr` (times each parameter's scale); parameters without a
-  // gradient are skipped.
+  // gradient or frozen (requires_grad false) are skipped.
   void step(double lr);
   // Each parameter's learning rate becomes lr * scale(name) (layer-wise decay in fine-tuning).
   void set_lr_scales(const std::function<double(const std::string&)>& scale);

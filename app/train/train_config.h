@@ -23,9 +23,11 @@ struct TrainConfig {
   double weight_decay = 0.01, adam_epsilon = 1e-6, clip_norm = 1.0;
   double mask_prob = 0.15, temperature = 1.0;
   double generator_weight = 1.0, discriminator_weight = 50.0;
-  // How the generator learns: "joint" (maximum likelihood, the paper's choice) or "adversarial"
-  // (REINFORCE on the discriminator's loss, app/train/adversarial.h) after an optional MLM
-  // warm-up; the discriminator trains the same way in both.
+  // How the generator learns: "joint" (maximum likelihood, the paper's choice), "adversarial"
+  // (REINFORCE on the discriminator's loss, app/train/adversarial.h, after an optional MLM
+  // warm-up; the discriminator trains as in joint) or "two-stage" (the generator alone for half
+  // the steps, then the discriminator from its weights with the generator frozen;
+  // app/train/two_stage.h).
   std::string strategy = "joint";
   double adversarial_entropy = 0.0;          // weight of the entropy bonus
   double adversarial_baseline_decay = 0.99;  // of the reward's moving average

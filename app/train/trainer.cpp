@@ -128,6 +128,7 @@ void check_writable(const std::string& dir) {
 struct Trainer::StepFigures {
   at::Tensor loss, mlm_loss, disc_loss, grad_norm;  // scalars on the device
   double lr = 0;
+  Objective objective = Objective::kJoint;
   bool reinforce = false;  // the generator trained by REINFORCE this step (--strategy adversarial)
   at::Tensor mean_reward, entropy;  // then: sums over the micro-batches, on the device
   double reward = 0;                // then: the mean reward over ranks and micro-batches
@@ -141,6 +142,22 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
       vocab_(data::Vocabulary::load(config_.vocab_path)) {
   config_.validate();
   config_.model.validate("the model configuration");
+  if (config_.strategy == "two-stage") {
+    const model::EncoderConfig configured = config_.model.generator;
+    config_.model = two_stage_model(config_.model);
+    const model::EncoderConfig& g = config_.model.generator;
+    if (communicator_.is_root()) {
+      std::printf(
+          "pretrain: --strategy two-stage: a generator of the discriminator's size (hidden %lld, "
+          "%lld layers, %lld heads, FFN %lld; configured: hidden %lld, %lld layers) with "
+          "embeddings of its own; steps 1-%lld train it alone, steps %lld-%lld the "
+          "discriminator from its weights\n",
+          (long long)g.hidden_size, (long long)g.num_hidden_layers,
+          (long long)g.num_attention_heads, (long long)g.intermediate_size,
+          (long long)configured.hidden_size, (long long)configured.num_hidden_layers,
+          config_.train_steps / 2, config_.train_steps / 2 + 1, config_.train_steps);
+    }
+  }
   const data::Manifest manifest = check_data(config_, vocab_);
   check_writable(config_.out_dir);
 
@@ -209,6 +226,10 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
           position_.epoch_rows, position_.epoch);
     }
   }
+  if (config_.strategy == "two-stage") {
+    // After the reducer took every parameter in: what the phase freezes still has its bucket.
+    enter_phase(*model_, phase_of_next_step(position_.step, config_.train_steps));
+  }
   if (communicator_.is_root()) {
     log_ = std::make_unique<MetricsLog>(config_.out_dir, position_.step);
     data::write_file_atomically((fs::path(config_.out_dir) / kTrainConfigFile).string(),
@@ -251,8 +272,25 @@ std::vector<uint64_t> Trainer::train_row_keys(long long micro) const {
   return keys;
 }
 
+Objective Trainer::objective_of_next_step() const {
+  if (config_.strategy == "two-stage") {
+    return phase_of_next_step(position_.step, config_.train_steps) == TwoStagePhase::kGenerator
+               ? Objective::kGeneratorOnly
+               : Objective::kDiscriminatorOnly;
+  }
+  if (config_.strategy == "adversarial" && position_.step >= config_.adversarial_mlm_warmup) {
+    return Objective::kAdversarial;
+  }
+  return Objective::kJoint;
+}
+
 Trainer::StepFigures Trainer::train_step() {
-  model_->train();
+  const bool two_stage = config_.strategy == "two-stage";
+  if (two_stage) {
+    enter_phase(*model_, phase_of_next_step(position_.step, config_.train_steps));
+  } else {
+    model_->train();
+  }
   gradients_->zero_gradients();
   const torch::Device device = model_->parameters().front().device();
   // The losses of the step are global means: every rank divides its sums by the global counts of
@@ -272,9 +310,8 @@ Trainer::StepFigures Trainer::train_step() {
   communicator_.all_reduce_sum(counts, 2);
   const bool bf16 = device.is_cuda();
   StepFigures figures;
-  figures.reinforce =
-      config_.strategy == "adversarial" && position_.step >= config_.adversarial_mlm_warmup;
-  step_options_.adversarial = figures.reinforce;
+  figures.objective = step_options_.objective = objective_of_next_step();
+  figures.reinforce = figures.objective == Objective::kAdversarial;
   step_options_.reward_baseline = reward_baseline_.value();
   for (long long micro = 0; micro < config_.grad_accum; ++micro) {
     const long long micro_step = position_.step * config_.grad_accum + micro;
@@ -298,14 +335,16 @@ Trainer::StepFigures Trainer::train_step() {
       sum = sum.defined() ? sum + part : part;
     };
     add(figures.loss, out.total), add(figures.mlm_loss, out.mlm_loss);
-    add(figures.disc_loss, out.disc_loss);
+    if (out.disc_loss.defined()) add(figures.disc_loss, out.disc_loss);
     if (figures.reinforce)
       add(figures.mean_reward, out.mean_reward), add(figures.entropy, out.entropy);
   }
   gradients_->finish();
   figures.grad_norm = clip_gradient_norm(*model_, config_.clip_norm);
-  figures.lr = scheduled_learning_rate(config_.learning_rate, position_.step, config_.warmup_steps,
-                                       config_.train_steps);
+  figures.lr = two_stage ? two_stage_learning_rate(config_.learning_rate, position_.step,
+                                                   config_.warmup_steps, config_.train_steps)
+                         : scheduled_learning_rate(config_.learning_rate, position_.step,
+                                                   config_.warmup_steps, config_.train_steps);
   // The ranks agree on two things at every step boundary: whether some rank's loss was not
   // finite (the averaged gradient norm is the same everywhere already) and whether some rank got
   // a stop signal. With REINFORCE the mean reward rides along, so every rank updates the same
@@ -319,6 +358,18 @@ Trainer::StepFigures Trainer::train_step() {
   if (!figures.skipped) optimizer_->step(figures.lr);
   if (figures.reinforce && !figures.skipped) reward_baseline_.update(figures.reward);
   ++position_.step;
+  if (two_stage && position_.step == config_.train_steps / 2) {
+    // The stage boundary, before this step's evaluation and checkpoint: a checkpoint from here
+    // on holds the initialised discriminator.
+    initialise_discriminator_from_generator(*model_);
+    enter_phase(*model_, TwoStagePhase::kDiscriminator);
+    if (communicator_.is_root()) {
+      std::printf(
+          "pretrain: step %lld: the generator is trained and frozen; the discriminator starts "
+          "from its weights\n",
+          position_.step);
+    }
+  }
   const InjectedFault divergence = injected_fault(kInjectDivergence);
   if (divergence.hits(communicator_.rank(), position_.step)) {
     torch::NoGradGuard no_grad;
@@ -422,8 +473,9 @@ Trainer::Outcome Trainer::run_steps() {
 
 void Trainer::log_train(const StepFigures& figures) {
   // The losses averaged over ranks (the gradient norm is the same everywhere after averaging).
+  const bool discriminator_ran = figures.disc_loss.defined();  // not in two-stage's first stage
   double values[4] = {figures.loss.item<double>(), figures.mlm_loss.item<double>(),
-                      figures.disc_loss.item<double>(),
+                      discriminator_ran ? figures.disc_loss.item<double>() : 0,
                       figures.reinforce ? figures.entropy.item<double>() / config_.grad_accum : 0};
   communicator_.all_reduce_sum(values, 4);
   for (double& v : values) v /= communicator_.size();
@@ -447,10 +499,15 @@ void Trainer::log_train(const StepFigures& figures) {
       {"lr", figures.lr},
       {"grad_norm", grad_norm},
       {"tokens_per_s", tokens_per_s},
-      {"model_flop_per_s", tokens_per_s / double(loader_->seq_length()) *
-                               joint_step_flops(config_.model, 1, loader_->seq_length(),
-                                                step_options_.masking.max_predictions)},
+      {"model_flop_per_s",
+       tokens_per_s / double(loader_->seq_length()) *
+           step_flops(config_.model, 1, loader_->seq_length(),
+                      step_options_.masking.max_predictions, figures.objective)},
       {"epoch", position_.epoch}};
+  if (!discriminator_ran) record.erase("disc_loss");
+  if (config_.strategy == "two-stage") {
+    record["stage"] = phase_name(phase_of_next_step(position_.step - 1, config_.train_steps));
+  }
   std::string adversarial;
   if (config_.strategy == "adversarial") {
     // mlm_loss is still the generator's MLM loss (logged, not trained on, after the warm-up)
@@ -465,11 +522,14 @@ void Trainer::log_train(const StepFigures& figures) {
     }
   }
   log_->write(record);
-  std::printf(
-      "step %lld/%lld  loss %.4f (mlm %.4f, disc %.4f)%s  lr %.3g  |g| %.3g  %.0f tok/s  "
-      "ETA %s\n",
-      position_.step, config_.train_steps, values[0], values[1], values[2], adversarial.c_str(),
-      figures.lr, grad_norm, tokens_per_s, duration_text(eta).c_str());
+  char losses[64];
+  if (discriminator_ran)
+    std::snprintf(losses, sizeof losses, "mlm %.4f, disc %.4f", values[1], values[2]);
+  else
+    std::snprintf(losses, sizeof losses, "mlm %.4f, generator alone", values[1]);
+  std::printf("step %lld/%lld  loss %.4f (%s)%s  lr %.3g  |g| %.3g  %.0f tok/s  ETA %s\n",
+              position_.step, config_.train_steps, values[0], losses, adversarial.c_str(),
+              figures.lr, grad_norm, tokens_per_s, duration_text(eta).c_str());
   std::fflush(stdout);
 }
 
@@ -482,7 +542,7 @@ EvalMetrics Trainer::evaluate() {
   data::RowBatch rows;
   long long first = 0;
   StepOptions options = step_options_;
-  options.adversarial = false;  // the metrics are the same for every strategy
+  options.objective = Objective::kJoint;  // the metrics are the same for every strategy
   while (eval_batches_->next(rows, first)) {
     std::vector<uint64_t> keys(size_t(rows.rows));
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -502,6 +562,9 @@ void Trainer::log_eval(const EvalMetrics& metrics) {
   nlohmann::json record = metrics.to_json();
   record["kind"] = "eval";
   record["step"] = position_.step;
+  if (config_.strategy == "two-stage") {
+    record["stage"] = phase_name(phase_of_next_step(position_.step - 1, config_.train_steps));
+  }
   log_->write(record);
   std::printf(
       "eval step %lld: mlm loss %.4f acc %.4f | disc loss %.4f acc %.4f precision %.4f "

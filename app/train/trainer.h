@@ -15,6 +15,7 @@
 #include "app/train/optimizer.h"
 #include "app/train/train_config.h"
 #include "app/train/training_checkpoint.h"
+#include "app/train/two_stage.h"
 #include "data/batch_loader.h"
 #include "data/vocabulary.h"
 #include "dist/communicator.h"
@@ -53,6 +54,7 @@ class Trainer {
   struct StepFigures;  // the losses and norms of one optimiser step
   Outcome run_steps();
   StepFigures train_step();
+  Objective objective_of_next_step() const;
   data::RowBatch next_micro_batch();
   Batch to_tensors(const data::RowBatch& rows) const;           // on the CPU
   std::vector<uint64_t> train_row_keys(long long micro) const;  // of this step

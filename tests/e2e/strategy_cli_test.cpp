@@ -105,7 +105,7 @@ TEST_F(Strategy, AnUnknownStrategyIsRefusedNamingTheOption) {
   EXPECT_TRUE(fails_with(
       run_shell(kElectra + " pretrain --config " + quote(kTiny) + " --data " + quote(path("data")) +
                 " --out " + quote(path("x")) + " --strategy greedy"),
-      2, "--strategy must be joint or adversarial"));
+      2, "--strategy must be joint, two-stage or adversarial"));
 }
 
 }  // namespace

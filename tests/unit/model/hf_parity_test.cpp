@@ -154,6 +154,31 @@ TEST_F(HfParity, ExportImportExportIsBitIdentical) {
   }
 }
 
+// A pair whose generator has embeddings of its own (two-stage training) exports each network with
+// the embeddings it uses and comes back the same: not tied by the import.
+TEST(HfImport, AGeneratorWithItsOwnEmbeddingsRoundTrips) {
+  testing::TempDir dir;
+  const HfImport fixture = import_hf(kFixture);
+  ModelConfig config = fixture.model->config;
+  config.share_embeddings = false;
+  ElectraModel pair(config);
+  export_hf(*pair, fixture.vocab_path, dir / "hf");
+  const auto generator = read_tensors(dir / "hf/generator/model.safetensors");
+  EXPECT_TRUE(generator.at("electra.embeddings.word_embeddings.weight")
+                  .equal(pair->generator_embeddings->word_embeddings->weight));
+  const auto again = import_hf(dir / "hf");
+  EXPECT_FALSE(again.model->config.share_embeddings);
+  const auto expected = pair->named_parameters();
+  const auto got = again.model->named_parameters();
+  ASSERT_EQ(got.size(), expected.size());
+  for (const auto& item : expected) {
+    ASSERT_TRUE(got.contains(item.key())) << item.key();
+    EXPECT_TRUE(got[item.key()].equal(item.value())) << item.key();
+  }
+  // The fixture's pair shares its embeddings and still does after the import.
+  EXPECT_TRUE(fixture.model->config.share_embeddings);
+}
+
 TEST(HfImport, ADiscriminatorAloneGetsAFreshGenerator) {
   testing::TempDir dir;
   std::filesystem::copy(kFixture + "/discriminator", dir / "discriminator-only");
