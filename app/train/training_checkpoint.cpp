@@ -122,7 +122,10 @@ LoadedCheckpoint load_training_checkpoint(const std::string& dir, int rank, int 
                              "its --vocab or start a new --out directory");
   }
   const std::string config_path = (fs::path(dir) / kModelConfigFile).string();
-  const nlohmann::json saved_model = data::read_json_file(config_path, "missing");
+  // Read as a config first: fields added since the checkpoint was written take their defaults.
+  const nlohmann::json saved_model =
+      model::ModelConfig::from_json(data::read_json_file(config_path, "missing"), config_path)
+          .to_json();
   if (saved_model != into.model->config.to_json()) {
     for (const auto& patch : nlohmann::json::diff(saved_model, into.model->config.to_json())) {
       throw std::runtime_error(config_path + ": the checkpoint's model differs at " +

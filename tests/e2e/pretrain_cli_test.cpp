@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -99,6 +100,13 @@ TEST_F(Pretrain, TwoRanksTrainEvaluateCheckpointExportAndPlot) {
   const auto again = run_shell(pretrain(run) + "--train-steps 40 --batch-size 16");
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("already at step 40"), std::string::npos) << again.output;
+  // A checkpoint written before the model config had `share_embeddings` resumes as shared.
+  const std::string model_config = run + "/checkpoints/step-00000040/model_config.json";
+  nlohmann::json older = testing::read_json(model_config);
+  ASSERT_EQ(older.erase("share_embeddings"), 1u);
+  std::ofstream(model_config) << older.dump(2) << "\n";
+  const auto old_config = run_shell(pretrain(run) + "--train-steps 40 --batch-size 16");
+  EXPECT_NE(old_config.output.find("already at step 40"), std::string::npos) << old_config.output;
   const auto rebatched = run_shell(pretrain(run) + "--train-steps 42 --batch-size 4");
   EXPECT_EQ(rebatched.exit_code, 0) << rebatched.output;
   EXPECT_NE(rebatched.output.find("written by 2 rank(s) with global batch 16, now 1 rank(s) with "

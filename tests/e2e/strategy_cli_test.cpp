@@ -1,9 +1,14 @@
-// The generator's training strategies end to end (`electra pretrain --strategy`): a short
-// adversarial run on 2 ranks whose generator switches from MLM to REINFORCE after its warm-up, logs
-// its reward and baseline, and resumes across a checkpoint exactly as the uninterrupted run.
+// The training strategies end to end (`electra pretrain --strategy`) on 2 ranks: an adversarial
+// run whose generator switches from MLM to REINFORCE after its warm-up, logs its reward and
+// baseline, and resumes across a checkpoint exactly as the uninterrupted run; a two-stage run
+// whose generator trains alone, then stays frozen while the discriminator trains from its
+// weights, resumed inside the first stage and at the boundary, and exported.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "app/train/metrics_log.h"
@@ -33,12 +38,14 @@ class Strategy : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
   static std::string path(const std::string& name) { return *dir_ / name; }
-  static std::string pretrain(const std::string& out, const std::string& strategy) {
+  static std::string pretrain(const std::string& out, const std::string& strategy,
+                              int eval_every = 0) {
     return kMpirun + " -np 2 -x OMP_NUM_THREADS=1 " + kElectra + " pretrain --config " +
            quote(kTiny) + " --data " + quote(path("data")) + " --out " + quote(out) +
            " --strategy " + strategy +
-           " --train-steps 12 --warmup-steps 2 --batch-size 8 --log-every 1 --eval-every 0 "
-           "--save-every 6 --eval-examples 32 ";
+           " --train-steps 12 --warmup-steps 2 --batch-size 8 --log-every 1 --save-every 6 "
+           "--eval-examples 32 --eval-every " +
+           std::to_string(eval_every) + " ";
   }
   static std::vector<nlohmann::json> train_records(const std::string& run) {
     std::vector<nlohmann::json> records;
@@ -99,6 +106,95 @@ TEST_F(Strategy, AdversarialTrainsByReinforceAfterItsWarmupAndResumesExactly) {
       EXPECT_EQ(again[i]["reward_baseline"], records[i]["reward_baseline"]) << "step " << i + 1;
     }
   }
+}
+
+TEST_F(Strategy, TwoStageTrainsTheGeneratorThenFreezesItAndResumesAcrossTheBoundary) {
+  const std::string whole = path("two-stage");
+  const auto trained = run_shell(pretrain(whole, "two-stage", 3));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  // The generator takes the discriminator's size (tiny: hidden 128 instead of 32), said once.
+  EXPECT_NE(trained.output.find("a generator of the discriminator's size (hidden 128, 4 layers, "
+                                "2 heads, FFN 512; configured: hidden 32"),
+            std::string::npos)
+      << trained.output;
+  EXPECT_NE(trained.output.find("step 6: the generator is trained and frozen"), std::string::npos);
+  const auto model = testing::read_json(whole + "/train_config.json")["model"];
+  EXPECT_EQ(model["generator"]["hidden_size"], 128);
+  EXPECT_EQ(model["share_embeddings"], false);
+
+  const auto records = train_records(whole);
+  ASSERT_EQ(records.size(), 12u);
+  for (const auto& record : records) {
+    const long long step = record["step"];
+    if (step <= 6) {  // the generator alone: MLM is the loss, no discriminator ran
+      EXPECT_EQ(record["stage"], "generator") << record.dump();
+      EXPECT_FALSE(record.contains("disc_loss")) << record.dump();
+      EXPECT_EQ(record["loss"], record["mlm_loss"]) << record.dump();
+    } else {  // the discriminator alone: RTD is the loss
+      EXPECT_EQ(record["stage"], "discriminator") << record.dump();
+      EXPECT_EQ(record["loss"], record["disc_loss"]) << record.dump();
+    }
+  }
+  // Each stage warms up from 0 (--warmup-steps 2) and decays over its own 6 steps.
+  EXPECT_EQ(records[0]["lr"], 0.0);
+  EXPECT_EQ(records[6]["lr"], 0.0);
+  EXPECT_EQ(records[2]["lr"], records[8]["lr"]);
+
+  // Evaluation is deterministic: the frozen generator's MLM loss stops moving at the boundary
+  // while the discriminator's goes on changing.
+  std::map<long long, nlohmann::json> evals;
+  for (const auto& record : train::read_metrics(whole + "/metrics.jsonl")) {
+    if (record["kind"] == "eval") evals[record["step"].get<long long>()] = record;
+  }
+  ASSERT_EQ(evals.size(), 4u);
+  EXPECT_EQ(evals[3]["stage"], "generator");
+  EXPECT_EQ(evals[9]["stage"], "discriminator");
+  EXPECT_NE(evals[3]["mlm_loss"], evals[6]["mlm_loss"]);
+  EXPECT_EQ(evals[6]["mlm_loss"], evals[9]["mlm_loss"]);
+  EXPECT_EQ(evals[6]["mlm_loss"], evals[12]["mlm_loss"]);
+  EXPECT_NE(evals[9]["disc_loss"], evals[12]["disc_loss"]);
+
+  // Exported at the boundary and at the end: the generator's files are the same bytes, the
+  // discriminator's are not; the generator exports its own embeddings at its own size.
+  for (const char* step : {"6", "12"}) {
+    char checkpoint[32];
+    std::snprintf(checkpoint, sizeof checkpoint, "step-%08d", std::atoi(step));
+    const auto exported =
+        run_shell(kElectra + " export --checkpoint " + quote(whole + "/checkpoints/" + checkpoint) +
+                  " --out " + quote(path(std::string("export-") + step)));
+    ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  }
+  const auto generator_file = [&](const char* step, const char* network) {
+    return testing::read_file(path(std::string("export-") + step) + "/" + network +
+                              "/model.safetensors");
+  };
+  EXPECT_EQ(generator_file("6", "generator"), generator_file("12", "generator"));
+  EXPECT_NE(generator_file("6", "discriminator"), generator_file("12", "discriminator"));
+  EXPECT_EQ(testing::read_json(path("export-12") + "/generator/config.json")["hidden_size"], 128);
+
+  // Stopped inside the first stage, then at the boundary, then resumed to the end: every record
+  // equals the uninterrupted run's.
+  const std::string pieces = path("two-stage-pieces");
+  ASSERT_EQ(run_shell(pretrain(pieces, "two-stage", 3) + "--stop-at 4").exit_code, 0);
+  ASSERT_EQ(run_shell(pretrain(pieces, "two-stage", 3) + "--stop-at 6").exit_code, 0);
+  const auto resumed = run_shell(pretrain(pieces, "two-stage", 3));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed at step 6"), std::string::npos) << resumed.output;
+  const auto again = train_records(pieces);
+  ASSERT_EQ(again.size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    for (const char* field : {"loss", "mlm_loss", "disc_loss", "stage", "lr"}) {
+      EXPECT_EQ(again[i].value(field, nlohmann::json()), records[i].value(field, nlohmann::json()))
+          << field << " at step " << i + 1;
+    }
+  }
+}
+
+TEST_F(Strategy, AnOddNumberOfTwoStageStepsIsRefused) {
+  EXPECT_TRUE(fails_with(
+      run_shell(kElectra + " pretrain --config " + quote(kTiny) + " --data " + quote(path("data")) +
+                " --out " + quote(path("odd")) + " --strategy two-stage --train-steps 11"),
+      2, "--train-steps must be even with --strategy two-stage"));
 }
 
 TEST_F(Strategy, AnUnknownStrategyIsRefusedNamingTheOption) {
