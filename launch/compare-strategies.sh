@@ -105,8 +105,9 @@ table=$out/strategies.md
     best=$(echo "${cells[$((n - 4))]}" | xargs) dev=$(echo "${cells[$((n - 3))]}" | xargs)
     test=$(echo "${cells[$((n - 2))]}" | xargs)
     eval_line=$(grep '"kind":"eval"' "$out/$s/metrics.jsonl" | tail -n 1)
-    seconds=$(cat "$out/$s/pretrain.seconds" 2>/dev/null || echo "?")
-    printf '| %s | %s | %s | %s | %.4f | %.4f | %.4f | %s s |\n' "$s" "$dev" "$test" "$best" \
+    seconds="not measured here (--joint-run)"
+    [ -f "$out/$s/pretrain.seconds" ] && seconds="$(cat "$out/$s/pretrain.seconds") s"
+    printf '| %s | %s | %s | %s | %.4f | %.4f | %.4f | %s |\n' "$s" "$dev" "$test" "$best" \
       "$(field "$eval_line" mlm_accuracy)" "$(field "$eval_line" disc_auc)" \
       "$(field "$eval_line" disc_accuracy)" "$seconds"
   done
@@ -130,11 +131,11 @@ for column in 2:"generator MLM accuracy" 3:"RTD AUC" 4:"discriminator eval loss"
   plots+=("set title '$title'; plot $(IFS=,; echo "${lines[*]}")")
 done
 gnuplot <<GNUPLOT
-set terminal pngcairo size 1500,450
+set terminal pngcairo size 1500,480
 set output '$plot.tmp'
 set multiplot layout 1,3
 set xlabel 'step'
-set key bottom right
+set key below horizontal
 set grid
 ${plots[0]}
 ${plots[1]}
