@@ -226,10 +226,6 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
           position_.epoch_rows, position_.epoch);
     }
   }
-  if (config_.strategy == "two-stage") {
-    // After the reducer took every parameter in: what the phase freezes still has its bucket.
-    enter_phase(*model_, phase_of_next_step(position_.step, config_.train_steps));
-  }
   if (communicator_.is_root()) {
     log_ = std::make_unique<MetricsLog>(config_.out_dir, position_.step);
     data::write_file_atomically((fs::path(config_.out_dir) / kTrainConfigFile).string(),
@@ -274,7 +270,7 @@ std::vector<uint64_t> Trainer::train_row_keys(long long micro) const {
 
 Objective Trainer::objective_of_next_step() const {
   if (config_.strategy == "two-stage") {
-    return phase_of_next_step(position_.step, config_.train_steps) == TwoStagePhase::kGenerator
+    return phase_of_step(position_.step + 1, config_.train_steps) == TwoStagePhase::kGenerator
                ? Objective::kGeneratorOnly
                : Objective::kDiscriminatorOnly;
   }
@@ -287,7 +283,7 @@ Objective Trainer::objective_of_next_step() const {
 Trainer::StepFigures Trainer::train_step() {
   const bool two_stage = config_.strategy == "two-stage";
   if (two_stage) {
-    enter_phase(*model_, phase_of_next_step(position_.step, config_.train_steps));
+    enter_phase(*model_, phase_of_step(position_.step + 1, config_.train_steps));
   } else {
     model_->train();
   }
@@ -361,8 +357,7 @@ Trainer::StepFigures Trainer::train_step() {
   if (two_stage && position_.step == config_.train_steps / 2) {
     // The stage boundary, before this step's evaluation and checkpoint: a checkpoint from here
     // on holds the initialised discriminator.
-    initialise_discriminator_from_generator(*model_);
-    enter_phase(*model_, TwoStagePhase::kDiscriminator);
+    initialise_discriminator_from_generator(*model_);  // frozen by the next step's enter_phase
     if (communicator_.is_root()) {
       std::printf(
           "pretrain: step %lld: the generator is trained and frozen; the discriminator starts "
@@ -506,7 +501,7 @@ void Trainer::log_train(const StepFigures& figures) {
       {"epoch", position_.epoch}};
   if (!discriminator_ran) record.erase("disc_loss");
   if (config_.strategy == "two-stage") {
-    record["stage"] = phase_name(phase_of_next_step(position_.step - 1, config_.train_steps));
+    record["stage"] = phase_name(phase_of_step(position_.step, config_.train_steps));
   }
   std::string adversarial;
   if (config_.strategy == "adversarial") {
@@ -563,7 +558,7 @@ void Trainer::log_eval(const EvalMetrics& metrics) {
   record["kind"] = "eval";
   record["step"] = position_.step;
   if (config_.strategy == "two-stage") {
-    record["stage"] = phase_name(phase_of_next_step(position_.step - 1, config_.train_steps));
+    record["stage"] = phase_name(phase_of_step(position_.step, config_.train_steps));
   }
   log_->write(record);
   std::printf(

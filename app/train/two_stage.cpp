@@ -28,8 +28,8 @@ std::string phase_name(TwoStagePhase phase) {
   return phase == TwoStagePhase::kGenerator ? "generator" : "discriminator";
 }
 
-TwoStagePhase phase_of_next_step(long long steps_done, long long train_steps) {
-  return steps_done < train_steps / 2 ? TwoStagePhase::kGenerator : TwoStagePhase::kDiscriminator;
+TwoStagePhase phase_of_step(long long step, long long train_steps) {
+  return step <= train_steps / 2 ? TwoStagePhase::kGenerator : TwoStagePhase::kDiscriminator;
 }
 
 model::ModelConfig two_stage_model(const model::ModelConfig& configured) {

@@ -16,9 +16,9 @@ enum class TwoStagePhase { kGenerator, kDiscriminator };
 // "generator" / "discriminator", as metrics records name the stage.
 std::string phase_name(TwoStagePhase phase);
 
-// The phase of the step after `steps_done` of a run of `train_steps` (even): the first half
-// trains the generator.
-TwoStagePhase phase_of_next_step(long long steps_done, long long train_steps);
+// The phase of step `step` (1-based) of a run of `train_steps` (even): steps 1..N train the
+// generator, N+1..2N the discriminator.
+TwoStagePhase phase_of_step(long long step, long long train_steps);
 
 // The model two-stage trains: the configured one with the generator's stack of the
 // discriminator's sizes, and embeddings of its own (share_embeddings false).
@@ -32,7 +32,8 @@ void initialise_discriminator_from_generator(model::ElectraModelImpl& model);
 // Freezes the network the phase does not train (requires_grad false, so AdamW and gradient
 // clipping leave it alone) and puts the model in training mode — except a frozen generator,
 // which samples in eval mode (no dropout: a fixed sampler). Before every step of the phase
-// (evaluation switches modes).
+// (evaluation switches modes), and after a GradientReducer took the parameters in (it keeps a
+// bucket slot for the frozen ones).
 void enter_phase(model::ElectraModelImpl& model, TwoStagePhase phase);
 
 // Each stage warms up and decays over its own N steps: scheduled_learning_rate of the step

@@ -165,10 +165,10 @@ TEST(TwoStage, TheSecondStageFreezesTheGeneratorWhileTheDiscriminatorTrains) {
 }
 
 TEST(TwoStage, EachStageHasItsOwnWarmupAndDecay) {
-  EXPECT_EQ(phase_of_next_step(0, 10), TwoStagePhase::kGenerator);
-  EXPECT_EQ(phase_of_next_step(4, 10), TwoStagePhase::kGenerator);
-  EXPECT_EQ(phase_of_next_step(5, 10), TwoStagePhase::kDiscriminator);
-  EXPECT_EQ(phase_of_next_step(9, 10), TwoStagePhase::kDiscriminator);
+  EXPECT_EQ(phase_of_step(1, 10), TwoStagePhase::kGenerator);
+  EXPECT_EQ(phase_of_step(5, 10), TwoStagePhase::kGenerator);
+  EXPECT_EQ(phase_of_step(6, 10), TwoStagePhase::kDiscriminator);
+  EXPECT_EQ(phase_of_step(10, 10), TwoStagePhase::kDiscriminator);
   for (long long step = 0; step < 5; ++step) {
     EXPECT_DOUBLE_EQ(two_stage_learning_rate(1.0, step, 2, 10),
                      scheduled_learning_rate(1.0, step, 2, 5));
