@@ -99,15 +99,14 @@ void ModelConfig::set(const std::string& assignment) {
       throw std::runtime_error("model override '" + assignment + "': write true or false");
     }
     j[pointer] = value == "true";
-    *this = from_json(j, "model override '" + assignment + "'");
-    return;
-  }
-  try {
-    j[pointer] =
-        j.at(pointer).is_number_integer() ? json(std::stoll(value)) : json(std::stod(value));
-  } catch (const std::exception&) {
-    throw std::runtime_error("model override '" + assignment + "': '" + value +
-                             "' is not a number");
+  } else {
+    try {
+      j[pointer] =
+          j.at(pointer).is_number_integer() ? json(std::stoll(value)) : json(std::stod(value));
+    } catch (const std::exception&) {
+      throw std::runtime_error("model override '" + assignment + "': '" + value +
+                               "' is not a number");
+    }
   }
   *this = from_json(j, "model override '" + assignment + "'");
 }

@@ -142,7 +142,7 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
       vocab_(data::Vocabulary::load(config_.vocab_path)) {
   config_.validate();
   config_.model.validate("the model configuration");
-  if (config_.strategy == "two-stage") {
+  if (two_stage()) {
     const model::EncoderConfig configured = config_.model.generator;
     config_.model = two_stage_model(config_.model);
     const model::EncoderConfig& g = config_.model.generator;
@@ -268,8 +268,12 @@ std::vector<uint64_t> Trainer::train_row_keys(long long micro) const {
   return keys;
 }
 
+void Trainer::tag_stage(nlohmann::json& record) const {
+  if (two_stage()) record["stage"] = phase_name(phase_of_step(position_.step, config_.train_steps));
+}
+
 Objective Trainer::objective_of_next_step() const {
-  if (config_.strategy == "two-stage") {
+  if (two_stage()) {
     return phase_of_step(position_.step + 1, config_.train_steps) == TwoStagePhase::kGenerator
                ? Objective::kGeneratorOnly
                : Objective::kDiscriminatorOnly;
@@ -281,8 +285,7 @@ Objective Trainer::objective_of_next_step() const {
 }
 
 Trainer::StepFigures Trainer::train_step() {
-  const bool two_stage = config_.strategy == "two-stage";
-  if (two_stage) {
+  if (two_stage()) {
     enter_phase(*model_, phase_of_step(position_.step + 1, config_.train_steps));
   } else {
     model_->train();
@@ -337,10 +340,10 @@ Trainer::StepFigures Trainer::train_step() {
   }
   gradients_->finish();
   figures.grad_norm = clip_gradient_norm(*model_, config_.clip_norm);
-  figures.lr = two_stage ? two_stage_learning_rate(config_.learning_rate, position_.step,
-                                                   config_.warmup_steps, config_.train_steps)
-                         : scheduled_learning_rate(config_.learning_rate, position_.step,
-                                                   config_.warmup_steps, config_.train_steps);
+  figures.lr = two_stage() ? two_stage_learning_rate(config_.learning_rate, position_.step,
+                                                     config_.warmup_steps, config_.train_steps)
+                           : scheduled_learning_rate(config_.learning_rate, position_.step,
+                                                     config_.warmup_steps, config_.train_steps);
   // The ranks agree on two things at every step boundary: whether some rank's loss was not
   // finite (the averaged gradient norm is the same everywhere already) and whether some rank got
   // a stop signal. With REINFORCE the mean reward rides along, so every rank updates the same
@@ -354,7 +357,7 @@ Trainer::StepFigures Trainer::train_step() {
   if (!figures.skipped) optimizer_->step(figures.lr);
   if (figures.reinforce && !figures.skipped) reward_baseline_.update(figures.reward);
   ++position_.step;
-  if (two_stage && position_.step == config_.train_steps / 2) {
+  if (two_stage() && position_.step == config_.train_steps / 2) {
     // The stage boundary, before this step's evaluation and checkpoint: a checkpoint from here
     // on holds the initialised discriminator.
     initialise_discriminator_from_generator(*model_);  // frozen by the next step's enter_phase
@@ -500,9 +503,7 @@ void Trainer::log_train(const StepFigures& figures) {
                       step_options_.masking.max_predictions, figures.objective)},
       {"epoch", position_.epoch}};
   if (!discriminator_ran) record.erase("disc_loss");
-  if (config_.strategy == "two-stage") {
-    record["stage"] = phase_name(phase_of_step(position_.step, config_.train_steps));
-  }
+  tag_stage(record);
   std::string adversarial;
   if (config_.strategy == "adversarial") {
     // mlm_loss is still the generator's MLM loss (logged, not trained on, after the warm-up)
@@ -557,9 +558,7 @@ void Trainer::log_eval(const EvalMetrics& metrics) {
   nlohmann::json record = metrics.to_json();
   record["kind"] = "eval";
   record["step"] = position_.step;
-  if (config_.strategy == "two-stage") {
-    record["stage"] = phase_name(phase_of_step(position_.step, config_.train_steps));
-  }
+  tag_stage(record);
   log_->write(record);
   std::printf(
       "eval step %lld: mlm loss %.4f acc %.4f | disc loss %.4f acc %.4f precision %.4f "

@@ -55,6 +55,9 @@ class Trainer {
   Outcome run_steps();
   StepFigures train_step();
   Objective objective_of_next_step() const;
+  bool two_stage() const { return config_.strategy == "two-stage"; }
+  // Adds "stage" (the phase of the last step taken) to a record of a two-stage run.
+  void tag_stage(nlohmann::json& record) const;
   data::RowBatch next_micro_batch();
   Batch to_tensors(const data::RowBatch& rows) const;           // on the CPU
   std::vector<uint64_t> train_row_keys(long long micro) const;  // of this step

@@ -50,6 +50,10 @@ TEST(ModelConfig, OverridesAndValidationNameTheField) {
   };
   EXPECT_NE(error("generator.width=3").find("no field 'generator.width'"), std::string::npos);
   EXPECT_NE(error("vocab_size=abc").find("not a number"), std::string::npos);
+  EXPECT_NE(error("share_embeddings=no").find("write true or false"), std::string::npos);
+  auto untied = config;
+  untied.set("share_embeddings=false");
+  EXPECT_FALSE(untied.share_embeddings);
   EXPECT_NE(error("discriminator.num_attention_heads=3").find("must divide"), std::string::npos);
   EXPECT_THROW(ModelConfig::load("no-such-preset"), std::runtime_error);
 }
