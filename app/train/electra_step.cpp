@@ -6,13 +6,17 @@
 
 #include "app/train/adversarial.h"
 #include "app/train/losses.h"
+#include "app/train/step_phases.h"
 
 namespace electra::train {
 
 StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
                            const StepOptions& options, const RowRandom& random) {
   StepOutput out;
-  out.masked = mask_batch(batch.input_ids, batch.input_mask, options.masking, random);
+  {
+    StepPhaseScope phase(StepPhase::kMaskingSampling);
+    out.masked = mask_batch(batch.input_ids, batch.input_mask, options.masking, random);
+  }
   {
     // A frozen generator (kDiscriminatorOnly) only samples: no graph through it.
     const bool frozen = options.objective == Objective::kDiscriminatorOnly;
@@ -31,8 +35,11 @@ StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
   }
   // Samples carry no gradient: the only path from the discriminator's loss into the generator is
   // the shared embeddings.
-  out.corrupted_samples = sample_tokens(out.generator_logits, options.temperature, random);
-  out.corrupted = corrupt(batch.input_ids, out.masked, out.corrupted_samples);
+  {
+    StepPhaseScope phase(StepPhase::kMaskingSampling);
+    out.corrupted_samples = sample_tokens(out.generator_logits, options.temperature, random);
+    out.corrupted = corrupt(batch.input_ids, out.masked, out.corrupted_samples);
+  }
   out.disc_logits =
       model.discriminator->forward(out.corrupted.input_ids, batch.segment_ids, batch.input_mask);
   out.disc_loss = discriminator_loss(out.disc_logits, out.corrupted.replaced, batch.input_mask,

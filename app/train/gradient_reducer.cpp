@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "app/train/step_phases.h"
+
 #ifdef ELECTRA_WITH_CUDA
 #include <c10/cuda/CUDAStream.h>
 #endif
@@ -143,6 +145,7 @@ void GradientReducer::parameter_ready(size_t b) {
 }
 
 void GradientReducer::start(size_t b) {
+  StepPhaseScope phase(StepPhase::kReduction);
   Bucket& bucket = buckets_[b];
   void* stream = nullptr;
 #ifdef ELECTRA_WITH_CUDA
@@ -159,6 +162,7 @@ void GradientReducer::start(size_t b) {
 
 void GradientReducer::finish() {
   if (communicator_.size() == 1) return;
+  StepPhaseScope phase(StepPhase::kReduction);
   armed_ = false;
   // Buckets whose every gradient did not arrive in backward (parameters the loss did not use).
   while (next_to_start_ < buckets_.size()) start(next_to_start_++);

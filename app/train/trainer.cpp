@@ -15,6 +15,7 @@
 #include "app/train/rank_device.h"
 #include "app/train/replica_check.h"
 #include "app/train/step_flops.h"
+#include "app/train/step_phases.h"
 #include "app/train/stop_signals.h"
 #include "data/atomic_file.h"
 #include "data/shard_set_writer.h"
@@ -290,7 +291,11 @@ Trainer::StepFigures Trainer::train_step() {
   } else {
     model_->train();
   }
-  gradients_->zero_gradients();
+  mark_step_begin(position_.step + 1);
+  {
+    StepPhaseScope phase(StepPhase::kOptimizer);
+    gradients_->zero_gradients();
+  }
   const torch::Device device = model_->parameters().front().device();
   // The losses of the step are global means: every rank divides its sums by the global counts of
   // masked positions and real tokens over all micro-batches and ranks (divided by the number of
@@ -298,6 +303,7 @@ Trainer::StepFigures Trainer::train_step() {
   // from the host copy of the batches: no device synchronisation.
   std::vector<Batch> micro_batches;
   double counts[2] = {0, 0};  // masked positions, real tokens
+  std::optional<StepPhaseScope> phase(StepPhase::kLoading);
   for (long long micro = 0; micro < config_.grad_accum; ++micro) {
     Batch batch = to_tensors(next_micro_batch());
     counts[0] += double(prediction_counts(batch.input_ids, batch.input_mask, step_options_.masking)
@@ -314,7 +320,9 @@ Trainer::StepFigures Trainer::train_step() {
   step_options_.reward_baseline = reward_baseline_.value();
   for (long long micro = 0; micro < config_.grad_accum; ++micro) {
     const long long micro_step = position_.step * config_.grad_accum + micro;
+    phase.emplace(StepPhase::kLoading);
     Batch batch = on_device(micro_batches[size_t(micro)], device);
+    phase.emplace(StepPhase::kForward);
     batch.mlm_denominator = std::max(counts[0], 1.0) / communicator_.size();
     batch.disc_denominator = std::max(counts[1], 1.0) / communicator_.size();
     torch::manual_seed(data::mix_seed(config_.seed ^ kDropoutSalt, uint64_t(micro_step),
@@ -328,7 +336,9 @@ Trainer::StepFigures Trainer::train_step() {
     if (nonfinite.hits(communicator_.rank(), position_.step + 1))
       out.total = out.total * std::nan("");
     gradients_->before_backward(micro + 1 == config_.grad_accum);
+    phase.emplace(StepPhase::kBackward);
     out.total.backward();
+    phase.emplace(StepPhase::kForward);
     const auto add = [&](at::Tensor& sum, const at::Tensor& value) {
       const at::Tensor part = value.detach().to(torch::kFloat);
       sum = sum.defined() ? sum + part : part;
@@ -338,12 +348,15 @@ Trainer::StepFigures Trainer::train_step() {
     if (figures.reinforce)
       add(figures.mean_reward, out.mean_reward), add(figures.entropy, out.entropy);
   }
+  phase.reset();
   gradients_->finish();
+  phase.emplace(StepPhase::kOptimizer);
   figures.grad_norm = clip_gradient_norm(*model_, config_.clip_norm);
   figures.lr = two_stage() ? two_stage_learning_rate(config_.learning_rate, position_.step,
                                                      config_.warmup_steps, config_.train_steps)
                            : scheduled_learning_rate(config_.learning_rate, position_.step,
                                                      config_.warmup_steps, config_.train_steps);
+  phase.emplace(StepPhase::kBoundary);
   // The ranks agree on two things at every step boundary: whether some rank's loss was not
   // finite (the averaged gradient norm is the same everywhere already) and whether some rank got
   // a stop signal. With REINFORCE the mean reward rides along, so every rank updates the same
@@ -354,7 +367,9 @@ Trainer::StepFigures Trainer::train_step() {
   figures.reward = agreed[2] / double(communicator_.size() * config_.grad_accum);
   figures.skipped = agreed[0] > 0 || !std::isfinite(figures.grad_norm.item<double>());
   figures.stop_signal = agreed[1] > 0 ? (stop_signal() ? stop_signal() : SIGTERM) : 0;
+  phase.emplace(StepPhase::kOptimizer);
   if (!figures.skipped) optimizer_->step(figures.lr);
+  phase.emplace(StepPhase::kBoundary);
   if (figures.reinforce && !figures.skipped) reward_baseline_.update(figures.reward);
   ++position_.step;
   if (two_stage() && position_.step == config_.train_steps / 2) {

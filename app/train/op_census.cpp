@@ -1,0 +1,88 @@
+#include "app/train/op_census.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace electra::train {
+
+namespace {
+
+OpCensus* g_census = nullptr;
+thread_local int t_operator_depth = 0;  // operators now running in this thread
+
+bool synchronises(const char* name) {
+  for (const char* sync :
+       {"aten::_local_scalar_dense", "aten::nonzero", "aten::equal", "aten::masked_select",
+        "aten::_unique2", "aten::unique_dim", "aten::unique_consecutive"}) {
+    if (!std::strcmp(name, sync)) return true;
+  }
+  return false;
+}
+
+// Operators are named aten::*; other records (an autograd engine's "evaluate_function: X") are
+// transparent: the operators they call are top-level.
+bool is_operator(const char* name) {
+  return std::strncmp(name, "aten::", 6) == 0;
+}
+
+std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
+  const char* name = fn.name();
+  if (!is_operator(name)) return nullptr;
+  if (g_census) {
+    g_census->record(current_profiled_step(), current_step_phase(), name, t_operator_depth == 0,
+                     synchronises(name));
+  }
+  ++t_operator_depth;
+  return nullptr;
+}
+
+void on_end(const at::RecordFunction& fn, at::ObserverContext*) {
+  if (is_operator(fn.name())) --t_operator_depth;
+}
+
+}  // namespace
+
+OpCensus::OpCensus() {
+  if (g_census) throw std::logic_error("OpCensus: one at a time");
+  g_census = this;
+  handle_ = at::addGlobalCallback(
+      at::RecordFunctionCallback(on_start, on_end).scopes({at::RecordScope::FUNCTION}));
+}
+
+OpCensus::~OpCensus() {
+  at::removeCallback(handle_);
+  g_census = nullptr;
+}
+
+void OpCensus::record(long long step, StepPhase phase, const char* name, bool top_level,
+                      bool sync) {
+  if (!top_level && !sync) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  PhaseCounts& counts = counts_[{step, int(phase)}];
+  if (top_level) ++counts.calls, ++counts.by_operator[name];
+  if (sync) ++counts.syncs;
+}
+
+OpCensus::PhaseCounts OpCensus::counts(long long step, StepPhase phase) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto found = counts_.find({step, int(phase)});
+  return found == counts_.end() ? PhaseCounts{} : found->second;
+}
+
+OpCensus::PhaseCounts OpCensus::total(StepPhase phase) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PhaseCounts sum;
+  for (const auto& [key, counts] : counts_) {
+    if (key.second != int(phase)) continue;
+    sum.calls += counts.calls, sum.syncs += counts.syncs;
+    for (const auto& [name, n] : counts.by_operator) sum.by_operator[name] += n;
+  }
+  return sum;
+}
+
+void OpCensus::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  counts_.clear();
+}
+
+}  // namespace electra::train
