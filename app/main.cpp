@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/command.h"
+#include "app/cli/cpu_tuning.h"
 
 namespace {
 
@@ -14,6 +15,14 @@ void print_overview() {
     std::cout << "  " << command.name << std::string(12 - std::strlen(command.name), ' ')
               << command.summary << "\n";
   }
+}
+
+// The commands that spend their time in LibTorch's matrix products.
+bool trains(const char* name) {
+  for (const char* heavy : {"pretrain", "finetune", "evaluate", "sweep"}) {
+    if (!std::strcmp(name, heavy)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -33,6 +42,7 @@ int main(int argc, char** argv) {
     std::cerr << "electra: unknown command '" << argv[1] << "' (electra --help lists them)\n";
     return kExitUsage;
   }
+  if (trains(command->name)) tune_cpu_runtime(argv);  // may start this process again, tuned
   try {
     boost::program_options::variables_map options;
     if (!parse_options(*command, argc - 1, argv + 1, options)) return kExitOk;

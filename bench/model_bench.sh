@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): the joint ELECTRA step, forward + backward, tiny and small configs,
-# with the CPU environment defaults of launch/env.sh. Prints JSON.
+# with the CPU runtime electra sets itself (app/cli/cpu_tuning.h). Prints JSON.
 # usage: bench/model_bench.sh [BATCH_CPU (32)] [STEPS (3)]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-source "$root/launch/env.sh"
 exec "${ELECTRA_BUILD_DIR:-$root/build}/bench/model_step_bench" "$@"

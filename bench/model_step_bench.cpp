@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "app/cli/cpu_tuning.h"
 #include "app/model/autocast.h"
 #include "app/model/cpu_runtime.h"
 #include "app/model/electra_model.h"
@@ -66,6 +67,7 @@ nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, i
 }  // namespace
 
 int main(int argc, char** argv) {
+  electra::cli::tune_cpu_runtime(argv);  // as electra: OpenBLAS core, OpenMP waiting
   const int64_t cpu_batch = argc > 1 ? std::atoll(argv[1]) : 32;
   const int steps = argc > 2 ? std::atoi(argv[2]) : 3;
   electra::model::keep_freed_memory_in_process();

@@ -1,59 +1,77 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): tokens/s of the whole training step as `electra pretrain` runs it
 # (batch loading, masking, generator, sampling, discriminator, backward, gradient averaging,
-# clipping, AdamW) for the tiny and small configs at global batch 32 x 128, as 1 process x 2
-# threads and as 2 MPI ranks x 1 thread, with model FLOP/s (app/train/step_flops). The figure is
-# the last train record's tokens/s: the steps after the first half (warm caches and allocator).
-# Compared with DESIGN.md section 7's reference (PyTorch eager, same LibTorch 1.13 + OpenBLAS,
-# ELECTRA-Small 32 x 128, 2 threads: about 800 tokens/s; measured there, not in this run: this
-# machine has no PyTorch for Python). Prints one JSON object.
-# usage: bench/pretrain_bench.sh [STEPS_SMALL (10)] [STEPS_TINY (40)]
+# clipping, AdamW) at global batch 32 x 128, side by side in this run with the anchor in
+# ../shared/bench/torch_cpu_electra.py: the same ELECTRA-Small joint step in PyTorch eager from
+# Python on the same LibTorch 1.13 + OpenBLAS (Debian's python3-torch), 2 threads, dropout 0.1 on
+# both sides. Nothing is set in the environment by hand: electra sets its CPU runtime itself
+# (app/cli/cpu_tuning.h) and the anchor runs as PyTorch users run it. The two alternate,
+# ROUNDS times, and the ratio is taken per round. Also the tiny config, and 2 MPI ranks x 1
+# thread, for ours. The figure of a run is its last train record (the steps after the first
+# half: warm caches and allocator). Prints one JSON object.
+# usage: bench/pretrain_bench.sh [STEPS_SMALL (10)] [STEPS_TINY (40)] [ROUNDS (2)]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-source "$root/launch/env.sh"
 electra=${ELECTRA_BUILD_DIR:-$root/build}/app/electra
+anchor=${ELECTRA_ANCHOR:-$root/../shared/bench/torch_cpu_electra.py}
 data=${ELECTRA_BENCH_DATA:-$root/runs/quickstart/shards}
+[[ -f $anchor ]] || { echo "pretrain_bench: no anchor at $anchor (../shared/bench)"; exit 1; }
+/usr/bin/python3 -c 'import torch' 2>/dev/null ||
+  { echo "pretrain_bench: the anchor needs PyTorch for Python: apt-get install python3-torch"; exit 1; }
 if [[ ! -f $data/manifest.json ]]; then
   "$electra" prepare --input "$root/data/sample" --out "$data" --seq-len 128 --shards 4 \
     --val-fraction 0.02 --overwrite >/dev/null
 fi
 [[ $(id -u) -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Nothing by hand: not what a shell may have set either.
+unset OMP_WAIT_POLICY OPENBLAS_CORETYPE OMP_NUM_THREADS ELECTRA_CPU_RUNTIME_SET
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-declare -A steps=([small]=${1:-10} [tiny]=${2:-40})
-records=()
-for model in tiny small; do
-  n=${steps[$model]}
-  common=(pretrain --model "$model" --data "$data" --train-steps "$n" --log-every $((n / 2))
-          --eval-every 0 --save-every 0 --eval-examples 32 --warmup-steps 0)
-  OMP_NUM_THREADS=2 "$electra" "${common[@]}" --out "$work/$model-1x2" --batch-size 32 \
-    --threads 2 >/dev/null
-  mpirun --oversubscribe -np 2 -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$electra" "${common[@]}" \
-    --out "$work/$model-2x1" --batch-size 16 --threads 1 >/dev/null
-  for layout in 1x2 2x1; do
-    records+=("$model $layout $(grep '"kind":"train"' "$work/$model-$layout/metrics.jsonl" | tail -1)")
-  done
+small_steps=${1:-10} tiny_steps=${2:-40} rounds=${3:-2}
+records=$work/records
+ours() {  # MODEL LAYOUT STEPS TAG
+  local n=$3 out=$work/$1-$2-$4
+  local common=(pretrain --model "$1" --data "$data" --train-steps "$n" --log-every $((n / 2))
+                --eval-every 0 --save-every 0 --eval-examples 32 --warmup-steps 0 --device cpu)
+  if [[ $2 == 1x2 ]]; then
+    "$electra" "${common[@]}" --out "$out" --batch-size 32 --threads 2 >/dev/null 2>&1
+  else
+    mpirun --oversubscribe -np 2 "$electra" "${common[@]}" --out "$out" --batch-size 16 \
+      --threads 1 >/dev/null 2>&1
+  fi
+  echo "ours $1 $2 $(grep '"kind":"train"' "$out/metrics.jsonl" | tail -1)" >> "$records"
+}
+for round in $(seq "$rounds"); do
+  ours small 1x2 "$small_steps" "r$round"
+  echo "anchor small 1x2 $(/usr/bin/python3 "$anchor" small 32 128 5 2 | tail -1)" >> "$records"
 done
-printf '%s\n' "${records[@]}" | /usr/bin/python3 -c '
+ours small 2x1 "$small_steps" r1
+ours tiny 1x2 "$tiny_steps" r1
+ours tiny 2x1 "$tiny_steps" r1
+/usr/bin/python3 - "$records" <<'PY'
 import json, os, platform, sys
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-results = []
-for line in sys.stdin:
-    model, layout, record = line.split(" ", 2)
+rows = [line.split(" ", 3) for line in open(sys.argv[1]) if line.strip()]
+layouts = {"1x2": "1 process x 2 threads", "2x1": "2 MPI ranks x 1 thread"}
+results, ours_small, anchor_small = [], [], []
+for who, model, layout, record in rows:
     r = json.loads(record)
-    results.append({"model": model,
-                    "layout": {"1x2": "1 process x 2 threads", "2x1": "2 MPI ranks x 1 thread"}[layout],
-                    "global_batch": 32, "seq_length": 128,
-                    "tokens_per_s": round(r["tokens_per_s"], 1),
-                    "model_gflop_per_s": round(r["model_flop_per_s"] / 1e9, 2)})
-reference = 800.0
-small = {x["layout"]: x["tokens_per_s"] for x in results if x["model"] == "small"}
+    if who == "ours":
+        results.append({"impl": "electra pretrain", "model": model, "layout": layouts[layout],
+                        "global_batch": 32, "seq_length": 128, "tokens_per_s": round(r["tokens_per_s"], 1),
+                        "model_gflop_per_s": round(r["model_flop_per_s"] / 1e9, 2)})
+        if model == "small" and layout == "1x2": ours_small.append(r["tokens_per_s"])
+    else:
+        results.append({"impl": "PyTorch eager (../shared/bench/torch_cpu_electra.py)", "model": model,
+                        "layout": layouts[layout], "global_batch": r["batch"], "seq_length": r["seq"],
+                        "tokens_per_s": r["tokens_per_s"], "dropout": r["dropout"], "torch": r["torch"]})
+        anchor_small.append(r["tokens_per_s"])
+ratios = [round(o / a, 2) for o, a in zip(ours_small, anchor_small)]
 print(json.dumps({
-    "benchmark": "pretrain training step (electra pretrain)",
+    "benchmark": "pretrain training step (electra pretrain) against PyTorch eager, same run",
     "machine": {"cpu": cpu, "cores": os.cpu_count(), "os": platform.platform()},
+    "environment": "nothing set by hand (OMP_WAIT_POLICY, OPENBLAS_CORETYPE, OMP_NUM_THREADS unset)",
     "results": results,
-    "reference": {"what": "ELECTRA-Small joint step 32 x 128, PyTorch eager from Python, LibTorch 1.13 + OpenBLAS, 2 threads",
-                  "tokens_per_s": reference, "source": "DESIGN.md section 7 (not measured in this run)"},
-    "small_vs_reference": {k: round(v / reference, 2) for k, v in small.items()},
+    "small_1x2_ratio_per_round": ratios,
     "target_ratio": 1.3}, indent=2))
-'
+PY

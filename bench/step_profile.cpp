@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/cli/cpu_tuning.h"
 #include "app/model/cpu_runtime.h"
 #include "app/train/op_census.h"
 #include "app/train/trainer.h"
@@ -53,6 +54,7 @@ nlohmann::json phase_json(const train::OpCensus::PhaseCounts& counts) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  electra::cli::tune_cpu_runtime(argv);  // as electra: OpenBLAS core, OpenMP waiting
   std::map<std::string, std::string> args = {
       {"--model", "small"},
       {"--batch-size", "8"},
@@ -109,7 +111,24 @@ int main(int argc, char** argv) {
     for (const auto phase : train::kStepPhases) {
       const auto counts = census.counts(profiled, phase);
       phases[train::phase_name(phase)] = phase_json(counts);
-      calls += counts.calls, syncs += counts.syncs;
+      calls += counts.calls;
+      if (phase != train::StepPhase::kCheck) syncs += counts.syncs;
+    }
+    // Every step of the run: its calls, its syncs outside the check, whether a check ran.
+    nlohmann::json steps = nlohmann::json::array();
+    for (long long step = 1; step <= config.train_steps; ++step) {
+      long long step_calls = 0, step_syncs = 0;
+      for (const auto phase : train::kStepPhases) {
+        const auto counts = census.counts(step, phase);
+        step_calls += counts.calls;
+        if (phase != train::StepPhase::kCheck) step_syncs += counts.syncs;
+      }
+      const auto check = census.counts(step, train::StepPhase::kCheck);
+      steps.push_back({{"step", step},
+                       {"calls", step_calls},
+                       {"host_syncs", step_syncs},
+                       {"boundary_check", check.calls > 0},
+                       {"check_syncs", check.syncs}});
     }
     long long parameters = 0;
     for (const auto& p : trainer.model().parameters()) parameters += p.defined();
@@ -132,7 +151,11 @@ int main(int argc, char** argv) {
                 {"device", trainer.model().parameters().front().device().str()}}},
               {"phases", phases},
               {"total_calls", calls},
-              {"host_syncs", syncs}};
+              {"host_syncs", syncs},
+              {"host_syncs_note",
+               "outside the boundary check, which reads the skipped-step flags once every few "
+               "steps (phases.boundary_check)"},
+              {"steps", steps}};
   } catch (const std::exception& e) {
     std::cerr << "step_profile: " << e.what() << "\n";
     return 1;

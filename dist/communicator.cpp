@@ -52,6 +52,7 @@ class SingleProcessCommunicator final : public Communicator {
   int rank() const override { return 0; }
   int size() const override { return 1; }
   int local_rank() const override { return 0; }
+  int local_size() const override { return 1; }
   void barrier() override {}
   bool all_ok(bool ok) override { return ok; }
   std::vector<std::string> gather_to_root(const std::string& value) override { return {value}; }
@@ -79,6 +80,7 @@ class MpiCommunicator final : public Communicator {
     ELECTRA_MPI_CHECK(
         MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node));
     ELECTRA_MPI_CHECK(MPI_Comm_rank(node, &local_rank_));
+    ELECTRA_MPI_CHECK(MPI_Comm_size(node, &local_size_));
     ELECTRA_MPI_CHECK(MPI_Comm_free(&node));
   }
   ~MpiCommunicator() override {
@@ -87,6 +89,7 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   int local_rank() const override { return local_rank_; }
+  int local_size() const override { return local_size_; }
 
   void barrier() override {
     MPI_Request request;
@@ -164,7 +167,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   double timeout_seconds_;
-  int rank_ = 0, size_ = 1, local_rank_ = 0;
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   bool owns_mpi_ = false;
 };
 

@@ -15,6 +15,7 @@ class Communicator {
   virtual int rank() const = 0;
   virtual int size() const = 0;
   virtual int local_rank() const = 0;  // rank within the node: selects the GPU
+  virtual int local_size() const = 0;  // ranks on this node
   bool is_root() const { return rank() == 0; }
 
   virtual void barrier() = 0;

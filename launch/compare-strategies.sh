@@ -34,7 +34,6 @@ while [ $# -gt 0 ]; do
     *) echo "compare-strategies.sh: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
-source "$root/launch/env.sh"
 electra=${ELECTRA_BUILD_DIR:-$root/build}/app/electra
 shards=$root/runs/quickstart/shards
 [ -x "$electra" ] || { echo "compare-strategies.sh: $electra is missing: run launch/quickstart.sh" >&2; exit 1; }

@@ -8,7 +8,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/launch/setup.sh"
-source "$root/launch/env.sh"
 bash "$root/launch/build.sh" >/dev/null
 electra=${ELECTRA_BUILD_DIR:-$root/build}/app/electra
 out=$root/runs/quickstart

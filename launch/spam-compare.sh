@@ -18,7 +18,6 @@ while [ $# -gt 0 ]; do
     *) echo "spam-compare.sh: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
-source "$root/launch/env.sh"
 electra=${ELECTRA_BUILD_DIR:-$root/build}/app/electra
 run=$root/runs/quickstart/run
 spam=$root/runs/spam

@@ -50,6 +50,8 @@ void declare_finetune(po::options_description& options) {
      "fine-tune the same architecture from random weights (a baseline for the pretraining)")
     ("vocab", po::value<std::string>()->default_value(""), "vocab.txt when the model has none")
     ("cased", po::bool_switch(), "the model's vocabulary is cased")
+    ("device", po::value<std::string>()->default_value(d.device),
+     "auto (a GPU per rank when CUDA is present, else the CPU), cpu, or cuda (one rank per GPU)")
     ("threads", po::value<int>()->default_value(0),
      "CPU threads per rank; 0: OMP_NUM_THREADS, else the cores divided among the node's ranks");
   // clang-format on
@@ -75,6 +77,7 @@ int run_finetune(const po::variables_map& o) {
   config.selection_metric = o["metric"].as<std::string>();
   config.random_init = o["random-init"].as<bool>();
   config.lowercase = !o["cased"].as<bool>();
+  config.device = o["device"].as<std::string>();
   try {
     config.validate();
   } catch (const std::invalid_argument& e) {

@@ -1,5 +1,6 @@
 // electra pretrain: trains generator and discriminator jointly from prepared shards, on one
 // process or under mpirun (data parallel), with evaluation, metrics and checkpoints.
+#include <torch/cuda.h>
 #include <torch/utils.h>
 
 #include <cstdio>
@@ -86,6 +87,10 @@ void declare(po::options_description& options) {
      "gradient bucket size in MB (fp32) of the all-reduce that overlaps backward")
     ("reduce-dtype", po::value<std::string>()->default_value(d.reduce_dtype),
      "what the gradient all-reduce sends: fp32, or bf16 (half the traffic, rounded sums)")
+    ("device", po::value<std::string>()->default_value(d.device),
+     "auto (a GPU per rank when CUDA is present, else the CPU), cpu, or cuda (one rank per GPU)")
+    ("cuda-graph", po::bool_switch(),
+     "CUDA, one rank: capture the whole step (forward, backward, optimizer) once and replay it")
     ("threads", po::value<int>()->default_value(0),
      "CPU threads per rank; 0: OMP_NUM_THREADS when set, else the cores divided among this "
      "node's ranks");
@@ -129,10 +134,22 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.check_replicas_every = o["check-replicas-every"].as<long long>();
   c.bucket_mb = o["bucket-mb"].as<double>();
   c.reduce_dtype = o["reduce-dtype"].as<std::string>();
+  c.device = o["device"].as<std::string>();
+  c.cuda_graph = o["cuda-graph"].as<bool>();
   try {
     c.validate();
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
+  }
+  if (c.cuda_graph && (c.device == "cpu" || !torch::cuda::is_available())) {
+    throw UsageError("--cuda-graph needs a CUDA device (" +
+                     std::string(c.device == "cpu" ? "--device cpu" : "no CUDA device here") +
+                     "); leave it out on the CPU");
+  }
+  if (c.cuda_graph && (c.grad_accum > 1 || c.strategy != "joint")) {
+    throw UsageError(
+        "--cuda-graph captures one micro-batch of the joint strategy: use it with "
+        "--grad-accum 1 and --strategy joint");
   }
   return c;
 }

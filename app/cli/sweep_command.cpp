@@ -8,6 +8,7 @@
 #include "app/cli/command.h"
 #include "app/cli/cpu_threads.h"
 #include "app/model/cpu_runtime.h"
+#include "app/train/rank_device.h"
 #include "app/train/sweep.h"
 
 namespace electra::cli {
@@ -49,6 +50,9 @@ void declare(po::options_description& options) {
     ("vocab", po::value<std::string>()->default_value(""), "vocab.txt when a model has none")
     ("out", po::value<std::string>()->required(),
      "output directory: cells/, results.csv, summary.md (a rerun skips finished cells)")
+    ("device", po::value<std::string>()->default_value("auto"),
+     "auto (a GPU when CUDA is present, else the CPU), cpu, or cuda; a node's ranks share its "
+     "GPUs (rank r takes GPU r mod their number: cells train alone)")
     ("threads", po::value<int>()->default_value(0),
      "CPU threads per rank; 0: OMP_NUM_THREADS, else the cores divided among the node's ranks");
   // clang-format on
@@ -77,6 +81,12 @@ int run(const po::variables_map& o) {
   config.vocab = o["vocab"].as<std::string>();
   config.random_baseline = o["random-baseline"].as<bool>();
   config.out_dir = o["out"].as<std::string>();
+  config.device = o["device"].as<std::string>();
+  try {
+    train::check_device_choice(config.device);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
   auto world = dist::make_world_communicator();
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   model::keep_freed_memory_in_process();

@@ -1,38 +1,94 @@
-// bf16 autocast on CUDA across LibTorch versions (the API moved in 2.4).
+// bf16 autocast across LibTorch versions (the API moved in 2.4), and the regions that must stay
+// fp32 inside it.
 #pragma once
 
 #include <ATen/autocast_mode.h>
+#include <ATen/core/Tensor.h>
+#include <c10/core/DeviceType.h>
+#include <c10/core/impl/LocalDispatchKeySet.h>
 #include <torch/version.h>
 
 namespace electra::model {
 
-// While alive, CUDA ops autocast to bf16 (matmuls in bf16, reductions in fp32).
-class CudaBf16Autocast {
+// While alive, operators on `device_type` (CPU or CUDA) autocast to bf16: matmuls and linear
+// layers in bf16, reductions and losses in fp32. Restores what was set before.
+class Bf16Autocast {
  public:
-  explicit CudaBf16Autocast(bool enabled) : enabled_(enabled) {
+  Bf16Autocast(c10::DeviceType device_type, bool enabled)
+      : device_type_(device_type), enabled_(enabled) {
     if (!enabled_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-#else
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-#endif
+    was_enabled_ = is_enabled();
+    set(true);
   }
-  ~CudaBf16Autocast() {
+  ~Bf16Autocast() {
     if (!enabled_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-#else
-    at::autocast::set_enabled(false);
-#endif
-    at::autocast::clear_cache();
+    set(was_enabled_);
+    if (!was_enabled_) at::autocast::clear_cache();
   }
-  CudaBf16Autocast(const CudaBf16Autocast&) = delete;
-  CudaBf16Autocast& operator=(const CudaBf16Autocast&) = delete;
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
 
  private:
-  bool enabled_;
+  bool is_enabled() const {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    return at::autocast::is_autocast_enabled(device_type_);
+#else
+    return device_type_ == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled()
+                                                : at::autocast::is_enabled();
+#endif
+  }
+  void set(bool on) const {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_dtype(device_type_, at::kBFloat16);
+    at::autocast::set_autocast_enabled(device_type_, on);
+#else
+    if (device_type_ == c10::DeviceType::CPU) {
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      at::autocast::set_cpu_enabled(on);
+    } else {
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_enabled(on);
+    }
+#endif
+  }
+
+  c10::DeviceType device_type_;
+  bool enabled_, was_enabled_ = false;
 };
+
+// The step's autocast: bf16 on CUDA, none on the CPU.
+class CudaBf16Autocast : public Bf16Autocast {
+ public:
+  explicit CudaBf16Autocast(bool enabled) : Bf16Autocast(c10::DeviceType::CUDA, enabled) {}
+};
+
+// While alive, no operator autocasts (on any device): what runs here computes in the dtype of
+// its inputs — fp32 for the generator's vocabulary projection, the sampling and the losses.
+class Fp32Region {
+ public:
+  Fp32Region() = default;
+  Fp32Region(const Fp32Region&) = delete;
+  Fp32Region& operator=(const Fp32Region&) = delete;
+
+ private:
+  c10::impl::ExcludeDispatchKeyGuard no_autocast_{c10::autocast_dispatch_keyset};
+};
+
+// The dtype operators on x's device compute in: the autocast dtype while autocast is on there
+// (and not excluded by an Fp32Region), else x's own.
+inline at::ScalarType compute_dtype(const at::Tensor& x) {
+  const c10::DeviceType device = x.device().type();
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  if (at::autocast::is_autocast_enabled(device)) return at::autocast::get_autocast_dtype(device);
+#else
+  if (device == c10::DeviceType::CUDA && at::autocast::is_enabled()) {
+    return at::autocast::get_autocast_gpu_dtype();
+  }
+  if (device == c10::DeviceType::CPU && at::autocast::is_cpu_enabled()) {
+    return at::autocast::get_autocast_cpu_dtype();
+  }
+#endif
+  return x.scalar_type();
+}
 
 }  // namespace electra::model

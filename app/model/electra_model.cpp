@@ -2,6 +2,8 @@
 
 #include <torch/nn/init.h>
 
+#include "app/model/autocast.h"
+
 namespace electra::model {
 
 namespace {
@@ -75,13 +77,14 @@ GeneratorImpl::GeneratorImpl(const ModelConfig& config, Embeddings embeddings)
 torch::Tensor GeneratorImpl::logits_at(const torch::Tensor& last_hidden,
                                        const torch::Tensor& positions) {
   const int64_t hidden = last_hidden.size(2);
-  const torch::Tensor index = positions.unsqueeze(-1).expand({-1, -1, hidden});  // [B, P, H]
-  const torch::Tensor gathered = last_hidden.gather(1, index);                   // [B, P, H]
-  const torch::Tensor h = head_norm(torch::gelu(head_dense(gathered)));          // [B, P, E]
-  // The vocabulary projection in fp32 (it feeds the sampling and the loss).
-  return torch::matmul(h.to(torch::kFloat),
-                       embeddings->word_embeddings->weight.to(torch::kFloat).t()) +
-         output_bias.to(torch::kFloat);
+  const torch::Tensor index = positions.unsqueeze(-1).expand({-1, -1, hidden});     // [B, P, H]
+  const torch::Tensor gathered = last_hidden.gather(1, index);                      // [B, P, H]
+  const torch::Tensor h = normalize(head_norm, torch::gelu(head_dense(gathered)));  // [B, P, E]
+  // The vocabulary projection in fp32, autocast or not (it feeds the sampling and the loss).
+  Fp32Region fp32;
+  return torch::addmm(output_bias, h.to(torch::kFloat).view({-1, h.size(-1)}),
+                      embeddings->word_embeddings->weight.t())
+      .view({h.size(0), h.size(1), -1});
 }
 
 ElectraModelImpl::ElectraModelImpl(const ModelConfig& model_config) : config(model_config) {

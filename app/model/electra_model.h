@@ -29,6 +29,7 @@ struct EncoderStackImpl : torch::nn::Module {
     torch::Tensor embedding_output;  // [B, L, H] after the projection
     torch::Tensor last_hidden;       // [B, L, H]
   };
+  // attention_mask [B, L] (1 = token, 0 = padding), or undefined when nothing is padded.
   Output encode(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
                 const torch::Tensor& attention_mask);
 

@@ -1,6 +1,11 @@
 #include "app/model/encoder.h"
 
+#include <torch/serialize/input-archive.h>
+
 #include <cmath>
+#include <limits>
+
+#include "app/model/autocast.h"
 
 namespace electra::model {
 
@@ -13,13 +18,22 @@ torch::Tensor attention_bias_from_mask(const torch::Tensor& attention_mask, torc
   return (1.0 - attention_mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(2);
 }
 
+std::vector<std::string> unfused_attention_names(const std::string& fused_name) {
+  const std::string fused = std::string(".") + kFusedAttentionProjection + ".";
+  const size_t at = fused_name.find(fused);
+  if (at == std::string::npos) return {};
+  std::vector<std::string> names;
+  for (const char* part : {".query.", ".key.", ".value."}) {
+    names.push_back(fused_name.substr(0, at) + part + fused_name.substr(at + fused.size()));
+  }
+  return names;
+}
+
 EncoderLayerImpl::EncoderLayerImpl(const EncoderConfig& config, const ModelConfig& shared)
     : num_heads(config.num_attention_heads),
       attention_dropout(shared.attention_probs_dropout_prob) {
   const int64_t h = config.hidden_size;
-  query = register_module("query", torch::nn::Linear(h, h));
-  key = register_module("key", torch::nn::Linear(h, h));
-  value = register_module("value", torch::nn::Linear(h, h));
+  query_key_value = register_module(kFusedAttentionProjection, torch::nn::Linear(h, 3 * h));
   attention_output = register_module("attention_output", torch::nn::Linear(h, h));
   attention_norm = register_module(
       "attention_norm",
@@ -32,28 +46,63 @@ EncoderLayerImpl::EncoderLayerImpl(const EncoderConfig& config, const ModelConfi
   dropout = register_module("dropout", torch::nn::Dropout(shared.hidden_dropout_prob));
 }
 
+void EncoderLayerImpl::load(torch::serialize::InputArchive& archive) {
+  for (const auto& child : named_children()) {
+    torch::serialize::InputArchive part;
+    if (child.key() != kFusedAttentionProjection || archive.try_read(child.key(), part)) {
+      if (child.key() != kFusedAttentionProjection) archive.read(child.key(), part);
+      child.value()->load(part);
+      continue;
+    }
+    // Written before the fusion: the query, key and value layers apart, stacked here by rows.
+    std::vector<torch::Tensor> weights, biases;
+    for (const char* name : {"query", "key", "value"}) {
+      torch::serialize::InputArchive layer;
+      archive.read(name, layer);  // throws naming the key when neither form is there
+      torch::Tensor weight, bias;
+      layer.read("weight", weight);
+      layer.read("bias", bias);
+      weights.push_back(weight), biases.push_back(bias);
+    }
+    torch::NoGradGuard no_grad;
+    const torch::Tensor weight = torch::cat(weights, 0), bias = torch::cat(biases, 0);
+    if (!weight.sizes().equals(query_key_value->weight.sizes()) ||
+        !bias.sizes().equals(query_key_value->bias.sizes())) {
+      throw std::runtime_error("the attention's query, key and value do not match the model");
+    }
+    query_key_value->weight.copy_(weight);
+    query_key_value->bias.copy_(bias);
+  }
+}
+
 torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x,
                                         const torch::Tensor& attention_bias) {
   const int64_t batch = x.size(0), length = x.size(1), hidden = x.size(2);
   const int64_t head_size = hidden / num_heads;
-  auto heads = [&](const torch::Tensor& t) {  // [B, L, H] -> [B, heads, L, d]
-    return t.view({batch, length, num_heads, head_size}).transpose(1, 2);
-  };
-  const torch::Tensor q = heads(query(x)), k = heads(key(x)), v = heads(value(x));
+  // [B, L, 3H] -> query, key and value [B, heads, L, d]
+  const auto qkv = query_key_value(x)
+                       .view({batch, length, 3, num_heads, head_size})
+                       .permute({2, 0, 3, 1, 4})
+                       .unbind(0);
+  const torch::Tensor &q = qkv[0], &k = qkv[1], &v = qkv[2];
 #if TORCH_VERSION_MAJOR >= 2
-  // Flash / memory-efficient kernels on CUDA; the same numbers as the explicit path below.
-  torch::Tensor context = at::scaled_dot_product_attention(q, k, v, attention_bias.to(q.dtype()),
-                                                           is_training() ? attention_dropout : 0.0);
+  // Flash / memory-efficient kernels on CUDA (flash only without a mask); the same numbers as the
+  // explicit path below.
+  const c10::optional<torch::Tensor> mask =
+      attention_bias.defined() ? c10::optional<torch::Tensor>(attention_bias) : c10::nullopt;
+  torch::Tensor context =
+      at::scaled_dot_product_attention(q, k, v, mask, is_training() ? attention_dropout : 0.0);
 #else
   torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(head_size));
-  torch::Tensor probabilities = torch::softmax(scores + attention_bias, -1);
+  if (attention_bias.defined()) scores = scores + attention_bias;
+  torch::Tensor probabilities = torch::softmax(scores, -1);
   probabilities = torch::dropout(probabilities, attention_dropout, is_training());
   torch::Tensor context = torch::matmul(probabilities, v);
 #endif
   context = context.transpose(1, 2).reshape({batch, length, hidden});  // [B, L, H]
-  const torch::Tensor attended = attention_norm(dropout(attention_output(context)) + x);
+  const torch::Tensor attended = normalize(attention_norm, dropout(attention_output(context)) + x);
   const torch::Tensor expanded = torch::gelu(intermediate(attended));  // erf GELU
-  return output_norm(dropout(output(expanded)) + attended);
+  return normalize(output_norm, dropout(output(expanded)) + attended);
 }
 
 EncoderImpl::EncoderImpl(const EncoderConfig& config, const ModelConfig& shared) {
@@ -63,7 +112,10 @@ EncoderImpl::EncoderImpl(const EncoderConfig& config, const ModelConfig& shared)
 }
 
 torch::Tensor EncoderImpl::forward(torch::Tensor x, const torch::Tensor& attention_mask) {
-  const torch::Tensor bias = attention_bias_from_mask(attention_mask, x.scalar_type());
+  // The bias in the dtype attention computes in (bf16 under autocast), built once for all layers.
+  const torch::Tensor bias = attention_mask.defined()
+                                 ? attention_bias_from_mask(attention_mask, compute_dtype(x))
+                                 : torch::Tensor();
   for (const auto& layer : *layers) x = layer->as<EncoderLayer>()->forward(x, bias);
   return x;
 }

@@ -1,7 +1,11 @@
 // BERT's post-LayerNorm transformer encoder (as HuggingFace's ElectraLayer): self-attention with
 // the padding mask, then a GELU (erf) feed-forward block, each followed by dropout, the residual
-// and LayerNorm.
+// and LayerNorm. The query, key and value projections are one linear layer (H -> 3H: one matrix
+// product instead of three); HuggingFace's files hold them as three (app/model/hf_format).
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include "app/model/model_config.h"
 #include "app/model/torch_modules.h"
@@ -10,12 +14,16 @@ namespace electra::model {
 
 struct EncoderLayerImpl : torch::nn::Module {
   EncoderLayerImpl(const EncoderConfig& config, const ModelConfig& shared);
-  // x [B, L, H]; attention_bias [B, 1, 1, L]: 0 for tokens, a large negative value for padding.
+  // x [B, L, H]; attention_bias [B, 1, 1, L]: 0 for tokens, the compute dtype's lowest finite
+  // value for padding; undefined when nothing is padded (flash attention kernels need no mask).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attention_bias);
+  // Also reads model files written before the projections were fused (query, key, value apart).
+  void load(torch::serialize::InputArchive& archive) override;
 
   int64_t num_heads;
   double attention_dropout;
-  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attention_output{nullptr};
+  torch::nn::Linear query_key_value{nullptr};  // rows: query, key, value (H each)
+  torch::nn::Linear attention_output{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
   torch::nn::Linear intermediate{nullptr}, output{nullptr};
   torch::nn::LayerNorm output_norm{nullptr};
@@ -25,14 +33,28 @@ TORCH_MODULE(EncoderLayer);
 
 struct EncoderImpl : torch::nn::Module {
   EncoderImpl(const EncoderConfig& config, const ModelConfig& shared);
-  // x [B, L, H], attention_mask [B, L] (1 = token, 0 = padding) -> [B, L, H]
+  // x [B, L, H], attention_mask [B, L] (1 = token, 0 = padding; undefined: no padding) -> [B, L, H]
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& attention_mask);
 
   torch::nn::ModuleList layers;
 };
 TORCH_MODULE(Encoder);
 
-// The additive attention bias [B, 1, 1, L] for a padding mask [B, L], in `dtype`.
+// The additive attention bias [B, 1, 1, L] for a padding mask [B, L], in `dtype`: 0 for tokens,
+// dtype's lowest finite value for padding (never -inf: a fully masked row stays finite).
 torch::Tensor attention_bias_from_mask(const torch::Tensor& attention_mask, torch::Dtype dtype);
+
+// LayerNorm in its parameters' dtype (fp32): under autocast a bf16 input is widened first, as
+// CUDA's autocast does and CPU's (LibTorch 1.13) does not.
+inline torch::Tensor normalize(torch::nn::LayerNorm& norm, const torch::Tensor& x) {
+  const auto dtype = norm->weight.scalar_type();
+  return norm(x.scalar_type() == dtype ? x : x.to(dtype));
+}
+
+// The fused projection's module name, and for a parameter name under it
+// ("....query_key_value.weight") the names its three parts had before the fusion
+// ("....query.weight", "....key.weight", "....value.weight"); empty for other names.
+inline constexpr const char* kFusedAttentionProjection = "query_key_value";
+std::vector<std::string> unfused_attention_names(const std::string& fused_name);
 
 }  // namespace electra::model

@@ -21,9 +21,6 @@ namespace {
 
 // Our encoder-layer module names and HF's.
 const std::vector<std::pair<std::string, std::string>> kLayerNames = {
-    {"query", "attention.self.query"},
-    {"key", "attention.self.key"},
-    {"value", "attention.self.value"},
     {"attention_output", "attention.output.dense"},
     {"attention_norm", "attention.output.LayerNorm"},
     {"intermediate", "intermediate.dense"},
@@ -125,7 +122,8 @@ void load_network(ElectraModelImpl& model, Network network, const SafetensorsFil
   auto parameters = model.named_parameters();
   std::set<std::string> used;
   torch::NoGradGuard no_grad;
-  for (const auto& [ours, hf] : hf_parameter_names(model.config, network)) {
+  for (const auto& name : hf_parameter_names(model.config, network)) {
+    const std::string& hf = name.hf;
     if (network == Network::kGenerator && model.config.share_embeddings &&
         is_shared_embedding(hf)) {
       used.insert(hf);
@@ -133,7 +131,7 @@ void load_network(ElectraModelImpl& model, Network network, const SafetensorsFil
     }
     const TensorEntry* entry = file.find(hf);
     if (!entry) throw std::runtime_error(path + ": tensor '" + hf + "' is missing");
-    torch::Tensor& target = parameters[ours];
+    torch::Tensor target = name.of(parameters[name.ours]);
     const at::Tensor source = to_tensor(file, *entry);
     if (source.sizes() != target.sizes()) {
       std::ostringstream message;
@@ -186,10 +184,17 @@ std::vector<ParameterName> hf_parameter_names(const ModelConfig& config, Network
     both(net + ".embeddings_project", "electra.embeddings_project");
   }
   for (int64_t i = 0; i < encoder.num_hidden_layers; ++i) {
-    for (const auto& [ours, hf] : kLayerNames) {
-      both(net + ".encoder.layers." + std::to_string(i) + "." + ours,
-           "electra.encoder.layer." + std::to_string(i) + "." + hf);
+    const std::string layer = net + ".encoder.layers." + std::to_string(i) + ".";
+    const std::string hf_layer = "electra.encoder.layer." + std::to_string(i) + ".";
+    int part = 0;
+    for (const char* projection : {"query", "key", "value"}) {
+      for (const char* tensor : {".weight", ".bias"}) {
+        names.push_back({layer + kFusedAttentionProjection + tensor,
+                         hf_layer + "attention.self." + projection + tensor, part});
+      }
+      ++part;
     }
+    for (const auto& [ours, hf] : kLayerNames) both(layer + ours, hf_layer + hf);
   }
   if (network == Network::kDiscriminator) {
     both("discriminator.head_dense", "discriminator_predictions.dense");
@@ -290,8 +295,8 @@ void export_hf(ElectraModelImpl& model, const std::string& vocab_path, const std
     fs::create_directories(dir, error);
     if (error) throw std::runtime_error(dir.string() + ": cannot create: " + error.message());
     std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (const auto& [ours, hf] : hf_parameter_names(model.config, network)) {
-      tensors.emplace_back(hf, parameters[ours]);
+    for (const auto& name : hf_parameter_names(model.config, network)) {
+      tensors.emplace_back(name.hf, name.of(parameters[name.ours]));
     }
     write_tensors((dir / "model.safetensors").string(), tensors);
     data::write_file_atomically((dir / "config.json").string(),

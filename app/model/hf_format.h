@@ -12,11 +12,16 @@ namespace electra::model {
 
 enum class Network { kDiscriminator, kGenerator };
 
-// (our parameter name, HuggingFace name) for every parameter of one network, the shared
-// embeddings included; the generator's tied output weight is not listed (it is the word
-// embeddings).
+// (our parameter name, HuggingFace name) for every tensor of one network, the shared embeddings
+// included; the generator's tied output weight is not listed (it is the word embeddings). HF's
+// query, key and value are the three parts (rows) of our fused attention projection.
 struct ParameterName {
   std::string ours, hf;
+  int part = -1;  // 0, 1, 2: that third (by rows) of `ours`; -1: all of it
+  // The part of our tensor (a parameter or its gradient) that HF's tensor is: a view.
+  at::Tensor of(const at::Tensor& ours_tensor) const {
+    return part < 0 ? ours_tensor : ours_tensor.chunk(3, 0)[size_t(part)];
+  }
 };
 std::vector<ParameterName> hf_parameter_names(const ModelConfig& config, Network network);
 

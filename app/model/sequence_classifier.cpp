@@ -72,9 +72,9 @@ void export_hf_classifier(SequenceClassifierImpl& model, const std::vector<std::
   if (error) throw std::runtime_error(dir + ": cannot create: " + error.message());
   auto parameters = model.named_parameters();
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (const auto& [ours, hf] : hf_parameter_names(model.config, Network::kDiscriminator)) {
-    if (ours.rfind("discriminator.head_", 0) == 0) continue;  // the RTD head is not used
-    tensors.emplace_back(hf, parameters[ours]);
+  for (const auto& name : hf_parameter_names(model.config, Network::kDiscriminator)) {
+    if (name.ours.rfind("discriminator.head_", 0) == 0) continue;  // the RTD head is not used
+    tensors.emplace_back(name.hf, name.of(parameters[name.ours]));
   }
   tensors.emplace_back("classifier.dense.weight", parameters["head_dense.weight"]);
   tensors.emplace_back("classifier.dense.bias", parameters["head_dense.bias"]);

@@ -24,32 +24,34 @@ struct ReinforceTerms {
 // REINFORCE with a baseline b and an entropy bonus:
 //   loss = -sum_w [(r - b) log p(sampled) + entropy_weight H(p)] / n
 // with p = softmax(logits) the distribution the tokens were sampled from (logits already divided
-// by the temperature), w the masked positions' weights [B, P] and n = denominator when > 0, else
-// sum(w). Its gradient with respect to the logits of a position is
+// by the temperature), w the masked positions' weights [B, P], b a scalar tensor and
+// n = denominator (a scalar tensor) when defined, else sum(w). Its gradient with respect to the
+// logits of a position is
 //   -w (r - b) (onehot(sampled) - p) / n + w entropy_weight p (log p + H) / n.
 // logits [B, P, V], sampled [B, P], rewards [B, P] (no gradient flows into them).
 ReinforceTerms reinforce_loss(const at::Tensor& logits, const at::Tensor& sampled,
-                              const at::Tensor& weights, const at::Tensor& rewards, double baseline,
-                              double entropy_weight, double denominator = 0);
+                              const at::Tensor& weights, const at::Tensor& rewards,
+                              const at::Tensor& baseline, double entropy_weight,
+                              const at::Tensor& denominator = {});
 
-// The moving-average baseline of the mean reward: the first update sets it to the mean, later
-// ones b <- decay b + (1 - decay) mean. The trainer feeds it the mean over all ranks once a step,
-// so every rank holds the same value and a checkpoint stores it exactly.
+// The moving-average baseline of the mean reward, kept on the device: the first update sets it to
+// the mean, later ones b <- decay b + (1 - decay) mean; an update can be masked on the device (a
+// skipped step). The trainer feeds it the mean over all ranks once a step, so every rank holds
+// the same value and a checkpoint stores it exactly.
 class RewardBaseline {
  public:
-  explicit RewardBaseline(double decay = 0.99) : decay_(decay) {}
-  double value() const { return value_; }  // 0 before the first update
-  int64_t updates() const { return updates_; }
-  void update(double mean_reward) {
-    value_ = updates_ == 0 ? mean_reward : decay_ * value_ + (1 - decay_) * mean_reward;
-    ++updates_;
-  }
-  void restore(double value, int64_t updates) { value_ = value, updates_ = updates; }
+  explicit RewardBaseline(double decay = 0.99, at::Device device = at::kCPU);
+  const at::Tensor& tensor() const { return value_; }  // scalar double on the device
+  double value() const;                                // 0 before the first update (a device read)
+  int64_t updates() const;                             // (a device read)
+  // `apply`: a bool scalar; where false nothing changes. Undefined: always.
+  void update(const at::Tensor& mean_reward, const at::Tensor& apply = {});
+  void update(double mean_reward);
+  void restore(double value, int64_t updates);
 
  private:
   double decay_;
-  double value_ = 0;
-  int64_t updates_ = 0;
+  at::Tensor value_, updates_;  // scalars (double) on the device
 };
 
 }  // namespace electra::train

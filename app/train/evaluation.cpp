@@ -28,15 +28,16 @@ void EvalTotals::add(const StepOutput& out, const at::Tensor& input_mask) {
   const at::Tensor replaced = out.corrupted.replaced;
   const at::Tensor logits = out.disc_logits.detach().to(at::kFloat);
   const at::Tensor predicted = logits.gt(0).to(at::kFloat);
+  const at::Tensor one = at::scalar_tensor(1.0, real.options());  // the losses' sums
   const at::Tensor sums =
       at::stack({
                     at::scalar_tensor(double(input_mask.size(0)), real.options()),
                     weights.sum(),
                     // the training losses' sums (denominator 1)
-                    mlm_loss(out.generator_logits, out.masked.targets, weights, 1.0),
+                    mlm_loss(out.generator_logits, out.masked.targets, weights, one),
                     (mlm_hit.to(at::kFloat) * weights).sum(),
                     real.sum(),
-                    discriminator_loss(logits, replaced, input_mask, 1.0),
+                    discriminator_loss(logits, replaced, input_mask, one),
                     (predicted.eq(replaced).to(at::kFloat) * real).sum(),
                     (predicted * replaced * real).sum(),
                     (predicted * real).sum(),

@@ -36,6 +36,7 @@ void FinetuneConfig::validate() const {
   require(layer_decay > 0 && layer_decay <= 1, "layer-decay", "in (0, 1]");
   require(warmup_fraction >= 0 && warmup_fraction < 1, "warmup", "in [0, 1)");
   require(weight_decay >= 0, "weight-decay", "0 or more");
+  check_device_choice(device);
   task_type_from(task_type);
 }
 
@@ -124,7 +125,8 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   finetuned.type = type, finetuned.labels = labels, finetuned.max_seq_len = config.max_seq_len;
   finetuned.lowercase = config.lowercase;
   model::SequenceClassifierImpl& model = *finetuned.model;
-  const torch::Device device = device_for(communicator);
+  const torch::Device device =
+      config.placed_on ? *config.placed_on : device_for(communicator, config.device);
   model.to(device);
 
   AdamWOptions adam;

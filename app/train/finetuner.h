@@ -7,6 +7,9 @@
 // gathered to rank 0) and the best model so far is kept in OUT/best/.
 #pragma once
 
+#include <c10/core/Device.h>
+#include <c10/util/Optional.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -31,6 +34,9 @@ struct FinetuneConfig {
   bool keep_model = true;        // false: OUT/best/ is removed at the end (sweeps keep results)
   std::string selection_metric;  // "" : matthews_corr for CoLA, accuracy for classification,
                                  // pearson_spearman_mean for regression
+  std::string device = "auto";   // --device (app/train/rank_device.h)
+  // Set: this device, whatever `device` says (a sweep's cells, placed by the sweep's ranks).
+  c10::optional<c10::Device> placed_on;
 
   void validate() const;  // throws std::invalid_argument naming the option
 };

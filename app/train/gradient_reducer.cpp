@@ -46,58 +46,54 @@ class AfterAccumulation final : public torch::autograd::FunctionPostHook {
 
 GradientReducer::GradientReducer(torch::nn::Module& module, dist::Communicator& communicator,
                                  GradientReducerOptions options)
-    : communicator_(communicator), options_(options) {
+    : communicator_(communicator), options_(options), flat_(FlatParameters::of(module)) {
   if (!(options_.bucket_megabytes > 0)) {
     throw std::invalid_argument("the gradient bucket size must be positive (--bucket-mb)");
   }
-  // Each parameter once (shared embeddings appear under two names), last registered first.
-  std::vector<at::Tensor> parameters;
-  std::unordered_map<const void*, bool> seen;
-  for (const auto& p : module.parameters()) {
-    if (p.requires_grad() && !seen[p.unsafeGetTensorImpl()]) {
-      seen[p.unsafeGetTensorImpl()] = true;
-      parameters.push_back(p);
-    }
+  flat_->bind();
+  if (flat_->groups().size() > 1) {
+    const auto& other = flat_->groups()[1].values;
+    throw std::invalid_argument("gradient reduction needs fp32 parameters on one device (found " +
+                                std::string(c10::toString(other.scalar_type())) + " on " +
+                                other.device().str() + " too)");
   }
-  std::reverse(parameters.begin(), parameters.end());
-  if (parameters.empty()) return;
-  const at::Device device = parameters.front().device();
+  const at::Device device =
+      flat_->groups().empty() ? at::Device(at::kCPU) : flat_->groups().front().values.device();
+  extras_ = at::zeros({kExtras}, at::TensorOptions().dtype(at::kFloat).device(device));
+  if (flat_->groups().empty()) return;
+  FlatParameters::Group& group = flat_->groups().front();
+  if (group.values.scalar_type() != at::kFloat) {
+    throw std::invalid_argument("gradient reduction needs fp32 parameters (found " +
+                                std::string(c10::toString(group.values.scalar_type())) + ")");
+  }
   const int64_t bucket_elements =
       std::max<int64_t>(1, int64_t(options_.bucket_megabytes * 1e6 / 4));
 
-  std::vector<std::vector<at::Tensor>> members;  // [bucket][parameter]
+  // Buckets: consecutive parameters of the flat layout, about bucket_elements each (a parameter
+  // is never split).
+  std::vector<std::pair<int64_t, size_t>> starts;  // (first element, parameters)
   int64_t filled = bucket_elements;
-  for (const auto& p : parameters) {
-    if (p.scalar_type() != at::kFloat || p.device() != device) {
-      throw std::invalid_argument("gradient reduction needs fp32 parameters on one device (found " +
-                                  std::string(c10::toString(p.scalar_type())) + " on " +
-                                  p.device().str() + ")");
-    }
-    if (filled >= bucket_elements) members.emplace_back(), filled = 0;
-    members.back().push_back(p);
-    filled += p.numel();
+  for (size_t s = 0; s < group.segments.size(); ++s) {
+    if (filled >= bucket_elements) starts.push_back({group.segments[s].offset, 0}), filled = 0;
+    ++starts.back().second;
+    filled += group.segments[s].numel;
   }
-
-  buckets_.resize(members.size());
-  torch::NoGradGuard no_grad;
-  for (size_t b = 0; b < members.size(); ++b) {
-    int64_t elements = 0;
-    for (const auto& p : members[b]) elements += p.numel();
+  buckets_.resize(starts.size());
+  size_t segment = 0;
+  for (size_t b = 0; b < starts.size(); ++b) {
+    const int64_t end = b + 1 < starts.size() ? starts[b + 1].first : group.gradients.numel();
     Bucket& bucket = buckets_[b];
-    bucket.buffer = at::zeros({elements}, at::TensorOptions().dtype(at::kFloat).device(device));
-    bucket.parameters = members[b].size();
-    int64_t offset = 0;
-    for (auto& p : members[b]) {
-      // The existing gradient (if any) carries over into the bucket.
-      at::Tensor view = bucket.buffer.narrow(0, offset, p.numel()).view_as(p);
-      if (p.grad().defined()) view.copy_(p.grad());
-      p.mutable_grad() = view;
-      offset += p.numel();
-      if (communicator_.size() > 1) {
+    bucket.buffer = group.gradients.narrow(0, starts[b].first, end - starts[b].first);
+    bucket.parameters = starts[b].second;
+    for (size_t i = 0; i < bucket.parameters; ++i, ++segment) {
+      at::Tensor& p = group.segments[segment].parameter;
+      if (communicator_.size() > 1 && p.requires_grad()) {
         auto accumulator = torch::autograd::impl::grad_accumulator(p);
         accumulator->add_post_hook(
             std::make_unique<AfterAccumulation>([this, b] { parameter_ready(b); }));
         accumulators_.push_back(std::move(accumulator));
+      } else if (communicator_.size() > 1) {
+        --bucket.parameters;  // frozen from the start: never ready, reduced in finish()
       }
     }
   }
@@ -123,7 +119,9 @@ size_t GradientReducer::bucket_count() const {
 }
 
 void GradientReducer::zero_gradients() {
-  for (auto& bucket : buckets_) bucket.buffer.zero_();
+  flat_->bind();
+  flat_->zero_gradients();
+  extras_.zero_();
 }
 
 void GradientReducer::before_backward(bool final_micro_batch) {
@@ -166,6 +164,13 @@ void GradientReducer::finish() {
   armed_ = false;
   // Buckets whose every gradient did not arrive in backward (parameters the loss did not use).
   while (next_to_start_ < buckets_.size()) start(next_to_start_++);
+  void* stream = nullptr;
+#ifdef ELECTRA_WITH_CUDA
+  if (extras_.is_cuda())
+    stream = c10::cuda::getCurrentCUDAStream(extras_.device().index()).stream();
+#endif
+  extras_sum_ = all_reduce_->start_sum(extras_.data_ptr(), size_t(extras_.numel()),
+                                       dist::ElementType::kFloat32, stream, "step extras");
   torch::NoGradGuard no_grad;
   for (auto& bucket : buckets_) {
     bucket.sum->wait();
@@ -173,6 +178,8 @@ void GradientReducer::finish() {
     if (bucket.wire.defined()) bucket.buffer.copy_(bucket.wire), bucket.wire = at::Tensor();
     bucket.buffer.div_(double(communicator_.size()));
   }
+  extras_sum_->wait();
+  extras_sum_.reset();
 }
 
 }  // namespace electra::train

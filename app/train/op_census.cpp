@@ -25,12 +25,23 @@ bool is_operator(const char* name) {
   return std::strncmp(name, "aten::", 6) == 0;
 }
 
+// A copy into host memory from a device, not asynchronous: the host waits for the device.
+bool copies_to_the_host(const at::RecordFunction& fn) {
+  const auto inputs = fn.inputs();
+  if (inputs.size() < 2 || !inputs[0].isTensor() || !inputs[1].isTensor()) return false;
+  const at::Tensor &to = inputs[0].toTensor(), &from = inputs[1].toTensor();
+  const bool non_blocking = inputs.size() > 2 && inputs[2].isBool() && inputs[2].toBool();
+  return to.defined() && from.defined() && to.is_cpu() && !from.is_cpu() && !non_blocking;
+}
+
 std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   const char* name = fn.name();
   if (!is_operator(name)) return nullptr;
   if (g_census) {
+    const bool sync =
+        synchronises(name) || (!std::strcmp(name, "aten::copy_") && copies_to_the_host(fn));
     g_census->record(current_profiled_step(), current_step_phase(), name, t_operator_depth == 0,
-                     synchronises(name));
+                     sync);
   }
   ++t_operator_depth;
   return nullptr;
@@ -46,7 +57,9 @@ OpCensus::OpCensus() {
   if (g_census) throw std::logic_error("OpCensus: one at a time");
   g_census = this;
   handle_ = at::addGlobalCallback(
-      at::RecordFunctionCallback(on_start, on_end).scopes({at::RecordScope::FUNCTION}));
+      at::RecordFunctionCallback(on_start, on_end)
+          .needsInputs(true)  // to see which copies go from a device to the host
+          .scopes({at::RecordScope::FUNCTION}));
 }
 
 OpCensus::~OpCensus() {

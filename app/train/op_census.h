@@ -1,6 +1,8 @@
 // Counts the top-level ATen operator calls of training steps by phase (app/train/step_phases.h)
 // through an at::RecordFunction observer, and the calls that make the host wait for the device
-// (.item(), nonzero, equal, masked_select, unique: device-to-host synchronisations on a GPU).
+// (.item(), nonzero, equal, masked_select, unique, a blocking copy from a device to the host:
+// device-to-host synchronisations on a GPU; on the CPU the same calls are counted, but the
+// copies are not, there being no device).
 // Top-level: a call made by our code or by an autograd node, not by another operator — about
 // one kernel launch each on a GPU. For benchmarks (bench/step_profile) and tests; one at a time.
 #pragma once

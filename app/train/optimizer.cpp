@@ -1,13 +1,25 @@
 #include "app/train/optimizer.h"
 
 #include <ATen/Functions.h>
-#include <torch/nn/utils/clip_grad.h>
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
+#include "app/model/encoder.h"
+
 namespace electra::train {
+
+namespace {
+
+// One value per segment, repeated over the segment's elements: [elements] on `device`.
+at::Tensor per_element(const std::vector<double>& per_segment, const at::Tensor& lengths,
+                       int64_t elements, at::ScalarType dtype) {
+  const at::Tensor values = at::tensor(per_segment, at::kDouble).to(dtype).to(lengths.device());
+  return at::repeat_interleave(values, lengths, /*dim=*/0, /*output_size=*/elements);
+}
+
+}  // namespace
 
 bool excluded_from_weight_decay(const std::string& name) {
   const auto ends_with = [&](const std::string& suffix) {
@@ -17,41 +29,165 @@ bool excluded_from_weight_decay(const std::string& name) {
   return ends_with("bias") || name.find("norm") != std::string::npos;
 }
 
-AdamW::AdamW(torch::nn::Module& module, AdamWOptions options) : options_(options) {
-  for (const auto& item : module.named_parameters()) {
-    torch::Tensor p = item.value();
-    slots_.push_back({item.key(), p, torch::zeros_like(p), torch::zeros_like(p),
-                      !excluded_from_weight_decay(item.key())});
+struct AdamW::GroupState {
+  at::Tensor m, v;       // [elements]
+  at::Tensor decay;      // [elements] the weight decay, 0 where none; undefined: none at all
+  at::Tensor lr_scale;   // [elements]; undefined: 1 everywhere
+  at::Tensor trainable;  // [elements] bool; undefined: every parameter trains
+  at::Tensor lengths;    // [segments] long: the segments' sizes
+  int64_t elements = 0;
+};
+
+AdamW::AdamW(torch::nn::Module& module, AdamWOptions options)
+    : options_(options), flat_(FlatParameters::of(module)) {
+  flat_->bind();
+  for (const auto& group : flat_->groups()) {
+    GroupState state;
+    state.elements = group.values.numel();
+    state.m = at::zeros_like(group.values);
+    state.v = at::zeros_like(group.values);
+    std::vector<int64_t> lengths;
+    std::vector<double> decay;
+    for (const auto& segment : group.segments) {
+      lengths.push_back(segment.numel);
+      const bool decays = !excluded_from_weight_decay(segment.name);
+      decay.push_back(decays ? options_.weight_decay : 0.0);
+      slots_.push_back({segment.name, segment.parameter, group.view(state.m, segment),
+                        group.view(state.v, segment), decays});
+      trainable_.push_back(segment.parameter.requires_grad());
+    }
+    state.lengths = at::tensor(lengths, at::kLong).to(group.values.device());
+    if (options_.weight_decay != 0) {
+      state.decay = per_element(decay, state.lengths, state.elements, group.values.scalar_type());
+    }
+    groups_.push_back(std::move(state));
+  }
+  trainable_.assign(trainable_.size(), true);  // the masks below start as "all trainable"
+  update_trainable_masks();
+  const auto device =
+      flat_->groups().empty() ? at::Device(at::kCPU) : flat_->groups().front().values.device();
+  steps_ = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
+}
+
+AdamW::~AdamW() = default;
+
+void AdamW::update_trainable_masks() {
+  size_t slot = 0;
+  bool changed = false;
+  for (auto& group : flat_->groups()) {
+    for (const auto& segment : group.segments) {
+      changed |= trainable_[slot] != segment.parameter.requires_grad();
+      trainable_[slot++] = segment.parameter.requires_grad();
+    }
+  }
+  if (!changed) return;
+  slot = 0;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    std::vector<double> flags;
+    bool all = true;
+    for (size_t s = 0; s < flat_->groups()[g].segments.size(); ++s, ++slot) {
+      flags.push_back(trainable_[slot] ? 1 : 0);
+      all &= trainable_[slot];
+    }
+    GroupState& state = groups_[g];
+    state.trainable =
+        all ? at::Tensor() : per_element(flags, state.lengths, state.elements, at::kFloat).gt(0);
   }
 }
 
-void AdamW::step(double lr) {
+void AdamW::step(double lr, const at::Tensor& apply) {
+  update(Rate{lr, at::Tensor()}, apply);
+}
+
+void AdamW::step(const at::Tensor& lr, const at::Tensor& apply) {
+  update(Rate{0, lr}, apply);
+}
+
+void AdamW::update(const Rate& rate, const at::Tensor& given_apply) {
   torch::NoGradGuard no_grad;
-  ++steps_;
+  const at::Tensor apply = !given_apply.defined() || given_apply.scalar_type() == at::kBool
+                               ? given_apply
+                               : given_apply.ne(0);
+  flat_->bind();
+  update_trainable_masks();
   const double b1 = options_.beta1, b2 = options_.beta2;
-  const double correction1 = options_.bias_correction ? 1 - std::pow(b1, double(steps_)) : 1;
-  const double correction2 = options_.bias_correction ? 1 - std::pow(b2, double(steps_)) : 1;
-  for (auto& slot : slots_) {
-    const torch::Tensor& grad = slot.parameter.grad();
-    // A frozen parameter (requires_grad false) keeps its value: no momentum, no weight decay.
-    if (!grad.defined() || !slot.parameter.requires_grad()) continue;
-    slot.m.mul_(b1).add_(grad, 1 - b1);
-    slot.v.mul_(b2).addcmul_(grad, grad, 1 - b2);
-    torch::Tensor update = (slot.m / correction1) / ((slot.v / correction2).sqrt() + options_.eps);
-    if (slot.decay && options_.weight_decay > 0) update.add_(slot.parameter, options_.weight_decay);
-    if (options_.lamb) {
-      // Trust ratio ||w|| / ||update||, 1 where either norm is zero (without a host sync).
-      const torch::Tensor w_norm = slot.parameter.norm(), u_norm = update.norm();
-      const torch::Tensor ratio =
-          at::where(w_norm.gt(0) & u_norm.gt(0), w_norm / u_norm, at::ones_like(w_norm));
-      update.mul_(ratio);
-    }
-    slot.parameter.add_(update, -lr * slot.lr_scale);
+  steps_.add_(apply.defined() ? apply.to(at::kDouble) : at::ones_like(steps_));
+  at::Tensor correction1, correction2;  // 1 - beta^t for the step count t (on the device)
+  if (options_.bias_correction) {
+    correction1 = at::pow(b1, steps_).neg_().add_(1).to(at::kFloat);
+    correction2 = at::pow(b2, steps_).neg_().add_(1).to(at::kFloat);
   }
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    GroupState& state = groups_[g];
+    at::Tensor& p = flat_->groups()[g].values;
+    const at::Tensor& grad = flat_->groups()[g].gradients;
+    // Where the update lands: [elements] or a scalar bool; undefined: everywhere.
+    at::Tensor where;
+    if (apply.defined() && state.trainable.defined()) {
+      where = state.trainable & apply;
+    } else {
+      where = apply.defined() ? apply : state.trainable;
+    }
+    // The reference's arithmetic, step by step: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
+    // update = m / (sqrt(v) + eps) (+ weight decay * w).
+    at::Tensor m, v;
+    if (where.defined()) {
+      m = (state.m * b1).add_(grad, 1 - b1);
+      v = (state.v * b2).addcmul_(grad, grad, 1 - b2);
+      at::where_out(state.m, where, m, state.m);
+      at::where_out(state.v, where, v, state.v);
+    } else {
+      m = state.m.mul_(b1).add_(grad, 1 - b1);
+      v = state.v.mul_(b2).addcmul_(grad, grad, 1 - b2);
+    }
+    at::Tensor update = correction1.defined()
+                            ? (m / correction1) / (v / correction2).sqrt_().add_(options_.eps)
+                            : m / v.sqrt().add_(options_.eps);
+    if (state.decay.defined()) update.addcmul_(p, state.decay);
+    if (options_.lamb) update.mul_(trust_ratios(state, p, update));
+    if (state.lr_scale.defined()) update.mul_(state.lr_scale);
+    if (where.defined()) {
+      const at::Tensor descended = rate.tensor.defined() ? at::addcmul(p, update, rate.tensor, -1)
+                                                         : at::add(p, update, -rate.value);
+      at::where_out(p, where, descended, p);
+    } else if (rate.tensor.defined()) {
+      p.addcmul_(update, rate.tensor, -1);
+    } else {
+      p.add_(update, -rate.value);
+    }
+  }
+}
+
+// LAMB: each parameter's update times ||w|| / ||update|| (1 where either norm is zero), from
+// segment sums of squares: [elements].
+at::Tensor AdamW::trust_ratios(const GroupState& state, const at::Tensor& p,
+                               const at::Tensor& update) const {
+  // Sums of squares in double: a long segment (the word embeddings) summed in fp32 loses digits.
+  const auto segment_norm = [&](const at::Tensor& x) {
+    return at::segment_reduce(x.to(at::kDouble).square_(), "sum", state.lengths,
+                              /*indices=*/{}, /*offsets=*/{}, /*axis=*/0, /*unsafe=*/true)
+        .sqrt_();
+  };
+  const at::Tensor w_norm = segment_norm(p), u_norm = segment_norm(update);  // [segments]
+  const at::Tensor ratio = at::where(w_norm.gt(0) & u_norm.gt(0), w_norm / u_norm, 1.0);
+  return at::repeat_interleave(ratio.to(p.scalar_type()), state.lengths, /*dim=*/0, state.elements);
 }
 
 void AdamW::set_lr_scales(const std::function<double(const std::string&)>& scale) {
   for (auto& slot : slots_) slot.lr_scale = scale(slot.name);
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    std::vector<double> scales;
+    for (const auto& segment : flat_->groups()[g].segments) scales.push_back(scale(segment.name));
+    const bool all_one = std::all_of(scales.begin(), scales.end(), [](double s) { return s == 1; });
+    GroupState& state = groups_[g];
+    state.lr_scale = all_one ? at::Tensor()
+                             : per_element(scales, state.lengths, state.elements,
+                                           flat_->groups()[g].values.scalar_type());
+  }
+}
+
+int64_t AdamW::steps_taken() const {
+  return int64_t(steps_.item<double>());
 }
 
 double layerwise_lr_factor(int depth, int layers, double decay) {
@@ -66,43 +202,74 @@ double scheduled_learning_rate(double lr, int64_t step, int64_t warmup_steps, in
 }
 
 torch::Tensor clip_gradient_norm(torch::nn::Module& module, double max_norm) {
+  return clip_gradient_norm(*FlatParameters::of(module), max_norm);
+}
+
+torch::Tensor clip_gradient_norm(FlatParameters& flat, double max_norm) {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> norms, grads;
-  for (const auto& p : module.parameters()) {
-    if (!p.grad().defined() || !p.requires_grad()) continue;
-    grads.push_back(p.grad());
-    norms.push_back(p.grad().to(torch::kFloat).norm());
+  flat.bind();
+  auto& groups = flat.groups();
+  if (groups.empty()) return torch::zeros({});
+  // The norm accumulated in double: millions of squares summed in fp32 lose digits (1e-4
+  // relative at ELECTRA-Small's size with LibTorch 1.13's CPU reduction).
+  const auto norm = [](const at::Tensor& x) {
+    return at::linalg_vector_norm(x, 2, c10::nullopt, false, at::kDouble);
+  };
+  at::Tensor total;
+  if (groups.size() == 1) {
+    total = norm(groups.front().gradients);
+  } else {
+    std::vector<at::Tensor> norms;
+    for (const auto& group : groups) norms.push_back(norm(group.gradients));
+    total = norm(at::stack(norms));
   }
-  if (grads.empty()) return torch::zeros({});
-  const torch::Tensor total = at::stack(norms).norm();
   const torch::Tensor scale = (max_norm / (total + 1e-6)).clamp_max(1.0);  // as torch's clip
-  for (auto& g : grads) g.mul_(scale.to(g.scalar_type()));
+  for (auto& group : groups) group.gradients.mul_(scale.to(group.gradients.scalar_type()));
   return total;
 }
 
 void AdamW::save(torch::serialize::OutputArchive& archive) const {
-  archive.write("steps", torch::tensor(steps_, torch::kLong));
+  archive.write("steps", torch::tensor(steps_taken(), torch::kLong));
   for (const auto& slot : slots_) {
     archive.write("m." + slot.name, slot.m);
     archive.write("v." + slot.name, slot.v);
   }
 }
 
+namespace {
+
+// The saved moment of parameter `name`: under its name, or as the three parts of a fused
+// attention projection in archives written before the fusion (undefined when neither is there).
+at::Tensor read_moment(torch::serialize::InputArchive& archive, const std::string& prefix,
+                       const std::string& name) {
+  torch::Tensor saved;
+  if (archive.try_read(prefix + name, saved)) return saved;
+  std::vector<at::Tensor> parts;
+  for (const auto& part : model::unfused_attention_names(name)) {
+    torch::Tensor piece;
+    if (!archive.try_read(prefix + part, piece)) return {};
+    parts.push_back(piece);
+  }
+  return parts.empty() ? at::Tensor() : at::cat(parts, 0);
+}
+
+}  // namespace
+
 void AdamW::load(torch::serialize::InputArchive& archive) {
   torch::NoGradGuard no_grad;
   torch::Tensor steps;
   archive.read("steps", steps);
   for (auto& slot : slots_) {
-    for (auto [key, moment] : {std::pair{"m." + slot.name, &slot.m}, {"v." + slot.name, &slot.v}}) {
-      torch::Tensor saved;
-      if (!archive.try_read(key, saved) || !saved.sizes().equals(moment->sizes())) {
+    for (auto [prefix, moment] : {std::pair{"m.", &slot.m}, {"v.", &slot.v}}) {
+      const at::Tensor saved = read_moment(archive, prefix, slot.name);
+      if (!saved.defined() || !saved.sizes().equals(moment->sizes())) {
         throw std::runtime_error("optimizer state for '" + slot.name +
                                  "' is missing or has another shape");
       }
       moment->copy_(saved);
     }
   }
-  steps_ = steps.item<int64_t>();
+  steps_.fill_(double(steps.item<int64_t>()));
 }
 
 }  // namespace electra::train

@@ -3,6 +3,12 @@
 // for LayerNorm and bias parameters — and the learning-rate schedule: linear warmup times linear
 // decay (they multiply). With `lamb`, LAMB for large batches (NVIDIA's recipe): each
 // parameter's update is scaled by its trust ratio ||w|| / ||update||.
+//
+// It updates the module's flat storage (app/train/flat_parameters.h) with a number of operator
+// calls that does not grow with the number of parameters: weight decay and learning-rate scales
+// are per-element factors, LAMB's norms are segment sums. A step can be masked on the device
+// (a non-finite step skipped without the host looking), and the learning rate can be a device
+// scalar (what a captured CUDA graph needs).
 #pragma once
 
 #include <torch/nn/module.h>
@@ -10,8 +16,11 @@
 #include <torch/serialize/output-archive.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "app/train/flat_parameters.h"
 
 namespace electra::train {
 
@@ -26,31 +35,52 @@ bool excluded_from_weight_decay(const std::string& parameter_name);
 
 class AdamW {
  public:
-  // Every parameter of `module` once (a shared module's parameters are listed once).
+  // Every parameter of `module` once, through its flat storage.
   AdamW(torch::nn::Module& module, AdamWOptions options);
-  // One update with learning rate `lr` (times each parameter's scale); parameters without a
-  // gradient or frozen (requires_grad false) are skipped.
-  void step(double lr);
+  ~AdamW();
+  // One update with learning rate `lr` (times each parameter's scale). Frozen parameters
+  // (requires_grad false) keep their value and moments. `apply`: a bool scalar on the device;
+  // where false nothing changes (parameters, moments, step count). Undefined: always applied.
+  void step(double lr, const at::Tensor& apply = {});
+  // The same with the learning rate as a float scalar on the parameters' device.
+  void step(const at::Tensor& lr, const at::Tensor& apply);
   // Each parameter's learning rate becomes lr * scale(name) (layer-wise decay in fine-tuning).
   void set_lr_scales(const std::function<double(const std::string&)>& scale);
-  int64_t steps_taken() const { return steps_; }
-  // The moments and the step count, by parameter name (for checkpoints); load() throws naming
-  // the parameter when the archive was written for another model.
+  // Updates applied so far (a read from the device).
+  int64_t steps_taken() const;
+  // The moments and the step count, by parameter name (for checkpoints; the format of the
+  // per-parameter optimiser it replaced); load() throws naming the parameter when the archive was
+  // written for another model, and reads archives written before the attention's query, key and
+  // value projections were fused.
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 
   struct Slot {
     std::string name;
-    torch::Tensor parameter, m, v;  // m, v: first and second moments
+    torch::Tensor parameter, m, v;  // m, v: first and second moments (views into flat buffers)
     bool decay;
-    double lr_scale = 1;
+    double lr_scale = 1;  // set_lr_scales' factor (applied per element on the device)
   };
   const std::vector<Slot>& slots() const { return slots_; }
+  FlatParameters& flat() { return *flat_; }
 
  private:
+  struct GroupState;
+  struct Rate {
+    double value;
+    at::Tensor tensor;  // defined: the rate on the device, instead of value
+  };
+  void update(const Rate& rate, const at::Tensor& apply);
+  void update_trainable_masks();
+  at::Tensor trust_ratios(const GroupState& state, const at::Tensor& p,
+                          const at::Tensor& update) const;
+
   AdamWOptions options_;
+  std::shared_ptr<FlatParameters> flat_;
+  std::vector<GroupState> groups_;  // [flat group]
   std::vector<Slot> slots_;
-  int64_t steps_ = 0;
+  std::vector<bool> trainable_;  // [slot] requires_grad when the masks were last built
+  at::Tensor steps_;             // scalar double on the device: updates applied
 };
 
 // Layer-wise learning-rate decay for fine-tuning (DESIGN.md section 3): a parameter at `depth`
@@ -64,7 +94,9 @@ double layerwise_lr_factor(int depth, int layers, double decay);
 double scheduled_learning_rate(double lr, int64_t step, int64_t warmup_steps, int64_t total_steps);
 
 // Scales all gradients so that their global L2 norm is at most max_norm; returns the norm before,
-// as a scalar tensor on the parameters' device (no host synchronisation).
+// as a scalar tensor on the parameters' device (no host synchronisation). Frozen parameters have
+// zero gradients in flat storage, so they add nothing.
 torch::Tensor clip_gradient_norm(torch::nn::Module& module, double max_norm);
+torch::Tensor clip_gradient_norm(FlatParameters& flat, double max_norm);
 
 }  // namespace electra::train

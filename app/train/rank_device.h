@@ -1,20 +1,47 @@
-// The device of a rank (DESIGN.md section 5): GPU `local_rank` when CUDA is present (wrapping
-// when a node has fewer GPUs than ranks), else the CPU. Pretraining and fine-tuning both use it.
+// The device of a rank (DESIGN.md section 5), chosen by --device: `auto` (a GPU when CUDA is
+// present, else the CPU), `cpu`, or `cuda` (refused without CUDA). On GPUs rank `local_rank` of a
+// node takes GPU local_rank; a node with more ranks than GPUs is refused, naming both counts and
+// the option, before anything starts NCCL (which cannot put two ranks on one GPU). Pretraining,
+// fine-tuning and sweeps use it.
 #pragma once
 
 #include <torch/cuda.h>
 #include <torch/types.h>
 
+#include <stdexcept>
+#include <string>
+
 #include "dist/communicator.h"
 
 namespace electra::train {
 
-inline torch::Device device_for(const dist::Communicator& communicator) {
-  if (torch::cuda::is_available()) {
-    return torch::Device(torch::kCUDA, c10::DeviceIndex(communicator.local_rank() %
-                                                        int(torch::cuda::device_count())));
+// Throws std::invalid_argument naming --device for a value other than auto, cpu or cuda.
+inline void check_device_choice(const std::string& choice) {
+  if (choice != "auto" && choice != "cpu" && choice != "cuda") {
+    throw std::invalid_argument("--device must be auto, cpu or cuda (not '" + choice + "')");
   }
-  return torch::kCPU;
+}
+
+// `ranks_share_gpus`: the ranks of a node may share GPUs (sweeps: cells train alone, without
+// NCCL), so rank r takes GPU r modulo their number.
+inline torch::Device device_for(const dist::Communicator& communicator,
+                                const std::string& choice = "auto", bool ranks_share_gpus = false) {
+  check_device_choice(choice);
+  const bool cuda = torch::cuda::is_available();
+  if (choice == "cpu" || (choice == "auto" && !cuda)) return torch::kCPU;
+  if (!cuda) {
+    throw std::runtime_error(
+        "--device cuda, but no CUDA device is usable here (a CPU-only build, or no GPU "
+        "visible); use --device cpu or auto");
+  }
+  const int gpus = int(torch::cuda::device_count());
+  if (communicator.local_size() > gpus && !ranks_share_gpus) {
+    throw std::runtime_error(
+        std::to_string(communicator.local_size()) + " ranks on this node but " +
+        std::to_string(gpus) + " GPU(s): one rank per GPU (NCCL cannot share one); start " +
+        std::to_string(gpus) + " rank(s) per node, or pass --device cpu to train on the CPU");
+  }
+  return torch::Device(torch::kCUDA, c10::DeviceIndex(communicator.local_rank() % gpus));
 }
 
 }  // namespace electra::train

@@ -21,6 +21,8 @@ const char* phase_name(StepPhase phase) {
       return "reduction";
     case StepPhase::kOptimizer:
       return "optimizer";
+    case StepPhase::kCheck:
+      return "boundary_check";
     case StepPhase::kBoundary:
       return "boundary";
     default:

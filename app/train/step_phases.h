@@ -19,14 +19,15 @@ enum class StepPhase : int {
   kBackward,
   kReduction,  // gradient averaging across ranks
   kOptimizer,  // clipping and the update
-  kBoundary,   // what the step boundary decides: non-finite steps, signals
+  kBoundary,   // the step's figures kept for the boundary check
+  kCheck,      // the boundary check, every few steps: skipped steps and signals read and agreed
   kCount,
 };
 
 const char* phase_name(StepPhase phase);
-inline constexpr std::array<StepPhase, 7> kStepPhases = {
-    StepPhase::kLoading,   StepPhase::kMaskingSampling, StepPhase::kForward, StepPhase::kBackward,
-    StepPhase::kReduction, StepPhase::kOptimizer,       StepPhase::kBoundary};
+inline constexpr std::array<StepPhase, 8> kStepPhases = {
+    StepPhase::kLoading,   StepPhase::kMaskingSampling, StepPhase::kForward,  StepPhase::kBackward,
+    StepPhase::kReduction, StepPhase::kOptimizer,       StepPhase::kBoundary, StepPhase::kCheck};
 
 // The phase now running (in any thread: the autograd engine's too).
 StepPhase current_step_phase();

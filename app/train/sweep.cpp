@@ -13,6 +13,7 @@
 #include "app/train/checkpoint_files.h"
 #include "app/train/finetuner.h"
 #include "app/train/model_source.h"
+#include "app/train/rank_device.h"
 #include "data/atomic_file.h"
 #include "data/json_fields.h"
 #include "data/task_reader.h"
@@ -224,6 +225,8 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
   SweepOutcome outcome;
   outcome.cells = int(cells.size());
   auto alone = dist::make_single_process_communicator();
+  // Cells train alone (no NCCL), so a node's ranks may share its GPUs.
+  const torch::Device device = device_for(communicator, config.device, /*ranks_share_gpus=*/true);
   nlohmann::json mine = nlohmann::json::array();
   for (size_t i = size_t(communicator.rank()); i < cells.size(); i += size_t(communicator.size())) {
     const Cell& cell = cells[i];
@@ -256,6 +259,7 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       finetune_config.layer_decay = config.layer_decay;
       finetune_config.random_init = cell.random_init;
       finetune_config.quiet = true, finetune_config.keep_model = false;
+      finetune_config.placed_on = device;
       const nlohmann::json results =
           finetune(finetune_config, *source.model, source.vocab_path, *alone);
       const auto [metric, value] = main_dev_metric(results);

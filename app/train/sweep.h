@@ -30,6 +30,7 @@ struct SweepConfig {
   // Also the first checkpoint's architecture from random weights, with the same lrs, seeds and
   // epochs: the rows "random-init", the baseline the pretraining must beat.
   bool random_baseline = false;
+  std::string device = "auto";  // --device; a node's ranks share its GPUs
 };
 
 // "NAME:TRAIN:DEV[:TEST]"; throws std::invalid_argument naming the problem.

@@ -35,7 +35,9 @@ nlohmann::json TrainConfig::to_json() const {
           {"max_nonfinite_steps", max_nonfinite_steps},
           {"check_replicas_every", check_replicas_every},
           {"bucket_mb", bucket_mb},
-          {"reduce_dtype", reduce_dtype}};
+          {"reduce_dtype", reduce_dtype},
+          {"device", device},
+          {"cuda_graph", cuda_graph}};
 }
 
 void TrainConfig::validate() const {
@@ -73,6 +75,7 @@ void TrainConfig::validate() const {
   require(check_replicas_every >= 0, "check-replicas-every", "0 (never) or more");
   require(bucket_mb > 0, "bucket-mb", "positive");
   require(reduce_dtype == "fp32" || reduce_dtype == "bf16", "reduce-dtype", "fp32 or bf16");
+  require(device == "auto" || device == "cpu" || device == "cuda", "device", "auto, cpu or cuda");
 }
 
 }  // namespace electra::train

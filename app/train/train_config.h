@@ -43,6 +43,8 @@ struct TrainConfig {
   long long check_replicas_every = 0;  // steps between replica checksums (0: never)
   double bucket_mb = 25;               // gradient bucket size (fp32 MB) of the all-reduce
   std::string reduce_dtype = "fp32";   // what the gradient all-reduce sends: fp32 or bf16
+  std::string device = "auto";         // auto, cpu or cuda (app/train/rank_device.h)
+  bool cuda_graph = false;             // capture the whole step once and replay it (CUDA, 1 rank)
 
   nlohmann::json to_json() const;
   // Throws naming the option when a value is out of range.

@@ -2,6 +2,7 @@
 
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "app/model/autocast.h"
+#include "app/train/batch_staging.h"
 #include "app/train/checkpoint_files.h"
 #include "app/train/rank_device.h"
 #include "app/train/replica_check.h"
@@ -128,13 +130,15 @@ void check_writable(const std::string& dir) {
 
 struct Trainer::StepFigures {
   at::Tensor loss, mlm_loss, disc_loss, grad_norm;  // scalars on the device
+  // A bool scalar on the device: the update was applied (every rank's loss and the averaged
+  // gradients were finite); false: the step was skipped.
+  at::Tensor applied;
   double lr = 0;
   Objective objective = Objective::kJoint;
   bool reinforce = false;  // the generator trained by REINFORCE this step (--strategy adversarial)
-  at::Tensor mean_reward, entropy;  // then: sums over the micro-batches, on the device
-  double reward = 0;                // then: the mean reward over ranks and micro-batches
-  bool skipped = false;             // a non-finite loss or gradient on some rank: no update
-  int stop_signal = 0;              // the signal some rank received (agreed by all), or 0
+  at::Tensor entropy;      // then: the sum over this rank's micro-batches, on the device
+  at::Tensor reward;       // then: the mean reward over ranks and micro-batches, on the device
+  int stop_signal = 0;     // the signal some rank received (agreed by all at a check), or 0
 };
 
 Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume)
@@ -172,11 +176,12 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   step_options_.generator_weight = config_.generator_weight;
   step_options_.discriminator_weight = config_.discriminator_weight;
   step_options_.entropy_weight = config_.adversarial_entropy;
-  reward_baseline_ = RewardBaseline(config_.adversarial_baseline_decay);
+  device_ = device_for(communicator_, config_.device);
+  reward_baseline_ = RewardBaseline(config_.adversarial_baseline_decay, device_);
 
   torch::manual_seed(config_.seed);  // the same initial weights on every rank
   model_ = model::ElectraModel(config_.model);
-  model_->to(device_for(communicator_));
+  model_->to(device_);
   AdamWOptions adam;
   adam.weight_decay = config_.weight_decay;
   adam.eps = config_.adam_epsilon;
@@ -187,6 +192,21 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   reduction.wire_type =
       config_.reduce_dtype == "bf16" ? dist::ElementType::kBfloat16 : dist::ElementType::kFloat32;
   gradients_ = std::make_unique<GradientReducer>(*model_, communicator_, reduction);
+  stager_ = std::make_unique<BatchStager>(device_);
+  lr_ = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device_));
+  if (config_.cuda_graph) {
+    if (communicator_.size() > 1 || config_.grad_accum > 1 || config_.strategy != "joint") {
+      throw std::invalid_argument(
+          "--cuda-graph captures the step of one rank with one micro-batch and the joint "
+          "strategy (" +
+          std::to_string(communicator_.size()) + " rank(s), --grad-accum " +
+          std::to_string(config_.grad_accum) + ", --strategy " + config_.strategy +
+          "); leave it out, or run one rank with --grad-accum 1");
+    }
+    graph_ = std::make_unique<StepGraph>(device_);
+    graph_figures_ = std::make_unique<StepFigures>();
+  }
+  skipped_ = at::zeros({kMaxCheckEvery}, at::TensorOptions().dtype(at::kFloat).device(device_));
 
   data::BatchLoaderOptions loading;
   loading.rank = communicator_.rank(), loading.world = communicator_.size();
@@ -292,85 +312,58 @@ Trainer::StepFigures Trainer::train_step() {
     model_->train();
   }
   mark_step_begin(position_.step + 1);
-  {
-    StepPhaseScope phase(StepPhase::kOptimizer);
-    gradients_->zero_gradients();
-  }
-  const torch::Device device = model_->parameters().front().device();
   // The losses of the step are global means: every rank divides its sums by the global counts of
   // masked positions and real tokens over all micro-batches and ranks (divided by the number of
   // ranks, since gradients are averaged), so 2 ranks x b train as 1 rank x 2b. The counts come
-  // from the host copy of the batches: no device synchronisation.
-  std::vector<Batch> micro_batches;
+  // from the host copy of the batches (the device does not count them again).
+  std::optional<StepPhaseScope> phase(std::in_place, StepPhase::kLoading);
+  std::vector<data::RowBatch> micro_rows(size_t(config_.grad_accum));
+  std::vector<HostBatchInfo> infos(micro_rows.size());
   double counts[2] = {0, 0};  // masked positions, real tokens
-  std::optional<StepPhaseScope> phase(StepPhase::kLoading);
-  for (long long micro = 0; micro < config_.grad_accum; ++micro) {
-    Batch batch = to_tensors(next_micro_batch());
-    counts[0] += double(prediction_counts(batch.input_ids, batch.input_mask, step_options_.masking)
-                            .sum()
-                            .item<int64_t>());
-    counts[1] += double(batch.input_mask.sum().item<int64_t>());
-    micro_batches.push_back(std::move(batch));
+  for (size_t micro = 0; micro < micro_rows.size(); ++micro) {
+    const data::RowBatch& rows = micro_rows[micro] = next_micro_batch();
+    HostBatchInfo& info = infos[micro];
+    info.row_keys = train_row_keys((long long)micro);
+    for (long long r = 0; r < rows.rows; ++r) {
+      const int32_t* ids = rows.input_ids.data() + r * rows.length;
+      const uint8_t* mask = rows.input_mask.data() + r * rows.length;
+      info.counts.push_back(
+          int32_t(prediction_count(ids, mask, rows.length, step_options_.masking)));
+      counts[0] += info.counts.back();
+      counts[1] += double(std::count_if(mask, mask + rows.length, [](uint8_t m) { return m; }));
+    }
   }
   communicator_.all_reduce_sum(counts, 2);
-  const bool bf16 = device.is_cuda();
+  for (auto& info : infos) {
+    info.denominators = {float(std::max(counts[0], 1.0) / communicator_.size()),
+                         float(std::max(counts[1], 1.0) / communicator_.size())};
+  }
   StepFigures figures;
   figures.objective = step_options_.objective = objective_of_next_step();
   figures.reinforce = figures.objective == Objective::kAdversarial;
-  step_options_.reward_baseline = reward_baseline_.value();
-  for (long long micro = 0; micro < config_.grad_accum; ++micro) {
-    const long long micro_step = position_.step * config_.grad_accum + micro;
-    phase.emplace(StepPhase::kLoading);
-    Batch batch = on_device(micro_batches[size_t(micro)], device);
-    phase.emplace(StepPhase::kForward);
-    batch.mlm_denominator = std::max(counts[0], 1.0) / communicator_.size();
-    batch.disc_denominator = std::max(counts[1], 1.0) / communicator_.size();
-    torch::manual_seed(data::mix_seed(config_.seed ^ kDropoutSalt, uint64_t(micro_step),
-                                      uint64_t(communicator_.rank())));  // dropout
-    StepOutput out;
-    {
-      model::CudaBf16Autocast autocast(bf16);
-      out = electra_forward(*model_, batch, step_options_, RowRandom(train_row_keys(micro)));
-    }
-    static const InjectedFault nonfinite = injected_fault(kInjectNonfinite);
-    if (nonfinite.hits(communicator_.rank(), position_.step + 1))
-      out.total = out.total * std::nan("");
-    gradients_->before_backward(micro + 1 == config_.grad_accum);
-    phase.emplace(StepPhase::kBackward);
-    out.total.backward();
-    phase.emplace(StepPhase::kForward);
-    const auto add = [&](at::Tensor& sum, const at::Tensor& value) {
-      const at::Tensor part = value.detach().to(torch::kFloat);
-      sum = sum.defined() ? sum + part : part;
-    };
-    add(figures.loss, out.total), add(figures.mlm_loss, out.mlm_loss);
-    if (out.disc_loss.defined()) add(figures.disc_loss, out.disc_loss);
-    if (figures.reinforce)
-      add(figures.mean_reward, out.mean_reward), add(figures.entropy, out.entropy);
-  }
-  phase.reset();
-  gradients_->finish();
-  phase.emplace(StepPhase::kOptimizer);
-  figures.grad_norm = clip_gradient_norm(*model_, config_.clip_norm);
+  step_options_.reward_baseline_tensor = reward_baseline_.tensor();
   figures.lr = two_stage() ? two_stage_learning_rate(config_.learning_rate, position_.step,
                                                      config_.warmup_steps, config_.train_steps)
                            : scheduled_learning_rate(config_.learning_rate, position_.step,
                                                      config_.warmup_steps, config_.train_steps);
+  lr_.fill_(figures.lr);
+  if (graph_) {
+    // The step's inputs go where the captured graph reads them; dropout is seeded here, outside.
+    stager_->copy_to_device_buffer(micro_rows.front(), infos.front());
+    torch::manual_seed(dropout_seed(0));
+    phase.reset();
+    graph_figures_->objective = figures.objective, graph_figures_->reinforce = figures.reinforce;
+    graph_->run([&] { device_step(micro_rows, infos, *graph_figures_); });
+    const double lr = figures.lr;
+    figures = *graph_figures_;
+    figures.lr = lr;
+  } else {
+    phase.reset();
+    device_step(micro_rows, infos, figures);
+  }
   phase.emplace(StepPhase::kBoundary);
-  // The ranks agree on two things at every step boundary: whether some rank's loss was not
-  // finite (the averaged gradient norm is the same everywhere already) and whether some rank got
-  // a stop signal. With REINFORCE the mean reward rides along, so every rank updates the same
-  // baseline. One small all-reduce, and host reads of the loss (and the reward).
-  double agreed[3] = {std::isfinite(figures.loss.item<double>()) ? 0.0 : 1.0, double(stop_signal()),
-                      figures.reinforce ? figures.mean_reward.item<double>() : 0.0};
-  communicator_.all_reduce_sum(agreed, 3);
-  figures.reward = agreed[2] / double(communicator_.size() * config_.grad_accum);
-  figures.skipped = agreed[0] > 0 || !std::isfinite(figures.grad_norm.item<double>());
-  figures.stop_signal = agreed[1] > 0 ? (stop_signal() ? stop_signal() : SIGTERM) : 0;
-  phase.emplace(StepPhase::kOptimizer);
-  if (!figures.skipped) optimizer_->step(figures.lr);
-  phase.emplace(StepPhase::kBoundary);
-  if (figures.reinforce && !figures.skipped) reward_baseline_.update(figures.reward);
+  skipped_.select(0, position_.step + 1 - window_first_).copy_(figures.applied.logical_not());
+  phase.reset();
   ++position_.step;
   if (two_stage() && position_.step == config_.train_steps / 2) {
     // The stage boundary, before this step's evaluation and checkpoint: a checkpoint from here
@@ -392,6 +385,108 @@ Trainer::StepFigures Trainer::train_step() {
     check_replicas_identical(*model_, communicator_, position_.step);
   }
   return figures;
+}
+
+long long Trainer::dropout_seed(long long micro) const {
+  return (long long)data::mix_seed(config_.seed ^ kDropoutSalt,
+                                   uint64_t(position_.step * config_.grad_accum + micro),
+                                   uint64_t(communicator_.rank()));
+}
+
+void Trainer::device_step(const std::vector<data::RowBatch>& micro_rows,
+                          const std::vector<HostBatchInfo>& infos, StepFigures& figures) {
+  std::optional<StepPhaseScope> phase(std::in_place, StepPhase::kOptimizer);
+  gradients_->zero_gradients();
+  const bool bf16 = device_.is_cuda();
+  at::Tensor& extras = gradients_->extras();  // [0] non-finite losses, [1] rewards: over ranks
+  figures.loss = figures.mlm_loss = figures.disc_loss = figures.entropy = at::Tensor();
+  for (long long micro = 0; micro < config_.grad_accum; ++micro) {
+    phase.emplace(StepPhase::kLoading);
+    const Batch batch = graph_ ? stager_->unpack_device_buffer()
+                               : stager_->stage(micro_rows[size_t(micro)], infos[size_t(micro)]);
+    phase.emplace(StepPhase::kForward);
+    if (!graph_) torch::manual_seed(uint64_t(dropout_seed(micro)));  // (a graph's: outside it)
+    StepOutput out;
+    {
+      model::CudaBf16Autocast autocast(bf16);
+      out = electra_forward(*model_, batch, step_options_);
+    }
+    static const InjectedFault nonfinite = injected_fault(kInjectNonfinite);
+    if (nonfinite.hits(communicator_.rank(), position_.step + 1))
+      out.total = out.total * std::nan("");
+    gradients_->before_backward(micro + 1 == config_.grad_accum);
+    phase.emplace(StepPhase::kBackward);
+    out.total.backward();
+    phase.emplace(StepPhase::kForward);
+    const auto add = [&](at::Tensor& sum, const at::Tensor& value) {
+      const at::Tensor part = value.detach();
+      sum = sum.defined() ? sum + part : part;
+    };
+    add(figures.loss, out.total), add(figures.mlm_loss, out.mlm_loss);
+    if (out.disc_loss.defined()) add(figures.disc_loss, out.disc_loss);
+    if (figures.reinforce) {
+      extras.select(0, 1).add_(out.mean_reward.detach());
+      add(figures.entropy, out.entropy);
+    }
+  }
+  // A rank whose loss was not finite tells the others through the sums of the extras.
+  extras.select(0, 0).copy_(figures.loss.isfinite().logical_not());
+  phase.reset();
+  gradients_->finish();
+  phase.emplace(StepPhase::kOptimizer);
+  figures.grad_norm = clip_gradient_norm(optimizer_->flat(), config_.clip_norm);
+  // Skipped on the device, not branched on the host: the averaged gradients (and so the norm)
+  // are the same on every rank, and so is the extras' sum.
+  figures.applied = figures.grad_norm.isfinite() & extras.select(0, 0).eq(0);
+  optimizer_->step(lr_, figures.applied);
+  if (figures.reinforce) {
+    phase.emplace(StepPhase::kBoundary);
+    figures.reward = extras.select(0, 1) / double(communicator_.size() * config_.grad_accum);
+    reward_baseline_.update(figures.reward, figures.applied);
+  }
+}
+
+void Trainer::check_boundary(StepFigures& figures) {
+  StepPhaseScope phase(StepPhase::kCheck);
+  const long long steps = position_.step - window_first_ + 1;
+  // The one read from the device: which steps since the last check were skipped.
+  const at::Tensor flags = skipped_.narrow(0, 0, steps).to(at::kCPU);
+  const auto now = std::chrono::steady_clock::now();
+  double agreed[2] = {double(stop_signal()),
+                      std::chrono::duration<double>(now - last_check_time_).count() / steps};
+  communicator_.all_reduce_sum(agreed, 2);
+  last_check_time_ = now;
+  const float* skipped = flags.data_ptr<float>();
+  for (long long i = 0; i < steps; ++i) {
+    const long long step = window_first_ + i;
+    if (skipped[i] == 0) {
+      nonfinite_in_a_row_ = 0;
+      continue;
+    }
+    ++nonfinite_in_a_row_;
+    if (communicator_.is_root()) {
+      std::printf(
+          "step %lld: non-finite loss or gradients on some rank; update skipped (%lld in a "
+          "row)\n",
+          step, nonfinite_in_a_row_);
+      log_->write({{"kind", "skipped"}, {"step", step}, {"in_a_row", nonfinite_in_a_row_}});
+    }
+    if (nonfinite_in_a_row_ >= config_.max_nonfinite_steps) {
+      throw std::runtime_error(
+          "training diverged: " + std::to_string(nonfinite_in_a_row_) +
+          " steps in a row with a non-finite loss or gradients, the last at step " +
+          std::to_string(step) +
+          "; resume from an earlier checkpoint with a lower "
+          "--learning-rate or a longer --warmup-steps");
+    }
+  }
+  window_first_ = position_.step + 1;
+  // The next check: after about kCheckSeconds of steps (the mean step time of the ranks, the same
+  // number everywhere), at most kMaxCheckEvery steps on.
+  const double seconds_per_step = agreed[1] / communicator_.size();
+  check_every_ = std::clamp<long long>(
+      (long long)(kCheckSeconds / std::max(seconds_per_step, 1e-6)), 1, kMaxCheckEvery);
+  figures.stop_signal = agreed[0] > 0 ? (stop_signal() ? stop_signal() : SIGTERM) : 0;
 }
 
 Trainer::Outcome Trainer::run() {
@@ -428,6 +523,8 @@ Trainer::Outcome Trainer::run_steps() {
     return Outcome::kFinished;
   }
   loader_->start_epoch(position_.epoch, position_.epoch_rows);
+  window_first_ = position_.step + 1, check_every_ = 1;
+  last_check_time_ = std::chrono::steady_clock::now();
   const InjectedFault failure = injected_fault(kInjectFailure), hang = injected_fault(kInjectHang);
   while (position_.step < config_.train_steps) {
     if (hang.hits(communicator_.rank(), position_.step + 1)) {
@@ -437,40 +534,27 @@ Trainer::Outcome Trainer::run_steps() {
       throw std::runtime_error("injected failure at step " + std::to_string(position_.step + 1) +
                                " (" + kInjectFailure + ")");
     }
-    const StepFigures figures = train_step();
+    StepFigures figures = train_step();
     const long long step = position_.step;
-    if (figures.skipped) {
-      ++nonfinite_in_a_row_;
-      if (communicator_.is_root()) {
-        std::printf(
-            "step %lld: non-finite loss or gradients on some rank; update skipped (%lld in "
-            "a row)\n",
-            step, nonfinite_in_a_row_);
-        log_->write({{"kind", "skipped"}, {"step", step}, {"in_a_row", nonfinite_in_a_row_}});
-      }
-      if (nonfinite_in_a_row_ >= config_.max_nonfinite_steps) {
-        throw std::runtime_error(
-            "training diverged: " + std::to_string(nonfinite_in_a_row_) +
-            " steps in a row with a non-finite loss or gradients, the last at step " +
-            std::to_string(step) +
-            "; resume from an earlier checkpoint with a lower "
-            "--learning-rate or a longer --warmup-steps");
-      }
-    } else {
-      nonfinite_in_a_row_ = 0;
+    const bool last = step == config_.train_steps, stop = step == config_.stop_at;
+    const bool log = every(step, config_.log_every) || last;
+    const bool eval = every(step, config_.eval_every) || last;
+    const bool checkpoint = every(step, config_.save_every) || last || stop;
+    // Skipped steps and signals are looked at every few steps (and before anything is logged,
+    // evaluated or saved), not after every step: the device runs ahead of the host meanwhile.
+    if (log || eval || checkpoint || step - window_first_ + 1 >= check_every_) {
+      check_boundary(figures);
     }
-    const bool last = step == config_.train_steps;
-    if (every(step, config_.log_every) || last) log_train(figures);
-    if (every(step, config_.eval_every) || last) log_eval(evaluate());
-    const bool stop = step == config_.stop_at;
-    if (every(step, config_.save_every) || last || stop) save();
+    if (log) log_train(figures);
+    if (eval) log_eval(evaluate());
+    if (checkpoint) save();
     if (stop) {
       if (communicator_.is_root())
         std::printf("pretrain: stopped at step %lld (--stop-at)\n", step);
       break;
     }
     if (figures.stop_signal) {
-      if (!every(step, config_.save_every) && !last) save();
+      if (!checkpoint) save();
       if (communicator_.is_root()) {
         std::printf(
             "pretrain: %s at step %lld: checkpoint written; run the same command to "
@@ -487,6 +571,7 @@ Trainer::Outcome Trainer::run_steps() {
 void Trainer::log_train(const StepFigures& figures) {
   // The losses averaged over ranks (the gradient norm is the same everywhere after averaging).
   const bool discriminator_ran = figures.disc_loss.defined();  // not in two-stage's first stage
+  const double reward = figures.reinforce ? figures.reward.item<double>() : 0;
   double values[4] = {figures.loss.item<double>(), figures.mlm_loss.item<double>(),
                       discriminator_ran ? figures.disc_loss.item<double>() : 0,
                       figures.reinforce ? figures.entropy.item<double>() / config_.grad_accum : 0};
@@ -524,10 +609,10 @@ void Trainer::log_train(const StepFigures& figures) {
     // mlm_loss is still the generator's MLM loss (logged, not trained on, after the warm-up)
     record["generator_objective"] = figures.reinforce ? "reinforce" : "mlm";
     if (figures.reinforce) {
-      record["reward"] = figures.reward, record["generator_entropy"] = values[3];
+      record["reward"] = reward, record["generator_entropy"] = values[3];
       record["reward_baseline"] = reward_baseline_.value();
       char text[96];
-      std::snprintf(text, sizeof text, "  reward %.4f (baseline %.4f)", figures.reward,
+      std::snprintf(text, sizeof text, "  reward %.4f (baseline %.4f)", reward,
                     reward_baseline_.value());
       adversarial = text;
     }
@@ -547,7 +632,7 @@ void Trainer::log_train(const StepFigures& figures) {
 EvalMetrics Trainer::evaluate() {
   torch::NoGradGuard no_grad;
   model_->eval();  // no dropout; masks and samples keyed by the row: the same every time
-  const bool bf16 = model_->parameters().front().is_cuda();
+  const bool bf16 = device_.is_cuda();
   EvalTotals totals;
   eval_batches_->rewind();
   data::RowBatch rows;
@@ -559,9 +644,10 @@ EvalMetrics Trainer::evaluate() {
     for (size_t i = 0; i < keys.size(); ++i) {
       keys[i] = data::mix_seed(config_.seed ^ kEvalSalt, uint64_t(first) + i);
     }
-    const Batch batch = on_device(to_tensors(rows), model_->parameters().front().device());
+    const Batch batch = on_device(to_tensors(rows), device_);
     model::CudaBf16Autocast autocast(bf16);
-    totals.add(electra_forward(*model_, batch, options, RowRandom(keys)), batch.input_mask);
+    totals.add(electra_forward(*model_, batch, options, RowRandom(keys, device_)),
+               batch.input_mask);
   }
   totals.reduce(communicator_);
   model_->train();

@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "app/train/adversarial.h"
+#include "app/train/batch_staging.h"
+#include "app/train/cuda_graph.h"
 #include "app/train/electra_step.h"
 #include "app/train/evaluation.h"
 #include "app/train/gradient_reducer.h"
@@ -54,6 +56,15 @@ class Trainer {
   struct StepFigures;  // the losses and norms of one optimiser step
   Outcome run_steps();
   StepFigures train_step();
+  // At a step boundary every few steps: reads which steps since the last check were skipped
+  // (records them; throws when max_nonfinite_steps came in a row), agrees with the other ranks
+  // on stop signals (into figures.stop_signal) and on when to check next.
+  void check_boundary(StepFigures& figures);
+  // What the device does in a step (what --cuda-graph captures): zero the gradients, forward and
+  // backward of each micro-batch, reduce, clip, update; figures get the device scalars.
+  void device_step(const std::vector<data::RowBatch>& micro_rows,
+                   const std::vector<HostBatchInfo>& infos, StepFigures& figures);
+  long long dropout_seed(long long micro) const;  // of micro-batch `micro` of the next step
   Objective objective_of_next_step() const;
   bool two_stage() const { return config_.strategy == "two-stage"; }
   // Adds "stage" (the phase of the last step taken) to a record of a two-stage run.
@@ -70,14 +81,27 @@ class Trainer {
   data::Vocabulary vocab_;
   StepOptions step_options_;
   RewardBaseline reward_baseline_;  // --strategy adversarial
+  torch::Device device_{torch::kCPU};
   model::ElectraModel model_{nullptr};
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<GradientReducer> gradients_;  // after model_: its gradients live here
+  std::unique_ptr<BatchStager> stager_;
+  at::Tensor lr_;                     // the step's learning rate: a float scalar on the device
+  std::unique_ptr<StepGraph> graph_;  // --cuda-graph
+  std::unique_ptr<StepFigures> graph_figures_;  // what the captured step writes
   std::unique_ptr<data::BatchLoader> loader_;
   std::unique_ptr<data::EvalBatches> eval_batches_;
   std::unique_ptr<MetricsLog> log_;  // rank 0 only
   TrainingPosition position_;
   long long nonfinite_in_a_row_ = 0;
+  // Boundary checks (check_boundary): about every kCheckSeconds of steps, at most every
+  // kMaxCheckEvery steps, and before every log, evaluation and checkpoint.
+  static constexpr long long kMaxCheckEvery = 16;
+  static constexpr double kCheckSeconds = 2.0;
+  at::Tensor skipped_;          // [kMaxCheckEvery] float on the device: 1 for a skipped step
+  long long window_first_ = 1;  // the step of skipped_[0]
+  long long check_every_ = 1;
+  std::chrono::steady_clock::time_point last_check_time_;
   long long resumed_from_ = 0;
 
   // For tokens/s and the ETA between two log lines.

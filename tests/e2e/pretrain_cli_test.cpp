@@ -43,7 +43,7 @@ class Pretrain : public ::testing::Test {
   static std::string path(const std::string& name) { return *dir_ / name; }
   static std::string pretrain(const std::string& out) {
     return kElectra + " pretrain --config " + quote(kTiny) + " --data " + quote(data()) +
-           " --out " + quote(out) + " --eval-examples 64 ";
+           " --out " + quote(out) + " --eval-examples 64 --device cpu ";
   }
   static TempDir* dir_;
 };
@@ -273,7 +273,8 @@ TEST_F(Pretrain, ACorruptShardMidEpochStopsTheJobWithAnErrorNamingIt) {
   const auto failed = run_shell("timeout 300 " + kMpirun + " -np 2 -x OMP_NUM_THREADS=1 " +
                                 kElectra + " pretrain --config " + quote(kTiny) + " --data " +
                                 quote(corrupt) + " --out " + quote(path("corrupt-run")) +
-                                " --batch-size 16 --log-every 1 --eval-every 0 --save-every 0");
+                                " --batch-size 16 --log-every 1 --eval-every 0 --save-every 0 "
+                                "--device cpu");
   EXPECT_TRUE(ended_with_error(
       failed, "train-00001.h5: row 400: token id 65535 is impossible; the shard is corrupt"));
   EXPECT_NE(failed.output.find("step 10/2000"), std::string::npos) << "not mid-epoch";
@@ -321,8 +322,9 @@ TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
                                "rank 0: MPI_Iallreduce did not complete within 5 s "
                                "(ELECTRA_COLLECTIVE_TIMEOUT): another rank is stuck"));
   // Under mpirun every rank reports its own error with its rank.
-  const auto ranks = run_shell(kMpirun + " -np 2 " + kElectra + " pretrain --model tiny --data " +
-                               quote(path("nope")) + " --out " + quote(path("o6")));
+  const auto ranks =
+      run_shell(kMpirun + " -np 2 " + kElectra + " pretrain --model tiny --data " +
+                quote(path("nope")) + " --out " + quote(path("o6")) + " --device cpu");
   EXPECT_NE(ranks.exit_code, 0);
   EXPECT_NE(ranks.output.find("rank 0: "), std::string::npos) << ranks.output;
   EXPECT_NE(ranks.output.find("rank 1: "), std::string::npos) << ranks.output;

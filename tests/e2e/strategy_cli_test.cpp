@@ -42,7 +42,7 @@ class Strategy : public ::testing::Test {
                               int eval_every = 0) {
     return kMpirun + " -np 2 -x OMP_NUM_THREADS=1 " + kElectra + " pretrain --config " +
            quote(kTiny) + " --data " + quote(path("data")) + " --out " + quote(out) +
-           " --strategy " + strategy +
+           " --device cpu --strategy " + strategy +
            " --train-steps 12 --warmup-steps 2 --batch-size 8 --log-every 1 --save-every 6 "
            "--eval-examples 32 --eval-every " +
            std::to_string(eval_every) + " ";

@@ -13,6 +13,7 @@
 #include "app/train/gradient_reducer.h"
 #include "dist/buffer_all_reduce.h"
 #include "dist/communicator.h"
+#include "gpu/gpu_test_util.h"
 
 namespace electra::train {
 namespace {
@@ -22,12 +23,15 @@ dist::Communicator& world() {
   return *communicator;
 }
 
-// The GPU of this rank, or a reason to skip.
-std::string skip_reason() {
+// Why this test cannot run here ("" when it can); `cuda_missing`: because there is no CUDA at
+// all, which fails the test under ELECTRA_REQUIRE_GPU=1 instead of skipping it.
+std::string skip_reason(bool& cuda_missing) {
+  cuda_missing = true;
 #ifndef ELECTRA_WITH_CUDA
   return "a CPU build (no NCCL)";
 #else
   if (!torch::cuda::is_available()) return "no CUDA device";
+  cuda_missing = false;
   if (world().size() < 2) return "run under mpirun -np 2";
   if (int(torch::cuda::device_count()) < world().size()) {
     return "NCCL needs one GPU per rank: " + std::to_string(torch::cuda::device_count()) +
@@ -37,12 +41,21 @@ std::string skip_reason() {
 #endif
 }
 
+#define SKIP_UNLESS_RUNNABLE()                                                \
+  do {                                                                        \
+    bool cuda_missing = false;                                                \
+    if (const auto reason = skip_reason(cuda_missing); !reason.empty()) {     \
+      if (cuda_missing && electra::testing::gpu_required()) FAIL() << reason; \
+      GTEST_SKIP() << reason;                                                 \
+    }                                                                         \
+  } while (0)
+
 at::Device my_gpu() {
   return at::Device(at::kCUDA, c10::DeviceIndex(world().local_rank()));
 }
 
 TEST(NcclAllReduce, SumsFp32AndBf16Buffers) {
-  if (const auto reason = skip_reason(); !reason.empty()) GTEST_SKIP() << reason;
+  SKIP_UNLESS_RUNNABLE();
 #ifdef ELECTRA_WITH_CUDA
   auto nccl = dist::make_nccl_all_reduce(world(), world().local_rank(), 60);
   const int w = world().size();
@@ -60,7 +73,7 @@ TEST(NcclAllReduce, SumsFp32AndBf16Buffers) {
 }
 
 TEST(NcclAllReduce, BucketsOverlapBackwardAndEqualTheUnbucketedReference) {
-  if (const auto reason = skip_reason(); !reason.empty()) GTEST_SKIP() << reason;
+  SKIP_UNLESS_RUNNABLE();
   torch::manual_seed(1234);
   model::ElectraModel pair(model::ModelConfig::load("small"));
   pair->to(my_gpu());

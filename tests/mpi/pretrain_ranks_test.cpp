@@ -94,6 +94,7 @@ TrainConfig tiny_config(const std::string& data, const std::string& out) {
   c.data_dir = data, c.out_dir = out, c.vocab_path = kVocab;
   c.train_steps = 6, c.warmup_steps = 2, c.batch_size = 4, c.learning_rate = 1e-3;
   c.log_every = 1, c.eval_every = 0, c.save_every = 0, c.eval_examples = 0;
+  c.device = "cpu";  // several ranks: on the CPU even where one GPU is (NCCL cannot share it)
   return c;
 }
 

@@ -21,7 +21,7 @@ steps=40
 run=$work/run
 job=$(cd "$root" && sbatch --parsable --job-name=electra-slurm-test --output="$work/job-%j.out" \
   --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 --gpus-per-node=0 --time=20 \
-  --export=ALL,CONFIG=configs/tiny.ini,DATA="$work/data",RUN="$run",ELECTRA="$electra",EXTRA_ARGS="--train-steps $steps --batch-size 4 --log-every 1 --eval-every 0 --save-every 100 --eval-examples 32" \
+  --export=ALL,CONFIG=configs/tiny.ini,DATA="$work/data",RUN="$run",ELECTRA="$electra",EXTRA_ARGS="--train-steps $steps --batch-size 4 --log-every 1 --eval-every 0 --save-every 100 --eval-examples 32 --device cpu" \
   slurm/pretrain.sbatch)
 echo "submitted job $job"
 

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <set>
 
 #include "app/model/electra_model.h"
@@ -87,8 +89,8 @@ TEST(ElectraModel, InitialisesAsTheReference) {
   EXPECT_NEAR(words.std().item<double>(), 0.02, 0.001);
   EXPECT_EQ(words[config.pad_token_id].abs().sum().item<double>(), 0.0);
   const auto& layer = model->discriminator->encoder->layers[0]->as<EncoderLayerImpl>();
-  EXPECT_NEAR(layer->query->weight.std().item<double>(), 0.02, 0.003);
-  EXPECT_EQ(layer->query->bias.abs().sum().item<double>(), 0.0);
+  EXPECT_NEAR(layer->query_key_value->weight.std().item<double>(), 0.02, 0.003);
+  EXPECT_EQ(layer->query_key_value->bias.abs().sum().item<double>(), 0.0);
   EXPECT_TRUE(layer->output_norm->weight.eq(1).all().item<bool>());
   EXPECT_EQ(model->generator->output_bias.abs().sum().item<double>(), 0.0);
 }
@@ -108,6 +110,47 @@ TEST(ElectraModel, PaddingDoesNotChangeTheRealTokensOutputs) {
   EXPECT_LT((long_logits.narrow(1, 0, 10) - short_logits).abs().max().item<double>(), 1e-5);
 }
 
+// An encoder layer as model files stored it before the query, key and value were fused.
+struct LegacyLayer : torch::nn::Module {
+  explicit LegacyLayer(int64_t h) {
+    for (const char* name : {"query", "key", "value", "attention_output"}) {
+      register_module(name, torch::nn::Linear(h, h));
+    }
+    register_module("attention_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h})));
+    register_module("intermediate", torch::nn::Linear(h, 4 * h));
+    register_module("output", torch::nn::Linear(4 * h, h));
+    register_module("output_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h})));
+    register_module("dropout", torch::nn::Dropout(0.1));
+  }
+};
+
+TEST(ElectraModel, LoadsModelFilesWrittenBeforeTheAttentionFusion) {
+  auto config = ModelConfig::load("tiny");
+  const int64_t h = config.discriminator.hidden_size;
+  LegacyLayer legacy(h);
+  torch::serialize::OutputArchive archive;
+  legacy.save(archive);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  EncoderLayer layer(config.discriminator, config);
+  torch::serialize::InputArchive in;
+  std::istringstream input(bytes.str());
+  in.load_from(input);
+  layer->load(in);
+  auto old = legacy.named_parameters();
+  const auto expected = torch::cat({old["query.weight"], old["key.weight"], old["value.weight"]});
+  EXPECT_TRUE(layer->query_key_value->weight.equal(expected));
+  EXPECT_TRUE(layer->query_key_value->bias.equal(
+      torch::cat({old["query.bias"], old["key.bias"], old["value.bias"]})));
+  EXPECT_TRUE(layer->intermediate->weight.equal(old["intermediate.weight"]));
+  // And the same layer computes what the three projections computed.
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({2, 5, h});
+  const auto fused = layer->query_key_value(x).chunk(3, -1);
+  EXPECT_TRUE(fused[1].allclose(legacy.named_children()["key"]->as<torch::nn::Linear>()->forward(x),
+                                1e-5, 1e-6));
+}
+
 TEST(HfNames, MapEveryParameterOnce) {
   for (const bool shared : {true, false}) {
     auto config = ModelConfig::load("tiny");
@@ -116,12 +159,20 @@ TEST(HfNames, MapEveryParameterOnce) {
     auto parameters = model->named_parameters();
     std::set<std::string> covered;
     for (Network network : {Network::kDiscriminator, Network::kGenerator}) {
-      for (const auto& [ours, hf] : hf_parameter_names(config, network)) {
-        EXPECT_TRUE(parameters.contains(ours)) << ours;
-        covered.insert(ours);
+      for (const auto& name : hf_parameter_names(config, network)) {
+        EXPECT_TRUE(parameters.contains(name.ours)) << name.ours;
+        covered.insert(name.ours + (name.part < 0 ? "" : "#" + std::to_string(name.part)));
+        if (name.part >= 0) {  // a third of the fused query/key/value projection, by rows
+          EXPECT_NE(name.ours.find(".query_key_value."), std::string::npos) << name.ours;
+          EXPECT_EQ(name.of(parameters[name.ours]).size(0) * 3, parameters[name.ours].size(0));
+        }
       }
     }
-    EXPECT_EQ(covered.size(), parameters.size()) << "shared " << shared;
+    // Every parameter once, the fused projections as their three parts.
+    size_t fused = 0;
+    for (const auto& item : parameters)
+      fused += item.key().find(".query_key_value.") != std::string::npos;
+    EXPECT_EQ(covered.size(), parameters.size() + 2 * fused) << "shared " << shared;
   }
 }
 

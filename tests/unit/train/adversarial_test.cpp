@@ -50,7 +50,8 @@ std::vector<double> expected_gradient(const HandBatch& b, double baseline, doubl
 }
 
 void expect_gradient(const HandBatch& b, double baseline, double beta) {
-  const auto terms = reinforce_loss(b.logits, b.sampled, b.weights, b.rewards, baseline, beta);
+  const auto terms =
+      reinforce_loss(b.logits, b.sampled, b.weights, b.rewards, at::scalar_tensor(baseline), beta);
   terms.loss.backward();
   const auto expected = expected_gradient(b, baseline, beta);
   const at::Tensor got = b.logits.grad().reshape({-1});
@@ -71,8 +72,8 @@ TEST(Reinforce, TheBaselineAndTheEntropyBonusEnterAsDerived) {
 
 TEST(Reinforce, MeansAreOverTheMaskedPositions) {
   HandBatch b;
-  const auto terms =
-      reinforce_loss(b.logits, b.sampled, b.weights, b.rewards, /*baseline=*/0.0, 0.0);
+  const auto terms = reinforce_loss(b.logits, b.sampled, b.weights, b.rewards,
+                                    /*baseline=*/at::scalar_tensor(0.0), 0.0);
   EXPECT_NEAR(terms.mean_reward.item<double>(), (1.2 + 0.1) / 2, 1e-6);
   EXPECT_FALSE(terms.mean_reward.requires_grad());
   EXPECT_GT(terms.entropy.item<double>(), 0.0);

@@ -3,7 +3,12 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <limits>
+
+#include "app/model/autocast.h"
 #include "app/train/electra_step.h"
+#include "app/train/losses.h"
+#include "app/train/op_census.h"
 #include "app/train/optimizer.h"
 
 namespace electra::train {
@@ -72,6 +77,112 @@ TEST(ElectraStep, TrainingReducesTheLossOnAFixedBatch) {
   }
   // The generator learns the batch's tokens: the MLM loss falls well below ln(30522) = 10.3.
   EXPECT_LT(last, first - 2.0) << "first " << first << ", last " << last;
+}
+
+// CPU bf16 autocast stands in for CUDA's: the same dispatch, the same lists of bf16 operators.
+TEST(Precision, UnderBf16AutocastTheVocabularyProjectionSamplingAndLossesStayFp32) {
+  torch::manual_seed(4);
+  model::ElectraModel pair(model::ModelConfig::load("tiny"));
+  pair->eval();
+  const auto batch = fixed_batch(4, 32);
+  const std::vector<uint64_t> keys = {1, 2, 3, 4};
+  StepOutput out;
+  at::Tensor hidden, head;  // what the generator's head saw, under autocast
+  {
+    model::Bf16Autocast autocast(c10::DeviceType::CPU, true);
+    out = electra_forward(*pair, batch, step_options(32), RowRandom(keys));
+    hidden =
+        pair->generator->encode(out.masked.generator_input, batch.segment_ids, batch.input_mask)
+            .last_hidden;
+    const auto index = out.masked.positions.unsqueeze(-1).expand({-1, -1, hidden.size(2)});
+    auto& g = *pair->generator;
+    head = model::normalize(g.head_norm, torch::gelu(g.head_dense(hidden.gather(1, index))));
+    // The encoder did run in bf16 (its matrix products; LayerNorm gives fp32).
+    EXPECT_EQ(g.head_dense(hidden).scalar_type(), at::kBFloat16);
+    // The logits of the step are the fp32 product of the head's output, not a bf16 one.
+    const at::Tensor again = g.logits_at(hidden, out.masked.positions);
+    EXPECT_EQ(again.scalar_type(), at::kFloat);
+    model::Fp32Region fp32;
+    const at::Tensor expected =
+        at::addmm(g.output_bias, head.to(at::kFloat).view({-1, head.size(-1)}),
+                  g.embeddings->word_embeddings->weight.t())
+            .view(again.sizes());
+    EXPECT_TRUE(again.equal(expected)) << (again - expected).abs().max().item<double>();
+  }
+  EXPECT_EQ(out.generator_logits.scalar_type(), at::kFloat);
+  EXPECT_EQ(out.mlm_loss.scalar_type(), at::kFloat);
+  EXPECT_EQ(out.disc_loss.scalar_type(), at::kFloat);
+  // Outside autocast, the same logits give the same loss and the same samples.
+  EXPECT_TRUE(
+      out.mlm_loss.equal(mlm_loss(out.generator_logits, out.masked.targets, out.masked.weights)));
+  EXPECT_TRUE(out.corrupted_samples.equal(
+      sample_tokens(out.generator_logits, 1.0, out.masked.sample_uniforms)));
+}
+
+TEST(Precision, TheAttentionBiasIsTheComputeDtypesLowestFiniteValue) {
+  const auto mask = at::tensor({1, 1, 0}, at::kLong).unsqueeze(0);
+  for (const auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+    const at::Tensor bias = model::attention_bias_from_mask(mask, dtype);
+    EXPECT_EQ(bias.scalar_type(), dtype);
+    EXPECT_TRUE(at::isfinite(bias).all().item<bool>()) << dtype;
+    EXPECT_EQ(bias[0][0][0][0].item<double>(), 0.0);
+    EXPECT_LT(bias[0][0][0][2].item<double>(), -6e4);
+  }
+  EXPECT_EQ(model::attention_bias_from_mask(mask, at::kBFloat16)[0][0][0][2].item<double>(),
+            -3.3895313892515355e38);
+  // Under autocast the encoder builds it in bf16 (the dtype attention computes in there), and a
+  // padded batch stays finite.
+  torch::manual_seed(4);
+  model::ElectraModel pair(model::ModelConfig::load("tiny"));
+  pair->eval();
+  const auto batch = fixed_batch(2, 32);
+  model::Bf16Autocast autocast(c10::DeviceType::CPU, true);
+  EXPECT_EQ(model::compute_dtype(at::zeros({1})), at::kBFloat16);
+  const auto logits =
+      pair->discriminator->forward(batch.input_ids, batch.segment_ids, batch.input_mask);
+  EXPECT_TRUE(at::isfinite(logits).all().item<bool>());
+}
+
+TEST(ElectraStep, ABatchWithoutPaddingPassesNoMaskAndComputesTheSame) {
+  torch::manual_seed(4);
+  model::ElectraModel pair(model::ModelConfig::load("tiny"));
+  pair->eval();
+  Batch batch = fixed_batch(3, 32);
+  batch.input_mask.fill_(1);  // no padding
+  const std::vector<uint64_t> keys = {8, 9, 10};
+  const StepOutput with_mask = electra_forward(*pair, batch, step_options(32), RowRandom(keys));
+  batch.has_padding = false;
+  const StepOutput without = electra_forward(*pair, batch, step_options(32), RowRandom(keys));
+  EXPECT_TRUE(without.disc_logits.allclose(with_mask.disc_logits, 1e-5, 1e-6));
+  EXPECT_NEAR(without.total.item<double>(), with_mask.total.item<double>(),
+              1e-5 * with_mask.total.item<double>());
+}
+
+TEST(ElectraStep, MaskingAndSamplingTakeAFixedNumberOfCallsWhateverTheBatch) {
+  model::ElectraModel pair(model::ModelConfig::load("tiny"));
+  long long calls[2] = {0, 0};
+  int i = 0;
+  for (const int64_t rows : {4, 64}) {
+    std::vector<uint64_t> keys(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) keys[size_t(r)] = uint64_t(r) * 7919;
+    Batch batch = fixed_batch(rows, 32);
+    batch.row_keys = RowRandom(keys).hash(at::zeros({1}, at::kLong)).squeeze(1);  // any keys
+    // As the trainer: the counts come with the batch (the host counted them).
+    batch.prediction_counts =
+        prediction_counts(batch.input_ids, batch.input_mask, step_options(32).masking);
+    electra_forward(*pair, batch, step_options(32));  // warm (the draws' counters are cached)
+    OpCensus census;
+    electra_forward(*pair, batch, step_options(32));
+    const auto counts = census.total(StepPhase::kMaskingSampling);
+    calls[i++] = counts.calls;
+    if (rows == 64) {
+      for (const auto& [name, n] : counts.by_operator) std::printf("  %s %lld\n", name.c_str(), n);
+    }
+  }
+  std::printf("masking + sampling: %lld operator calls (4 rows), %lld (64 rows)\n", calls[0],
+              calls[1]);
+  EXPECT_EQ(calls[0], calls[1]);
+  EXPECT_LE(calls[1], 60);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "app/train/masking.h"
@@ -11,6 +13,8 @@ namespace electra::train {
 namespace {
 
 constexpr int64_t kCls = 101, kSep = 102, kMask = 103, kLength = 128;
+// The first masked positions of a 40-token row keyed 12345 (the AStepsDraws test pins them).
+const std::vector<int64_t> kPinnedPositions = {20, 32, 18, 33, 35, 23};
 
 // A row of `real` tokens [CLS] w... [SEP] padded with zeros to kLength.
 std::pair<at::Tensor, at::Tensor> row(int64_t real, int64_t first_word = 1000) {
@@ -124,21 +128,123 @@ TEST(Masking, ARowKeyedDrawDependsOnlyOnTheRowsKey) {
   EXPECT_TRUE(together.generator_input[1].equal(second.generator_input[0]));
   const auto other = mask_batch(ids.slice(0, 1, 2), mask.slice(0, 1, 2), options(), RowRandom({7}));
   EXPECT_FALSE(other.positions[0].equal(second.positions[0]));
-  const auto logits = at::zeros({2, 3, 50});
-  EXPECT_TRUE(sample_tokens(logits, 1.0, RowRandom({5, 6}))[1].equal(
-      sample_tokens(logits.slice(0, 1, 2), 1.0, RowRandom({6}))[0]));
+  EXPECT_TRUE(together.sample_uniforms[1].equal(second.sample_uniforms[0]));
+  const auto logits = at::zeros({2, 19, 50});
+  EXPECT_TRUE(sample_tokens(logits, 1.0, together.sample_uniforms)[1].equal(
+      sample_tokens(logits.slice(0, 1, 2), 1.0, second.sample_uniforms)[0]));
 }
 
-TEST(Sampling, GumbelMaxDrawsFromTheSoftmax) {
-  // logits [0, log 3]: P(token 1) = 3/4; at temperature 2, P = sqrt(3) / (1 + sqrt(3)).
-  const auto logits = at::tensor({0.0f, std::log(3.0f)}).expand({1, 40000, 2}).contiguous();
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(5);
-  EXPECT_NEAR(sample_tokens(logits, 1.0, RowRandom(generator)).to(at::kFloat).mean().item<double>(),
-              0.75, 0.01);
-  EXPECT_NEAR(sample_tokens(logits, 2.0, RowRandom(generator)).to(at::kFloat).mean().item<double>(),
-              std::sqrt(3.0) / (1 + std::sqrt(3.0)), 0.01);
+TEST(Random, TheCounterHashIsSplitMix64) {
+  // SplitMix64 seeded with 0: its first outputs (the published sequence).
+  EXPECT_EQ(counter_hash(0, 1), 0xE220A8397B1DCDAFull);
+  EXPECT_EQ(counter_hash(0, 2), 0x6E789E6AA1B965F4ull);
+  // A few more, pinned (computed by a separate big-integer implementation).
+  EXPECT_EQ(counter_hash(42, 1), 0xBDD732262FEB6E95ull);
+  EXPECT_EQ(counter_hash(42, 2), 0x28EFE333B266F103ull);
+  EXPECT_EQ(counter_hash(12345, (3ull << 32) + 7), 0x29FA12FC3EAAAA36ull);
+  EXPECT_EQ(counter_hash((1ull << 63) + 5, (1ull << 32) + 1), 0x493C96CE06333ACAull);
+  // The tensor version computes the same bits, for keys with the top bit set too.
+  const std::vector<uint64_t> keys = {0, 42, 12345, (1ull << 63) + 5, ~0ull};
+  const std::vector<int64_t> counters = {1, 2, int64_t((3ull << 32) + 7),
+                                         int64_t((1ull << 32) + 1)};
+  const at::Tensor hashed = RowRandom(keys).hash(at::tensor(counters, at::kLong));
+  for (size_t k = 0; k < keys.size(); ++k) {
+    for (size_t c = 0; c < counters.size(); ++c) {
+      EXPECT_EQ(uint64_t(hashed[int64_t(k)][int64_t(c)].item<int64_t>()),
+                counter_hash(keys[k], uint64_t(counters[c])))
+          << "key " << keys[k] << " counter " << counters[c];
+    }
+  }
+}
+
+TEST(Random, AStepsDrawsAreAFunctionOfKeyDrawAndIndex) {
+  const std::vector<uint64_t> keys = {7, 1ull << 62, 123456789};
+  const StepDraws draws = RowRandom(keys).step_draws(3, 16, 4, at::kCPU);
+  for (size_t b = 0; b < keys.size(); ++b) {
+    const int64_t row = int64_t(b);
+    for (int64_t j = 0; j < 16; ++j) {
+      EXPECT_EQ(uint64_t(draws.position_scores[row][j].item<int64_t>()),
+                counter_hash(keys[b], draw_counter(Draw::kMaskPositions, uint64_t(j))));
+    }
+    for (int64_t j = 0; j < 4; ++j) {
+      const auto uniform = [&](Draw draw) {
+        return (double(counter_hash(keys[b], draw_counter(draw, uint64_t(j))) >> 41) + 0.5) /
+               (1 << 23);
+      };
+      EXPECT_EQ(draws.keep_uniforms[row][j].item<double>(), uniform(Draw::kKeepOriginal));
+      EXPECT_EQ(draws.sample_uniforms[row][j].item<double>(), uniform(Draw::kSample));
+    }
+  }
+  // Pinned: the masks of one row (a change of the hash or of the masking shows here).
+  auto [ids, mask] = batch({40});
+  const auto masked = mask_batch(ids, mask, options(), RowRandom({12345}));
+  std::vector<int64_t> positions;
+  for (int64_t j = 0; j < 6; ++j) positions.push_back(masked.positions[0][j].item<int64_t>());
+  EXPECT_EQ(positions, kPinnedPositions) << ::testing::PrintToString(positions);
+}
+
+TEST(Masking, TheHostCountsAsTheDevice) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(9);
+  for (int round = 0; round < 200; ++round) {
+    const int64_t length = 1 + at::randint(kLength, {1}, generator).item<int64_t>();
+    auto [ids, mask] = row(length, 1000);
+    // some specials inside the text, and a mask probability that rounds halves
+    ids[at::randint(length, {1}, generator).item<int64_t>()] = kMask;
+    MaskingOptions o = options();
+    o.mask_prob = round % 2 ? 0.15 : 0.25;
+    const at::Tensor ids32 = ids.to(at::kInt).contiguous();
+    const at::Tensor mask8 = mask.to(at::kByte).contiguous();
+    EXPECT_EQ(prediction_count(ids32.data_ptr<int32_t>(), mask8.data_ptr<uint8_t>(), kLength, o),
+              prediction_counts(ids.unsqueeze(0), mask.unsqueeze(0), o)[0].item<int64_t>())
+        << "length " << length;
+  }
+}
+
+// Pearson's chi-square of `counts` against `probabilities` times their total.
+double chi_square(const std::vector<double>& counts, const std::vector<double>& probabilities) {
+  double total = 0, statistic = 0;
+  for (double c : counts) total += c;
+  for (size_t v = 0; v < counts.size(); ++v) {
+    const double expected = total * probabilities[v];
+    statistic += (counts[v] - expected) * (counts[v] - expected) / expected;
+  }
+  return statistic;
+}
+
+TEST(Sampling, InverseCdfDrawsFromTheSoftmax) {
+  // Fixed logits over 8 tokens; 40,000 row-keyed draws (2,000 rows x 20 slots) at temperatures 1
+  // and 2: Pearson's chi-square against softmax(logits / T) stays under the 0.1% critical value
+  // of 7 degrees of freedom (24.32).
+  const std::vector<float> values = {0.0f, 1.0f, -1.0f, 2.0f, 0.5f, -2.0f, 1.5f, -0.5f};
+  const int64_t rows = 2000, slots = 20, vocab = int64_t(values.size());
+  const at::Tensor logits = at::tensor(values).expand({rows, slots, vocab}).contiguous();
+  std::vector<uint64_t> keys(rows);
+  for (int64_t i = 0; i < rows; ++i) keys[size_t(i)] = counter_hash(2024, uint64_t(i));
+  const at::Tensor uniforms = RowRandom(keys).step_draws(rows, 1, slots, at::kCPU).sample_uniforms;
+  for (const double temperature : {1.0, 2.0}) {
+    const at::Tensor sampled = sample_tokens(logits, temperature, uniforms).flatten();
+    std::vector<double> counts(size_t(vocab), 0), probabilities(size_t(vocab), 0);
+    const at::Tensor histogram = at::bincount(sampled, {}, vocab);
+    double norm = 0;
+    for (int64_t v = 0; v < vocab; ++v) {
+      counts[size_t(v)] = histogram[v].item<double>();
+      norm += std::exp(values[size_t(v)] / temperature);
+    }
+    for (int64_t v = 0; v < vocab; ++v) {
+      probabilities[size_t(v)] = std::exp(values[size_t(v)] / temperature) / norm;
+    }
+    const double statistic = chi_square(counts, probabilities);
+    std::printf("temperature %.0f: chi-square %.2f (7 degrees of freedom)\n", temperature,
+                statistic);
+    EXPECT_LT(statistic, 24.32) << "temperature " << temperature;
+  }
+  // A token of probability 0 (to rounding) is never drawn; a sure one always.
   const auto sure = at::tensor({-50.0f, 50.0f, -50.0f}).expand({2, 3, 3}).contiguous();
-  EXPECT_TRUE(sample_tokens(sure).eq(1).all().item<bool>());
+  EXPECT_TRUE(sample_tokens(sure, 1.0, at::rand({2, 3})).eq(1).all().item<bool>());
+  EXPECT_TRUE(
+      sample_tokens(sure, 1.0, at::full({2, 3}, 1.0f - 0.5f / (1 << 23))).eq(1).all().item<bool>());
+  EXPECT_TRUE(
+      sample_tokens(sure, 1.0, at::full({2, 3}, 0.5f / (1 << 23))).eq(1).all().item<bool>());
 }
 
 TEST(Corruption, SamplesGoToEveryChosenPositionAndEqualSamplesAreOriginal) {
