@@ -111,7 +111,11 @@ void AdamW::update(const Rate& rate, const at::Tensor& given_apply) {
   flat_->bind();
   update_trainable_masks();
   const double b1 = options_.beta1, b2 = options_.beta2;
-  steps_.add_(apply.defined() ? apply.to(at::kDouble) : at::ones_like(steps_));
+  if (apply.defined()) {
+    steps_.add_(apply);  // a bool: 1 where applied
+  } else {
+    steps_.add_(1);
+  }
   at::Tensor correction1, correction2;  // 1 - beta^t for the step count t (on the device)
   if (options_.bias_correction) {
     correction1 = at::pow(b1, steps_).neg_().add_(1).to(at::kFloat);
@@ -169,8 +173,10 @@ at::Tensor AdamW::trust_ratios(const GroupState& state, const at::Tensor& p,
         .sqrt_();
   };
   const at::Tensor w_norm = segment_norm(p), u_norm = segment_norm(update);  // [segments]
-  const at::Tensor ratio = at::where(w_norm.gt(0) & u_norm.gt(0), w_norm / u_norm, 1.0);
-  return at::repeat_interleave(ratio.to(p.scalar_type()), state.lengths, /*dim=*/0, state.elements);
+  // Both norms positive exactly when their product is (a product under 1e-308 aside).
+  const at::Tensor ratio = at::where((w_norm * u_norm).gt(0), w_norm / u_norm, 1.0);
+  // In double (the caller multiplies it into the update in place, in the update's dtype).
+  return at::repeat_interleave(ratio, state.lengths, /*dim=*/0, state.elements);
 }
 
 void AdamW::set_lr_scales(const std::function<double(const std::string&)>& scale) {
@@ -224,7 +230,8 @@ torch::Tensor clip_gradient_norm(FlatParameters& flat, double max_norm) {
     total = norm(at::stack(norms));
   }
   const torch::Tensor scale = (max_norm / (total + 1e-6)).clamp_max(1.0);  // as torch's clip
-  for (auto& group : groups) group.gradients.mul_(scale.to(group.gradients.scalar_type()));
+  // A 0-dim factor: the product is computed in the gradients' dtype.
+  for (auto& group : groups) group.gradients.mul_(scale);
   return total;
 }
 
