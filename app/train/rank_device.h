@@ -22,8 +22,23 @@ inline void check_device_choice(const std::string& choice) {
   }
 }
 
-// `ranks_share_gpus`: the ranks of a node may share GPUs (sweeps: cells train alone, without
-// NCCL), so rank r takes GPU r modulo their number.
+// The GPU index of rank `local_rank` of the `local_ranks` on a node with `gpus` GPUs: its local
+// rank, or (`ranks_share_gpus`: sweeps, whose cells train alone without NCCL) that modulo the
+// GPUs. Throws std::runtime_error naming both counts and the option when the ranks cannot each
+// have their own GPU.
+inline int gpu_of_rank(int local_rank, int local_ranks, int gpus, bool ranks_share_gpus) {
+  if (gpus < 1) {
+    throw std::runtime_error("--device cuda, but no CUDA device is usable here; use --device cpu");
+  }
+  if (local_ranks > gpus && !ranks_share_gpus) {
+    throw std::runtime_error(
+        std::to_string(local_ranks) + " ranks on this node but " + std::to_string(gpus) +
+        " GPU(s): one rank per GPU (NCCL cannot share one); start " + std::to_string(gpus) +
+        " rank(s) per node, or pass --device cpu to train on the CPU");
+  }
+  return local_rank % gpus;
+}
+
 inline torch::Device device_for(const dist::Communicator& communicator,
                                 const std::string& choice = "auto", bool ranks_share_gpus = false) {
   check_device_choice(choice);
@@ -34,14 +49,9 @@ inline torch::Device device_for(const dist::Communicator& communicator,
         "--device cuda, but no CUDA device is usable here (a CPU-only build, or no GPU "
         "visible); use --device cpu or auto");
   }
-  const int gpus = int(torch::cuda::device_count());
-  if (communicator.local_size() > gpus && !ranks_share_gpus) {
-    throw std::runtime_error(
-        std::to_string(communicator.local_size()) + " ranks on this node but " +
-        std::to_string(gpus) + " GPU(s): one rank per GPU (NCCL cannot share one); start " +
-        std::to_string(gpus) + " rank(s) per node, or pass --device cpu to train on the CPU");
-  }
-  return torch::Device(torch::kCUDA, c10::DeviceIndex(communicator.local_rank() % gpus));
+  const int gpu = gpu_of_rank(communicator.local_rank(), communicator.local_size(),
+                              int(torch::cuda::device_count()), ranks_share_gpus);
+  return torch::Device(torch::kCUDA, c10::DeviceIndex(gpu));
 }
 
 }  // namespace electra::train

@@ -50,6 +50,7 @@ void TrainConfig::validate() const {
   require(grad_accum > 0, "grad-accum", "positive");
   require(learning_rate > 0, "learning-rate", "positive");
   require(optimizer == "adamw" || optimizer == "lamb", "optimizer", "adamw or lamb");
+  require(device == "auto" || device == "cpu" || device == "cuda", "device", "auto, cpu or cuda");
   require(weight_decay >= 0, "weight-decay", "0 or more");
   require(adam_epsilon > 0, "adam-epsilon", "positive");
   require(clip_norm > 0, "clip-norm", "positive");

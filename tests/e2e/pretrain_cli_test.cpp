@@ -2,6 +2,7 @@
 // checkpoint exports to HuggingFace format and loads again, and whose curves plot; and clear
 // errors, before any training step, for input that cannot work.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -299,6 +300,21 @@ TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
                          "no complete checkpoint"));
   EXPECT_TRUE(fails_with(run_shell(pretrain(path("o5")) + quick + "--optimizer sgd"), 2,
                          "--optimizer must be adamw or lamb"));
+  // The device: a choice it does not know, a CUDA graph on the CPU (the base command says
+  // --device cpu), and CUDA where there is none.
+  const std::string bare = kElectra + " pretrain --config " + quote(kTiny) + " --data " +
+                           quote(data()) + " --out " + quote(path("o9")) + " " + quick;
+  EXPECT_TRUE(
+      fails_with(run_shell(bare + "--device gpu"), 2, "--device must be auto, cpu or cuda"));
+  EXPECT_TRUE(fails_with(run_shell(pretrain(path("o9")) + quick + "--cuda-graph"), 2,
+                         "--cuda-graph needs a CUDA device (--device cpu)"));
+  if (!torch::cuda::is_available()) {
+    EXPECT_TRUE(fails_with(run_shell(bare + "--device cuda"), 1,
+                           "--device cuda, but no CUDA device is usable here"));
+    EXPECT_TRUE(fails_with(run_shell(bare + "--cuda-graph"), 2,
+                           "--cuda-graph needs a CUDA device (no CUDA device here)"));
+  }
+  EXPECT_FALSE(fs::exists(path("o9") + "/checkpoints"));
   // A damaged checkpoint: refused on resume, nothing trained.
   const std::string run = path("damaged");
   ASSERT_EQ(run_shell(pretrain(run) + quick).exit_code, 0);
