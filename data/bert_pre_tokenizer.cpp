@@ -163,32 +163,43 @@ void BertPreTokenizer::split(std::string_view text, WordSink& sink, TextStats* s
       ++pos;
       continue;
     }
-    split_plain(text.substr(plain_start, pos - plain_start), sink, counts);
-    sink.on_special_token(match->id);
+    split_plain(text.substr(plain_start, pos - plain_start), plain_start, sink, counts);
+    sink.on_special_token_at(match->id, pos, pos + match->text.size());
     pos += match->text.size();
     plain_start = pos;
   }
-  split_plain(text.substr(plain_start), sink, counts);
+  split_plain(text.substr(plain_start), plain_start, sink, counts);
 }
 
-void BertPreTokenizer::split_plain(std::string_view text, WordSink& sink, TextStats& stats) const {
+void BertPreTokenizer::split_plain(std::string_view text, size_t base, WordSink& sink,
+                                   TextStats& stats) const {
   std::string word;
+  // The bytes of `text` the word came from: [word_begin, word_end), and the character being read.
+  size_t word_begin = 0, word_end = 0, char_begin = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
   auto flush = [&] {
-    if (!word.empty()) sink.on_word(word), word.clear();
+    if (!word.empty()) sink.on_word_at(word, base + word_begin, base + word_end), word.clear();
+  };
+  // The character being read joins the word.
+  auto extend = [&] {
+    if (word.empty()) word_begin = char_begin;
+    word_end = size_t(p - text.data());
   };
   auto emit_alone = [&](const char32_t* chars, int n) {
     flush();
+    extend();
     for (int i = 0; i < n; ++i) append_utf8(word, chars[i]);
     flush();
   };
-  const char* p = text.data();
-  const char* end = p + text.size();
   while (p < end) {
+    char_begin = size_t(p - text.data());
     unsigned char byte = static_cast<unsigned char>(*p);
     if (byte < 0x80) {  // fast path: ASCII needs no table lookups beyond this one
       ++p;
       switch (kAsciiClasses[byte]) {
         case CharClass::kWordChar:
+          extend();
           word.push_back(lowercase_ && byte >= 'A' && byte <= 'Z' ? char(byte + 32) : char(byte));
           break;
         case CharClass::kSpace:
@@ -196,6 +207,7 @@ void BertPreTokenizer::split_plain(std::string_view text, WordSink& sink, TextSt
           break;
         case CharClass::kPunct:
           flush();
+          extend();
           word.push_back(char(byte));
           flush();
           break;
@@ -226,6 +238,7 @@ void BertPreTokenizer::split_plain(std::string_view text, WordSink& sink, TextSt
           emit_alone(&normalized[i], 1);
           break;
         default:
+          extend();
           append_utf8(word, normalized[i]);
       }
     }

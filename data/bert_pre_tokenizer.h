@@ -14,12 +14,20 @@ namespace electra::data {
 
 class Vocabulary;
 
-// Receives the pre-tokenised pieces of a text in order.
+// Receives the pre-tokenised pieces of a text in order. The _at forms also give the bytes of the
+// text a piece came from, [begin, end) (a word's first to last character read, so control
+// characters dropped inside it are within); by default they pass the piece on without them.
 class WordSink {
  public:
   virtual ~WordSink() = default;
   virtual void on_word(std::string_view normalized_word) = 0;
   virtual void on_special_token(int32_t id) = 0;  // [CLS], [MASK]... written in the text
+  virtual void on_word_at(std::string_view normalized_word, size_t /*begin*/, size_t /*end*/) {
+    on_word(normalized_word);
+  }
+  virtual void on_special_token_at(int32_t id, size_t /*begin*/, size_t /*end*/) {
+    on_special_token(id);
+  }
 };
 
 struct TextStats {
@@ -42,7 +50,8 @@ class BertPreTokenizer {
   bool lowercase() const { return lowercase_; }
 
  private:
-  void split_plain(std::string_view text, WordSink& sink, TextStats& stats) const;
+  // `base`: the offset of `text` in the text given to split.
+  void split_plain(std::string_view text, size_t base, WordSink& sink, TextStats& stats) const;
 
   struct SpecialToken {
     std::string text;

@@ -11,10 +11,37 @@ class IdCollector final : public WordSink {
       : tokenizer_(tokenizer), ids_(ids) {}
   void on_word(std::string_view word) override { tokenizer_.encode_word(word, ids_); }
   void on_special_token(int32_t id) override { ids_.push_back(id); }
+  void on_word_at(std::string_view word, size_t, size_t) override {
+    tokenizer_.encode_word(word, ids_);
+  }
+  void on_special_token_at(int32_t id, size_t, size_t) override { ids_.push_back(id); }
 
  private:
   const WordPieceTokenizer& tokenizer_;
   std::vector<int32_t>& ids_;
+};
+
+// Also the bytes each piece came from: every piece of a word gets the word's.
+class OffsetCollector final : public WordSink {
+ public:
+  OffsetCollector(const WordPieceTokenizer& tokenizer, std::vector<int32_t>& ids,
+                  std::vector<TokenSpan>& spans)
+      : tokenizer_(tokenizer), ids_(ids), spans_(spans) {}
+  void on_word(std::string_view word) override { on_word_at(word, 0, 0); }
+  void on_special_token(int32_t id) override { on_special_token_at(id, 0, 0); }
+  void on_word_at(std::string_view word, size_t begin, size_t end) override {
+    tokenizer_.encode_word(word, ids_);
+    spans_.resize(ids_.size(), TokenSpan{begin, end});
+  }
+  void on_special_token_at(int32_t id, size_t begin, size_t end) override {
+    ids_.push_back(id);
+    spans_.push_back({begin, end});
+  }
+
+ private:
+  const WordPieceTokenizer& tokenizer_;
+  std::vector<int32_t>& ids_;
+  std::vector<TokenSpan>& spans_;
 };
 
 bool is_continuation_byte(char c) {
@@ -30,6 +57,13 @@ WordPieceTokenizer::WordPieceTokenizer(std::shared_ptr<const Vocabulary> vocab, 
 void WordPieceTokenizer::encode(std::string_view text, std::vector<int32_t>& ids,
                                 TextStats* stats) const {
   IdCollector collector(*this, ids);
+  pre_tokenizer_.split(text, collector, stats);
+}
+
+void WordPieceTokenizer::encode_with_spans(std::string_view text, std::vector<int32_t>& ids,
+                                           std::vector<TokenSpan>& spans, TextStats* stats) const {
+  spans.resize(ids.size(), TokenSpan{0, 0});
+  OffsetCollector collector(*this, ids, spans);
   pre_tokenizer_.split(text, collector, stats);
 }
 

@@ -15,6 +15,11 @@
 
 namespace electra::data {
 
+// The bytes [begin, end) of the text a token came from.
+struct TokenSpan {
+  size_t begin = 0, end = 0;
+};
+
 class WordPieceTokenizer {
  public:
   static constexpr size_t kMaxCharsPerWord = 100;
@@ -25,6 +30,11 @@ class WordPieceTokenizer {
 
   // Appends the ids of `text` without [CLS]/[SEP].
   void encode(std::string_view text, std::vector<int32_t>& ids, TextStats* stats = nullptr) const;
+  // The same, and for each id appended the bytes of `text` its word came from (every piece of a
+  // word gets the whole word's: a word is what BERT's pre-tokeniser splits, so punctuation is
+  // apart). `spans` is first padded to the size of `ids` with empty spans.
+  void encode_with_spans(std::string_view text, std::vector<int32_t>& ids,
+                         std::vector<TokenSpan>& spans, TextStats* stats = nullptr) const;
   // [CLS] a [SEP], or [CLS] a [SEP] b [SEP] when `b` is given (BertProcessing).
   std::vector<int32_t> encode_with_specials(std::string_view a, const std::string_view* b = nullptr,
                                             TextStats* stats = nullptr) const;

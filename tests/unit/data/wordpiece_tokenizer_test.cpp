@@ -39,6 +39,37 @@ TEST(WordPieceTokenizer, NormalisesLikeBert) {
   EXPECT_EQ(pieces(cased, "Hello cafe Caf\u00e9"), "[UNK] cafe [UNK]");
 }
 
+// Each piece's bytes in the text: its word's (so "unaffable" gives its three pieces the same).
+std::string spans(const WordPieceTokenizer& tokenizer, std::string_view text) {
+  std::vector<int32_t> ids{2};  // a [CLS] before: padded with an empty span
+  std::vector<TokenSpan> spans;
+  tokenizer.encode_with_spans(text, ids, spans);
+  EXPECT_EQ(ids.size(), spans.size());
+  std::string out;
+  for (const auto& span : spans) {
+    out += (out.empty() ? "" : " ") + std::to_string(span.begin) + "-" + std::to_string(span.end);
+  }
+  return out;
+}
+
+TEST(WordPieceTokenizer, SpansGiveTheBytesEachPieceCameFrom) {
+  WordPieceTokenizer uncased(small_vocab(), true);
+  // [CLS] hello , hello !
+  EXPECT_EQ(spans(uncased, "Hello,HELLO!"), "0-0 0-5 5-6 6-11 11-12");
+  // "Café" has a 2-byte é; "unaffable" is three pieces of one word.
+  EXPECT_EQ(spans(uncased, " Caf\u00e9  unaffable"), "0-0 1-6 8-17 8-17 8-17");
+  // CJK characters are words of their own (3 bytes each); a special token keeps its bytes.
+  EXPECT_EQ(spans(uncased, "a\u5317\u4eac [MASK]x"), "0-0 0-1 1-4 4-7 8-14 14-15");
+  // A dropped control character inside a word stays inside its span.
+  EXPECT_EQ(spans(uncased, "x\u0007x"), "0-0 0-3");
+  // The ids are those of encode().
+  std::vector<int32_t> plain, with_spans;
+  std::vector<TokenSpan> ignored;
+  uncased.encode("Un-affable, Caf\u00e9!", plain);
+  uncased.encode_with_spans("Un-affable, Caf\u00e9!", with_spans, ignored);
+  EXPECT_EQ(plain, with_spans);
+}
+
 TEST(WordPieceTokenizer, SpecialTokensInTextStayWhole) {
   WordPieceTokenizer tokenizer(small_vocab(), true);
   EXPECT_EQ(pieces(tokenizer, "hello[MASK]hello [SEP] [mask]"),
