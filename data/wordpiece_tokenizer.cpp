@@ -5,6 +5,10 @@
 namespace electra::data {
 namespace {
 
+bool is_continuation_byte(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
 class IdCollector final : public WordSink {
  public:
   IdCollector(const WordPieceTokenizer& tokenizer, std::vector<int32_t>& ids)
@@ -21,17 +25,42 @@ class IdCollector final : public WordSink {
   std::vector<int32_t>& ids_;
 };
 
-// Also the bytes each piece came from: every piece of a word gets the word's.
+// Also the bytes each piece came from (see encode_with_spans).
 class OffsetCollector final : public WordSink {
  public:
-  OffsetCollector(const WordPieceTokenizer& tokenizer, std::vector<int32_t>& ids,
-                  std::vector<TokenSpan>& spans)
-      : tokenizer_(tokenizer), ids_(ids), spans_(spans) {}
+  OffsetCollector(const WordPieceTokenizer& tokenizer, std::string_view text,
+                  std::vector<int32_t>& ids, std::vector<TokenSpan>& spans)
+      : tokenizer_(tokenizer), text_(text), ids_(ids), spans_(spans) {}
   void on_word(std::string_view word) override { on_word_at(word, 0, 0); }
   void on_special_token(int32_t id) override { on_special_token_at(id, 0, 0); }
   void on_word_at(std::string_view word, size_t begin, size_t end) override {
+    const size_t first = ids_.size();
     tokenizer_.encode_word(word, ids_);
     spans_.resize(ids_.size(), TokenSpan{begin, end});
+    if (ids_.size() - first < 2) return;
+    // Pieces of a word whose normalised form has as many characters as its text (no accent
+    // stripped, nothing dropped): each piece gets its own characters.
+    const char* raw = text_.data() + begin;
+    const size_t raw_chars = count_code_points(raw, end - begin);
+    if (raw_chars != count_code_points(word.data(), word.size())) return;
+    const Vocabulary& vocab = tokenizer_.vocab();
+    std::vector<size_t> lengths;  // of each piece, in characters
+    for (size_t i = first; i < ids_.size(); ++i) {
+      if (ids_[i] == vocab.special().unk) return;
+      std::string_view piece = vocab.token(ids_[i]);
+      if (i > first && piece.substr(0, 2) == "##") piece.remove_prefix(2);
+      lengths.push_back(count_code_points(piece.data(), piece.size()));
+    }
+    size_t at = begin;
+    for (size_t i = first, k = 0; i < ids_.size(); ++i, ++k) {
+      size_t bytes = 0;
+      for (size_t c = 0; c < lengths[k] && at + bytes < end; ++c) {
+        ++bytes;
+        while (at + bytes < end && is_continuation_byte(text_[at + bytes])) ++bytes;
+      }
+      spans_[i] = {at, i + 1 == ids_.size() ? end : at + bytes};
+      at += bytes;
+    }
   }
   void on_special_token_at(int32_t id, size_t begin, size_t end) override {
     ids_.push_back(id);
@@ -40,13 +69,10 @@ class OffsetCollector final : public WordSink {
 
  private:
   const WordPieceTokenizer& tokenizer_;
+  std::string_view text_;
   std::vector<int32_t>& ids_;
   std::vector<TokenSpan>& spans_;
 };
-
-bool is_continuation_byte(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
-}
 
 }  // namespace
 
@@ -63,7 +89,7 @@ void WordPieceTokenizer::encode(std::string_view text, std::vector<int32_t>& ids
 void WordPieceTokenizer::encode_with_spans(std::string_view text, std::vector<int32_t>& ids,
                                            std::vector<TokenSpan>& spans, TextStats* stats) const {
   spans.resize(ids.size(), TokenSpan{0, 0});
-  OffsetCollector collector(*this, ids, spans);
+  OffsetCollector collector(*this, text, ids, spans);
   pre_tokenizer_.split(text, collector, stats);
 }
 

@@ -30,9 +30,11 @@ class WordPieceTokenizer {
 
   // Appends the ids of `text` without [CLS]/[SEP].
   void encode(std::string_view text, std::vector<int32_t>& ids, TextStats* stats = nullptr) const;
-  // The same, and for each id appended the bytes of `text` its word came from (every piece of a
-  // word gets the whole word's: a word is what BERT's pre-tokeniser splits, so punctuation is
-  // apart). `spans` is first padded to the size of `ids` with empty spans.
+  // The same, and for each id appended the bytes of `text` it came from: a word's pieces get
+  // their own characters when normalising kept the word's length in characters (the common case),
+  // else (an accent stripped, a character dropped) and for [UNK] they share the word's bytes; a
+  // word is what BERT's pre-tokeniser splits, so punctuation is apart. `spans` is first padded to
+  // the size of `ids` with empty spans.
   void encode_with_spans(std::string_view text, std::vector<int32_t>& ids,
                          std::vector<TokenSpan>& spans, TextStats* stats = nullptr) const;
   // [CLS] a [SEP], or [CLS] a [SEP] b [SEP] when `b` is given (BertProcessing).

@@ -56,8 +56,12 @@ TEST(WordPieceTokenizer, SpansGiveTheBytesEachPieceCameFrom) {
   WordPieceTokenizer uncased(small_vocab(), true);
   // [CLS] hello , hello !
   EXPECT_EQ(spans(uncased, "Hello,HELLO!"), "0-0 0-5 5-6 6-11 11-12");
-  // "Café" has a 2-byte é; "unaffable" is three pieces of one word.
-  EXPECT_EQ(spans(uncased, " Caf\u00e9  unaffable"), "0-0 1-6 8-17 8-17 8-17");
+  // "Café" has a 2-byte é; the pieces of "unaffable" have their own characters.
+  EXPECT_EQ(spans(uncased, " Caf\u00e9  unaffable"), "0-0 1-6 8-10 10-13 13-17");
+  // Where normalising changed the number of characters (an accent stripped from "Unäffable"),
+  // the pieces share the word's bytes; so do those of an unknown word.
+  EXPECT_EQ(spans(uncased, "Una\u0308ffable"), "0-0 0-11 0-11 0-11");
+  EXPECT_EQ(spans(uncased, "unaffablez"), "0-0 0-10");
   // CJK characters are words of their own (3 bytes each); a special token keeps its bytes.
   EXPECT_EQ(spans(uncased, "a\u5317\u4eac [MASK]x"), "0-0 0-1 1-4 4-7 8-14 14-15");
   // A dropped control character inside a word stays inside its span.
