@@ -39,14 +39,15 @@ torch::Tensor SequenceClassifierImpl::forward(const torch::Tensor& input_ids,
   return head_out(x);  // [B, outputs]
 }
 
-void SequenceClassifierImpl::load_encoder_from(ElectraModelImpl& pair) {
+void copy_pretrained_encoder(torch::nn::Module& model, const ModelConfig& config,
+                             ElectraModelImpl& pair) {
   if (pair.config.to_json() != config.to_json()) {
     throw std::invalid_argument(
-        "the pretrained model's configuration differs from the classifier's");
+        "the pretrained model's configuration differs from the fine-tuned model's");
   }
   torch::NoGradGuard no_grad;
   const auto source = pair.named_parameters();
-  for (auto& item : named_parameters()) {
+  for (auto& item : model.named_parameters()) {
     if (item.key().rfind("head_", 0) == 0) continue;
     const at::Tensor* from = source.find(item.key());
     if (!from) throw std::logic_error("no pretrained parameter " + item.key());
@@ -54,7 +55,7 @@ void SequenceClassifierImpl::load_encoder_from(ElectraModelImpl& pair) {
   }
 }
 
-int SequenceClassifierImpl::depth_of(const std::string& name) const {
+int fine_tuning_depth(const ModelConfig& config, const std::string& name) {
   static const std::string layers = "discriminator.encoder.layers.";
   if (name.rfind("embeddings.", 0) == 0 ||
       name.rfind("discriminator.embeddings_project.", 0) == 0) {
@@ -63,6 +64,14 @@ int SequenceClassifierImpl::depth_of(const std::string& name) const {
   if (name.rfind(layers, 0) == 0) return std::stoi(name.substr(layers.size())) + 1;
   if (name.rfind("head_", 0) == 0) return int(config.discriminator.num_hidden_layers) + 1;
   throw std::logic_error("no depth for parameter " + name);
+}
+
+void SequenceClassifierImpl::load_encoder_from(ElectraModelImpl& pair) {
+  copy_pretrained_encoder(*this, config, pair);
+}
+
+int SequenceClassifierImpl::depth_of(const std::string& name) const {
+  return fine_tuning_depth(config, name);
 }
 
 void export_hf_classifier(SequenceClassifierImpl& model, const std::vector<std::string>& labels,

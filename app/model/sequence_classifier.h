@@ -33,6 +33,14 @@ struct SequenceClassifierImpl : torch::nn::Module {
 };
 TORCH_MODULE(SequenceClassifier);
 
+// What every fine-tuned model (a discriminator with a "head_*" on top) shares: copying the
+// embeddings and the discriminator's encoder from `pair` (the same configuration; the head is
+// left as it is), and a parameter's depth for layer-wise decay (0 for the embeddings and their
+// projection, i + 1 for encoder layer i, num_hidden_layers + 1 for the head).
+void copy_pretrained_encoder(torch::nn::Module& model, const ModelConfig& config,
+                             ElectraModelImpl& pair);
+int fine_tuning_depth(const ModelConfig& config, const std::string& parameter_name);
+
 // Writes DIR/config.json, model.safetensors and vocab.txt for transformers'
 // ElectraForSequenceClassification.from_pretrained (id2label from `labels`; regression: one
 // output and problem_type "regression").
