@@ -35,18 +35,6 @@ const std::vector<Layout>& layouts() {
   return all;
 }
 
-std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> fields;
-  size_t start = 0;
-  for (;;) {
-    const size_t tab = line.find('\t', start);
-    fields.push_back(
-        line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-    if (tab == std::string::npos) return fields;
-    start = tab + 1;
-  }
-}
-
 int column(const std::vector<std::string>& header, const std::vector<std::string>& names) {
   for (const auto& name : names) {
     const auto found = std::find(header.begin(), header.end(), name);
@@ -77,6 +65,18 @@ std::runtime_error error(const std::string& path, long long line, const std::str
 }
 
 }  // namespace
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  for (;;) {
+    const size_t tab = line.find('\t', start);
+    fields.push_back(
+        line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+    if (tab == std::string::npos) return fields;
+    start = tab + 1;
+  }
+}
 
 const std::vector<std::string>& task_formats() {
   static const std::vector<std::string> names = {"auto",  "generic", "cola", "sst-2", "mrpc",

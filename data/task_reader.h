@@ -22,6 +22,9 @@ struct TaskFile {
   std::vector<TaskExample> examples;
 };
 
+// The fields of a line split on every tab (an empty line: one empty field).
+std::vector<std::string> split_tabs(const std::string& line);
+
 // The task formats understood, for --help and errors.
 const std::vector<std::string>& task_formats();
 

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -86,6 +87,16 @@ inline ::testing::AssertionResult fails_with(const CommandResult& result, int co
     return ::testing::AssertionFailure() << "output lacks '" << needle << "': " << result.output;
   }
   return ::testing::AssertionSuccess();
+}
+
+// The message of what `f` throws, or "(no error)".
+inline std::string thrown_message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace electra::testing

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "data/task_reader.h"
+
 namespace electra::finetune {
 namespace {
 
@@ -11,18 +13,6 @@ std::vector<std::string> split_whitespace(const std::string& line) {
   std::vector<std::string> fields;
   std::istringstream in(line);
   for (std::string field; in >> field;) fields.push_back(field);
-  return fields;
-}
-
-std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> fields;
-  size_t start = 0;
-  for (;;) {
-    const size_t tab = line.find('\t', start);
-    fields.push_back(line.substr(start, tab - start));
-    if (tab == std::string::npos) break;
-    start = tab + 1;
-  }
   return fields;
 }
 
@@ -106,7 +96,7 @@ class Reader {
     }
     std::string text = line;
     if (!text.empty() && text.back() == '\r') text.pop_back();
-    const std::vector<std::string> fields = split_tabs(text);
+    const std::vector<std::string> fields = data::split_tabs(text);
     if (fields.size() != 10) {
       fail(number, "a CoNLL-U word line has 10 tab-separated fields, this one " +
                        std::to_string(fields.size()));
@@ -152,7 +142,7 @@ bool looks_like_conllu(const std::string& path, std::istream& in) {
   if (path.size() > 7 && path.compare(path.size() - 7, 7, ".conllu") == 0) return true;
   for (std::string line; std::getline(in, line);) {
     if (blank(line) || line[0] == '#') continue;
-    const std::vector<std::string> fields = split_tabs(line);
+    const std::vector<std::string> fields = data::split_tabs(line);
     return fields.size() == 10 && ud_id(fields[0]) != UdId::kInvalid;
   }
   return false;
@@ -207,7 +197,7 @@ std::string with_predictions(const TagFile& file,
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
         line += " " + predicted[s][w];
       } else {
-        std::vector<std::string> fields = split_tabs(line);
+        std::vector<std::string> fields = data::split_tabs(line);
         fields[size_t(file.tag_column) - 1] = predicted[s][w];
         line.clear();
         for (size_t f = 0; f < fields.size(); ++f) line += (f ? "\t" : "") + fields[f];

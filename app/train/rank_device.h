@@ -11,16 +11,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "app/train/device_choice.h"
 #include "dist/communicator.h"
 
 namespace electra::train {
-
-// Throws std::invalid_argument naming --device for a value other than auto, cpu or cuda.
-inline void check_device_choice(const std::string& choice) {
-  if (choice != "auto" && choice != "cpu" && choice != "cuda") {
-    throw std::invalid_argument("--device must be auto, cpu or cuda (not '" + choice + "')");
-  }
-}
 
 // The GPU index of rank `local_rank` of the `local_ranks` on a node with `gpus` GPUs: its local
 // rank, or (`ranks_share_gpus`: sweeps, whose cells train alone without NCCL) that modulo the

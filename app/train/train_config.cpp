@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "app/train/device_choice.h"
+
 namespace electra::train {
 
 nlohmann::json TrainConfig::to_json() const {
@@ -50,7 +52,7 @@ void TrainConfig::validate() const {
   require(grad_accum > 0, "grad-accum", "positive");
   require(learning_rate > 0, "learning-rate", "positive");
   require(optimizer == "adamw" || optimizer == "lamb", "optimizer", "adamw or lamb");
-  require(device == "auto" || device == "cpu" || device == "cuda", "device", "auto, cpu or cuda");
+  check_device_choice(device);
   require(weight_decay >= 0, "weight-decay", "0 or more");
   require(adam_epsilon > 0, "adam-epsilon", "positive");
   require(clip_norm > 0, "clip-norm", "positive");
@@ -76,7 +78,7 @@ void TrainConfig::validate() const {
   require(check_replicas_every >= 0, "check-replicas-every", "0 (never) or more");
   require(bucket_mb > 0, "bucket-mb", "positive");
   require(reduce_dtype == "fp32" || reduce_dtype == "bf16", "reduce-dtype", "fp32 or bf16");
-  require(device == "auto" || device == "cpu" || device == "cuda", "device", "auto, cpu or cuda");
+  check_device_choice(device);
 }
 
 }  // namespace electra::train

@@ -3,28 +3,26 @@
 #include <gtest/gtest.h>
 
 #include "app/finetune/squad_decoding.h"
+#include "unit/finetune/squad_test_words.h"
 
 namespace electra::finetune {
 namespace {
 
-std::shared_ptr<const data::Vocabulary> vocab() {
-  std::vector<std::string> tokens{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "what", "is"};
-  for (int i = 0; i < 20; ++i) tokens.push_back("w" + std::to_string(i));
-  return std::make_shared<const data::Vocabulary>(data::Vocabulary::from_tokens(tokens));
-}
+using testing::twenty_words;
+using testing::word_vocab;
 
 SquadFile file_of_one_question() {
   SquadFile file;
   SquadExample example;
   example.id = "q";
   example.question = "what is";
-  for (int i = 0; i < 20; ++i) example.context += (i ? " " : "") + ("w" + std::to_string(i));
+  example.context = twenty_words();
   file.examples.push_back(example);
   return file;
 }
 
 TEST(SquadDecoding, TheBestSpanOverWindowsWithItsRules) {
-  const data::WordPieceTokenizer tokenizer(vocab(), true);
+  const data::WordPieceTokenizer tokenizer(word_vocab(), true);
   const SquadFile file = file_of_one_question();
   const auto features = squad_features(file, tokenizer, {13, 4, 8}, false);
   ASSERT_EQ(features.size(), 4u);  // context words 0-7, 4-11, 8-15, 12-19

@@ -3,37 +3,28 @@
 #include <gtest/gtest.h>
 
 #include "app/finetune/squad_features.h"
+#include "unit/finetune/squad_test_words.h"
 
 namespace electra::finetune {
 namespace {
 
-std::shared_ptr<const data::Vocabulary> vocab() {
-  std::vector<std::string> tokens{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "what", "is"};
-  for (int i = 0; i < 20; ++i) tokens.push_back("w" + std::to_string(i));
-  return std::make_shared<const data::Vocabulary>(data::Vocabulary::from_tokens(tokens));
-}
-
-// "w0 w1 ... w19": word i at bytes [3i, 3i + 2) for i < 10, then 3 bytes each.
-std::string context() {
-  std::string text;
-  for (int i = 0; i < 20; ++i) text += (i ? " " : "") + ("w" + std::to_string(i));
-  return text;
-}
+using testing::twenty_words;
+using testing::word_vocab;
 
 SquadFile one_question(const std::string& answer_text, long answer_start, bool aligned = true) {
   SquadFile file;
   SquadExample example;
   example.id = "q";
   example.question = "what is";
-  example.context = context();
+  example.context = twenty_words();
   example.answers.push_back({answer_text, answer_start, aligned});
   file.examples.push_back(example);
   return file;
 }
 
 TEST(SquadFeatures, AContextLongerThanThreeWindows) {
-  const data::WordPieceTokenizer tokenizer(vocab(), true);
-  const std::string text = context();
+  const data::WordPieceTokenizer tokenizer(word_vocab(), true);
+  const std::string text = twenty_words();
   // Question "what is": 2 tokens; 13 positions leave 8 for the context; windows 4 apart.
   const SquadFile file = one_question("w6 w7 w8 w9", long(text.find("w6")));
   SquadFeatureStats stats;
@@ -72,7 +63,7 @@ TEST(SquadFeatures, AContextLongerThanThreeWindows) {
 }
 
 TEST(SquadFeatures, LongQuestionsUnalignedAnswersAndBadOptions) {
-  const data::WordPieceTokenizer tokenizer(vocab(), true);
+  const data::WordPieceTokenizer tokenizer(word_vocab(), true);
   SquadFile file = one_question("w1", 3);
   file.examples[0].question = "what is what is what is";
   SquadFeatureStats stats;

@@ -2,8 +2,6 @@
 // files named with the article or the question id.
 #include <gtest/gtest.h>
 
-#include <functional>
-
 #include "app/finetune/squad_reader.h"
 #include "test_util.h"
 
@@ -13,14 +11,7 @@ namespace {
 using electra::testing::TempDir;
 using electra::testing::write_file;
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using electra::testing::thrown_message;
 
 TEST(SquadReader, VersionOneWithCharacterOffsetsOverMultiByteText) {
   TempDir dir;
@@ -71,7 +62,7 @@ TEST(SquadReader, BadFilesAreNamedWithTheArticleOrTheQuestion) {
   const auto with_qas = [&](const std::string& qas) {
     write_file(path, R"({"data": [{"title": "Alpha", "paragraphs": [{"context": "abc", "qas": [)" +
                          qas + "]}]}]}");
-    return message_of([&] { read_squad_file(path); });
+    return thrown_message([&] { read_squad_file(path); });
   };
   EXPECT_EQ(with_qas(R"({"id": "q9", "answers": []})"),
             path + ": question q9 (article 1 ('Alpha')): no 'question' field");
@@ -94,13 +85,15 @@ TEST(SquadReader, BadFilesAreNamedWithTheArticleOrTheQuestion) {
             std::string::npos);
   EXPECT_EQ(with_qas(""), path + ": top level: no question in the file");
   write_file(path, R"({"data": [{"title": "Alpha", "paragraphs": [{"qas": []}]}]})");
-  EXPECT_EQ(message_of([&] { read_squad_file(path); }),
+  EXPECT_EQ(thrown_message([&] { read_squad_file(path); }),
             path + ": article 1 ('Alpha'), paragraph 1: no 'context' field");
   write_file(path, "{\"data\": [");
-  EXPECT_NE(message_of([&] { read_squad_file(path); }).find(path + ": not valid JSON (near byte"),
-            std::string::npos);
-  EXPECT_NE(message_of([&] { read_squad_file(dir / "none.json"); }).find("cannot open the file"),
-            std::string::npos);
+  EXPECT_NE(
+      thrown_message([&] { read_squad_file(path); }).find(path + ": not valid JSON (near byte"),
+      std::string::npos);
+  EXPECT_NE(
+      thrown_message([&] { read_squad_file(dir / "none.json"); }).find("cannot open the file"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 // Reading CoNLL column files and CoNLL-U, and writing predictions back in their layout.
 #include <gtest/gtest.h>
 
-#include <functional>
-
 #include "app/finetune/tagged_text.h"
 #include "test_util.h"
 
@@ -12,14 +10,7 @@ namespace {
 using electra::testing::TempDir;
 using electra::testing::write_file;
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using electra::testing::thrown_message;
 
 TEST(TaggedText, ConllColumnsSentencesAndDocstart) {
   TempDir dir;
@@ -73,25 +64,25 @@ TEST(TaggedText, BadFilesAreNamedWithTheirLine) {
   TempDir dir;
   const std::string conll = (dir / "bad.txt");
   write_file(conll, "a DT B-NP\nb NN\n");
-  EXPECT_EQ(message_of([&] { read_tag_file(conll); }),
+  EXPECT_EQ(thrown_message([&] { read_tag_file(conll); }),
             conll + ":2: 2 columns, but the sentence's first line has 3");
   write_file(conll, "a DT B-NP\n");
   EXPECT_NE(
-      message_of([&] { read_tag_file(conll, "conll", 4); }).find(conll + ":1: --tag-column 4"),
+      thrown_message([&] { read_tag_file(conll, "conll", 4); }).find(conll + ":1: --tag-column 4"),
       std::string::npos);
   const std::string conllu = (dir / "bad.conllu");
   write_file(conllu, "1\ta\ta\tDET\t_\t_\t0\troot\t_\t_\n3\tb\tb\tNOUN\t_\t_\t1\tdep\t_\t_\n");
-  EXPECT_EQ(message_of([&] { read_tag_file(conllu); }),
+  EXPECT_EQ(thrown_message([&] { read_tag_file(conllu); }),
             conllu + ":2: word ID 3 where 2 was due (a blank line must end each sentence)");
   write_file(conllu, "1\ta\ta\tDET\n");
-  EXPECT_EQ(message_of([&] { read_tag_file(conllu); }),
+  EXPECT_EQ(thrown_message([&] { read_tag_file(conllu); }),
             conllu + ":1: a CoNLL-U word line has 10 tab-separated fields, this one 4");
   write_file(conllu, "x\ta\ta\tDET\t_\t_\t0\troot\t_\t_\n");
-  EXPECT_NE(message_of([&] { read_tag_file(conllu); }).find(":1: ID 'x'"), std::string::npos);
+  EXPECT_NE(thrown_message([&] { read_tag_file(conllu); }).find(":1: ID 'x'"), std::string::npos);
   write_file(conll, "\n\n");
-  EXPECT_NE(message_of([&] { read_tag_file(conll); }).find("no tagged sentence"),
+  EXPECT_NE(thrown_message([&] { read_tag_file(conll); }).find("no tagged sentence"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { read_tag_file((dir / "missing.txt")); }).find("cannot open"),
+  EXPECT_NE(thrown_message([&] { read_tag_file((dir / "missing.txt")); }).find("cannot open"),
             std::string::npos);
   EXPECT_THROW(read_tag_file(conll, "iob"), std::invalid_argument);
 }
