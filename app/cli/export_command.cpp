@@ -3,10 +3,10 @@
 #include <iostream>
 
 #include "app/cli/command.h"
+#include "app/finetune/finetuned_model.h"
 #include "app/model/hf_format.h"
 #include "app/model/sequence_classifier.h"
 #include "app/train/checkpoint_files.h"
-#include "app/train/finetuned_model.h"
 
 namespace electra::cli {
 namespace {
@@ -21,28 +21,33 @@ void declare(po::options_description& options) {
 }
 
 // A fine-tuned model (electra finetune's --out or its best/) -> OUT for
-// ElectraForSequenceClassification.
-int export_finetuned(std::string dir, const std::string& out, bool overwrite) {
-  if (!std::filesystem::exists(std::filesystem::path(dir) / train::kTaskFile)) {
-    dir = (std::filesystem::path(dir) / "best").string();
-  }
+// ElectraForSequenceClassification, ElectraForQuestionAnswering or ElectraForTokenClassification.
+int export_finetuned(const std::string& dir, const std::string& out, bool overwrite) {
   if (std::filesystem::exists(std::filesystem::path(out) / "config.json") && !overwrite) {
     throw std::runtime_error(out + ": holds an export; choose another --out or pass --overwrite");
   }
-  train::FinetunedModel finetuned = train::load_finetuned(dir);
-  model::export_hf_classifier(*finetuned.model, finetuned.labels.labels(),
-                              finetuned.type == train::TaskType::kRegression, finetuned.vocab_path,
-                              out);
-  std::cout << "exported " << dir << " to " << out
-            << " (HuggingFace: ElectraForSequenceClassification.from_pretrained)\n";
+  finetune::FinetunedModel finetuned = finetune::load_finetuned(dir);
+  std::string architecture = "ElectraForSequenceClassification";
+  if (finetuned.classifier) {
+    model::export_hf_classifier(*finetuned.classifier, finetuned.labels.labels(),
+                                finetuned.type == finetune::TaskType::kRegression,
+                                finetuned.vocab_path, out);
+  } else {
+    finetune::export_hf_position_model(*finetuned.positions, finetuned.labels.labels(),
+                                       finetuned.vocab_path, out);
+    architecture = finetuned.type == finetune::TaskType::kSpan ? "ElectraForQuestionAnswering"
+                                                               : "ElectraForTokenClassification";
+  }
+  std::cout << "exported " << dir << " to " << out << " (HuggingFace: " << architecture
+            << ".from_pretrained)\n";
   return kExitOk;
 }
 
 int run(const po::variables_map& options) {
   const std::string given = options["checkpoint"].as<std::string>();
   const std::string out = options["out"].as<std::string>();
-  if (std::filesystem::exists(std::filesystem::path(given) / train::kTaskFile) ||
-      std::filesystem::exists(std::filesystem::path(given) / "best" / train::kTaskFile)) {
+  if (std::filesystem::exists(std::filesystem::path(given) / finetune::kTaskFile) ||
+      std::filesystem::exists(std::filesystem::path(given) / "best" / finetune::kTaskFile)) {
     return export_finetuned(given, out, options["overwrite"].as<bool>());
   }
   const std::string checkpoint = train::resolve_checkpoint(given);

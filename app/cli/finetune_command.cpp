@@ -1,6 +1,7 @@
-// electra finetune: the discriminator of a pretrained model fine-tuned on a labelled task
-// (app/train/finetuner.h), data parallel under mpirun; electra evaluate: a fine-tuned model's
-// metrics (and predictions) on a TSV.
+// electra finetune: the discriminator of a pretrained model fine-tuned on a labelled task of any
+// family (app/finetune/finetuner.h), data parallel under mpirun; electra evaluate: a fine-tuned
+// model's metrics (and predictions) on a file of its task, or an official SQuAD predictions
+// file scored against its dataset.
 #include <torch/utils.h>
 
 #include <iostream>
@@ -8,35 +9,54 @@
 #include "app/cli/command.h"
 #include "app/cli/cpu_threads.h"
 #include "app/cli/rank_phase.h"
+#include "app/finetune/finetuned_model.h"
+#include "app/finetune/finetuner.h"
+#include "app/finetune/squad_reader.h"
+#include "app/finetune/task_family.h"
 #include "app/model/cpu_runtime.h"
-#include "app/model/sequence_classifier.h"
-#include "app/train/finetuned_model.h"
-#include "app/train/finetuner.h"
 #include "app/train/model_source.h"
 #include "data/atomic_file.h"
+#include "data/json_fields.h"
 
 namespace electra::cli {
 namespace {
 
 void declare_finetune(po::options_description& options) {
-  const train::FinetuneConfig d;
+  const finetune::FinetuneConfig d;
   // clang-format off
   options.add_options()
     ("model", po::value<std::string>()->required(),
      "pretrained model: a checkpoint, a run directory or an HF discriminator directory")
-    ("train", po::value<std::string>()->required(), "training TSV (GLUE layout or text/label)")
-    ("dev", po::value<std::string>()->required(), "dev TSV: chooses the best epoch")
-    ("test", po::value<std::string>()->default_value(""), "test TSV: predicted by the best model")
-    ("out", po::value<std::string>()->required(), "output directory (best/, results.json)")
+    ("train", po::value<std::string>()->required(),
+     "training file: a TSV (GLUE layout or text/label), SQuAD JSON (span) or CoNLL/CoNLL-U (token)")
+    ("dev", po::value<std::string>()->required(), "dev file (as --train): chooses the best epoch")
+    ("test", po::value<std::string>()->default_value(""), "test file: predicted by the best model")
+    ("out", po::value<std::string>()->required(),
+     "output directory (best/, results.json, the dev predictions)")
     ("task-type", po::value<std::string>()->default_value(d.task_type),
-     "classification or regression")
+     "classification, regression, span (extractive QA, SQuAD v1.1/v2.0) or token (tagging)")
     ("format", po::value<std::string>()->default_value(d.format),
      "TSV layout: auto, generic, cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte")
     ("epochs", po::value<long long>()->default_value(d.epochs), "passes over the training set")
     ("lr", default_number(d.learning_rate), "peak learning rate")
     ("batch-size", po::value<long long>()->default_value(d.batch_size), "examples per rank and step")
     ("max-seq-len", po::value<long long>()->default_value(d.max_seq_len),
-     "tokens per example with [CLS]/[SEP]; longer texts lose their ends (pairs: the longer first)")
+     "tokens per example with [CLS]/[SEP] (0: 384 for span, 128 otherwise, at most the model's "
+     "positions); sentence tasks cut longer texts at their ends (pairs: the longer first), span "
+     "and token tasks use sliding windows")
+    ("doc-stride", po::value<long long>()->default_value(d.doc_stride),
+     "span: tokens between the starts of a context's windows (0: 128); token: pieces between "
+     "windows of a long sentence (0: half a window)")
+    ("max-query-len", po::value<long long>()->default_value(d.max_query_len),
+     "span: the question's tokens at most (longer ones are cut)")
+    ("max-answer-len", po::value<int>()->default_value(d.max_answer_len),
+     "span: tokens of a predicted answer at most")
+    ("n-best", po::value<int>()->default_value(d.n_best),
+     "span: start and end candidates per window when decoding")
+    ("tag-format", po::value<std::string>()->default_value(d.tag_format),
+     "token: conll (a word per line, columns by white space), conllu, or auto (by name/content)")
+    ("tag-column", po::value<int>()->default_value(d.tag_column),
+     "token: 1-based column of the tags (0: the last for CoNLL, UPOS for CoNLL-U)")
     ("layer-decay", default_number(d.layer_decay),
      "layer-wise learning-rate decay: layer i of L gets decay^(L - i), the embeddings decay^(L+1)")
     ("warmup", default_number(d.warmup_fraction),
@@ -45,7 +65,7 @@ void declare_finetune(po::options_description& options) {
     ("seed", po::value<uint64_t>()->default_value(d.seed), "seed of the head, order and dropout")
     ("metric", po::value<std::string>()->default_value(""),
      "dev metric that chooses the best epoch (default: accuracy; matthews_corr for CoLA; "
-     "pearson_spearman_mean for regression)")
+     "pearson_spearman_mean for regression; f1 for span and for chunk/entity tags)")
     ("random-init", po::bool_switch(),
      "fine-tune the same architecture from random weights (a baseline for the pretraining)")
     ("vocab", po::value<std::string>()->default_value(""), "vocab.txt when the model has none")
@@ -58,7 +78,7 @@ void declare_finetune(po::options_description& options) {
 }
 
 int run_finetune(const po::variables_map& o) {
-  train::FinetuneConfig config;
+  finetune::FinetuneConfig config;
   config.model_dir = o["model"].as<std::string>();
   config.train_path = o["train"].as<std::string>();
   config.dev_path = o["dev"].as<std::string>();
@@ -78,6 +98,12 @@ int run_finetune(const po::variables_map& o) {
   config.random_init = o["random-init"].as<bool>();
   config.lowercase = !o["cased"].as<bool>();
   config.device = o["device"].as<std::string>();
+  config.doc_stride = o["doc-stride"].as<long long>();
+  config.max_query_len = o["max-query-len"].as<long long>();
+  config.max_answer_len = o["max-answer-len"].as<int>();
+  config.n_best = o["n-best"].as<int>();
+  config.tag_format = o["tag-format"].as<std::string>();
+  config.tag_column = o["tag-column"].as<int>();
   try {
     config.validate();
   } catch (const std::invalid_argument& e) {
@@ -99,7 +125,11 @@ int run_finetune(const po::variables_map& o) {
   }
   nlohmann::json summary;
   try {
-    summary = train::finetune(config, *source.model, source.vocab_path, *world);
+    summary = finetune::finetune(config, *source.model, source.vocab_path, *world);
+  } catch (const std::invalid_argument& e) {  // an option that cannot work with this model/data
+    std::cerr << "electra finetune: " << dist::rank_prefix(*world) << e.what() << std::endl;
+    if (world->size() > 1) world->abort(kExitUsage);
+    return kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "electra finetune: " << dist::rank_prefix(*world) << e.what() << std::endl;
     if (world->size() > 1) world->abort(kExitFailure);
@@ -112,44 +142,92 @@ int run_finetune(const po::variables_map& o) {
 void declare_evaluate(po::options_description& options) {
   // clang-format off
   options.add_options()
-    ("model", po::value<std::string>()->required(),
-     "a fine-tuned model: electra finetune's --out/best (or --out)")
-    ("data", po::value<std::string>()->required(), "TSV to evaluate (labelled for metrics)")
+    ("model", po::value<std::string>()->default_value(""),
+     "a fine-tuned model: electra finetune's --out (or its best/)")
+    ("data", po::value<std::string>()->required(),
+     "file to evaluate, of the model's task (labelled for metrics); with --answers: the SQuAD "
+     "dataset the answers are for")
     ("predictions", po::value<std::string>()->default_value(""),
-     "write index<TAB>prediction per example to this file")
-    ("format", po::value<std::string>()->default_value("auto"), "TSV layout (as finetune)")
-    ("batch-size", po::value<long long>()->default_value(64), "examples per forward pass")
+     "write the predictions to this file: index<TAB>prediction (sentence tasks), SQuAD's "
+     "id -> answer JSON (span), the input's columns with the predicted tag (token)")
+    ("answers", po::value<std::string>()->default_value(""),
+     "instead of --model: a SQuAD predictions file (id -> answer text) to score, as the official "
+     "evaluate-v1.1.py / evaluate-v2.0.py do")
+    ("na-probs", po::value<std::string>()->default_value(""),
+     "with --answers on SQuAD v2.0: id -> no-answer probability JSON (adds the best thresholds)")
+    ("format", po::value<std::string>()->default_value("auto"),
+     "sentence tasks: the TSV layout (auto: the model's)")
+    ("batch-size", po::value<long long>()->default_value(64), "rows per forward pass")
     ("threads", po::value<int>()->default_value(0), "CPU threads; 0: all cores");
   // clang-format on
 }
 
+std::map<std::string, std::string> read_answers(const std::string& path) {
+  const nlohmann::json answers = data::read_json_file(path, "cannot open the answers file");
+  if (!answers.is_object()) {
+    throw std::runtime_error(path +
+                             ": not a SQuAD predictions file (a JSON object of question id "
+                             "-> answer text)");
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& [id, text] : answers.items()) {
+    if (!text.is_string()) {
+      throw std::runtime_error(path + ": the answer of question " + id + " is not a string");
+    }
+    out[id] = text.get<std::string>();
+  }
+  return out;
+}
+
+// The official scripts' figures for a predictions file.
+nlohmann::json score_answers(const po::variables_map& o) {
+  const finetune::SquadFile file = finetune::read_squad_file(o["data"].as<std::string>());
+  const auto answers = read_answers(o["answers"].as<std::string>());
+  const auto questions = finetune::squad_questions(file);
+  if (file.version == finetune::SquadVersion::kV1) {
+    return finetune::squad_v1_metrics(questions, answers);
+  }
+  std::map<std::string, double> na_probs;
+  if (const std::string path = o["na-probs"].as<std::string>(); !path.empty()) {
+    const nlohmann::json probs = data::read_json_file(path, "cannot open the no-answer file");
+    for (const auto& [id, value] : probs.items()) {
+      if (!value.is_number()) {
+        throw std::runtime_error(path + ": the no-answer probability of " + id +
+                                 " is not a number");
+      }
+      na_probs[id] = value.get<double>();
+    }
+  }
+  return finetune::squad_v2_metrics(questions, answers, na_probs);
+}
+
 int run_evaluate(const po::variables_map& o) {
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
-  std::string dir = o["model"].as<std::string>();
-  if (!std::filesystem::exists(std::filesystem::path(dir) / train::kTaskFile) &&
-      std::filesystem::exists(std::filesystem::path(dir) / "best" / train::kTaskFile)) {
-    dir = (std::filesystem::path(dir) / "best").string();
+  const std::string model_dir = o["model"].as<std::string>();
+  const bool answers = !o["answers"].as<std::string>().empty();
+  if (answers == !model_dir.empty()) {
+    throw UsageError("give --model (a fine-tuned model) or --answers (a SQuAD predictions file)");
   }
-  train::FinetunedModel finetuned = train::load_finetuned(dir);
+  if (answers) {
+    std::cout << score_answers(o).dump() << "\n";
+    return kExitOk;
+  }
+  if (o["batch-size"].as<long long>() < 1) throw UsageError("--batch-size must be 1 or more");
+  auto world = dist::make_world_communicator();
+  finetune::FinetunedModel finetuned = finetune::load_finetuned(model_dir);
   auto vocab =
       std::make_shared<const data::Vocabulary>(data::Vocabulary::load(finetuned.vocab_path));
   const data::WordPieceTokenizer tokenizer(vocab, finetuned.lowercase);
-  const std::string format =
-      o["format"].as<std::string>() == "auto" && finetuned.info.contains("format")
-          ? finetuned.info["format"].get<std::string>()
-          : o["format"].as<std::string>();
-  const data::TaskFile file = data::read_task_file(o["data"].as<std::string>(), format);
-  const train::EncodedTask task =
-      train::encode_task(file, tokenizer, finetuned.max_seq_len, finetuned.type, finetuned.labels);
-  const train::Predictions predictions =
-      train::predict(*finetuned.model, task, finetuned.type, 0, task.input_ids.size(0),
-                     o["batch-size"].as<long long>());
-  nlohmann::json metrics = train::task_metrics(predictions, task, finetuned.type, finetuned.labels);
-  if (!file.labelled) metrics["examples"] = file.examples.size();
+  if (o["format"].as<std::string>() != "auto") finetuned.format = o["format"].as<std::string>();
+  if (finetuned.format.empty()) finetuned.format = "auto";
+  const auto family = finetune::task_family(finetuned, tokenizer);
+  const finetune::Evaluation evaluation = family->evaluate(finetuned, o["data"].as<std::string>(),
+                                                           o["batch-size"].as<long long>(), *world);
+  if (!world->is_root()) return kExitOk;
   if (const std::string path = o["predictions"].as<std::string>(); !path.empty()) {
-    train::write_predictions(path, predictions, finetuned.type, finetuned.labels);
+    data::write_file_atomically(path, evaluation.predictions);
   }
-  std::cout << metrics.dump() << "\n";
+  std::cout << evaluation.metrics.dump() << "\n";
   return kExitOk;
 }
 
@@ -157,8 +235,10 @@ int run_evaluate(const po::variables_map& o) {
 
 Command finetune_command() {
   return {"finetune",
-          "Fine-tune the discriminator on a labelled task (classification or regression).",
-          "--model DIR --train TSV --dev TSV [--test TSV] --out DIR [--task-type T] [--epochs N]",
+          "Fine-tune the discriminator on a labelled task: classification, regression, span "
+          "(SQuAD) or token (tagging).",
+          "--model DIR --train FILE --dev FILE [--test FILE] --out DIR [--task-type T] "
+          "[--epochs N]",
           declare_finetune,
           {},
           run_finetune};
@@ -166,8 +246,9 @@ Command finetune_command() {
 
 Command evaluate_command() {
   return {"evaluate",
-          "A fine-tuned model's metrics on a TSV, as JSON.",
-          "--model DIR --data TSV [--predictions FILE]",
+          "A fine-tuned model's metrics on a file of its task (or a SQuAD predictions file's), "
+          "as JSON.",
+          "--model DIR --data FILE [--predictions FILE] | --answers FILE --data SQUAD.json",
           declare_evaluate,
           {},
           run_evaluate};

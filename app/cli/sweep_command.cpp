@@ -1,5 +1,5 @@
 // electra sweep: fine-tune and evaluate every (checkpoint, task, lr, seed) cell, spread over the
-// MPI ranks, into a results table (app/train/sweep.h).
+// MPI ranks, into a results table (app/finetune/sweep.h).
 #include <torch/utils.h>
 
 #include <iostream>
@@ -7,9 +7,9 @@
 
 #include "app/cli/command.h"
 #include "app/cli/cpu_threads.h"
+#include "app/finetune/sweep.h"
 #include "app/model/cpu_runtime.h"
 #include "app/train/rank_device.h"
-#include "app/train/sweep.h"
 
 namespace electra::cli {
 namespace {
@@ -59,7 +59,7 @@ void declare(po::options_description& options) {
 }
 
 int run(const po::variables_map& o) {
-  train::SweepConfig config;
+  finetune::SweepConfig config;
   std::stringstream paths(o["checkpoints"].as<std::string>());
   for (std::string path; std::getline(paths, path, ',');) {
     if (!path.empty()) config.checkpoints.push_back(path);
@@ -67,7 +67,7 @@ int run(const po::variables_map& o) {
   if (config.checkpoints.empty()) throw UsageError("--checkpoints lists nothing");
   try {
     for (const auto& spec : o["task"].as<std::vector<std::string>>()) {
-      config.tasks.push_back(train::parse_sweep_task(spec));
+      config.tasks.push_back(finetune::parse_sweep_task(spec));
     }
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
@@ -90,7 +90,7 @@ int run(const po::variables_map& o) {
   auto world = dist::make_world_communicator();
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   model::keep_freed_memory_in_process();
-  const train::SweepOutcome outcome = train::run_sweep(config, *world);
+  const finetune::SweepOutcome outcome = finetune::run_sweep(config, *world);
   return outcome.failed > 0 ? kExitFailure : kExitOk;
 }
 

@@ -38,4 +38,18 @@ int PositionHeadModelImpl::depth_of(const std::string& name) const {
   return model::fine_tuning_depth(config, name);
 }
 
+void export_hf_position_model(PositionHeadModelImpl& model, const std::vector<std::string>& labels,
+                              const std::string& vocab_path, const std::string& dir) {
+  const bool span = model.task == PositionTask::kSpan;
+  nlohmann::json fields =
+      model::hf_label_fields(span ? std::vector<std::string>{"LABEL_0", "LABEL_1"} : labels);
+  fields["architectures"] = {span ? "ElectraForQuestionAnswering"
+                                  : "ElectraForTokenClassification"};
+  const std::string head = span ? "qa_outputs" : "classifier";
+  model::export_hf_with_head(
+      model, model.config,
+      {{head + ".weight", "head_out.weight"}, {head + ".bias", "head_out.bias"}}, fields,
+      vocab_path, dir);
+}
+
 }  // namespace electra::finetune

@@ -34,4 +34,10 @@ struct PositionHeadModelImpl : torch::nn::Module {
 };
 TORCH_MODULE(PositionHeadModel);
 
+// Writes DIR for transformers' from_pretrained: ElectraForQuestionAnswering (kSpan: the head as
+// `qa_outputs`, num_labels 2) or ElectraForTokenClassification (kToken: `classifier`, id2label
+// from `labels`), with config.json, model.safetensors and vocab.txt.
+void export_hf_position_model(PositionHeadModelImpl& model, const std::vector<std::string>& labels,
+                              const std::string& vocab_path, const std::string& dir);
+
 }  // namespace electra::finetune

@@ -74,42 +74,51 @@ int SequenceClassifierImpl::depth_of(const std::string& name) const {
   return fine_tuning_depth(config, name);
 }
 
-void export_hf_classifier(SequenceClassifierImpl& model, const std::vector<std::string>& labels,
-                          bool regression, const std::string& vocab_path, const std::string& dir) {
+void export_hf_with_head(torch::nn::Module& model, const ModelConfig& model_config,
+                         const std::vector<std::pair<std::string, std::string>>& head,
+                         const nlohmann::json& config_fields, const std::string& vocab_path,
+                         const std::string& dir) {
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) throw std::runtime_error(dir + ": cannot create: " + error.message());
   auto parameters = model.named_parameters();
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (const auto& name : hf_parameter_names(model.config, Network::kDiscriminator)) {
+  for (const auto& name : hf_parameter_names(model_config, Network::kDiscriminator)) {
     if (name.ours.rfind("discriminator.head_", 0) == 0) continue;  // the RTD head is not used
     tensors.emplace_back(name.hf, name.of(parameters[name.ours]));
   }
-  tensors.emplace_back("classifier.dense.weight", parameters["head_dense.weight"]);
-  tensors.emplace_back("classifier.dense.bias", parameters["head_dense.bias"]);
-  tensors.emplace_back("classifier.out_proj.weight", parameters["head_out.weight"]);
-  tensors.emplace_back("classifier.out_proj.bias", parameters["head_out.bias"]);
+  for (const auto& [hf, ours] : head) tensors.emplace_back(hf, parameters[ours]);
   write_tensors((fs::path(dir) / "model.safetensors").string(), tensors);
 
-  nlohmann::json config = hf_config_json(model.config, Network::kDiscriminator);
-  config["architectures"] = {"ElectraForSequenceClassification"};
-  config["num_labels"] = model.outputs;
-  nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
-  if (regression) {
-    config["problem_type"] = "regression";
-    id2label["0"] = "LABEL_0", label2id["LABEL_0"] = 0;
-  } else {
-    config["problem_type"] = "single_label_classification";
-    for (size_t i = 0; i < labels.size(); ++i) {
-      id2label[std::to_string(i)] = labels[i], label2id[labels[i]] = i;
-    }
-  }
-  config["id2label"] = id2label, config["label2id"] = label2id;
+  nlohmann::json config = hf_config_json(model_config, Network::kDiscriminator);
+  config.update(config_fields);
   data::write_file_atomically((fs::path(dir) / "config.json").string(), config.dump(2) + "\n");
   std::ifstream in(vocab_path, std::ios::binary);
   if (!in) throw std::runtime_error(vocab_path + ": cannot read the vocabulary to export");
   data::write_file_atomically((fs::path(dir) / "vocab.txt").string(),
                               std::string(std::istreambuf_iterator<char>(in), {}));
+}
+
+nlohmann::json hf_label_fields(const std::vector<std::string>& labels) {
+  nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
+  for (size_t i = 0; i < labels.size(); ++i) {
+    id2label[std::to_string(i)] = labels[i], label2id[labels[i]] = i;
+  }
+  return {{"num_labels", labels.size()}, {"id2label", id2label}, {"label2id", label2id}};
+}
+
+void export_hf_classifier(SequenceClassifierImpl& model, const std::vector<std::string>& labels,
+                          bool regression, const std::string& vocab_path, const std::string& dir) {
+  nlohmann::json fields =
+      hf_label_fields(regression ? std::vector<std::string>{"LABEL_0"} : labels);
+  fields["architectures"] = {"ElectraForSequenceClassification"};
+  fields["problem_type"] = regression ? "regression" : "single_label_classification";
+  export_hf_with_head(model, model.config,
+                      {{"classifier.dense.weight", "head_dense.weight"},
+                       {"classifier.dense.bias", "head_dense.bias"},
+                       {"classifier.out_proj.weight", "head_out.weight"},
+                       {"classifier.out_proj.bias", "head_out.bias"}},
+                      fields, vocab_path, dir);
 }
 
 }  // namespace electra::model

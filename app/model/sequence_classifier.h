@@ -41,6 +41,16 @@ void copy_pretrained_encoder(torch::nn::Module& model, const ModelConfig& config
                              ElectraModelImpl& pair);
 int fine_tuning_depth(const ModelConfig& config, const std::string& parameter_name);
 
+// Writes DIR/config.json (the discriminator's HF config updated with `config_fields`),
+// model.safetensors (the embeddings and encoder under HF's names, then `head`: (HF name, our
+// parameter name) pairs) and vocab.txt: a fine-tuned model for transformers' from_pretrained.
+void export_hf_with_head(torch::nn::Module& model, const ModelConfig& model_config,
+                         const std::vector<std::pair<std::string, std::string>>& head,
+                         const nlohmann::json& config_fields, const std::string& vocab_path,
+                         const std::string& dir);
+// num_labels, id2label and label2id of HF's config for `labels` (index i is labels[i]).
+nlohmann::json hf_label_fields(const std::vector<std::string>& labels);
+
 // Writes DIR/config.json, model.safetensors and vocab.txt for transformers'
 // ElectraForSequenceClassification.from_pretrained (id2label from `labels`; regression: one
 // output and problem_type "regression").

@@ -171,7 +171,7 @@ TEST_F(Finetune, ASweepOnTwoRanksTabulatesEveryCellReportsFailuresAndResumes) {
 
 TEST_F(Finetune, InputThatCannotWorkIsRefused) {
   EXPECT_TRUE(testing::fails_with(run_shell(finetune(path("x1")) + "--task-type ranking"), 2,
-                                  "--task-type must be classification or regression"));
+                                  "--task-type must be classification, regression, span or token"));
   testing::write_file(path("nolabel.tsv"), "text\nhello\n");
   EXPECT_TRUE(testing::fails_with(run_shell(kElectra + " finetune --model " + quote(kFixture) +
                                             " --train " + quote(path("nolabel.tsv")) + " --dev " +

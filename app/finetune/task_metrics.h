@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-namespace electra::train {
+namespace electra::finetune {
 
 // Fraction of equal entries.
 double accuracy(const std::vector<int>& predicted, const std::vector<int>& gold);
@@ -28,4 +28,4 @@ nlohmann::json classification_metrics(const std::vector<int>& predicted,
 nlohmann::json regression_metrics(const std::vector<double>& predicted,
                                   const std::vector<double>& gold);
 
-}  // namespace electra::train
+}  // namespace electra::finetune

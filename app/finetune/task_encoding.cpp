@@ -1,4 +1,4 @@
-#include "app/train/task_encoding.h"
+#include "app/finetune/task_encoding.h"
 
 #include <ATen/Functions.h>
 
@@ -6,7 +6,7 @@
 #include <set>
 #include <stdexcept>
 
-namespace electra::train {
+namespace electra::finetune {
 
 namespace {
 
@@ -22,12 +22,24 @@ bool is_integer(const std::string& text) {
 TaskType task_type_from(const std::string& name) {
   if (name == "classification") return TaskType::kClassification;
   if (name == "regression") return TaskType::kRegression;
-  throw std::invalid_argument("--task-type must be classification or regression, not '" + name +
-                              "'");
+  if (name == "span") return TaskType::kSpan;
+  if (name == "token") return TaskType::kToken;
+  throw std::invalid_argument(
+      "--task-type must be classification, regression, span or token, not '" + name + "'");
 }
 
 std::string to_string(TaskType type) {
-  return type == TaskType::kClassification ? "classification" : "regression";
+  switch (type) {
+    case TaskType::kClassification:
+      return "classification";
+    case TaskType::kRegression:
+      return "regression";
+    case TaskType::kSpan:
+      return "span";
+    case TaskType::kToken:
+      return "token";
+  }
+  return "classification";
 }
 
 LabelSet LabelSet::from_examples(const std::vector<data::TaskExample>& examples) {
@@ -117,4 +129,4 @@ EncodedTask encode_task(const data::TaskFile& file, const data::WordPieceTokeniz
   return encoded;
 }
 
-}  // namespace electra::train
+}  // namespace electra::finetune

@@ -7,19 +7,19 @@
 
 #include "app/model/sequence_classifier.h"
 #include "app/train/optimizer.h"
-#include "app/train/task_encoding.h"
+#include "app/finetune/task_encoding.h"
 
-namespace electra::train {
+namespace electra::finetune {
 namespace {
 
 TEST(LayerwiseDecay, EveryParameterGetsDecayToItsDistanceFromTheHead) {
   const auto config = model::ModelConfig::load("tiny");
   const int layers = int(config.discriminator.num_hidden_layers);
   model::SequenceClassifier classifier(config, 3);
-  AdamW optimizer(*classifier, AdamWOptions{});
+  train::AdamW optimizer(*classifier, train::AdamWOptions{});
   const double decay = 0.8;
   optimizer.set_lr_scales([&](const std::string& name) {
-    return layerwise_lr_factor(classifier->depth_of(name), layers, decay);
+    return train::layerwise_lr_factor(classifier->depth_of(name), layers, decay);
   });
   size_t head = 0, embeddings = 0, encoder = 0;
   for (const auto& slot : optimizer.slots()) {
@@ -50,9 +50,9 @@ TEST(LayerwiseDecay, TheOptimiserStepIsScaled) {
   torch::nn::Module module;
   auto a = module.register_parameter("a", torch::zeros({2}));
   auto b = module.register_parameter("b", torch::zeros({2}));
-  AdamWOptions options;
+  train::AdamWOptions options;
   options.weight_decay = 0;
-  AdamW optimizer(module, options);
+  train::AdamW optimizer(module, options);
   optimizer.set_lr_scales([](const std::string& name) { return name == "a" ? 1.0 : 0.25; });
   a.mutable_grad() = torch::ones({2}), b.mutable_grad() = torch::ones({2});
   optimizer.step(0.1);
@@ -132,4 +132,4 @@ TEST(SequenceClassifier, CopiesThePretrainedDiscriminatorAndGivesOneOutputPerLab
 }
 
 }  // namespace
-}  // namespace electra::train
+}  // namespace electra::finetune

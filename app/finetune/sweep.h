@@ -1,5 +1,5 @@
 // Evaluation sweeps: every (checkpoint, task, learning rate, seed) cell fine-tuned and evaluated
-// (app/train/finetuner.h), the cells spread over the MPI ranks (cell i on rank i mod W, each
+// (app/finetune/finetuner.h), the cells spread over the MPI ranks (cell i on rank i mod W, each
 // alone), results gathered to rank 0 into OUT/results.csv (one row per cell) and OUT/summary.md
 // (per checkpoint and task: the median over seeds of each learning rate, as the paper reports, and
 // the best learning rate). Resumable: a cell whose OUT/cells/.../results.json exists is not run
@@ -12,7 +12,7 @@
 
 #include "dist/communicator.h"
 
-namespace electra::train {
+namespace electra::finetune {
 
 struct SweepTask {
   std::string name, train, dev, test;  // test may be empty
@@ -45,4 +45,4 @@ struct SweepOutcome {
 // Every rank calls this; rank 0 writes results.csv and summary.md.
 SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicator);
 
-}  // namespace electra::train
+}  // namespace electra::finetune

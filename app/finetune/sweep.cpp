@@ -1,4 +1,4 @@
-#include "app/train/sweep.h"
+#include "app/finetune/sweep.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,15 +10,15 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "app/finetune/finetuner.h"
 #include "app/train/checkpoint_files.h"
-#include "app/train/finetuner.h"
 #include "app/train/model_source.h"
 #include "app/train/rank_device.h"
 #include "data/atomic_file.h"
 #include "data/json_fields.h"
 #include "data/task_reader.h"
 
-namespace electra::train {
+namespace electra::finetune {
 
 namespace fs = std::filesystem;
 
@@ -188,7 +188,7 @@ SweepTask parse_sweep_task(const std::string& spec) {
 std::vector<std::string> expand_checkpoints(const std::vector<std::string>& paths) {
   std::vector<std::string> expanded;
   for (const auto& path : paths) {
-    const auto complete = complete_checkpoints(path);
+    const auto complete = train::complete_checkpoints(path);
     if (complete.empty()) {
       expanded.push_back(path);
     } else {
@@ -226,7 +226,8 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
   outcome.cells = int(cells.size());
   auto alone = dist::make_single_process_communicator();
   // Cells train alone (no NCCL), so a node's ranks may share its GPUs.
-  const torch::Device device = device_for(communicator, config.device, /*ranks_share_gpus=*/true);
+  const torch::Device device =
+      train::device_for(communicator, config.device, /*ranks_share_gpus=*/true);
   nlohmann::json mine = nlohmann::json::array();
   for (size_t i = size_t(communicator.rank()); i < cells.size(); i += size_t(communicator.size())) {
     const Cell& cell = cells[i];
@@ -242,7 +243,7 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
     try {
       fs::create_directories(cell.dir);
       fs::remove(fs::path(cell.dir) / "error.txt");
-      ModelSource source = load_model_source(cell.checkpoint, config.vocab);
+      train::ModelSource source = train::load_model_source(cell.checkpoint, config.vocab);
       if (source.vocab_path.empty()) throw std::runtime_error(source.path + " has no vocab.txt");
       FinetuneConfig finetune_config;
       finetune_config.model_dir = cell.checkpoint;
@@ -327,4 +328,4 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
   return outcome;
 }
 
-}  // namespace electra::train
+}  // namespace electra::finetune

@@ -13,10 +13,14 @@
 #include "data/task_reader.h"
 #include "data/wordpiece_tokenizer.h"
 
-namespace electra::train {
+namespace electra::finetune {
 
-enum class TaskType { kClassification, kRegression };
-TaskType task_type_from(const std::string& name);  // "classification" | "regression"
+// Sentence tasks (GLUE): classification and regression; the per-token families: span (extractive
+// question answering, SQuAD) and token (tagging: CoNLL chunking and NER, CoNLL-U POS).
+enum class TaskType { kClassification, kRegression, kSpan, kToken };
+// "classification" | "regression" | "span" | "token"; throws std::invalid_argument naming
+// --task-type.
+TaskType task_type_from(const std::string& name);
 std::string to_string(TaskType type);
 
 // The classes of a classification task, saved with the model: the distinct training labels,
@@ -48,4 +52,4 @@ struct EncodedTask {
 EncodedTask encode_task(const data::TaskFile& file, const data::WordPieceTokenizer& tokenizer,
                         long long max_seq_len, TaskType type, const LabelSet& labels);
 
-}  // namespace electra::train
+}  // namespace electra::finetune

@@ -1,9 +1,9 @@
 // GLUE's metrics against values computed by hand.
 #include <gtest/gtest.h>
 
-#include "app/train/task_metrics.h"
+#include "app/finetune/task_metrics.h"
 
-namespace electra::train {
+namespace electra::finetune {
 namespace {
 
 TEST(TaskMetrics, AccuracyAndF1OfThePositiveClass) {
@@ -50,4 +50,4 @@ TEST(TaskMetrics, MetricObjectsNameWhatGlueReports) {
 }
 
 }  // namespace
-}  // namespace electra::train
+}  // namespace electra::finetune

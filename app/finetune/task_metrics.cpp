@@ -1,11 +1,11 @@
-#include "app/train/task_metrics.h"
+#include "app/finetune/task_metrics.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
 
-namespace electra::train {
+namespace electra::finetune {
 
 namespace {
 
@@ -113,4 +113,4 @@ nlohmann::json regression_metrics(const std::vector<double>& predicted,
           {"examples", gold.size()}};
 }
 
-}  // namespace electra::train
+}  // namespace electra::finetune

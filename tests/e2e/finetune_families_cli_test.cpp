@@ -1,0 +1,251 @@
+// electra finetune / evaluate / export for the per-token task families, end to end on samples of
+// the real files (tests/data/README.md): SQuAD v1.1 questions (span), CoNLL-2000 chunking and
+// UD English-Atis POS (token), from the tiny HuggingFace fixture pair. What must hold whatever
+// the tiny model learns: the loss falls, every question and word gets a prediction in the
+// official format, evaluate reproduces the fine-tuner's dev figures (on 1 and 2 ranks), the
+// export is the HF class with its head, and bad input is named.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "test_util.h"
+
+namespace electra {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::quote;
+using testing::run_shell;
+const std::string kElectra = ELECTRA_BINARY;
+const std::string kData = ELECTRA_TEST_DATA_DIR;
+const std::string kFixture = kData + "/../fixtures/hf-electra-tiny";
+
+nlohmann::json last_json(const std::string& output) {
+  return nlohmann::json::parse(output.substr(output.rfind("\n{") + 1));
+}
+
+// The train losses of the epoch lines, in order.
+std::vector<double> epoch_losses(const std::string& output) {
+  std::vector<double> losses;
+  const std::regex line("train loss ([0-9.]+)");
+  for (auto it = std::sregex_iterator(output.begin(), output.end(), line);
+       it != std::sregex_iterator(); ++it) {
+    losses.push_back(std::stod((*it)[1]));
+  }
+  return losses;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();  // the last blank lines
+  return lines;
+}
+
+class FinetuneFamilies : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = std::make_unique<testing::TempDir>(); }
+  std::string path(const std::string& name) const { return *dir_ / name; }
+  static std::string finetune(const std::string& type, const std::string& train,
+                              const std::string& dev, const std::string& out,
+                              const std::string& extra = "",
+                              const std::string& sizes = "--max-seq-len 64 --batch-size 16") {
+    return kElectra + " finetune --model " + quote(kFixture) + " --task-type " + type +
+           " --train " + quote(train) + " --dev " + quote(dev) + " --out " + quote(out) +
+           " --threads 1 " + sizes + " " + extra;
+  }
+  std::unique_ptr<testing::TempDir> dir_;
+};
+
+TEST_F(FinetuneFamilies, SquadSpansTrainPredictEveryQuestionEvaluateAndExport) {
+  const std::string train = kData + "/squad_sample_train.json";
+  const std::string dev = kData + "/squad_sample_dev.json";
+  const std::string out = path("span");
+  const auto trained = run_shell(finetune("span", train, dev, out,
+                                          "--epochs 3 --lr 1e-3 --max-query-len 24 "
+                                          "--doc-stride 24"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_NE(trained.output.find("164 train questions -> "), std::string::npos) << trained.output;
+  const std::vector<double> losses = epoch_losses(trained.output);
+  ASSERT_EQ(losses.size(), 3u) << trained.output;
+  EXPECT_LT(losses[2], losses[0] * 0.9) << trained.output;
+  const nlohmann::json results = last_json(trained.output);
+  EXPECT_EQ(results["task_type"], "span");
+  EXPECT_EQ(results["dev"]["total"], 52);
+
+  // predictions.json: every dev question, each answer a piece of its own context.
+  const nlohmann::json squad = testing::read_json(dev);
+  std::map<std::string, std::string> contexts;
+  for (const auto& article : squad["data"]) {
+    for (const auto& paragraph : article["paragraphs"]) {
+      for (const auto& qa : paragraph["qas"]) contexts[qa["id"]] = paragraph["context"];
+    }
+  }
+  const nlohmann::json predictions = testing::read_json(out + "/predictions.json");
+  ASSERT_EQ(predictions.size(), contexts.size());
+  for (const auto& [id, answer] : predictions.items()) {
+    ASSERT_TRUE(contexts.count(id)) << id;
+    EXPECT_NE(contexts[id].find(answer.get<std::string>()), std::string::npos) << id;
+  }
+
+  // evaluate: the model on the dev file (1 and 2 ranks), and the predictions file, as the
+  // fine-tuner's dev figures.
+  const auto evaluated =
+      run_shell(kElectra + " evaluate --model " + quote(out) + " --data " + quote(dev) +
+                " --predictions " + quote(path("again.json")) + " --threads 1");
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  EXPECT_EQ(last_json(evaluated.output), results["dev"]);
+  EXPECT_EQ(testing::read_json(path("again.json")), predictions);
+  const auto two =
+      run_shell(std::string(ELECTRA_MPIRUN) + " -np 2 " + kElectra + " evaluate --model " +
+                quote(out) + " --data " + quote(dev) + " --threads 1");
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  EXPECT_EQ(last_json(two.output), results["dev"]);
+  const auto scored = run_shell(kElectra + " evaluate --answers " +
+                                quote(out + "/predictions.json") + " --data " + quote(dev));
+  ASSERT_EQ(scored.exit_code, 0) << scored.output;
+  EXPECT_EQ(last_json(scored.output), results["dev"]);
+
+  // export: ElectraForQuestionAnswering with qa_outputs.
+  const auto exported =
+      run_shell(kElectra + " export --checkpoint " + quote(out) + " --out " + quote(path("hf")));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const nlohmann::json config = testing::read_json(path("hf") + "/config.json");
+  EXPECT_EQ(config["architectures"][0], "ElectraForQuestionAnswering");
+  EXPECT_EQ(config["num_labels"], 2);
+  const std::string tensors = testing::read_file(path("hf") + "/model.safetensors");
+  EXPECT_NE(tensors.find("\"qa_outputs.weight\""), std::string::npos);
+  EXPECT_NE(tensors.find("\"electra.encoder.layer.1.attention.self.query.weight\""),
+            std::string::npos);
+}
+
+TEST_F(FinetuneFamilies, ChunkingLearnsBeyondTheMajorityTagAndWritesConllevalInput) {
+  const std::string train = kData + "/conll2000_sample_train.txt";
+  const std::string test = kData + "/conll2000_sample_test.txt";
+  const std::string out = path("chunk");
+  const auto trained =
+      run_shell(finetune("token", train, test, out, "--epochs 3 --lr 2e-3 --test " + quote(test)));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const std::vector<double> losses = epoch_losses(trained.output);
+  ASSERT_EQ(losses.size(), 3u);
+  EXPECT_LT(losses[2], losses[0] * 0.7) << trained.output;
+  const nlohmann::json results = last_json(trained.output);
+  EXPECT_EQ(results["selection_metric"], "f1");
+  // The majority tag of the training file, predicted everywhere, as the floor.
+  std::map<std::string, long> counts;
+  for (const std::string& line : lines_of(testing::read_file(train))) {
+    if (!line.empty()) ++counts[line.substr(line.rfind(' ') + 1)];
+  }
+  const std::string majority =
+      std::max_element(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      })->first;
+  long words = 0, majority_right = 0;
+  for (const std::string& line : lines_of(testing::read_file(test))) {
+    if (line.empty()) continue;
+    ++words;
+    majority_right += line.substr(line.rfind(' ') + 1) == majority ? 1 : 0;
+  }
+  EXPECT_EQ(results["dev"]["words"], words);
+  EXPECT_GT(results["dev"]["accuracy"].get<double>(), 100.0 * double(majority_right) / words + 10)
+      << results["dev"].dump();
+  EXPECT_GT(results["dev"]["f1"].get<double>(), 0);
+  EXPECT_EQ(results["test"]["f1"], results["dev"]["f1"]);  // the same file, the best model
+
+  // The predictions: conlleval's input, the input's lines with the predicted tag appended.
+  const std::vector<std::string> input = lines_of(testing::read_file(test));
+  const std::vector<std::string> output =
+      lines_of(testing::read_file(out + "/dev_predictions.txt"));
+  ASSERT_EQ(output.size(), input.size());
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (input[i].empty()) {
+      EXPECT_TRUE(output[i].empty()) << i;
+      continue;
+    }
+    EXPECT_EQ(output[i].rfind(input[i] + " ", 0), 0u) << output[i];
+    EXPECT_TRUE(counts.count(output[i].substr(output[i].rfind(' ') + 1))) << output[i];
+  }
+  const auto exported =
+      run_shell(kElectra + " export --checkpoint " + quote(out) + " --out " + quote(path("hf")));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const nlohmann::json config = testing::read_json(path("hf") + "/config.json");
+  EXPECT_EQ(config["architectures"][0], "ElectraForTokenClassification");
+  EXPECT_EQ(config["num_labels"], counts.size());
+  EXPECT_EQ(config["id2label"]["0"], counts.begin()->first);  // sorted tags
+  EXPECT_NE(testing::read_file(path("hf") + "/model.safetensors").find("\"classifier.weight\""),
+            std::string::npos);
+}
+
+TEST_F(FinetuneFamilies, ConlluPosOnTwoRanksKeepsTheFileLayoutAndCountsUnseenTags) {
+  const std::string train = kData + "/atis_sample_train.conllu";
+  const std::string dev = kData + "/atis_sample_dev.conllu";
+  const std::string out = path("pos");
+  const auto trained =
+      run_shell(std::string(ELECTRA_MPIRUN) + " -np 2 " +
+                finetune("token", train, dev, out, "--epochs 2 --lr 2e-3 --device cpu",
+                         "--max-seq-len 64 --batch-size 8"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_NE(trained.output.find("conllu tagging (tag column 4)"), std::string::npos);
+  EXPECT_NE(trained.output.find("2 rank(s)"), std::string::npos);
+  const nlohmann::json results = last_json(trained.output);
+  EXPECT_EQ(results["selection_metric"], "accuracy");
+  EXPECT_FALSE(results["dev"].contains("f1"));  // POS tags are not chunks
+  // Written back: comments kept, 10 fields, only the UPOS column changed.
+  const std::vector<std::string> input = lines_of(testing::read_file(dev));
+  const std::vector<std::string> output =
+      lines_of(testing::read_file(out + "/dev_predictions.txt"));
+  ASSERT_EQ(output.size(), input.size());
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (input[i].empty() || input[i][0] == '#') {
+      EXPECT_EQ(output[i], input[i]);
+      continue;
+    }
+    const auto fields = [](const std::string& line) {
+      std::vector<std::string> out;
+      std::istringstream in(line);
+      for (std::string f; std::getline(in, f, '\t');) out.push_back(f);
+      return out;
+    };
+    const std::vector<std::string> a = fields(input[i]), b = fields(output[i]);
+    ASSERT_EQ(b.size(), 10u) << output[i];
+    for (size_t f = 0; f < 10; ++f) {
+      if (f != 3) EXPECT_EQ(a[f], b[f]) << output[i];
+    }
+  }
+  // A tag unseen in training: counted as an error, not a crash.
+  std::string changed = testing::read_file(dev);
+  changed.replace(changed.find("\tPRON\t"), 6, "\tNEWTAG\t");
+  testing::write_file(path("changed.conllu"), changed);
+  const auto evaluated = run_shell(kElectra + " evaluate --model " + quote(out) + " --data " +
+                                   quote(path("changed.conllu")) + " --threads 1");
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  EXPECT_EQ(last_json(evaluated.output)["unknown_tags"], 1);
+}
+
+TEST_F(FinetuneFamilies, BadFilesAreNamedWithTheirLineOrQuestion) {
+  const std::string squad = kData + "/squad_sample_train.json";
+  testing::write_file(path("broken.json"), testing::read_file(squad).substr(0, 5000));
+  EXPECT_TRUE(
+      testing::fails_with(run_shell(finetune("span", path("broken.json"), squad, path("x1"))), 1,
+                          path("broken.json") + ": not valid JSON"));
+  testing::write_file(path("bad.txt"), "Confidence NN B-NP\nin IN\n");
+  EXPECT_TRUE(testing::fails_with(
+      run_shell(finetune("token", path("bad.txt"), path("bad.txt"), path("x2"))), 1,
+      path("bad.txt") + ":2"));
+  // A window longer than the model's positions.
+  EXPECT_TRUE(testing::fails_with(
+      run_shell(finetune("span", squad, squad, path("x3"), "", "--max-seq-len 512")), 2,
+      "--max-seq-len 512 is more than the model's 64 positions"));
+  EXPECT_TRUE(testing::fails_with(run_shell(kElectra + " evaluate --answers " +
+                                            quote(path("bad.txt")) + " --data " + quote(squad)),
+                                  1, path("bad.txt") + ": not valid JSON"));
+}
+
+}  // namespace
+}  // namespace electra
