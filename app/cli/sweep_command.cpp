@@ -36,11 +36,19 @@ void declare(po::options_description& options) {
   options.add_options()
     ("checkpoints", po::value<std::string>()->required(),
      "a run directory (every complete checkpoint) or CKPT,CKPT,... (checkpoints, runs, HF dirs)")
-    ("task", po::value<std::vector<std::string>>()->required()->composing(),
-     "NAME:TRAIN.tsv:DEV.tsv[:TEST.tsv] (repeatable); an STS-B layout is a regression")
+    ("task", po::value<std::vector<std::string>>()->composing(),
+     "NAME[@TYPE]:TRAIN:DEV[:TEST] (repeatable); TYPE classification, regression, span or token; "
+     "without it: .json is span (SQuAD), .conllu/.conll token, an STS-B TSV regression")
+    ("glue", po::value<std::string>()->default_value(""),
+     "a folder in GLUE's layout (CoLA/, SST-2/, MRPC/, STS-B/, ...: train.tsv, dev.tsv): each "
+     "task present with the paper's epochs (10 for RTE and STS-B) and metric, and the GLUE table")
+    ("doc-stride", po::value<long long>()->default_value(0),
+     "span tasks: tokens between context windows (0: 128)")
+    ("max-query-len", po::value<long long>()->default_value(64),
+     "span tasks: the question's tokens at most")
     ("lrs", po::value<std::string>()->default_value("1e-4"), "learning rates, comma-separated")
     ("seeds", po::value<std::string>()->default_value("1,2,3"), "seeds, comma-separated")
-    ("epochs", po::value<long long>()->default_value(3), "epochs per cell")
+    ("epochs", po::value<long long>()->default_value(3), "epochs per cell (GLUE tasks: the paper's)")
     ("batch-size", po::value<long long>()->default_value(32), "examples per step")
     ("max-seq-len", po::value<long long>()->default_value(128), "tokens per example")
     ("layer-decay", default_number(0.8), "layer-wise learning-rate decay")
@@ -66,12 +74,28 @@ int run(const po::variables_map& o) {
   }
   if (config.checkpoints.empty()) throw UsageError("--checkpoints lists nothing");
   try {
-    for (const auto& spec : o["task"].as<std::vector<std::string>>()) {
-      config.tasks.push_back(finetune::parse_sweep_task(spec));
+    if (o.count("task")) {
+      for (const auto& spec : o["task"].as<std::vector<std::string>>()) {
+        config.tasks.push_back(finetune::parse_sweep_task(spec));
+      }
     }
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
+  if (const std::string glue = o["glue"].as<std::string>(); !glue.empty()) {
+    for (auto& task : finetune::glue_tasks(glue)) config.tasks.push_back(std::move(task));
+  }
+  if (config.tasks.empty())
+    throw UsageError("give --task NAME:TRAIN:DEV (repeatable) or --glue DIR");
+  for (size_t i = 0; i < config.tasks.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (config.tasks[i].name == config.tasks[j].name) {
+        throw UsageError("task '" + config.tasks[i].name + "' is given twice");
+      }
+    }
+  }
+  config.doc_stride = o["doc-stride"].as<long long>();
+  config.max_query_len = o["max-query-len"].as<long long>();
   config.learning_rates = comma_list<double>(o["lrs"].as<std::string>(), "lrs");
   config.seeds = comma_list<uint64_t>(o["seeds"].as<std::string>(), "seeds");
   config.epochs = o["epochs"].as<long long>();
@@ -97,13 +121,13 @@ int run(const po::variables_map& o) {
 }  // namespace
 
 Command sweep_command() {
-  return {
-      "sweep",
-      "Fine-tune and evaluate checkpoints x tasks x lrs x seeds over the MPI ranks.",
-      "--checkpoints RUN|CKPT,... --task NAME:TRAIN:DEV[:TEST] --lrs X,Y --seeds 1,2,3 --out DIR",
-      declare,
-      {},
-      run};
+  return {"sweep",
+          "Fine-tune and evaluate checkpoints x tasks x lrs x seeds over the MPI ranks.",
+          "--checkpoints RUN|CKPT,... (--task NAME[@TYPE]:TRAIN:DEV[:TEST] | --glue DIR) --lrs X,Y "
+          "--seeds 1,2,3 --out DIR",
+          declare,
+          {},
+          run};
 }
 
 }  // namespace electra::cli

@@ -1,6 +1,7 @@
 #include "app/finetune/sweep.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <stdexcept>
 
 #include "app/finetune/finetuner.h"
+#include "app/finetune/task_encoding.h"
 #include "app/train/checkpoint_files.h"
 #include "app/train/model_source.h"
 #include "app/train/rank_device.h"
@@ -66,6 +68,20 @@ std::pair<std::string, double> main_dev_metric(const nlohmann::json& results) {
   return {metric, results.at("dev").at(metric).get<double>()};
 }
 
+// A task's type: given, or from its training file.
+std::string task_type_of(const SweepTask& task) {
+  if (!task.type.empty()) return task.type;
+  const std::string extension = fs::path(task.train).extension().string();
+  if (extension == ".json") return "span";
+  if (extension == ".conllu" || extension == ".conll") return "token";
+  return data::read_task_file(task.train).format == "sts-b" ? "regression" : "classification";
+}
+
+// The figures a cell's table row shows beside its metric (span: exact match and F1; tagging:
+// accuracy and chunk F1; sentences: accuracy, F1, correlations), those present.
+const char* const kShownFigures[] = {"exact_match",   "f1",      "accuracy",
+                                     "matthews_corr", "pearson", "spearman"};
+
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const size_t n = values.size();
@@ -74,15 +90,22 @@ double median(std::vector<double> values) {
 
 // One CSV row per cell from what its folder holds (finished, failed or missing).
 nlohmann::json cell_row(const Cell& cell) {
-  nlohmann::json row = {{"checkpoint", cell.label}, {"task", cell.task->name}, {"lr", cell.lr},
-                        {"seed", cell.seed},        {"status", "missing"},     {"metric", ""},
-                        {"dev", nullptr},           {"test", nullptr}};
+  nlohmann::json row = {
+      {"checkpoint", cell.label}, {"task", cell.task->name}, {"lr", cell.lr},
+      {"seed", cell.seed},        {"status", "missing"},     {"metric", ""},
+      {"dev", nullptr},           {"test", nullptr},         {"figures", nlohmann::json::object()}};
   const fs::path results = fs::path(cell.dir) / "results.json";
   const fs::path error = fs::path(cell.dir) / "error.txt";
   if (fs::exists(results)) {
     const auto json = data::read_json_file(results.string(), "missing");
     const auto [metric, value] = main_dev_metric(json);
     row["status"] = "ok", row["metric"] = metric, row["dev"] = value;
+    nlohmann::json figures = nlohmann::json::object();
+    for (const char* key : kShownFigures) {
+      if (json["dev"].contains(key) && json["dev"][key].is_number())
+        figures[key] = json["dev"][key];
+    }
+    row["figures"] = figures;
     if (json.contains("test") && json["test"].contains(metric)) row["test"] = json["test"][metric];
   } else if (fs::exists(error)) {
     std::ifstream in(error);
@@ -105,14 +128,25 @@ std::string csv_field(const nlohmann::json& value) {
   return text;
 }
 
+// "exact_match 12.3400; f1 20.1000" from a figures object.
+std::string figures_text(const nlohmann::json& figures) {
+  std::string text;
+  for (const auto& [key, value] : figures.items()) {
+    char number[32];
+    std::snprintf(number, sizeof number, "%.4f", value.get<double>());
+    text += (text.empty() ? "" : "; ") + key + " " + number;
+  }
+  return text;
+}
+
 void write_reports(const SweepConfig& config, const std::vector<std::string>& labels,
                    const std::vector<nlohmann::json>& rows) {
-  std::string csv = "checkpoint,task,lr,seed,status,metric,dev,test\n";
+  std::string csv = "checkpoint,task,lr,seed,status,metric,dev,test,dev_figures\n";
   for (const auto& row : rows) {
     csv += csv_field(row["checkpoint"]) + "," + csv_field(row["task"]) + "," +
            lr_text(row["lr"].get<double>()) + "," + csv_field(row["seed"]) + "," +
            csv_field(row["status"]) + "," + csv_field(row["metric"]) + "," + csv_field(row["dev"]) +
-           "," + csv_field(row["test"]) + "\n";
+           "," + csv_field(row["test"]) + "," + csv_field(figures_text(row["figures"])) + "\n";
   }
   data::write_file_atomically((fs::path(config.out_dir) / "results.csv").string(), csv);
 
@@ -123,18 +157,28 @@ void write_reports(const SweepConfig& config, const std::vector<std::string>& la
         "one. Failed or missing cells are left out of the medians and counted.\n\n"
      << "| checkpoint | task | metric | ";
   for (double lr : config.learning_rates) md << "lr " << lr_text(lr) << " | ";
-  md << "best lr | dev (median) | test (median) | cells ok |\n|---|---|---|";
+  md << "best lr | dev (median) | test (median) | dev figures at the best lr (medians) | cells ok "
+        "|\n|---|---|---|";
   for (size_t i = 0; i < config.learning_rates.size(); ++i) md << "---|";
-  md << "---|---|---|---|\n";
+  md << "---|---|---|---|---|\n";
+  // (checkpoint, task) -> the best lr's median dev metric, for the GLUE table.
+  std::map<std::pair<std::string, std::string>, double> best_of;
+  const auto format = [](double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4f", value);
+    return std::string(text);
+  };
   for (const auto& checkpoint : labels) {
     for (const auto& task : config.tasks) {
       std::string metric;
       double best = -1e300, best_lr = 0, best_test = 0;
       bool any = false, best_has_test = false;
+      nlohmann::json best_figures = nlohmann::json::object();
       int ok = 0, total = 0;
       std::vector<std::string> cells;
       for (double lr : config.learning_rates) {
         std::vector<double> dev, test;
+        std::map<std::string, std::vector<double>> figures;
         for (const auto& row : rows) {
           if (row["checkpoint"] != checkpoint || row["task"] != task.name || row["lr"] != lr) {
             continue;
@@ -144,29 +188,66 @@ void write_reports(const SweepConfig& config, const std::vector<std::string>& la
           ++ok, metric = row["metric"];
           dev.push_back(row["dev"].get<double>());
           if (!row["test"].is_null()) test.push_back(row["test"].get<double>());
+          for (const auto& [key, value] : row["figures"].items()) {
+            figures[key].push_back(value.get<double>());
+          }
         }
         if (dev.empty()) {
           cells.push_back("-");
           continue;
         }
         const double value = median(dev);
-        char text[32];
-        std::snprintf(text, sizeof text, "%.4f", value);
-        cells.push_back(text);
+        cells.push_back(format(value));
         if (value > best) {
           best = value, best_lr = lr, any = true;
           best_has_test = !test.empty();
           if (best_has_test) best_test = median(test);
+          best_figures = nlohmann::json::object();
+          for (const auto& [key, values] : figures) best_figures[key] = median(values);
         }
       }
       md << "| " << checkpoint << " | " << task.name << " | " << (metric.empty() ? "-" : metric)
          << " | ";
       for (const auto& c : cells) md << c << " | ";
-      char dev_text[32] = "-", test_text[32] = "-";
-      if (any) std::snprintf(dev_text, sizeof dev_text, "%.4f", best);
-      if (best_has_test) std::snprintf(test_text, sizeof test_text, "%.4f", best_test);
-      md << (any ? lr_text(best_lr) : "-") << " | " << dev_text << " | " << test_text << " | " << ok
-         << "/" << total << " |\n";
+      md << (any ? lr_text(best_lr) : "-") << " | " << (any ? format(best) : "-") << " | "
+         << (best_has_test ? format(best_test) : "-") << " | "
+         << (any ? figures_text(best_figures) : "-") << " | " << ok << "/" << total << " |\n";
+      if (any) best_of[{checkpoint, task.name}] = best;
+    }
+  }
+  // The paper's GLUE table: each GLUE task's median dev figure at its best lr (x 100) and the
+  // GLUE score, their average (only for rows with every task).
+  std::vector<const SweepTask*> glue;
+  for (const auto& task : config.tasks) {
+    if (task.glue) glue.push_back(&task);
+  }
+  if (!glue.empty()) {
+    md << "\n## GLUE (dev)\n\nThe median over seeds at the best learning rate, x 100: "
+          "MCC for CoLA, (Pearson + Spearman) / 2 for STS-B, (F1 + accuracy) / 2 for MRPC and "
+          "QQP, accuracy otherwise; the GLUE score is their average.\n\n| checkpoint | ";
+    for (const auto* task : glue) md << task->name << " | ";
+    md << "GLUE score |\n|---|";
+    for (size_t i = 0; i <= glue.size(); ++i) md << "---|";
+    md << "\n";
+    for (const auto& checkpoint : labels) {
+      md << "| " << checkpoint << " | ";
+      double sum = 0;
+      bool complete = true;
+      for (const auto* task : glue) {
+        const auto found = best_of.find({checkpoint, task->name});
+        if (found == best_of.end()) {
+          md << "- | ";
+          complete = false;
+          continue;
+        }
+        char text[32];
+        std::snprintf(text, sizeof text, "%.1f", 100 * found->second);
+        md << text << " | ";
+        sum += 100 * found->second;
+      }
+      char score[32] = "-";
+      if (complete) std::snprintf(score, sizeof score, "%.1f", sum / double(glue.size()));
+      md << score << " |\n";
     }
   }
   data::write_file_atomically((fs::path(config.out_dir) / "summary.md").string(), md.str());
@@ -180,9 +261,58 @@ SweepTask parse_sweep_task(const std::string& spec) {
   for (std::string part; std::getline(stream, part, ':');) parts.push_back(part);
   if (parts.size() < 3 || parts.size() > 4 || parts[0].empty() || parts[1].empty() ||
       parts[2].empty()) {
-    throw std::invalid_argument("--task " + spec + ": expected NAME:TRAIN.tsv:DEV.tsv[:TEST.tsv]");
+    throw std::invalid_argument("--task " + spec +
+                                ": expected NAME[@TYPE]:TRAIN:DEV[:TEST] (TYPE: classification, "
+                                "regression, span or token)");
   }
-  return {parts[0], parts[1], parts[2], parts.size() == 4 ? parts[3] : ""};
+  SweepTask task{parts[0], parts[1], parts[2], parts.size() == 4 ? parts[3] : ""};
+  if (const size_t at = task.name.find('@'); at != std::string::npos) {
+    task.type = task.name.substr(at + 1), task.name = task.name.substr(0, at);
+    task_type_from(task.type);  // throws naming --task-type's choices
+  }
+  const bool plain = std::all_of(task.name.begin(), task.name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+  if (task.name.empty() || !plain || task.name == "." || task.name == "..") {
+    throw std::invalid_argument("--task " + spec + ": the name '" + task.name +
+                                "' must be letters, digits, '.', '_' or '-' (it names a folder "
+                                "under --out)");
+  }
+  return task;
+}
+
+std::vector<SweepTask> glue_tasks(const std::string& dir) {
+  struct Known {
+    const char* name;
+    const char* type;
+    long long epochs;
+    const char* metric;
+    const char* dev;
+  };
+  const Known known[] = {{"CoLA", "classification", 0, "matthews_corr", "dev.tsv"},
+                         {"SST-2", "classification", 0, "accuracy", "dev.tsv"},
+                         {"MRPC", "classification", 0, "f1_accuracy_mean", "dev.tsv"},
+                         {"STS-B", "regression", 10, "pearson_spearman_mean", "dev.tsv"},
+                         {"QQP", "classification", 0, "f1_accuracy_mean", "dev.tsv"},
+                         {"MNLI", "classification", 0, "accuracy", "dev_matched.tsv"},
+                         {"QNLI", "classification", 0, "accuracy", "dev.tsv"},
+                         {"RTE", "classification", 10, "accuracy", "dev.tsv"},
+                         {"WNLI", "classification", 0, "accuracy", "dev.tsv"}};
+  std::vector<SweepTask> tasks;
+  for (const Known& k : known) {
+    const fs::path folder = fs::path(dir) / k.name;
+    const fs::path train = folder / "train.tsv", dev = folder / k.dev;
+    if (!fs::is_regular_file(train) || !fs::is_regular_file(dev)) continue;
+    SweepTask task{k.name, train.string(), dev.string(), ""};
+    task.type = k.type, task.epochs = k.epochs, task.metric = k.metric, task.glue = true;
+    tasks.push_back(task);
+  }
+  if (tasks.empty()) {
+    throw std::runtime_error(dir +
+                             ": no GLUE task found (looked for CoLA/, SST-2/, MRPC/, STS-B/, "
+                             "QQP/, MNLI/, QNLI/, RTE/, WNLI/ each with train.tsv and dev.tsv)");
+  }
+  return tasks;
 }
 
 std::vector<std::string> expand_checkpoints(const std::vector<std::string>& paths) {
@@ -250,11 +380,13 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       finetune_config.train_path = cell.task->train;
       finetune_config.dev_path = cell.task->dev;
       finetune_config.test_path = cell.task->test;
-      finetune_config.task_type = data::read_task_file(cell.task->train).format == "sts-b"
-                                      ? "regression"
-                                      : "classification";
+      finetune_config.task_type = task_type_of(*cell.task);
+      finetune_config.selection_metric = cell.task->metric;
+      finetune_config.doc_stride = config.doc_stride;
+      finetune_config.max_query_len = config.max_query_len;
       finetune_config.out_dir = cell.dir;
-      finetune_config.epochs = config.epochs, finetune_config.batch_size = config.batch_size;
+      finetune_config.epochs = cell.task->epochs > 0 ? cell.task->epochs : config.epochs;
+      finetune_config.batch_size = config.batch_size;
       finetune_config.max_seq_len = config.max_seq_len;
       finetune_config.learning_rate = cell.lr, finetune_config.seed = cell.seed;
       finetune_config.layer_decay = config.layer_decay;

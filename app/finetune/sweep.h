@@ -2,9 +2,10 @@
 // (app/finetune/finetuner.h), the cells spread over the MPI ranks (cell i on rank i mod W, each
 // alone), results gathered to rank 0 into OUT/results.csv (one row per cell) and OUT/summary.md
 // (per checkpoint and task: the median over seeds of each learning rate, as the paper reports, and
-// the best learning rate). Resumable: a cell whose OUT/cells/.../results.json exists is not run
-// again. A failed cell is reported (OUT/cells/.../error.txt, status in the CSV) and the others go
-// on.
+// the best learning rate; for GLUE tasks also the paper's table: one column per task, the median
+// at the best lr, and the GLUE score, their average). Resumable: a cell whose
+// OUT/cells/.../results.json exists is not run again. A failed cell is reported
+// (OUT/cells/.../error.txt, status in the CSV) and the others go on.
 #pragma once
 
 #include <string>
@@ -16,6 +17,12 @@ namespace electra::finetune {
 
 struct SweepTask {
   std::string name, train, dev, test;  // test may be empty
+  // classification, regression, span or token; "": from the files (.json: span, .conllu:
+  // token, an STS-B layout: regression, other TSVs: classification).
+  std::string type;
+  long long epochs = 0;  // 0: the sweep's
+  std::string metric;    // the dev metric that chooses epochs and lrs; "": the family's
+  bool glue = false;     // a column of the GLUE table
 };
 
 struct SweepConfig {
@@ -25,6 +32,7 @@ struct SweepConfig {
   std::vector<uint64_t> seeds;
   std::string out_dir;
   long long epochs = 3, batch_size = 32, max_seq_len = 128;
+  long long doc_stride = 0, max_query_len = 64;  // span tasks (FinetuneConfig's)
   double layer_decay = 0.8;
   std::string vocab;  // "" : each model's vocab.txt
   // Also the first checkpoint's architecture from random weights, with the same lrs, seeds and
@@ -33,8 +41,17 @@ struct SweepConfig {
   std::string device = "auto";  // --device; a node's ranks share its GPUs
 };
 
-// "NAME:TRAIN:DEV[:TEST]"; throws std::invalid_argument naming the problem.
+// "NAME[@TYPE]:TRAIN:DEV[:TEST]" (TYPE: classification, regression, span, token); NAME of
+// letters, digits, '.', '_' and '-' (a folder under OUT/cells). Throws std::invalid_argument
+// naming the problem.
 SweepTask parse_sweep_task(const std::string& spec);
+
+// The GLUE tasks present in DIR (GLUE's own layout: DIR/CoLA/train.tsv, dev.tsv, ...; MNLI's dev
+// is dev_matched.tsv) with the paper's settings (DESIGN.md section 3): 10 epochs for RTE and
+// STS-B, 3 otherwise (`epochs` 0) ; the metric GLUE reports: matthews_corr for CoLA,
+// pearson_spearman_mean for STS-B, f1_accuracy_mean for MRPC and QQP, accuracy otherwise.
+// Throws std::runtime_error naming DIR when it holds none.
+std::vector<SweepTask> glue_tasks(const std::string& dir);
 // A run directory becomes its complete checkpoints (oldest first); other paths stay as given.
 std::vector<std::string> expand_checkpoints(const std::vector<std::string>& paths);
 

@@ -99,7 +99,12 @@ nlohmann::json classification_metrics(const std::vector<int>& predicted,
   nlohmann::json metrics = {{"accuracy", accuracy(predicted, gold)},
                             {"matthews_corr", matthews_correlation(predicted, gold, classes)},
                             {"examples", gold.size()}};
-  if (classes == 2) metrics["f1"] = f1_score(predicted, gold, positive);
+  if (classes == 2) {
+    metrics["f1"] = f1_score(predicted, gold, positive);
+    // GLUE's MRPC and QQP figure: the mean of F1 and accuracy.
+    metrics["f1_accuracy_mean"] =
+        (metrics["f1"].get<double>() + metrics["accuracy"].get<double>()) / 2;
+  }
   return metrics;
 }
 

@@ -228,6 +228,55 @@ TEST_F(FinetuneFamilies, ConlluPosOnTwoRanksKeepsTheFileLayoutAndCountsUnseenTag
   EXPECT_EQ(last_json(evaluated.output)["unknown_tags"], 1);
 }
 
+TEST_F(FinetuneFamilies, ASweepTakesEveryFamilyAndWritesTheGlueTable) {
+  // A GLUE folder with one task in SST-2's layout (positive when the text has "prize").
+  fs::create_directories(path("glue/SST-2"));
+  for (const char* split : {"train", "dev"}) {
+    std::string text = "sentence\tlabel\n";
+    for (int i = 0; i < 96; ++i) {
+      text += std::string(i % 2 ? "a calm river" : "win a prize") + " number " +
+              std::to_string(i % 7) + "\t" + (i % 2 ? "0" : "1") + "\n";
+    }
+    testing::write_file(path("glue/SST-2/" + std::string(split) + ".tsv"), text);
+  }
+  const std::string out = path("sweep");
+  const auto swept = run_shell(
+      std::string(ELECTRA_MPIRUN) + " -np 2 " + kElectra + " sweep --checkpoints " +
+      quote(kFixture) + " --glue " + quote(path("glue")) + " --task squad:" + kData +
+      "/squad_sample_train.json:" + kData + "/squad_sample_dev.json --task pos:" + kData +
+      "/atis_sample_train.conllu:" + kData +
+      "/atis_sample_dev.conllu --lrs 1e-3 --seeds 1 --epochs 1 --batch-size 16 --max-seq-len 64 "
+      "--max-query-len 24 --threads 1 --out " +
+      quote(out));
+  ASSERT_EQ(swept.exit_code, 0) << swept.output;
+  const std::string summary = testing::read_file(out + "/summary.md");
+  EXPECT_NE(summary.find("| hf-electra-tiny | squad | f1 |"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("exact_match "), std::string::npos) << summary;
+  EXPECT_NE(summary.find("| hf-electra-tiny | pos | accuracy |"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("| hf-electra-tiny | SST-2 | accuracy |"), std::string::npos) << summary;
+  // The GLUE table: one column (SST-2, x 100) and the score, their average: the same number.
+  const size_t table = summary.find("## GLUE (dev)");
+  ASSERT_NE(table, std::string::npos) << summary;
+  const std::string glue_table = summary.substr(table);
+  std::smatch row;
+  ASSERT_TRUE(std::regex_search(glue_table, row,
+                                std::regex("\\| hf-electra-tiny \\| ([0-9.]+) \\| ([0-9.]+) \\|")))
+      << summary;
+  ASSERT_EQ(row.size(), 3u) << summary;
+  EXPECT_EQ(row[1].str(), row[2].str());
+  const nlohmann::json sst =
+      testing::read_json(out + "/cells/hf-electra-tiny/SST-2/lr0.001-seed1/results.json");
+  char expected[32];
+  std::snprintf(expected, sizeof expected, "%.1f", 100 * sst["dev"]["accuracy"].get<double>());
+  EXPECT_EQ(row[1].str(), expected);
+  // A task name that would leave --out is refused.
+  EXPECT_TRUE(
+      testing::fails_with(run_shell(kElectra + " sweep --checkpoints " + quote(kFixture) +
+                                    " --task ..:" + kData + "/atis_sample_train.conllu:" + kData +
+                                    "/atis_sample_dev.conllu --out " + quote(path("x"))),
+                          2, "must be letters, digits"));
+}
+
 TEST_F(FinetuneFamilies, BadFilesAreNamedWithTheirLineOrQuestion) {
   const std::string squad = kData + "/squad_sample_train.json";
   testing::write_file(path("broken.json"), testing::read_file(squad).substr(0, 5000));
