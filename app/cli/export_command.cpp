@@ -7,6 +7,7 @@
 #include "app/model/hf_format.h"
 #include "app/model/sequence_classifier.h"
 #include "app/train/checkpoint_files.h"
+#include "data/atomic_file.h"
 
 namespace electra::cli {
 namespace {
@@ -38,6 +39,10 @@ int export_finetuned(const std::string& dir, const std::string& out, bool overwr
     architecture = finetuned.type == finetune::TaskType::kSpan ? "ElectraForQuestionAnswering"
                                                                : "ElectraForTokenClassification";
   }
+  // The settings HF's config has no place for (windows, casing, the v2.0 null threshold), so
+  // `electra evaluate` on OUT predicts as on DIR; transformers ignores the file.
+  data::write_file_atomically((std::filesystem::path(out) / finetune::kTaskFile).string(),
+                              finetune::task_json(finetuned).dump(2) + "\n");
   std::cout << "exported " << dir << " to " << out << " (HuggingFace: " << architecture
             << ".from_pretrained)\n";
   return kExitOk;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/model/hf_format.h"
 #include "app/train/checkpoint_files.h"
 #include "data/atomic_file.h"
 #include "data/json_fields.h"
@@ -62,53 +63,13 @@ c10::Device FinetunedModel::device() {
   return module().parameters().front().device();
 }
 
-void save_finetuned(FinetunedModel& finetuned, const std::string& vocab_path,
-                    const std::string& dir) {
-  std::error_code error;
-  fs::create_directories(dir, error);
-  if (error) throw std::runtime_error(dir + ": cannot create: " + error.message());
-  torch::serialize::OutputArchive archive;
-  finetuned.module().save(archive);
-  train::save_archive_atomically(archive, (fs::path(dir) / train::kModelFile).string());
-  data::write_file_atomically((fs::path(dir) / train::kModelConfigFile).string(),
-                              finetuned.config().to_json().dump(2) + "\n");
-  std::ifstream vocab(vocab_path, std::ios::binary);
-  if (!vocab) throw std::runtime_error(vocab_path + ": cannot read the vocabulary");
-  data::write_file_atomically((fs::path(dir) / train::kVocabFile).string(),
-                              std::string(std::istreambuf_iterator<char>(vocab), {}));
-  nlohmann::json task = finetuned.info;
-  task["task_type"] = to_string(finetuned.type);
-  task["labels"] = finetuned.labels.labels();
-  task["format"] = finetuned.format;
-  task["max_seq_len"] = finetuned.max_seq_len;
-  task["lowercase"] = finetuned.lowercase;
-  if (finetuned.type == TaskType::kSpan) {
-    const SpanSettings& s = finetuned.span;
-    task["span"] = {{"doc_stride", s.doc_stride},
-                    {"max_query_len", s.max_query_len},
-                    {"max_answer_len", s.max_answer_len},
-                    {"n_best", s.n_best},
-                    {"null_threshold", s.null_threshold}};
-  }
-  if (finetuned.type == TaskType::kToken) {
-    task["tags"] = {{"tag_column", finetuned.tags.tag_column}, {"stride", finetuned.tags.stride}};
-  }
-  data::write_file_atomically((fs::path(dir) / kTaskFile).string(), task.dump(2) + "\n");
-}
+namespace {
 
-FinetunedModel load_finetuned(const std::string& given) {
-  std::string dir = given;
-  if (!fs::exists(fs::path(dir) / kTaskFile) && fs::exists(fs::path(dir) / "best" / kTaskFile)) {
-    dir = (fs::path(dir) / "best").string();
-  }
-  const std::string task_path = (fs::path(dir) / kTaskFile).string();
-  if (!fs::exists(task_path)) {
-    throw std::runtime_error(dir + ": not a fine-tuned model (no " + kTaskFile +
-                             "); pass the --out of electra finetune or its best/ folder");
-  }
+// task.json's fields into `finetuned` (throws naming the file and field).
+void read_task_json(FinetunedModel& finetuned, const nlohmann::json& task,
+                    const std::string& task_path) {
   using data::json_field;
-  FinetunedModel finetuned;
-  nlohmann::json& info = finetuned.info = data::read_json_file(task_path, "missing");
+  nlohmann::json& info = finetuned.info = task;
   finetuned.type = task_type_from(json_field<std::string>(info, "task_type", task_path));
   finetuned.labels = LabelSet(json_field<std::vector<std::string>>(info, "labels", task_path));
   finetuned.format = info.value("format", std::string());
@@ -132,6 +93,147 @@ FinetunedModel load_finetuned(const std::string& given) {
       finetuned.labels.size() < 1) {
     throw std::runtime_error(task_path + ": field 'labels' is empty");
   }
+}
+
+// The fine-tuned class an HF config.json names, as our task type.
+TaskType hf_task_type(const nlohmann::json& config, const std::string& path) {
+  const nlohmann::json& architectures = config.value("architectures", nlohmann::json::array());
+  const std::string name =
+      architectures.is_array() && !architectures.empty() && architectures[0].is_string()
+          ? architectures[0].get<std::string>()
+          : std::string();
+  if (name == "ElectraForQuestionAnswering") return TaskType::kSpan;
+  if (name == "ElectraForTokenClassification") return TaskType::kToken;
+  if (name == "ElectraForSequenceClassification") {
+    return config.value("problem_type", std::string()) == "regression" ||
+                   config.value("num_labels", 2) == 1
+               ? TaskType::kRegression
+               : TaskType::kClassification;
+  }
+  throw std::runtime_error(path + ": architectures[0] is '" + name +
+                           "', not a fine-tuned ELECTRA (ElectraForSequenceClassification, "
+                           "ElectraForQuestionAnswering or ElectraForTokenClassification)");
+}
+
+// HF's id2label as our labels, in id order.
+LabelSet hf_labels(const nlohmann::json& config, const std::string& path) {
+  const nlohmann::json id2label = config.value("id2label", nlohmann::json::object());
+  std::vector<std::string> labels(id2label.size());
+  for (const auto& [id, label] : id2label.items()) {
+    size_t index = 0;
+    try {
+      index = size_t(std::stoul(id));
+    } catch (const std::exception&) {
+      index = labels.size();
+    }
+    if (index >= labels.size() || !label.is_string()) {
+      throw std::runtime_error(path + ": id2label has an entry '" + id + "' that is not 0.." +
+                               std::to_string(labels.size() - 1) + " -> a label");
+    }
+    labels[index] = label.get<std::string>();
+  }
+  return LabelSet(labels);
+}
+
+// A fine-tuned HF folder (ours, with its task.json, or anyone's: then the settings are the
+// defaults and the labels id2label).
+FinetunedModel import_hf_finetuned(const std::string& dir) {
+  const std::string config_path = (fs::path(dir) / "config.json").string();
+  const nlohmann::json hf = data::read_json_file(config_path, "missing");
+  FinetunedModel finetuned;
+  const std::string task_path = (fs::path(dir) / kTaskFile).string();
+  const TaskType architecture = hf_task_type(hf, config_path);
+  if (fs::exists(task_path)) {
+    read_task_json(finetuned, data::read_json_file(task_path, "missing"), task_path);
+    if (finetuned.type != architecture) {
+      throw std::runtime_error(task_path + ": task_type " + to_string(finetuned.type) +
+                               " disagrees with " + config_path);
+    }
+  } else {
+    finetuned.type = architecture;
+    if (architecture != TaskType::kSpan && architecture != TaskType::kRegression) {
+      finetuned.labels = hf_labels(hf, config_path);
+    }
+    finetuned.format = architecture == TaskType::kSpan ? "squad" : "auto";
+    finetuned.max_seq_len = std::min<long long>(architecture == TaskType::kSpan ? 384 : 128,
+                                                hf.value("max_position_embeddings", 128));
+    const std::string tokenizer = (fs::path(dir) / "tokenizer_config.json").string();
+    if (fs::exists(tokenizer)) {
+      finetuned.lowercase = data::read_json_file(tokenizer, "missing").value("do_lower_case", true);
+    }
+    finetuned.tags.stride = std::max<long long>(1, (finetuned.max_seq_len - 2) / 2);
+    finetuned.span.max_query_len = std::min<int64_t>(64, finetuned.max_seq_len / 2);
+  }
+  const model::ModelConfig config = model::hf_discriminator_config(config_path);
+  finetuned.create(config);
+  const auto head = finetuned.classifier ? model::hf_classifier_head()
+                                         : hf_position_head(finetuned.positions->task);
+  model::import_hf_with_head(finetuned.module(), config, head,
+                             (fs::path(dir) / "model.safetensors").string());
+  finetuned.vocab_path = (fs::path(dir) / train::kVocabFile).string();
+  if (!fs::exists(finetuned.vocab_path)) {
+    throw std::runtime_error(dir + ": has no vocab.txt (the model's WordPiece vocabulary)");
+  }
+  return finetuned;
+}
+
+}  // namespace
+
+void save_finetuned(FinetunedModel& finetuned, const std::string& vocab_path,
+                    const std::string& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) throw std::runtime_error(dir + ": cannot create: " + error.message());
+  torch::serialize::OutputArchive archive;
+  finetuned.module().save(archive);
+  train::save_archive_atomically(archive, (fs::path(dir) / train::kModelFile).string());
+  data::write_file_atomically((fs::path(dir) / train::kModelConfigFile).string(),
+                              finetuned.config().to_json().dump(2) + "\n");
+  std::ifstream vocab(vocab_path, std::ios::binary);
+  if (!vocab) throw std::runtime_error(vocab_path + ": cannot read the vocabulary");
+  data::write_file_atomically((fs::path(dir) / train::kVocabFile).string(),
+                              std::string(std::istreambuf_iterator<char>(vocab), {}));
+  data::write_file_atomically((fs::path(dir) / kTaskFile).string(),
+                              task_json(finetuned).dump(2) + "\n");
+}
+
+nlohmann::json task_json(const FinetunedModel& finetuned) {
+  nlohmann::json task = finetuned.info;
+  task["task_type"] = to_string(finetuned.type);
+  task["labels"] = finetuned.labels.labels();
+  task["format"] = finetuned.format;
+  task["max_seq_len"] = finetuned.max_seq_len;
+  task["lowercase"] = finetuned.lowercase;
+  if (finetuned.type == TaskType::kSpan) {
+    const SpanSettings& s = finetuned.span;
+    task["span"] = {{"doc_stride", s.doc_stride},
+                    {"max_query_len", s.max_query_len},
+                    {"max_answer_len", s.max_answer_len},
+                    {"n_best", s.n_best},
+                    {"null_threshold", s.null_threshold}};
+  }
+  if (finetuned.type == TaskType::kToken) {
+    task["tags"] = {{"tag_column", finetuned.tags.tag_column}, {"stride", finetuned.tags.stride}};
+  }
+  return task;
+}
+
+FinetunedModel load_finetuned(const std::string& given) {
+  std::string dir = given;
+  if (!fs::exists(fs::path(dir) / kTaskFile) && fs::exists(fs::path(dir) / "best" / kTaskFile)) {
+    dir = (fs::path(dir) / "best").string();
+  }
+  if (!fs::exists(fs::path(dir) / train::kModelFile) && fs::exists(fs::path(dir) / "config.json")) {
+    return import_hf_finetuned(dir);
+  }
+  const std::string task_path = (fs::path(dir) / kTaskFile).string();
+  if (!fs::exists(task_path)) {
+    throw std::runtime_error(dir + ": not a fine-tuned model (no " + kTaskFile +
+                             "); pass the --out of electra finetune, its best/ folder or a "
+                             "fine-tuned HuggingFace folder");
+  }
+  FinetunedModel finetuned;
+  read_task_json(finetuned, data::read_json_file(task_path, "missing"), task_path);
   const std::string config_path = (fs::path(dir) / train::kModelConfigFile).string();
   const auto config =
       model::ModelConfig::from_json(data::read_json_file(config_path, "missing"), config_path);

@@ -59,8 +59,14 @@ struct FinetunedModel {
 
 void save_finetuned(FinetunedModel& finetuned, const std::string& vocab_path,
                     const std::string& dir);
-// DIR or DIR/best (an `electra finetune --out`). Throws naming the file when it is not a
-// fine-tuned model.
+// DIR or DIR/best (an `electra finetune --out`), or a fine-tuned HuggingFace folder (config.json
+// of ElectraForSequenceClassification, ElectraForQuestionAnswering or
+// ElectraForTokenClassification, model.safetensors, vocab.txt; our export adds task.json with the
+// settings, without it they are the defaults and the labels id2label). Throws naming the file
+// when it is not a fine-tuned model.
 FinetunedModel load_finetuned(const std::string& dir);
+
+// task.json's content: type, labels, format, max_seq_len, casing, the family's settings, info.
+nlohmann::json task_json(const FinetunedModel& finetuned);
 
 }  // namespace electra::finetune

@@ -38,6 +38,11 @@ int PositionHeadModelImpl::depth_of(const std::string& name) const {
   return model::fine_tuning_depth(config, name);
 }
 
+std::vector<std::pair<std::string, std::string>> hf_position_head(PositionTask task) {
+  const std::string head = task == PositionTask::kSpan ? "qa_outputs" : "classifier";
+  return {{head + ".weight", "head_out.weight"}, {head + ".bias", "head_out.bias"}};
+}
+
 void export_hf_position_model(PositionHeadModelImpl& model, const std::vector<std::string>& labels,
                               const std::string& vocab_path, const std::string& dir) {
   const bool span = model.task == PositionTask::kSpan;
@@ -45,11 +50,8 @@ void export_hf_position_model(PositionHeadModelImpl& model, const std::vector<st
       model::hf_label_fields(span ? std::vector<std::string>{"LABEL_0", "LABEL_1"} : labels);
   fields["architectures"] = {span ? "ElectraForQuestionAnswering"
                                   : "ElectraForTokenClassification"};
-  const std::string head = span ? "qa_outputs" : "classifier";
-  model::export_hf_with_head(
-      model, model.config,
-      {{head + ".weight", "head_out.weight"}, {head + ".bias", "head_out.bias"}}, fields,
-      vocab_path, dir);
+  model::export_hf_with_head(model, model.config, hf_position_head(model.task), fields, vocab_path,
+                             dir);
 }
 
 }  // namespace electra::finetune

@@ -37,6 +37,8 @@ TORCH_MODULE(PositionHeadModel);
 // Writes DIR for transformers' from_pretrained: ElectraForQuestionAnswering (kSpan: the head as
 // `qa_outputs`, num_labels 2) or ElectraForTokenClassification (kToken: `classifier`, id2label
 // from `labels`), with config.json, model.safetensors and vocab.txt.
+// The head's tensors under HF's names: qa_outputs.* (kSpan) or classifier.* (kToken).
+std::vector<std::pair<std::string, std::string>> hf_position_head(PositionTask task);
 void export_hf_position_model(PositionHeadModelImpl& model, const std::vector<std::string>& labels,
                               const std::string& vocab_path, const std::string& dir);
 

@@ -21,8 +21,8 @@ double pearson_correlation(const std::vector<double>& x, const std::vector<doubl
 double spearman_correlation(const std::vector<double>& x, const std::vector<double>& y);
 
 // Every metric that applies: classification -> accuracy and matthews_corr, plus f1 (of class
-// `positive`) and f1_accuracy_mean (GLUE's MRPC/QQP score) when there are two classes; regression -> pearson, spearman and their mean
-// (GLUE's STS-B score).
+// `positive`) and f1_accuracy_mean (GLUE's MRPC/QQP score) when there are two classes; regression
+// -> pearson, spearman and their mean (GLUE's STS-B score).
 nlohmann::json classification_metrics(const std::vector<int>& predicted,
                                       const std::vector<int>& gold, int classes, int positive);
 nlohmann::json regression_metrics(const std::vector<double>& predicted,

@@ -280,6 +280,10 @@ HfImport import_hf(const std::string& dir) {
   return result;
 }
 
+ModelConfig hf_discriminator_config(const std::string& config_path) {
+  return config_from_hf(read_json(config_path), config_path, nullptr, "");
+}
+
 void export_hf(ElectraModelImpl& model, const std::string& vocab_path, const std::string& out_dir) {
   auto parameters = model.named_parameters();
   std::string vocab;

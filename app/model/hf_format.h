@@ -39,6 +39,10 @@ struct HfImport {
 // name.
 HfImport import_hf(const std::string& dir);
 
+// The model configuration of an HF discriminator's config.json (a fine-tuned one too; the
+// generator part is the paper's quarter-width default, unused by fine-tuned models).
+ModelConfig hf_discriminator_config(const std::string& config_path);
+
 // Writes OUT/discriminator/ and OUT/generator/ (config.json, model.safetensors, vocab.txt).
 void export_hf(ElectraModelImpl& model, const std::string& vocab_path, const std::string& out_dir);
 

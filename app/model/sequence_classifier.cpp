@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "app/model/hf_format.h"
@@ -99,6 +101,48 @@ void export_hf_with_head(torch::nn::Module& model, const ModelConfig& model_conf
                               std::string(std::istreambuf_iterator<char>(in), {}));
 }
 
+void import_hf_with_head(torch::nn::Module& model, const ModelConfig& model_config,
+                         const std::vector<std::pair<std::string, std::string>>& head,
+                         const std::string& safetensors_path) {
+  const SafetensorsFile file = SafetensorsFile::read(safetensors_path);
+  auto parameters = model.named_parameters();
+  std::vector<std::tuple<std::string, std::string, int>> wanted;  // hf, ours, part
+  for (const auto& name : hf_parameter_names(model_config, Network::kDiscriminator)) {
+    if (name.ours.rfind("discriminator.head_", 0) == 0) continue;
+    wanted.emplace_back(name.hf, name.ours, name.part);
+  }
+  for (const auto& [hf, ours] : head) wanted.emplace_back(hf, ours, -1);
+  std::set<std::string> used;
+  torch::NoGradGuard no_grad;
+  for (const auto& [hf, ours, part] : wanted) {
+    const TensorEntry* entry = file.find(hf);
+    if (!entry) throw std::runtime_error(safetensors_path + ": tensor '" + hf + "' is missing");
+    at::Tensor target = parameters[ours];
+    if (part >= 0) target = target.chunk(3, 0)[size_t(part)];
+    const at::Tensor source = to_tensor(file, *entry);
+    if (source.sizes() != target.sizes()) {
+      std::ostringstream message;
+      message << safetensors_path << ": tensor '" << hf << "' has shape " << source.sizes()
+              << ", the config needs " << target.sizes();
+      throw std::runtime_error(message.str());
+    }
+    target.copy_(source);
+    used.insert(hf);
+  }
+  for (const auto& entry : file.tensors()) {
+    if (used.count(entry.name) || entry.name.find("position_ids") != std::string::npos) continue;
+    throw std::runtime_error(safetensors_path + ": unexpected tensor '" + entry.name +
+                             "' (not a parameter of this fine-tuned ELECTRA)");
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> hf_classifier_head() {
+  return {{"classifier.dense.weight", "head_dense.weight"},
+          {"classifier.dense.bias", "head_dense.bias"},
+          {"classifier.out_proj.weight", "head_out.weight"},
+          {"classifier.out_proj.bias", "head_out.bias"}};
+}
+
 nlohmann::json hf_label_fields(const std::vector<std::string>& labels) {
   nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -113,12 +157,7 @@ void export_hf_classifier(SequenceClassifierImpl& model, const std::vector<std::
       hf_label_fields(regression ? std::vector<std::string>{"LABEL_0"} : labels);
   fields["architectures"] = {"ElectraForSequenceClassification"};
   fields["problem_type"] = regression ? "regression" : "single_label_classification";
-  export_hf_with_head(model, model.config,
-                      {{"classifier.dense.weight", "head_dense.weight"},
-                       {"classifier.dense.bias", "head_dense.bias"},
-                       {"classifier.out_proj.weight", "head_out.weight"},
-                       {"classifier.out_proj.bias", "head_out.bias"}},
-                      fields, vocab_path, dir);
+  export_hf_with_head(model, model.config, hf_classifier_head(), fields, vocab_path, dir);
 }
 
 }  // namespace electra::model

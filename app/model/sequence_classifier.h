@@ -48,6 +48,13 @@ void export_hf_with_head(torch::nn::Module& model, const ModelConfig& model_conf
                          const std::vector<std::pair<std::string, std::string>>& head,
                          const nlohmann::json& config_fields, const std::string& vocab_path,
                          const std::string& dir);
+// The reverse: `model`'s embeddings, encoder and `head` from an HF model.safetensors; a missing,
+// unexpected or mis-shaped tensor is refused by name.
+void import_hf_with_head(torch::nn::Module& model, const ModelConfig& model_config,
+                         const std::vector<std::pair<std::string, std::string>>& head,
+                         const std::string& safetensors_path);
+// The head of ElectraForSequenceClassification: (HF name, our name) pairs.
+std::vector<std::pair<std::string, std::string>> hf_classifier_head();
 // num_labels, id2label and label2id of HF's config for `labels` (index i is labels[i]).
 nlohmann::json hf_label_fields(const std::vector<std::string>& labels);
 

@@ -123,6 +123,11 @@ TEST_F(FinetuneFamilies, SquadSpansTrainPredictEveryQuestionEvaluateAndExport) {
   EXPECT_NE(tensors.find("\"qa_outputs.weight\""), std::string::npos);
   EXPECT_NE(tensors.find("\"electra.encoder.layer.1.attention.self.query.weight\""),
             std::string::npos);
+  // The HF folder loads back and predicts as the model it came from.
+  const auto from_hf = run_shell(kElectra + " evaluate --model " + quote(path("hf")) + " --data " +
+                                 quote(dev) + " --threads 1");
+  ASSERT_EQ(from_hf.exit_code, 0) << from_hf.output;
+  EXPECT_EQ(last_json(from_hf.output), results["dev"]);
 }
 
 TEST_F(FinetuneFamilies, ChunkingLearnsBeyondTheMajorityTagAndWritesConllevalInput) {
@@ -180,6 +185,12 @@ TEST_F(FinetuneFamilies, ChunkingLearnsBeyondTheMajorityTagAndWritesConllevalInp
   EXPECT_EQ(config["id2label"]["0"], counts.begin()->first);  // sorted tags
   EXPECT_NE(testing::read_file(path("hf") + "/model.safetensors").find("\"classifier.weight\""),
             std::string::npos);
+  // Without our task.json (as a model from elsewhere): id2label and the default windows.
+  fs::remove(path("hf") + "/task.json");
+  const auto from_hf = run_shell(kElectra + " evaluate --model " + quote(path("hf")) + " --data " +
+                                 quote(test) + " --threads 1");
+  ASSERT_EQ(from_hf.exit_code, 0) << from_hf.output;
+  EXPECT_EQ(last_json(from_hf.output)["f1"], results["dev"]["f1"]);
 }
 
 TEST_F(FinetuneFamilies, ConlluPosOnTwoRanksKeepsTheFileLayoutAndCountsUnseenTags) {
