@@ -4,6 +4,8 @@
 // file scored against its dataset.
 #include <torch/utils.h>
 
+#include <cctype>
+#include <fstream>
 #include <iostream>
 
 #include "app/cli/command.h"
@@ -201,6 +203,24 @@ nlohmann::json score_answers(const po::variables_map& o) {
   return finetune::squad_v2_metrics(questions, answers, na_probs);
 }
 
+// A SQuAD JSON file given to a model of another task (or the reverse) is named as such, before
+// its reader reports a line it cannot parse.
+void check_task_of_file(const std::string& path, const finetune::FinetunedModel& finetuned,
+                        const std::string& model_dir) {
+  std::ifstream in(path);
+  char first = 0;
+  while (in.get(first) && std::isspace(static_cast<unsigned char>(first))) {
+  }
+  const bool json = in && first == '{';
+  const bool span = finetuned.type == finetune::TaskType::kSpan;
+  if (json != span && in) {
+    throw std::runtime_error(
+        path + ": " + (json ? "a JSON (SQuAD) file" : "not a JSON (SQuAD) file") + ", but " +
+        model_dir + " was fine-tuned for " + finetune::to_string(finetuned.type) +
+        " (its task.json); give it a file of that task");
+  }
+}
+
 int run_evaluate(const po::variables_map& o) {
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   const std::string model_dir = o["model"].as<std::string>();
@@ -218,7 +238,16 @@ int run_evaluate(const po::variables_map& o) {
   auto vocab =
       std::make_shared<const data::Vocabulary>(data::Vocabulary::load(finetuned.vocab_path));
   const data::WordPieceTokenizer tokenizer(vocab, finetuned.lowercase);
-  if (o["format"].as<std::string>() != "auto") finetuned.format = o["format"].as<std::string>();
+  const bool sentences = finetuned.type == finetune::TaskType::kClassification ||
+                         finetuned.type == finetune::TaskType::kRegression;
+  if (o["format"].as<std::string>() != "auto") {
+    if (!sentences) {
+      throw UsageError("--format is the TSV layout of sentence tasks; " + model_dir +
+                       " was fine-tuned for " + finetune::to_string(finetuned.type));
+    }
+    finetuned.format = o["format"].as<std::string>();
+  }
+  check_task_of_file(o["data"].as<std::string>(), finetuned, model_dir);
   if (finetuned.format.empty()) finetuned.format = "auto";
   const auto family = finetune::task_family(finetuned, tokenizer);
   const finetune::Evaluation evaluation = family->evaluate(finetuned, o["data"].as<std::string>(),

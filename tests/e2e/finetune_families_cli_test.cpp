@@ -229,6 +229,11 @@ TEST_F(FinetuneFamilies, ConlluPosOnTwoRanksKeepsTheFileLayoutAndCountsUnseenTag
       if (f != 3) EXPECT_EQ(a[f], b[f]) << output[i];
     }
   }
+  // A file of another task.
+  EXPECT_TRUE(
+      testing::fails_with(run_shell(kElectra + " evaluate --model " + quote(out) + " --data " +
+                                    quote(kData + "/squad_sample_dev.json") + " --threads 1"),
+                          1, "a JSON (SQuAD) file, but " + out + " was fine-tuned for token"));
   // A tag unseen in training: counted as an error, not a crash.
   std::string changed = testing::read_file(dev);
   changed.replace(changed.find("\tPRON\t"), 6, "\tNEWTAG\t");
@@ -298,6 +303,18 @@ TEST_F(FinetuneFamilies, BadFilesAreNamedWithTheirLineOrQuestion) {
   EXPECT_TRUE(testing::fails_with(
       run_shell(finetune("token", path("bad.txt"), path("bad.txt"), path("x2"))), 1,
       path("bad.txt") + ":2"));
+  // An answer that is not at its answer_start: counted and skipped for training, not a crash.
+  std::string moved = testing::read_file(squad);
+  const std::string first_start = "\"answer_start\": 177";  // the first question's answer
+  const size_t at = moved.find(first_start);
+  ASSERT_NE(at, std::string::npos);
+  moved.replace(at, first_start.size(), "\"answer_start\": 178");
+  testing::write_file(path("moved.json"), moved);
+  const auto skipped = run_shell(finetune("span", path("moved.json"), squad, path("x4"),
+                                          "--epochs 1 --max-query-len 24 --doc-stride 32"));
+  EXPECT_EQ(skipped.exit_code, 0) << skipped.output;
+  EXPECT_NE(skipped.output.find("1 skipped: answer text not at answer_start"), std::string::npos)
+      << skipped.output;
   // A window longer than the model's positions.
   EXPECT_TRUE(testing::fails_with(
       run_shell(finetune("span", squad, squad, path("x3"), "", "--max-seq-len 512")), 2,
