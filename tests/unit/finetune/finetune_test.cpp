@@ -5,9 +5,11 @@
 
 #include <cmath>
 
+#include "app/finetune/sweep.h"
+#include "app/finetune/task_encoding.h"
 #include "app/model/sequence_classifier.h"
 #include "app/train/optimizer.h"
-#include "app/finetune/task_encoding.h"
+#include "test_util.h"
 
 namespace electra::finetune {
 namespace {
@@ -129,6 +131,45 @@ TEST(SequenceClassifier, CopiesThePretrainedDiscriminatorAndGivesOneOutputPerLab
   const auto ids = torch::randint(1000, 2000, {3, 16}, torch::kLong);
   const auto out = classifier->forward(ids, torch::zeros_like(ids), torch::ones_like(ids));
   EXPECT_EQ(out.sizes(), (std::vector<int64_t>{3, 2}));
+}
+
+TEST(SweepTask, ATypeFollowsTheNameAndNamesCannotLeaveTheOutputFolder) {
+  const SweepTask squad = parse_sweep_task("squad@span:train.json:dev.json:test.json");
+  EXPECT_EQ(squad.name, "squad");
+  EXPECT_EQ(squad.type, "span");
+  EXPECT_EQ(squad.test, "test.json");
+  EXPECT_EQ(parse_sweep_task("pos:a.conllu:b.conllu").type, "");  // inferred when run
+  for (const char* bad : {"..:a:b", "a/b:a:b", ":a:b", "x@ranking:a:b", "x:a", "x:a:b:c:d"}) {
+    EXPECT_THROW(parse_sweep_task(bad), std::invalid_argument) << bad;
+  }
+}
+
+TEST(GlueTasks, ThePapersEpochsAndMetricsForTheTasksPresent) {
+  testing::TempDir dir;
+  for (const char* task : {"CoLA", "RTE", "MRPC", "STS-B"}) {
+    std::filesystem::create_directories(dir / task);
+    testing::write_file(dir / task + "/train.tsv", "");
+    testing::write_file(dir / task + "/dev.tsv", "");
+  }
+  std::filesystem::create_directories(dir / "MNLI");  // no dev_matched.tsv: not a task
+  testing::write_file(dir / "MNLI/train.tsv", "");
+  const std::vector<SweepTask> tasks = glue_tasks(dir.path().string());
+  ASSERT_EQ(tasks.size(), 4u);
+  std::map<std::string, const SweepTask*> by_name;
+  for (const auto& task : tasks) by_name[task.name] = &task;
+  EXPECT_EQ(by_name.at("CoLA")->metric, "matthews_corr");
+  EXPECT_EQ(by_name.at("CoLA")->epochs, 0);  // the sweep's (3)
+  EXPECT_EQ(by_name.at("RTE")->epochs, 10);
+  EXPECT_EQ(by_name.at("RTE")->metric, "accuracy");
+  EXPECT_EQ(by_name.at("MRPC")->metric, "f1_accuracy_mean");
+  EXPECT_EQ(by_name.at("STS-B")->type, "regression");
+  EXPECT_EQ(by_name.at("STS-B")->epochs, 10);
+  EXPECT_TRUE(by_name.at("STS-B")->glue);
+  testing::TempDir empty;
+  EXPECT_NE(testing::thrown_message([&] {
+              glue_tasks(empty.path().string());
+            }).find("no GLUE task found"),
+            std::string::npos);
 }
 
 }  // namespace
