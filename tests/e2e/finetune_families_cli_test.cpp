@@ -130,6 +130,57 @@ TEST_F(FinetuneFamilies, SquadSpansTrainPredictEveryQuestionEvaluateAndExport) {
   EXPECT_EQ(last_json(from_hf.output), results["dev"]);
 }
 
+// SQuAD v2.0: every third question of the sample made unanswerable (its answers moved to
+// plausible_answers, as the v2.0 files have them).
+nlohmann::json as_squad_v2(nlohmann::json squad) {
+  squad["version"] = "v2.0";
+  int n = 0;
+  for (auto& article : squad["data"]) {
+    for (auto& paragraph : article["paragraphs"]) {
+      for (auto& qa : paragraph["qas"]) {
+        const bool impossible = n++ % 3 == 0;
+        qa["is_impossible"] = impossible;
+        if (impossible)
+          qa["plausible_answers"] = qa["answers"], qa["answers"] = nlohmann::json::array();
+      }
+    }
+  }
+  return squad;
+}
+
+TEST_F(FinetuneFamilies, SquadV2ChoosesTheNullThresholdOnDevAndKeepsIt) {
+  testing::write_file(path("train2.json"),
+                      as_squad_v2(testing::read_json(kData + "/squad_sample_train.json")).dump());
+  testing::write_file(path("dev2.json"),
+                      as_squad_v2(testing::read_json(kData + "/squad_sample_dev.json")).dump());
+  const std::string out = path("v2");
+  const auto trained = run_shell(finetune("span", path("train2.json"), path("dev2.json"), out,
+                                          "--epochs 2 --lr 1e-3 --max-query-len 24 "
+                                          "--doc-stride 24"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_NE(trained.output.find("SQuAD v2.0"), std::string::npos);
+  const nlohmann::json dev = last_json(trained.output)["dev"];
+  for (const char* key : {"exact", "f1", "HasAns_f1", "NoAns_f1", "best_f1", "best_f1_thresh"}) {
+    EXPECT_TRUE(dev.contains(key)) << key << " " << dev.dump();
+  }
+  EXPECT_EQ(dev["NoAns_total"], 18);  // 52 questions, every third from the first
+  // The threshold chosen on dev is the model's, and the answers at it score best F1.
+  const nlohmann::json task = testing::read_json(out + "/best/task.json");
+  EXPECT_EQ(task["span"]["null_threshold"], dev["best_f1_thresh"]);
+  EXPECT_EQ(dev["null_threshold"], dev["best_f1_thresh"]);
+  EXPECT_NEAR(dev["f1"].get<double>(), dev["best_f1"].get<double>(), 1e-9);
+  const nlohmann::json predictions = testing::read_json(out + "/predictions.json");
+  const auto scored =
+      run_shell(kElectra + " evaluate --answers " + quote(out + "/predictions.json") + " --data " +
+                quote(path("dev2.json")));
+  ASSERT_EQ(scored.exit_code, 0) << scored.output;
+  EXPECT_EQ(last_json(scored.output)["f1"], dev["f1"]);
+  const auto evaluated = run_shell(kElectra + " evaluate --model " + quote(out) + " --data " +
+                                   quote(path("dev2.json")) + " --threads 1");
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  EXPECT_EQ(last_json(evaluated.output)["f1"], dev["f1"]);
+}
+
 TEST_F(FinetuneFamilies, ChunkingLearnsBeyondTheMajorityTagAndWritesConllevalInput) {
   const std::string train = kData + "/conll2000_sample_train.txt";
   const std::string test = kData + "/conll2000_sample_test.txt";
