@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's fine-tuning results on the real files of ../shared/data: SQuAD v1.1 (40 articles
 # of the official dev file train, the other 8 evaluate), CoNLL-2000 chunking and UD English-Atis
-# POS, each from a pretrained model and from random weights (--random-init), plus SQuAD's trivial
-# baselines (first sentence, a random span) scored by `electra evaluate --answers`. One JSON line
+# POS, each from a pretrained model and from random weights (--random-init), plus trivial
+# baselines: SQuAD's (first sentence, a random span) scored by `electra evaluate --answers`, the
+# taggers' (the most frequent tag per word or per POS tag) by `electra evaluate --conlleval`. One JSON line
 # per run (task, init, the dev figures, throughput, seconds) in OUT/summary.jsonl.
 #   bash bench/finetune_real_data.sh [--model RUN] [--shared DIR] [--out DIR] [--ranks N] [--only squad|conll|atis]
 set -euo pipefail
@@ -63,6 +64,29 @@ if [[ -z $only || $only == atis ]]; then
     run atis-pos $init --task-type token --train "$data/atis-train.conllu" --dev "$data/atis-dev.conllu" \
       --epochs 3 --lr 3e-4 --batch-size 16 --max-seq-len 128
   done
+fi
+# baseline KIND NAME FILE: a trivial tagger's predictions scored by electra's conlleval.
+baseline() {
+  local scores; scores=$("$electra" evaluate --conlleval "$3" 2>/dev/null)
+  python3 - "$1" "$2" "$scores" <<'PY' >>"$out/summary.jsonl"
+import json, sys
+d = json.loads(sys.argv[3])
+print(json.dumps({"task": sys.argv[1], "init": "baseline: " + sys.argv[2],
+                  "dev": {k: v for k, v in d.items() if k != "by_type"}}))
+PY
+  tail -1 "$out/summary.jsonl"
+}
+
+if [[ -z $only || $only == atis ]]; then
+  python3 "$root/bench/tagging_baselines.py" upos "$data/atis-train.conllu" "$data/atis-dev.conllu" \
+    --out-dir "$out/tag-baselines" >/dev/null
+  baseline atis-pos word-majority "$out/tag-baselines/upos-word-majority.txt"
+fi
+if [[ -z $only || $only == conll ]]; then
+  python3 "$root/bench/tagging_baselines.py" chunk "$data/conll2000-train.txt" "$data/conll2000-test.txt" \
+    --out-dir "$out/tag-baselines" >/dev/null
+  baseline conll2000-chunking pos-majority "$out/tag-baselines/chunk-pos-majority.txt"
+  baseline conll2000-chunking word-majority "$out/tag-baselines/chunk-word-majority.txt"
 fi
 if [[ -z $only || $only == conll ]]; then
   for init in pretrained random; do

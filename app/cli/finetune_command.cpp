@@ -7,10 +7,12 @@
 #include <cctype>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "app/cli/command.h"
 #include "app/cli/cpu_threads.h"
 #include "app/cli/rank_phase.h"
+#include "app/finetune/conlleval.h"
 #include "app/finetune/finetuned_model.h"
 #include "app/finetune/finetuner.h"
 #include "app/finetune/squad_reader.h"
@@ -146,7 +148,7 @@ void declare_evaluate(po::options_description& options) {
   options.add_options()
     ("model", po::value<std::string>()->default_value(""),
      "a fine-tuned model: electra finetune's --out (or its best/)")
-    ("data", po::value<std::string>()->required(),
+    ("data", po::value<std::string>(),
      "file to evaluate, of the model's task (labelled for metrics); with --answers: the SQuAD "
      "dataset the answers are for")
     ("predictions", po::value<std::string>()->default_value(""),
@@ -155,6 +157,9 @@ void declare_evaluate(po::options_description& options) {
     ("answers", po::value<std::string>()->default_value(""),
      "instead of --model: a SQuAD predictions file (id -> answer text) to score, as the official "
      "evaluate-v1.1.py / evaluate-v2.0.py do")
+    ("conlleval", po::value<std::string>()->default_value(""),
+     "instead of --model: score a tagged file whose last two columns are the gold and the "
+     "predicted tag (conlleval's input, e.g. a CoNLL task's dev_predictions.txt), as conlleval does")
     ("na-probs", po::value<std::string>()->default_value(""),
      "with --answers on SQuAD v2.0: id -> no-answer probability JSON (adds the best thresholds)")
     ("format", po::value<std::string>()->default_value("auto"),
@@ -221,13 +226,48 @@ void check_task_of_file(const std::string& path, const finetune::FinetunedModel&
   }
 }
 
+// conlleval on a file of "... gold predicted" lines, blank lines between sentences.
+nlohmann::json score_tagged(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read the tagged file");
+  std::vector<finetune::TaggedSentence> sentences(1);
+  long number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    std::istringstream fields(line);
+    std::vector<std::string> columns;
+    for (std::string field; fields >> field;) columns.push_back(field);
+    if (columns.empty() || columns[0] == "-DOCSTART-") {
+      if (!sentences.back().gold.empty()) sentences.emplace_back();
+      continue;
+    }
+    if (columns.size() < 2) {
+      throw std::runtime_error(path + ":" + std::to_string(number) +
+                               ": needs at least two columns (the gold and the predicted tag)");
+    }
+    sentences.back().gold.push_back(columns[columns.size() - 2]);
+    sentences.back().predicted.push_back(columns.back());
+  }
+  if (sentences.back().gold.empty()) sentences.pop_back();
+  if (sentences.empty()) throw std::runtime_error(path + ": holds no tagged word");
+  return finetune::conlleval(sentences).to_json();
+}
+
 int run_evaluate(const po::variables_map& o) {
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   const std::string model_dir = o["model"].as<std::string>();
+  if (const std::string tagged = o["conlleval"].as<std::string>(); !tagged.empty()) {
+    if (!model_dir.empty()) throw UsageError("give --model or --conlleval, not both");
+    std::cout << score_tagged(tagged).dump() << "\n";
+    return kExitOk;
+  }
   const bool answers = !o["answers"].as<std::string>().empty();
   if (answers == !model_dir.empty()) {
-    throw UsageError("give --model (a fine-tuned model) or --answers (a SQuAD predictions file)");
+    throw UsageError(
+        "give --model (a fine-tuned model), --answers (a SQuAD predictions file) or --conlleval "
+        "(a tagged file)");
   }
+  if (o["data"].empty()) throw UsageError("--data is required with --model and --answers");
   if (answers) {
     std::cout << score_answers(o).dump() << "\n";
     return kExitOk;

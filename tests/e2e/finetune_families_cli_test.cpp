@@ -227,6 +227,11 @@ TEST_F(FinetuneFamilies, ChunkingLearnsBeyondTheMajorityTagAndWritesConllevalInp
     EXPECT_EQ(output[i].rfind(input[i] + " ", 0), 0u) << output[i];
     EXPECT_TRUE(counts.count(output[i].substr(output[i].rfind(' ') + 1))) << output[i];
   }
+  // conlleval on that file gives the fine-tuner's figures.
+  const auto conlleval = run_shell(kElectra + " evaluate --conlleval " +
+                                   quote(out + "/dev_predictions.txt"));
+  ASSERT_EQ(conlleval.exit_code, 0) << conlleval.output;
+  EXPECT_EQ(last_json(conlleval.output)["f1"], results["dev"]["f1"]);
   const auto exported =
       run_shell(kElectra + " export --checkpoint " + quote(out) + " --out " + quote(path("hf")));
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
