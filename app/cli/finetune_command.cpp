@@ -130,6 +130,11 @@ int run_finetune(const po::variables_map& o) {
   nlohmann::json summary;
   try {
     summary = finetune::finetune(config, *source.model, source.vocab_path, *world);
+  } catch (const c10::Error& e) {  // LibTorch's text without its C++ backtrace
+    std::cerr << "electra finetune: " << dist::rank_prefix(*world) << e.what_without_backtrace()
+              << std::endl;
+    if (world->size() > 1) world->abort(kExitFailure);
+    return kExitFailure;
   } catch (const std::invalid_argument& e) {  // an option that cannot work with this model/data
     std::cerr << "electra finetune: " << dist::rank_prefix(*world) << e.what() << std::endl;
     if (world->size() > 1) world->abort(kExitUsage);

@@ -50,7 +50,8 @@ void declare(po::options_description& options) {
     ("seeds", po::value<std::string>()->default_value("1,2,3"), "seeds, comma-separated")
     ("epochs", po::value<long long>()->default_value(3), "epochs per cell (GLUE tasks: the paper's)")
     ("batch-size", po::value<long long>()->default_value(32), "examples per step")
-    ("max-seq-len", po::value<long long>()->default_value(128), "tokens per example")
+    ("max-seq-len", po::value<long long>()->default_value(0),
+     "tokens per example (0: finetune's: 384 for span, 128 otherwise, at most the model's)")
     ("layer-decay", default_number(0.8), "layer-wise learning-rate decay")
     ("random-baseline", po::bool_switch(),
      "also fine-tune the first checkpoint's architecture from random weights (same lrs, seeds, "

@@ -95,6 +95,16 @@ void read_task_json(FinetunedModel& finetuned, const nlohmann::json& task,
   }
 }
 
+// HF's label count: num_labels, else id2label's size, else 2 (transformers' default, which it
+// does not write).
+size_t hf_label_count(const nlohmann::json& config) {
+  const nlohmann::json count = config.value("num_labels", nlohmann::json());
+  if (count.is_number_unsigned() && count.get<size_t>() > 0) return count.get<size_t>();
+  const nlohmann::json id2label = config.value("id2label", nlohmann::json());
+  if (id2label.is_object() && !id2label.empty()) return id2label.size();
+  return 2;
+}
+
 // The fine-tuned class an HF config.json names, as our task type.
 TaskType hf_task_type(const nlohmann::json& config, const std::string& path) {
   const nlohmann::json& architectures = config.value("architectures", nlohmann::json::array());
@@ -105,8 +115,9 @@ TaskType hf_task_type(const nlohmann::json& config, const std::string& path) {
   if (name == "ElectraForQuestionAnswering") return TaskType::kSpan;
   if (name == "ElectraForTokenClassification") return TaskType::kToken;
   if (name == "ElectraForSequenceClassification") {
-    return config.value("problem_type", std::string()) == "regression" ||
-                   config.value("num_labels", 2) == 1
+    const nlohmann::json problem = config.value("problem_type", nlohmann::json());
+    return (problem.is_string() && problem.get<std::string>() == "regression") ||
+                   hf_label_count(config) == 1
                ? TaskType::kRegression
                : TaskType::kClassification;
   }
@@ -118,6 +129,12 @@ TaskType hf_task_type(const nlohmann::json& config, const std::string& path) {
 // HF's id2label as our labels, in id order.
 LabelSet hf_labels(const nlohmann::json& config, const std::string& path) {
   const nlohmann::json id2label = config.value("id2label", nlohmann::json::object());
+  if (!id2label.is_object() || id2label.empty()) {  // transformers' defaults: LABEL_0, LABEL_1, ...
+    std::vector<std::string> labels;
+    for (size_t i = 0; i < hf_label_count(config); ++i)
+      labels.push_back("LABEL_" + std::to_string(i));
+    return LabelSet(labels);
+  }
   std::vector<std::string> labels(id2label.size());
   for (const auto& [id, label] : id2label.items()) {
     size_t index = 0;

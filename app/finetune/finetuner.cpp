@@ -225,7 +225,7 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
     if (root) {
       family->choose_on_dev(finetuned, dev);
       const double value = metric_value(dev.metrics, metric);
-      improved = value > best;
+      improved = value > best || best_epoch == 0;  // a NaN metric still keeps epoch 1
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       say(format_epoch_line(epoch, config.epochs, loss_sum.item<double>() / double(steps_per_epoch),

@@ -3,6 +3,7 @@
 // as "index<TAB>prediction" lines.
 #include <ATen/Functions.h>
 
+#include <cmath>
 #include <map>
 
 #include "app/finetune/task_family.h"
@@ -74,7 +75,10 @@ class SentenceFamily : public TaskFamily {
     nlohmann::json part = nlohmann::json::array();
     predict_batches(finetuned, mine, batch_size, [&](long long, const at::Tensor& logits) {
       if (regression) {
-        for (int64_t i = 0; i < logits.size(0); ++i) part.push_back(logits[i][0].item<double>());
+        for (int64_t i = 0; i < logits.size(0); ++i) {
+          const double value = logits[i][0].item<double>();
+          part.push_back(std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr));
+        }
       } else {
         const at::Tensor classes = logits.argmax(-1);
         for (int64_t i = 0; i < logits.size(0); ++i) part.push_back(classes[i].item<int64_t>());
@@ -85,6 +89,11 @@ class SentenceFamily : public TaskFamily {
     std::vector<int> classes;
     for (const std::string& text : communicator.gather_to_root(part.dump())) {
       for (const auto& v : nlohmann::json::parse(text)) {
+        if (v.is_null()) {
+          throw std::runtime_error(path +
+                                   ": the model predicts values that are not finite (training "
+                                   "diverged: lower --lr)");
+        }
         regression ? values.push_back(v.get<double>()) : classes.push_back(v.get<int>());
       }
     }

@@ -304,7 +304,8 @@ std::vector<SweepTask> glue_tasks(const std::string& dir) {
     const fs::path train = folder / "train.tsv", dev = folder / k.dev;
     if (!fs::is_regular_file(train) || !fs::is_regular_file(dev)) continue;
     SweepTask task{k.name, train.string(), dev.string(), ""};
-    task.type = k.type, task.epochs = k.epochs, task.metric = k.metric, task.glue = true;
+    task.type = k.type, task.epochs = k.epochs, task.metric = k.metric;
+    task.glue = std::string(k.name) != "WNLI";  // BERT's and ELECTRA's GLUE figures leave it out
     tasks.push_back(task);
   }
   if (tasks.empty()) {
@@ -341,7 +342,21 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       }
     }
   };
-  const auto checkpoints = expand_checkpoints(config.checkpoints);
+  // Rank 0's list, so every rank runs the same cells while a run is still writing checkpoints.
+  const nlohmann::json listed = nlohmann::json::parse(communicator.broadcast_from_root(
+      communicator.is_root() ? nlohmann::json(expand_checkpoints(config.checkpoints)).dump()
+                             : std::string()));
+  const auto checkpoints = listed.get<std::vector<std::string>>();
+  for (size_t i = 0; i < checkpoints.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (checkpoint_label(checkpoints[i]) == checkpoint_label(checkpoints[j])) {
+        throw std::invalid_argument(checkpoints[j] + " and " + checkpoints[i] +
+                                    " would share the table row '" +
+                                    checkpoint_label(checkpoints[i]) +
+                                    "' (and its cells); give them folders of different names");
+      }
+    }
+  }
   for (const auto& checkpoint : checkpoints) {
     if (config.random_baseline && checkpoint_label(checkpoint) == kRandomInit) {
       throw std::invalid_argument(checkpoint + ": its table row would be '" + kRandomInit +
@@ -402,8 +417,11 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       ++outcome.run;
     } catch (const std::exception& e) {
       status = std::string("FAILED: ") + e.what();
-      data::write_file_atomically((fs::path(cell.dir) / "error.txt").string(),
-                                  std::string(e.what()) + "\n");
+      try {
+        data::write_file_atomically((fs::path(cell.dir) / "error.txt").string(),
+                                    std::string(e.what()) + "\n");
+      } catch (const std::exception&) {  // the folder itself is the problem: say it here only
+      }
       ++outcome.failed;
     }
     const double seconds =

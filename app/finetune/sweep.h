@@ -31,8 +31,8 @@ struct SweepConfig {
   std::vector<double> learning_rates;
   std::vector<uint64_t> seeds;
   std::string out_dir;
-  long long epochs = 3, batch_size = 32, max_seq_len = 128;
-  long long doc_stride = 0, max_query_len = 64;  // span tasks (FinetuneConfig's)
+  long long epochs = 3, batch_size = 32, max_seq_len = 0;  // 0: finetune's default
+  long long doc_stride = 0, max_query_len = 64;            // span tasks (FinetuneConfig's)
   double layer_decay = 0.8;
   std::string vocab;  // "" : each model's vocab.txt
   // Also the first checkpoint's architecture from random weights, with the same lrs, seeds and
@@ -48,8 +48,9 @@ SweepTask parse_sweep_task(const std::string& spec);
 
 // The GLUE tasks present in DIR (GLUE's own layout: DIR/CoLA/train.tsv, dev.tsv, ...; MNLI's dev
 // is dev_matched.tsv) with the paper's settings (DESIGN.md section 3): 10 epochs for RTE and
-// STS-B, 3 otherwise (`epochs` 0) ; the metric GLUE reports: matthews_corr for CoLA,
-// pearson_spearman_mean for STS-B, f1_accuracy_mean for MRPC and QQP, accuracy otherwise.
+// STS-B, 3 otherwise (`epochs` 0); the metric GLUE reports: matthews_corr for CoLA,
+// pearson_spearman_mean for STS-B, f1_accuracy_mean for MRPC and QQP, accuracy otherwise; WNLI
+// (when present) is run but left out of the GLUE score, as BERT's and ELECTRA's tables leave it.
 // Throws std::runtime_error naming DIR when it holds none.
 std::vector<SweepTask> glue_tasks(const std::string& dir);
 // A run directory becomes its complete checkpoints (oldest first); other paths stay as given.

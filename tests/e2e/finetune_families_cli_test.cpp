@@ -228,8 +228,8 @@ TEST_F(FinetuneFamilies, ChunkingLearnsBeyondTheMajorityTagAndWritesConllevalInp
     EXPECT_TRUE(counts.count(output[i].substr(output[i].rfind(' ') + 1))) << output[i];
   }
   // conlleval on that file gives the fine-tuner's figures.
-  const auto conlleval = run_shell(kElectra + " evaluate --conlleval " +
-                                   quote(out + "/dev_predictions.txt"));
+  const auto conlleval =
+      run_shell(kElectra + " evaluate --conlleval " + quote(out + "/dev_predictions.txt"));
   ASSERT_EQ(conlleval.exit_code, 0) << conlleval.output;
   EXPECT_EQ(last_json(conlleval.output)["f1"], results["dev"]["f1"]);
   const auto exported =
@@ -247,6 +247,10 @@ TEST_F(FinetuneFamilies, ChunkingLearnsBeyondTheMajorityTagAndWritesConllevalInp
                                  quote(test) + " --threads 1");
   ASSERT_EQ(from_hf.exit_code, 0) << from_hf.output;
   EXPECT_EQ(last_json(from_hf.output)["f1"], results["dev"]["f1"]);
+  const auto reexported = run_shell(kElectra + " export --checkpoint " + quote(path("hf")) +
+                                    " --out " + quote(path("hf2")));
+  ASSERT_EQ(reexported.exit_code, 0) << reexported.output;
+  EXPECT_EQ(testing::read_json(path("hf2") + "/config.json")["id2label"], config["id2label"]);
 }
 
 TEST_F(FinetuneFamilies, ConlluPosOnTwoRanksKeepsTheFileLayoutAndCountsUnseenTags) {
