@@ -127,22 +127,21 @@ int run_finetune(const po::variables_map& o) {
   } catch (const PhaseFailed&) {
     return kExitFailure;
   }
+  // This rank's error, then every rank stopped with its status.
+  const auto fail = [&](const std::string& message, int status) {
+    std::cerr << "electra finetune: " << dist::rank_prefix(*world) << message << std::endl;
+    if (world->size() > 1) world->abort(status);
+    return status;
+  };
   nlohmann::json summary;
   try {
     summary = finetune::finetune(config, *source.model, source.vocab_path, *world);
   } catch (const c10::Error& e) {  // LibTorch's text without its C++ backtrace
-    std::cerr << "electra finetune: " << dist::rank_prefix(*world) << e.what_without_backtrace()
-              << std::endl;
-    if (world->size() > 1) world->abort(kExitFailure);
-    return kExitFailure;
+    return fail(e.what_without_backtrace(), kExitFailure);
   } catch (const std::invalid_argument& e) {  // an option that cannot work with this model/data
-    std::cerr << "electra finetune: " << dist::rank_prefix(*world) << e.what() << std::endl;
-    if (world->size() > 1) world->abort(kExitUsage);
-    return kExitUsage;
+    return fail(e.what(), kExitUsage);
   } catch (const std::exception& e) {
-    std::cerr << "electra finetune: " << dist::rank_prefix(*world) << e.what() << std::endl;
-    if (world->size() > 1) world->abort(kExitFailure);
-    return kExitFailure;
+    return fail(e.what(), kExitFailure);
   }
   if (world->is_root()) std::cout << summary.dump(2) << "\n";
   return kExitOk;

@@ -22,16 +22,11 @@ SquadFeatureOptions feature_options(const FinetunedModel& finetuned) {
 
 TrainingRows rows_of(const std::vector<SquadFeature>& features, size_t first, size_t last) {
   std::vector<const std::vector<int32_t>*> ids, segments;
-  std::vector<std::vector<int32_t>> masks;
-  masks.reserve(last - first);
   for (size_t f = first; f < last; ++f) {
     ids.push_back(&features[f].input_ids);
     segments.push_back(&features[f].segment_ids);
-    masks.emplace_back(features[f].input_ids.size(), 1);
   }
-  std::vector<const std::vector<int32_t>*> mask_rows;
-  for (const auto& m : masks) mask_rows.push_back(&m);
-  return {padded_rows(ids, 0), padded_rows(segments, 0), padded_rows(mask_rows, 0), {}};
+  return padded_inputs(ids, segments);
 }
 
 nlohmann::json score_json(double value) {

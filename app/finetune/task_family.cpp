@@ -63,4 +63,16 @@ at::Tensor padded_rows(const std::vector<const std::vector<int32_t>*>& rows, int
   return out;
 }
 
+TrainingRows padded_inputs(const std::vector<const std::vector<int32_t>*>& ids,
+                           const std::vector<const std::vector<int32_t>*>& segments) {
+  const at::Tensor input_ids = padded_rows(ids, 0);
+  std::vector<int64_t> lengths;
+  for (const auto* row : ids) lengths.push_back(int64_t(row->size()));
+  const at::Tensor mask = (at::arange(input_ids.size(1), at::kLong).unsqueeze(0) <
+                           at::tensor(lengths, at::kLong).unsqueeze(1))
+                              .to(at::kLong);
+  return {
+      input_ids, segments.empty() ? at::zeros_like(input_ids) : padded_rows(segments, 0), mask, {}};
+}
+
 }  // namespace electra::finetune

@@ -75,5 +75,9 @@ void predict_batches(FinetunedModel& finetuned, const TrainingRows& rows, long l
                      const std::function<void(long long first, const at::Tensor& logits)>& use);
 // Pads int32 rows into an [N, L] int64 tensor (L the longest row, at least 1).
 at::Tensor padded_rows(const std::vector<const std::vector<int32_t>*>& rows, int64_t pad);
+// Model inputs from per-row token ids (and segment ids; none: all 0), padded with 0, the mask 1
+// over each row's own length; no targets.
+TrainingRows padded_inputs(const std::vector<const std::vector<int32_t>*>& ids,
+                           const std::vector<const std::vector<int32_t>*>& segments = {});
 
 }  // namespace electra::finetune

@@ -23,20 +23,13 @@ std::map<std::string, int32_t> label_ids(const LabelSet& labels) {
 
 TrainingRows rows_of(const std::vector<TagFeature>& features, size_t first, size_t last) {
   std::vector<const std::vector<int32_t>*> ids, labels;
-  std::vector<std::vector<int32_t>> masks;
-  masks.reserve(last - first);
   for (size_t f = first; f < last; ++f) {
     ids.push_back(&features[f].input_ids);
     labels.push_back(&features[f].labels);
-    masks.emplace_back(features[f].input_ids.size(), 1);
   }
-  std::vector<const std::vector<int32_t>*> mask_rows;
-  for (const auto& m : masks) mask_rows.push_back(&m);
-  const at::Tensor input_ids = padded_rows(ids, 0);
-  return {input_ids,
-          at::zeros_like(input_ids),
-          padded_rows(mask_rows, 0),
-          {padded_rows(labels, kIgnoredLabel)}};
+  TrainingRows rows = padded_inputs(ids);
+  rows.targets = {padded_rows(labels, kIgnoredLabel)};
+  return rows;
 }
 
 // Chunk tags (B-, I-, E-, S- prefixes, as conlleval reads them) get chunk F1; others (POS) only
