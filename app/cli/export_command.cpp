@@ -1,6 +1,5 @@
 // electra export: a checkpoint -> HuggingFace directories (discriminator/ and generator/).
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "app/cli/command.h"
@@ -49,27 +48,12 @@ int export_finetuned(const std::string& dir, const std::string& out, bool overwr
   return kExitOk;
 }
 
-// A fine-tuned HuggingFace folder from elsewhere (no task.json): its config names the class.
-bool is_hf_finetuned(const std::string& dir) {
-  const std::filesystem::path config = std::filesystem::path(dir) / "config.json";
-  if (!std::filesystem::is_regular_file(config)) return false;
-  std::ifstream in(config);
-  const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object() || !json.contains("architectures") || !json["architectures"].is_array() ||
-      json["architectures"].empty() || !json["architectures"][0].is_string()) {
-    return false;
-  }
-  const std::string name = json["architectures"][0];
-  return name == "ElectraForSequenceClassification" || name == "ElectraForQuestionAnswering" ||
-         name == "ElectraForTokenClassification";
-}
-
 int run(const po::variables_map& options) {
   const std::string given = options["checkpoint"].as<std::string>();
   const std::string out = options["out"].as<std::string>();
   if (std::filesystem::exists(std::filesystem::path(given) / finetune::kTaskFile) ||
       std::filesystem::exists(std::filesystem::path(given) / "best" / finetune::kTaskFile) ||
-      is_hf_finetuned(given)) {
+      finetune::is_hf_finetuned(given)) {
     return export_finetuned(given, out, options["overwrite"].as<bool>());
   }
   const std::string checkpoint = train::resolve_checkpoint(given);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "app/model/hf_format.h"
 #include "app/train/checkpoint_files.h"
@@ -105,9 +106,9 @@ size_t hf_label_count(const nlohmann::json& config) {
   return 2;
 }
 
-// The fine-tuned class an HF config.json names, as our task type.
-TaskType hf_task_type(const nlohmann::json& config, const std::string& path) {
-  const nlohmann::json& architectures = config.value("architectures", nlohmann::json::array());
+// The fine-tuned class an HF config names, as our task type; none for another class.
+std::optional<TaskType> hf_task_type(const nlohmann::json& config) {
+  const nlohmann::json architectures = config.value("architectures", nlohmann::json::array());
   const std::string name =
       architectures.is_array() && !architectures.empty() && architectures[0].is_string()
           ? architectures[0].get<std::string>()
@@ -121,9 +122,7 @@ TaskType hf_task_type(const nlohmann::json& config, const std::string& path) {
                ? TaskType::kRegression
                : TaskType::kClassification;
   }
-  throw std::runtime_error(path + ": architectures[0] is '" + name +
-                           "', not a fine-tuned ELECTRA (ElectraForSequenceClassification, "
-                           "ElectraForQuestionAnswering or ElectraForTokenClassification)");
+  return std::nullopt;
 }
 
 // HF's id2label as our labels, in id order.
@@ -159,7 +158,14 @@ FinetunedModel import_hf_finetuned(const std::string& dir) {
   const nlohmann::json hf = data::read_json_file(config_path, "missing");
   FinetunedModel finetuned;
   const std::string task_path = (fs::path(dir) / kTaskFile).string();
-  const TaskType architecture = hf_task_type(hf, config_path);
+  const std::optional<TaskType> named = hf_task_type(hf);
+  if (!named) {
+    throw std::runtime_error(config_path +
+                             ": architectures[0] is not a fine-tuned ELECTRA "
+                             "(ElectraForSequenceClassification, ElectraForQuestionAnswering or "
+                             "ElectraForTokenClassification)");
+  }
+  const TaskType architecture = *named;
   if (fs::exists(task_path)) {
     read_task_json(finetuned, data::read_json_file(task_path, "missing"), task_path);
     if (finetuned.type != architecture) {
@@ -195,6 +201,14 @@ FinetunedModel import_hf_finetuned(const std::string& dir) {
 }
 
 }  // namespace
+
+bool is_hf_finetuned(const std::string& dir) {
+  const fs::path config = fs::path(dir) / "config.json";
+  if (!fs::is_regular_file(config)) return false;
+  std::ifstream in(config);
+  const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return json.is_object() && hf_task_type(json).has_value();
+}
 
 void save_finetuned(FinetunedModel& finetuned, const std::string& vocab_path,
                     const std::string& dir) {

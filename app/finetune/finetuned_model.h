@@ -66,6 +66,10 @@ void save_finetuned(FinetunedModel& finetuned, const std::string& vocab_path,
 // when it is not a fine-tuned model.
 FinetunedModel load_finetuned(const std::string& dir);
 
+// True when DIR/config.json names a fine-tuned ELECTRA class (ElectraForSequenceClassification,
+// ElectraForQuestionAnswering, ElectraForTokenClassification); false for anything else.
+bool is_hf_finetuned(const std::string& dir);
+
 // task.json's content: type, labels, format, max_seq_len, casing, the family's settings, info.
 nlohmann::json task_json(const FinetunedModel& finetuned);
 
