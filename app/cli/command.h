@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "app/cli/number_option.h"
+
 namespace electra::cli {
 
 namespace po = boost::program_options;
@@ -25,15 +27,6 @@ const std::vector<Command>& all_commands();
 // Parses argv (after the subcommand name) and `--config FILE`, command line first so that it wins.
 // Prints help and returns false on --help; throws UsageError on a bad option.
 bool parse_options(const Command& command, int argc, char** argv, po::variables_map& options);
-
-// A number as --help shows it: the shortest text that reads back as the same double ("0.15", not
-// Boost's "0.14999999999999999").
-std::string number_text(double value);
-
-// A double option's default, shown as number_text.
-inline po::typed_value<double>* default_number(double value) {
-  return po::value<double>()->default_value(value, number_text(value));
-}
 
 // A mistake in how the command was called: printed with the command's name, exit status 2.
 struct UsageError : std::runtime_error {

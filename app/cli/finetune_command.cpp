@@ -41,32 +41,32 @@ void declare_finetune(po::options_description& options) {
      "classification, regression, span (extractive QA, SQuAD v1.1/v2.0) or token (tagging)")
     ("format", po::value<std::string>()->default_value(d.format),
      "TSV layout: auto, generic, cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte")
-    ("epochs", po::value<long long>()->default_value(d.epochs), "passes over the training set")
-    ("lr", default_number(d.learning_rate), "peak learning rate")
-    ("batch-size", po::value<long long>()->default_value(d.batch_size), "examples per rank and step")
-    ("max-seq-len", po::value<long long>()->default_value(d.max_seq_len),
+    ("epochs", number(d.epochs, kEpochs), "passes over the training set")
+    ("lr", number(d.learning_rate, kLearningRate), "peak learning rate")
+    ("batch-size", number(d.batch_size, kBatchSize), "examples per rank and step")
+    ("max-seq-len", number(d.max_seq_len, kTaskSequenceLength),
      "tokens per example with [CLS]/[SEP] (0: 384 for span, 128 otherwise, at most the model's "
      "positions); sentence tasks cut longer texts at their ends (pairs: the longer first), span "
      "and token tasks use sliding windows")
-    ("doc-stride", po::value<long long>()->default_value(d.doc_stride),
+    ("doc-stride", number(d.doc_stride, kDocStride),
      "span: tokens between the starts of a context's windows (0: 128); token: pieces between "
      "windows of a long sentence (0: half a window)")
-    ("max-query-len", po::value<long long>()->default_value(d.max_query_len),
+    ("max-query-len", number(d.max_query_len, kSequenceLength),
      "span: the question's tokens at most (longer ones are cut)")
-    ("max-answer-len", po::value<int>()->default_value(d.max_answer_len),
+    ("max-answer-len", number(d.max_answer_len, Range<int>{1, 65536}),
      "span: tokens of a predicted answer at most")
-    ("n-best", po::value<int>()->default_value(d.n_best),
+    ("n-best", number(d.n_best, Range<int>{1, 1000}),
      "span: start and end candidates per window when decoding")
     ("tag-format", po::value<std::string>()->default_value(d.tag_format),
      "token: conll (a word per line, columns by white space), conllu, or auto (by name/content)")
-    ("tag-column", po::value<int>()->default_value(d.tag_column),
+    ("tag-column", number(d.tag_column, Range<int>{0, 1000}),
      "token: 1-based column of the tags (0: the last for CoNLL, UPOS for CoNLL-U)")
-    ("layer-decay", default_number(d.layer_decay),
+    ("layer-decay", number(d.layer_decay, kLayerDecay),
      "layer-wise learning-rate decay: layer i of L gets decay^(L - i), the embeddings decay^(L+1)")
-    ("warmup", default_number(d.warmup_fraction),
+    ("warmup", number(d.warmup_fraction, kFraction),
      "fraction of the steps with a linear warmup")
-    ("weight-decay", default_number(d.weight_decay), "AdamW weight decay")
-    ("seed", po::value<uint64_t>()->default_value(d.seed), "seed of the head, order and dropout")
+    ("weight-decay", number(d.weight_decay, kWeightDecay), "AdamW weight decay")
+    ("seed", number(d.seed, kSeed), "seed of the head, order and dropout")
     ("metric", po::value<std::string>()->default_value(""),
      "dev metric that chooses the best epoch (default: accuracy; matthews_corr for CoLA; "
      "pearson_spearman_mean for regression; f1 for span and for chunk/entity tags)")
@@ -76,7 +76,7 @@ void declare_finetune(po::options_description& options) {
     ("cased", po::bool_switch(), "the model's vocabulary is cased")
     ("device", po::value<std::string>()->default_value(d.device),
      "auto (a GPU per rank when CUDA is present, else the CPU), cpu, or cuda (one rank per GPU)")
-    ("threads", po::value<int>()->default_value(0),
+    ("threads", number(0, thread_range()),
      "CPU threads per rank; 0: OMP_NUM_THREADS, else the cores divided among the node's ranks");
   // clang-format on
 }
@@ -168,8 +168,8 @@ void declare_evaluate(po::options_description& options) {
      "with --answers on SQuAD v2.0: id -> no-answer probability JSON (adds the best thresholds)")
     ("format", po::value<std::string>()->default_value("auto"),
      "sentence tasks: the TSV layout (auto: the model's)")
-    ("batch-size", po::value<long long>()->default_value(64), "rows per forward pass")
-    ("threads", po::value<int>()->default_value(0), "CPU threads; 0: all cores");
+    ("batch-size", number(64LL, kBatchSize), "rows per forward pass")
+    ("threads", number(0, thread_range()), "CPU threads; 0: all cores");
   // clang-format on
 }
 

@@ -32,17 +32,17 @@ void declare(po::options_description& options) {
                                           "keep case and accents (a cased vocabulary)")(
       "out", po::value<std::string>()->required(),
       "output folder for the shards and manifest.json")(
-      "seq-len", po::value<long long>()->default_value(128),
+      "seq-len", number(128LL, Range<long long>{8, 65536}),
       "tokens per example, [CLS]/[SEP] included (NVIDIA shards keep their own)")(
-      "shards", po::value<int>()->default_value(1),
+      "shards", number(1, Range<int>{1, 100000}),
       "number of train shards over all ranks (at least one per rank)")(
-      "val-fraction", default_number(0.01), "fraction of examples put in the validation shards")(
-      "seed", po::value<unsigned long long>()->default_value(12345),
+      "val-fraction", number(0.01, Range<double>{0, 1, false, true}),
+      "fraction of examples put in the validation shards")(
+      "seed", number<uint64_t>(12345, kSeed),
       "seed of the example builder and the validation split")(
       "overwrite", po::bool_switch(),
       "replace the shards and manifest of an existing output folder")(
-      "max-line-bytes", po::value<size_t>()->default_value(size_t(1) << 20),
-      "refuse input lines longer than this");
+      "max-line-bytes", number(size_t(1) << 20, kLineBytes), "refuse input lines longer than this");
 }
 
 struct PrepareInputs {
@@ -121,15 +121,8 @@ data::PrepareOptions parse_prepare_options(const po::variables_map& options) {
   prepare.seq_len = options["seq-len"].as<long long>();
   prepare.total_train_shards = options["shards"].as<int>();
   prepare.val_fraction = options["val-fraction"].as<double>();
-  prepare.seed = options["seed"].as<unsigned long long>();
+  prepare.seed = options["seed"].as<uint64_t>();
   prepare.max_line_bytes = options["max-line-bytes"].as<size_t>();
-  if (prepare.seq_len < 8 || prepare.seq_len > 65536) {
-    throw UsageError("--seq-len " + std::to_string(prepare.seq_len) + ": use 8 to 65536");
-  }
-  if (prepare.total_train_shards < 1) throw UsageError("--shards must be at least 1");
-  if (!(prepare.val_fraction >= 0 && prepare.val_fraction < 1)) {
-    throw UsageError("--val-fraction must be in [0, 1)");
-  }
   return prepare;
 }
 

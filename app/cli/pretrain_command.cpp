@@ -34,56 +34,57 @@ void declare(po::options_description& options) {
      "model preset (tiny, small, base, large) or a model JSON file")
     ("set", po::value<std::vector<std::string>>()->composing(),
      "override a model field, FIELD=VALUE (repeatable), e.g. hidden_dropout_prob=0")
-    ("train-steps", po::value<long long>()->default_value(d.train_steps), "optimiser steps")
-    ("warmup-steps", po::value<long long>()->default_value(d.warmup_steps),
+    ("train-steps", number(d.train_steps, kSteps), "optimiser steps")
+    ("warmup-steps", number(d.warmup_steps, Range<long long>{0, kMaxCount}),
      "linear warmup steps (times linear decay to train-steps)")
-    ("batch-size", po::value<long long>()->default_value(d.batch_size),
+    ("batch-size", number(d.batch_size, kBatchSize),
      "sequences per rank and micro-batch")
-    ("grad-accum", po::value<long long>()->default_value(d.grad_accum),
+    ("grad-accum", number(d.grad_accum, Range<long long>{1, 65536}),
      "micro-batches per optimiser step")
-    ("learning-rate", default_number(d.learning_rate), "peak learning rate")
+    ("learning-rate", number(d.learning_rate, kLearningRate), "peak learning rate")
     ("optimizer", po::value<std::string>()->default_value(d.optimizer),
      "adamw (the reference) or lamb (large batches)")
-    ("weight-decay", default_number(d.weight_decay),
+    ("weight-decay", number(d.weight_decay, kWeightDecay),
      "decoupled weight decay (not on LayerNorm or biases)")
-    ("adam-epsilon", default_number(d.adam_epsilon), "AdamW epsilon")
-    ("clip-norm", default_number(d.clip_norm), "global gradient-norm clip")
-    ("mask-prob", default_number(d.mask_prob), "fraction of tokens masked")
-    ("temperature", default_number(d.temperature), "sampling temperature")
-    ("gen-weight", default_number(d.generator_weight), "weight of the MLM loss")
-    ("disc-weight", default_number(d.discriminator_weight),
+    ("adam-epsilon", number(d.adam_epsilon, Range<double>{0, 1, true}), "AdamW epsilon")
+    ("clip-norm", number(d.clip_norm, Range<double>{0, 1e6, true}), "global gradient-norm clip")
+    ("mask-prob", number(d.mask_prob, Range<double>{0, 1, true, true}), "fraction of tokens masked")
+    ("temperature", number(d.temperature, Range<double>{0, 100, true}), "sampling temperature")
+    ("gen-weight", number(d.generator_weight, Range<double>{0, 1e4}), "weight of the MLM loss")
+    ("disc-weight", number(d.discriminator_weight, Range<double>{0, 1e4}),
      "weight of the replaced-token-detection loss")
     ("strategy", po::value<std::string>()->default_value(d.strategy),
      "how the pair learns: joint (generator by maximum likelihood, with the discriminator), "
      "two-stage (a generator of the discriminator's size alone for half the steps, then the "
      "discriminator from its weights, generator frozen) or adversarial (generator by REINFORCE "
      "on the discriminator's loss at the tokens it sampled)")
-    ("adversarial-entropy", default_number(d.adversarial_entropy),
+    ("adversarial-entropy", number(d.adversarial_entropy, Range<double>{0, 100}),
      "adversarial: weight of the generator's entropy bonus")
-    ("adversarial-baseline-decay", default_number(d.adversarial_baseline_decay),
+    ("adversarial-baseline-decay",
+     number(d.adversarial_baseline_decay, Range<double>{0, 1, false, true}),
      "adversarial: decay of the reward's moving-average baseline")
-    ("adversarial-mlm-warmup", po::value<long long>()->default_value(d.adversarial_mlm_warmup),
+    ("adversarial-mlm-warmup", number(d.adversarial_mlm_warmup, Range<long long>{0, kMaxCount}),
      "adversarial: first steps whose generator trains by MLM")
-    ("seed", po::value<uint64_t>()->default_value(d.seed), "seed of weights, data order, masks")
-    ("log-every", po::value<long long>()->default_value(d.log_every),
+    ("seed", number(d.seed, kSeed), "seed of weights, data order, masks")
+    ("log-every", number(d.log_every, kEvery),
      "steps between train records (and the last step)")
-    ("eval-every", po::value<long long>()->default_value(d.eval_every),
+    ("eval-every", number(d.eval_every, kEvery),
      "steps between evaluations (and the last step); 0: only at the end")
-    ("save-every", po::value<long long>()->default_value(d.save_every),
+    ("save-every", number(d.save_every, kEvery),
      "steps between checkpoints (and the last step); 0: only at the end")
-    ("keep-checkpoints", po::value<long long>()->default_value(d.keep_checkpoints),
+    ("keep-checkpoints", number(d.keep_checkpoints, Range<long long>{1, 1000000}),
      "complete checkpoints kept (the newest)")
-    ("eval-examples", po::value<long long>()->default_value(d.eval_examples),
+    ("eval-examples", number(d.eval_examples, Range<long long>{0, kMaxCount}),
      "validation examples evaluated; 0: all")
-    ("stop-at", po::value<long long>()->default_value(0),
+    ("stop-at", number(0LL, Range<long long>{0, kMaxCount}),
      "end this run after that step with a checkpoint (the schedule still runs to train-steps; "
      "run again to resume); 0: never")
-    ("max-nonfinite-steps", po::value<long long>()->default_value(d.max_nonfinite_steps),
+    ("max-nonfinite-steps", number(d.max_nonfinite_steps, Range<long long>{1, 1000000}),
      "steps in a row with a non-finite loss or gradient (each skipped) before stopping")
-    ("check-replicas-every", po::value<long long>()->default_value(d.check_replicas_every),
+    ("check-replicas-every", number(d.check_replicas_every, kEvery),
      "steps between checks that every rank holds the same parameters (checksums compared); "
      "0: never")
-    ("bucket-mb", default_number(d.bucket_mb),
+    ("bucket-mb", number(d.bucket_mb, Range<double>{0, 4096, true}),
      "gradient bucket size in MB (fp32) of the all-reduce that overlaps backward")
     ("reduce-dtype", po::value<std::string>()->default_value(d.reduce_dtype),
      "what the gradient all-reduce sends: fp32, or bf16 (half the traffic, rounded sums)")
@@ -91,7 +92,7 @@ void declare(po::options_description& options) {
      "auto (a GPU per rank when CUDA is present, else the CPU), cpu, or cuda (one rank per GPU)")
     ("cuda-graph", po::bool_switch(),
      "CUDA, one rank: capture the whole step (forward, backward, optimizer) once and replay it")
-    ("threads", po::value<int>()->default_value(0),
+    ("threads", number(0, thread_range()),
      "CPU threads per rank; 0: OMP_NUM_THREADS when set, else the cores divided among this "
      "node's ranks");
   // clang-format on

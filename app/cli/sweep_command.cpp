@@ -14,16 +14,17 @@
 namespace electra::cli {
 namespace {
 
+// A comma-separated list, each item checked as a numeric option is (check_number).
 template <typename T>
-std::vector<T> comma_list(const std::string& text, const char* option) {
+std::vector<T> comma_list(const std::string& text, const char* option, const Range<T>& range) {
   std::vector<T> values;
   std::stringstream stream(text);
   for (std::string item; std::getline(stream, item, ',');) {
     if (item.empty()) continue;
-    std::istringstream parse(item);
     T value{};
-    if (!(parse >> value) || !parse.eof()) {
-      throw UsageError(std::string("--") + option + ": '" + item + "' is not a number");
+    const std::string problem = check_number(item, range, &value);
+    if (!problem.empty()) {
+      throw UsageError(std::string("--") + option + ": '" + item + "' is " + problem);
     }
     values.push_back(value);
   }
@@ -42,17 +43,17 @@ void declare(po::options_description& options) {
     ("glue", po::value<std::string>()->default_value(""),
      "a folder in GLUE's layout (CoLA/, SST-2/, MRPC/, STS-B/, ...: train.tsv, dev.tsv): each "
      "task present with the paper's epochs (10 for RTE and STS-B) and metric, and the GLUE table")
-    ("doc-stride", po::value<long long>()->default_value(0),
+    ("doc-stride", number(0LL, kDocStride),
      "span tasks: tokens between context windows (0: 128)")
-    ("max-query-len", po::value<long long>()->default_value(64),
+    ("max-query-len", number(64LL, kSequenceLength),
      "span tasks: the question's tokens at most")
     ("lrs", po::value<std::string>()->default_value("1e-4"), "learning rates, comma-separated")
     ("seeds", po::value<std::string>()->default_value("1,2,3"), "seeds, comma-separated")
-    ("epochs", po::value<long long>()->default_value(3), "epochs per cell (GLUE tasks: the paper's)")
-    ("batch-size", po::value<long long>()->default_value(32), "examples per step")
-    ("max-seq-len", po::value<long long>()->default_value(0),
+    ("epochs", number(3LL, kEpochs), "epochs per cell (GLUE tasks: the paper's)")
+    ("batch-size", number(32LL, kBatchSize), "examples per step")
+    ("max-seq-len", number(0LL, kTaskSequenceLength),
      "tokens per example (0: finetune's: 384 for span, 128 otherwise, at most the model's)")
-    ("layer-decay", default_number(0.8), "layer-wise learning-rate decay")
+    ("layer-decay", number(0.8, kLayerDecay), "layer-wise learning-rate decay")
     ("random-baseline", po::bool_switch(),
      "also fine-tune the first checkpoint's architecture from random weights (same lrs, seeds, "
      "epochs): the rows 'random-init', the baseline pretraining must beat")
@@ -62,7 +63,7 @@ void declare(po::options_description& options) {
     ("device", po::value<std::string>()->default_value("auto"),
      "auto (a GPU when CUDA is present, else the CPU), cpu, or cuda; a node's ranks share its "
      "GPUs (rank r takes GPU r mod their number: cells train alone)")
-    ("threads", po::value<int>()->default_value(0),
+    ("threads", number(0, thread_range()),
      "CPU threads per rank; 0: OMP_NUM_THREADS, else the cores divided among the node's ranks");
   // clang-format on
 }
@@ -97,8 +98,8 @@ int run(const po::variables_map& o) {
   }
   config.doc_stride = o["doc-stride"].as<long long>();
   config.max_query_len = o["max-query-len"].as<long long>();
-  config.learning_rates = comma_list<double>(o["lrs"].as<std::string>(), "lrs");
-  config.seeds = comma_list<uint64_t>(o["seeds"].as<std::string>(), "seeds");
+  config.learning_rates = comma_list(o["lrs"].as<std::string>(), "lrs", kLearningRate);
+  config.seeds = comma_list(o["seeds"].as<std::string>(), "seeds", kSeed);
   config.epochs = o["epochs"].as<long long>();
   config.batch_size = o["batch-size"].as<long long>();
   config.max_seq_len = o["max-seq-len"].as<long long>();

@@ -15,17 +15,16 @@ namespace {
 void declare(po::options_description& options) {
   options.add_options()("input", po::value<std::vector<std::string>>()->multitoken()->required(),
                         "text files or folders of them")(
-      "size", po::value<size_t>()->default_value(30522),
+      "size", number(size_t(30522), Range<size_t>{6, 10000000}),
       "vocabulary size, special tokens included")("out", po::value<std::string>()->required(),
                                                   "the vocab.txt to write")(
       "cased", po::bool_switch(), "keep case and accents")(
-      "min-frequency", po::value<long long>()->default_value(2),
+      "min-frequency", number(2LL, Range<long long>{1, kMaxCount}),
       "merge only pairs that occur at least this often")(
-      "limit-alphabet", po::value<size_t>()->default_value(1000),
+      "limit-alphabet", number(size_t(1000), Range<size_t>{1, 10000000}),
       "keep the most frequent characters; rarer ones become [UNK]")(
-      "max-line-bytes", po::value<size_t>()->default_value(size_t(1) << 20),
-      "refuse input lines longer than this")("overwrite", po::bool_switch(),
-                                             "replace an existing --out file");
+      "max-line-bytes", number(size_t(1) << 20, kLineBytes), "refuse input lines longer than this")(
+      "overwrite", po::bool_switch(), "replace an existing --out file");
 }
 
 int run(const po::variables_map& options) {
