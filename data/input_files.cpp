@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <stdexcept>
 
 namespace electra::data {
@@ -47,6 +49,102 @@ std::vector<InputFile> list_input_files(const std::vector<std::string>& paths,
     throw std::runtime_error(paths.front() + ": the input is empty; nothing to read");
   }
   return inputs;
+}
+
+bool looks_like_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[8192];
+  in.read(head, sizeof head);
+  return std::find(head, head + in.gcount(), '\0') == head + in.gcount();
+}
+
+std::string TextInputs::skipped_note() const {
+  std::string note;
+  if (skipped_files) {
+    note = std::to_string(skipped_files) + (skipped_files == 1 ? " file that is" : " files that are") +
+           " not text";
+  }
+  if (skipped_corpora) {
+    if (!note.empty()) note += " and ";
+    note += std::to_string(skipped_corpora) +
+            (skipped_corpora == 1 ? " folder of shards" : " folders of shards");
+  }
+  return note.empty() ? "" : "skipped " + note;
+}
+
+TextInputs list_text_inputs(const std::vector<std::string>& paths, const std::string& exclude) {
+  if (paths.empty()) throw std::runtime_error("no input files given");
+  TextInputs listing;
+  std::error_code error;
+  const fs::path excluded = exclude.empty() ? fs::path() : fs::weakly_canonical(exclude, error);
+  std::map<fs::path, std::string> seen;  // canonical path -> how it was given
+  std::vector<std::string> files;
+  const auto take = [&](const fs::path& file, const std::string& given) {
+    const fs::path canonical = fs::weakly_canonical(file, error);
+    const auto [at, inserted] = seen.emplace(canonical, given);
+    if (!inserted && at->second == given) {
+      throw std::runtime_error("--input " + given + " is given twice; name each input once");
+    }
+    if (!inserted) {
+      throw std::runtime_error("--input " + given + ": " + file.string() + " is also in --input " +
+                               at->second + "; name each input once");
+    }
+    files.push_back(file.string());
+  };
+  for (const auto& path : paths) {
+    if (fs::is_directory(path, error)) {
+      std::vector<fs::path> inside;
+      auto entry = fs::recursive_directory_iterator(path, error);
+      if (error) throw std::runtime_error(path + ": cannot list the folder (" + error.message() + ")");
+      for (; entry != fs::recursive_directory_iterator(); entry.increment(error)) {
+        if (error) throw std::runtime_error(path + ": cannot list the folder (" + error.message() + ")");
+        const fs::path& p = entry->path();
+        const bool hidden = p.filename().string().rfind('.', 0) == 0;
+        if (entry->is_directory(error)) {
+          const bool own = !excluded.empty() && fs::weakly_canonical(p, error) == excluded;
+          const bool corpus = fs::exists(p / "manifest.json", error);
+          if (corpus && !own) ++listing.skipped_corpora;
+          if (own || corpus || hidden) entry.disable_recursion_pending();
+          continue;
+        }
+        if (hidden || !entry->is_regular_file(error)) continue;
+        if (!looks_like_text(p.string())) {
+          ++listing.skipped_files;
+          continue;
+        }
+        inside.push_back(p);
+      }
+      if (inside.empty()) {
+        throw std::runtime_error(path + ": the folder holds no text files" +
+                                 (listing.skipped_note().empty() ? "" : " (" + listing.skipped_note() + ")"));
+      }
+      std::sort(inside.begin(), inside.end());
+      for (const auto& file : inside) take(file, path);
+    } else if (fs::exists(path, error)) {
+      if (!looks_like_text(path)) {
+        throw std::runtime_error(path + ": not a text file (it holds NUL bytes" +
+                                 std::string(path.size() > 3 && (path.substr(path.size() - 3) == ".h5" ||
+                                                                 path.size() > 5 && path.substr(path.size() - 5) == ".hdf5")
+                                                 ? "; NVIDIA BERT shards go to --from-nvidia-shards"
+                                                 : "") +
+                                 "); --input takes text, one sentence or paragraph a line");
+      }
+      take(path, path);
+    } else {
+      throw std::runtime_error(path + ": no such file or folder (check --input)");
+    }
+  }
+  long long total_bytes = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto bytes = (long long)fs::file_size(files[i], error);
+    if (error) throw std::runtime_error(files[i] + ": cannot read its size: " + error.message());
+    listing.files.push_back({files[i], (long long)i, bytes});
+    total_bytes += bytes;
+  }
+  if (total_bytes == 0) {
+    throw std::runtime_error(paths.front() + ": the input is empty; nothing to read");
+  }
+  return listing;
 }
 
 }  // namespace electra::data

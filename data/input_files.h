@@ -18,4 +18,23 @@ struct InputFile {
 std::vector<InputFile> list_input_files(const std::vector<std::string>& paths,
                                         const std::vector<std::string>& extensions = {});
 
+// Text inputs (prepare --input, vocab --input): as list_input_files, but only text is read. In a
+// folder, a file that is not text (a NUL byte in its first 8 KiB: HDF5 shards, archives, images)
+// is skipped and counted, as is a folder holding a manifest.json (a prepared corpus: an earlier
+// output), the folder EXCLUDE (this command's own output) and hidden entries (".name"). A file
+// named as input that is not text is an error, as is a file given twice (directly or through its
+// folder).
+struct TextInputs {
+  std::vector<InputFile> files;
+  long long skipped_files = 0;    // not text
+  long long skipped_corpora = 0;  // folders of shards (a manifest.json), this command's output
+  // "skipped 1 file that is not text and 1 folder of shards" or "".
+  std::string skipped_note() const;
+};
+TextInputs list_text_inputs(const std::vector<std::string>& paths,
+                            const std::string& exclude = "");
+
+// Whether the file at PATH reads as text (no NUL byte in its first 8 KiB).
+bool looks_like_text(const std::string& path);
+
 }  // namespace electra::data

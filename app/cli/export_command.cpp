@@ -8,6 +8,7 @@
 #include "app/model/sequence_classifier.h"
 #include "app/train/checkpoint_files.h"
 #include "data/atomic_file.h"
+#include "data/output_path.h"
 
 namespace electra::cli {
 namespace {
@@ -21,12 +22,20 @@ void declare(po::options_description& options) {
                                                             "replace an existing export in OUT");
 }
 
+// What the export of a fine-tuned model writes into OUT.
+bool exports_finetuned(const std::string& name, bool is_folder) {
+  if (is_folder) return false;
+  for (const char* own : {"config.json", "model.safetensors", "vocab.txt", "task.json"}) {
+    if (name == own || name == std::string(own) + ".tmp") return true;
+  }
+  return false;
+}
+
 // A fine-tuned model (electra finetune's --out or its best/) -> OUT for
 // ElectraForSequenceClassification, ElectraForQuestionAnswering or ElectraForTokenClassification.
 int export_finetuned(const std::string& dir, const std::string& out, bool overwrite) {
-  if (std::filesystem::exists(std::filesystem::path(out) / "config.json") && !overwrite) {
-    throw std::runtime_error(out + ": holds an export; choose another --out or pass --overwrite");
-  }
+  const auto lock = data::OutputLock::folder(out, "--out", "electra export");
+  data::claim_output_folder(out, "export", "an export", exports_finetuned, overwrite);
   finetune::FinetunedModel finetuned = finetune::load_finetuned(dir);
   std::string architecture = "ElectraForSequenceClassification";
   if (finetuned.classifier) {
@@ -57,14 +66,14 @@ int run(const po::variables_map& options) {
     return export_finetuned(given, out, options["overwrite"].as<bool>());
   }
   const std::string checkpoint = train::resolve_checkpoint(given);
-  for (const char* network : {"discriminator", "generator"}) {
-    if (std::filesystem::exists(std::filesystem::path(out) / network) &&
-        !options["overwrite"].as<bool>()) {
-      throw std::runtime_error(out + "/" + network +
-                               ": exists; choose another --out or pass --overwrite");
-    }
-  }
+  data::check_output_folder(out, "--out");
   auto model = train::read_model(checkpoint);
+  const auto lock = data::OutputLock::folder(out, "--out", "electra export");
+  data::claim_output_folder(out, "export", "an export",
+                            [](const std::string& name, bool is_folder) {
+                              return is_folder && (name == "discriminator" || name == "generator");
+                            },
+                            options["overwrite"].as<bool>());
   model::export_hf(*model, (std::filesystem::path(checkpoint) / train::kVocabFile).string(), out);
   std::cout << "exported " << checkpoint << " to " << out << "/discriminator and " << out
             << "/generator (HuggingFace: ElectraForPreTraining.from_pretrained, "

@@ -20,6 +20,7 @@
 #include "app/model/cpu_runtime.h"
 #include "app/train/model_source.h"
 #include "data/atomic_file.h"
+#include "data/output_path.h"
 #include "data/json_fields.h"
 
 namespace electra::cli {
@@ -37,6 +38,7 @@ void declare_finetune(po::options_description& options) {
     ("test", po::value<std::string>()->default_value(""), "test file: predicted by the best model")
     ("out", po::value<std::string>()->required(),
      "output directory (best/, results.json, the dev predictions)")
+    ("overwrite", po::bool_switch(), "replace an earlier fine-tune's results in --out")
     ("task-type", po::value<std::string>()->default_value(d.task_type),
      "classification, regression, span (extractive QA, SQuAD v1.1/v2.0) or token (tagging)")
     ("format", po::value<std::string>()->default_value(d.format),
@@ -117,7 +119,14 @@ int run_finetune(const po::variables_map& o) {
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   model::keep_freed_memory_in_process();
   train::ModelSource source;
+  data::OutputLock lock;  // rank 0 holds --out's lock until the end
   try {
+    run_phase(*world, "finetune", [&] {
+      if (!world->is_root()) return;
+      lock = data::OutputLock::folder(config.out_dir, "--out", "electra finetune");
+      data::claim_output_folder(config.out_dir, "finetune", "a fine-tuned model",
+                                finetune::finetune_writes, o["overwrite"].as<bool>());
+    });
     run_phase(*world, "finetune", [&] {
       source = train::load_model_source(config.model_dir, o["vocab"].as<std::string>());
       if (source.vocab_path.empty()) {

@@ -6,6 +6,8 @@
 #include "app/cli/command.h"
 #include "app/model/hf_format.h"
 #include "app/train/checkpoint_files.h"
+#include "data/output_path.h"
+#include "data/vocabulary.h"
 
 namespace electra::cli {
 namespace {
@@ -21,13 +23,23 @@ void declare(po::options_description& options) {
 int run(const po::variables_map& options) {
   const std::string out = options["out"].as<std::string>();
   const std::string target = train::checkpoint_path(out, 0);
-  if (std::filesystem::exists(target)) {
-    throw std::runtime_error(target + ": exists; choose another --out");
-  }
+  data::check_output_folder(out, "--out");
   auto imported = model::import_hf(options["model"].as<std::string>());
   std::string vocab = options["vocab"].as<std::string>();
   if (vocab.empty()) vocab = imported.vocab_path;
   if (vocab.empty()) throw UsageError("the HF directory has no vocab.txt: pass --vocab FILE");
+  const size_t tokens = data::Vocabulary::load(vocab).size();
+  if (int64_t(tokens) != imported.model->config.vocab_size) {
+    throw std::runtime_error(vocab + " has " + std::to_string(tokens) +
+                             " tokens; the model's vocab_size is " +
+                             std::to_string(imported.model->config.vocab_size) +
+                             ": pass the vocab.txt the model was trained with (--vocab)");
+  }
+  const auto lock = data::OutputLock::folder(out, "--out", "electra import-hf");
+  if (std::filesystem::exists(std::filesystem::path(out) / train::kCheckpointsFolder)) {
+    throw std::runtime_error("--out " + out + ": holds a run (" + train::kCheckpointsFolder +
+                             "/); import into a new run directory");
+  }
   train::write_model_files(*imported.model, vocab, target);
   train::mark_complete(target, {{"step", 0},
                                 {"source", options["model"].as<std::string>()},

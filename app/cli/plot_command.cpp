@@ -11,6 +11,7 @@
 #include "app/cli/command.h"
 #include "app/train/metrics_log.h"
 #include "data/atomic_file.h"
+#include "data/output_path.h"
 
 namespace electra::cli {
 namespace {
@@ -20,7 +21,9 @@ namespace fs = std::filesystem;
 void declare(po::options_description& options) {
   options.add_options()("run", po::value<std::string>()->required(),
                         "run directory of electra pretrain (holding metrics.jsonl)")(
-      "out", po::value<std::string>()->default_value(""), "PNG file; default RUN/curves.png");
+      "out", po::value<std::string>()->default_value(""),
+      "PNG file; default RUN/curves.png (replaced on every plot)")(
+      "overwrite", po::bool_switch(), "replace an existing --out file");
 }
 
 // Columns step and FIELDS of the records of one kind, as gnuplot data.
@@ -52,7 +55,21 @@ int run(const po::variables_map& options) {
     throw std::runtime_error(metrics + ": no train or eval records yet");
   }
   std::string out = options["out"].as<std::string>();
-  if (out.empty()) out = (fs::path(run_dir) / "curves.png").string();
+  const bool default_out = out.empty();
+  if (default_out) out = (fs::path(run_dir) / "curves.png").string();
+  const auto lock = data::OutputLock::file(out, "--out", "electra plot");
+  if (fs::exists(out) && !options["overwrite"].as<bool>()) {
+    std::ifstream existing(out, std::ios::binary);
+    char signature[4] = {};
+    existing.read(signature, 4);
+    if (std::string(signature, 4) != "\x89PNG") {
+      throw std::runtime_error(out + ": exists and is not a PNG; choose another --out (or pass "
+                                     "--overwrite to replace it)");
+    }
+    if (!default_out) {
+      throw std::runtime_error(out + ": exists; choose another --out or pass --overwrite");
+    }
+  }
 
   const fs::path work = fs::path(out).string() + ".plot";
   fs::create_directories(work);

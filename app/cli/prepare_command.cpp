@@ -1,5 +1,6 @@
 // electra prepare: text files (or NVIDIA BERT shards) -> HDF5 shards + manifest.json, on one
 // process or under mpirun, where the ranks split the inputs and rank 0 writes the manifest last.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "app/cli/defaults.h"
 #include "app/cli/progress_line.h"
 #include "app/cli/rank_phase.h"
+#include "data/output_path.h"
 #include "data/corpus_preparer.h"
 #include "data/manifest.h"
 #include "data/shard_reader.h"
@@ -48,39 +50,67 @@ void declare(po::options_description& options) {
 struct PrepareInputs {
   std::vector<data::InputFile> files;
   bool nvidia = false;
+  std::string skipped_note;  // text inputs: what the folders held that is not text
 };
 
 PrepareInputs resolve_inputs(const po::variables_map& options) {
   PrepareInputs inputs;
   inputs.nvidia = options.count("from-nvidia-shards") > 0;
-  inputs.files = inputs.nvidia
-                     ? data::list_input_files({options["from-nvidia-shards"].as<std::string>()},
-                                              {".hdf5", ".h5"})
-                     : data::list_input_files(options["input"].as<std::vector<std::string>>());
+  if (inputs.nvidia) {
+    inputs.files = data::list_input_files({options["from-nvidia-shards"].as<std::string>()},
+                                          {".hdf5", ".h5"});
+  } else {
+    auto text = data::list_text_inputs(options["input"].as<std::vector<std::string>>(),
+                                       options["out"].as<std::string>());
+    inputs.files = std::move(text.files);
+    inputs.skipped_note = text.skipped_note();
+  }
   return inputs;
 }
 
-// Refuses a non-empty output folder unless --overwrite; then removes the old manifest first (so
-// the folder never looks complete with a mix of old and new shards) and the old shards.
-void prepare_output_folder(const std::string& out, bool overwrite) {
-  std::error_code error;
-  if (fs::exists(out, error) && !fs::is_empty(out, error)) {
-    if (!overwrite) {
-      throw std::runtime_error(out +
-                               ": the output folder exists and is not empty; choose another "
-                               "--out or pass --overwrite to replace its shards");
-    }
-    fs::remove(fs::path(out) / data::kManifestFile, error);
-    for (const auto& entry : fs::directory_iterator(out)) {
-      const std::string name = entry.path().filename().string();
-      const bool ours = entry.path().extension() == ".h5" ||
-                        name.size() > 7 && name.compare(name.size() - 7, 7, ".h5.tmp") == 0;
-      if (ours && entry.is_regular_file()) fs::remove(entry.path());
+// What electra prepare writes into its output folder: the manifest and the shards (and their
+// temporary names while being written).
+bool prepare_writes(const std::string& name, bool is_folder) {
+  if (is_folder) return false;
+  if (name == data::kManifestFile || name == std::string(data::kManifestFile) + ".tmp") return true;
+  for (const char* split : {"train-", "validation-"}) {
+    const std::string prefix = split;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    if (rest.size() >= 8 && std::all_of(rest.begin(), rest.begin() + 5, ::isdigit) &&
+        (rest.substr(5) == ".h5" || rest.substr(5) == ".h5.tmp")) {
+      return true;
     }
   }
-  fs::create_directories(out, error);
-  if (error)
-    throw std::runtime_error(out + ": cannot create the output folder: " + error.message());
+  return false;
+}
+
+// Refuses a non-empty output folder unless --overwrite, and anything there that prepare did not
+// write even then; removes the old manifest first (so the folder never looks complete with a mix
+// of old and new shards), then the old shards. Runs under the folder's lock.
+void prepare_output_folder(const std::string& out, bool overwrite) {
+  const auto foreign = data::foreign_entries(out, prepare_writes);
+  if (!foreign.empty()) {
+    throw std::runtime_error(
+        (fs::path(out) / foreign.front()).string() + ": not written by electra prepare" +
+        (foreign.size() > 1 ? " (nor " + std::to_string(foreign.size() - 1) + " more there)" : "") +
+        "; move it away or choose another --out (--overwrite replaces only shards and the "
+        "manifest)");
+  }
+  const bool empty = data::foreign_entries(out, [](const std::string&, bool) { return false; })
+                         .empty();
+  if (empty) return;
+  if (!overwrite) {
+    throw std::runtime_error(out +
+                             ": the output folder holds a prepared corpus; choose another "
+                             "--out or pass --overwrite to replace its shards");
+  }
+  std::error_code error;
+  fs::remove(fs::path(out) / data::kManifestFile, error);
+  for (const auto& entry : fs::directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    if (name != data::kLockFile && prepare_writes(name, false)) fs::remove(entry.path());
+  }
 }
 
 std::string megabytes(long long bytes) {
@@ -177,19 +207,24 @@ int run(const po::variables_map& options) {
   PrepareInputs inputs;
   try {
     run_phase(*world, "prepare", [&] {
+      data::check_output_folder(prepare.out_dir, "--out");
       vocab = std::make_shared<const data::Vocabulary>(
           data::Vocabulary::load(options["vocab"].as<std::string>()));
       inputs = resolve_inputs(options);
+      if (world->is_root() && !inputs.skipped_note.empty()) {
+        std::cout << "prepare: " << inputs.skipped_note << " in the --input folders\n";
+      }
       if (inputs.nvidia) {
         prepare.seq_len =
             data::ShardReader(inputs.files.front().path, data::ShardReader::Layout::kNvidiaBert)
                 .seq_length();
       }
     });
+    data::OutputLock lock;  // rank 0 holds the output folder's lock until the end
     run_phase(*world, "prepare", [&] {
-      if (world->is_root()) {
-        prepare_output_folder(prepare.out_dir, options["overwrite"].as<bool>());
-      }
+      if (!world->is_root()) return;
+      lock = data::OutputLock::folder(prepare.out_dir, "--out", "electra prepare");
+      prepare_output_folder(prepare.out_dir, options["overwrite"].as<bool>());
     });
     const auto assigned = data::assign_files_to_ranks(inputs.files, world->size());
     const auto& mine = assigned[size_t(world->rank())];

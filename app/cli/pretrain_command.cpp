@@ -15,6 +15,7 @@
 #include "app/model/cpu_runtime.h"
 #include "app/train/stop_signals.h"
 #include "app/train/trainer.h"
+#include "data/output_path.h"
 
 namespace electra::cli {
 namespace {
@@ -163,7 +164,11 @@ int run(const po::variables_map& options) {
   train::catch_stop_signals();  // after MPI_Init: these are the handlers in place
 
   std::unique_ptr<train::Trainer> trainer;
+  data::OutputLock lock;  // rank 0 holds the run directory's lock until the end
   try {
+    run_phase(*world, "pretrain", [&] {
+      if (world->is_root()) lock = data::OutputLock::folder(config.out_dir, "--out", "electra pretrain");
+    });
     run_phase(*world, "pretrain", [&] {
       trainer = std::make_unique<train::Trainer>(config, *world,
                                                  options["resume"].as<bool>()

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "app/cli/command.h"
+#include "app/cli/rank_phase.h"
+#include "data/output_path.h"
 #include "app/cli/cpu_threads.h"
 #include "app/finetune/sweep.h"
 #include "app/model/cpu_runtime.h"
@@ -116,6 +118,14 @@ int run(const po::variables_map& o) {
   auto world = dist::make_world_communicator();
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   model::keep_freed_memory_in_process();
+  data::OutputLock lock;  // rank 0 holds --out's lock until the end
+  try {
+    run_phase(*world, "sweep", [&] {
+      if (world->is_root()) lock = data::OutputLock::folder(config.out_dir, "--out", "electra sweep");
+    });
+  } catch (const PhaseFailed&) {
+    return kExitFailure;
+  }
   const finetune::SweepOutcome outcome = finetune::run_sweep(config, *world);
   return outcome.failed > 0 ? kExitFailure : kExitOk;
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/command.h"
+#include "data/output_path.h"
 #include "data/atomic_file.h"
 #include "data/input_files.h"
 #include "data/text_line_reader.h"
@@ -30,6 +31,7 @@ void declare(po::options_description& options) {
 int run(const po::variables_map& options) {
   const auto started = std::chrono::steady_clock::now();
   const std::string out = options["out"].as<std::string>();
+  const auto lock = data::OutputLock::file(out, "--out", "electra vocab");
   if (std::filesystem::exists(out) && !options["overwrite"].as<bool>()) {
     throw std::runtime_error(out + ": exists; choose another --out or pass --overwrite");
   }
@@ -41,7 +43,11 @@ int run(const po::variables_map& options) {
 
   data::WordCounter counter(lowercase);
   long long bytes = 0;
-  const auto files = data::list_input_files(options["input"].as<std::vector<std::string>>());
+  const auto inputs = data::list_text_inputs(options["input"].as<std::vector<std::string>>());
+  if (!inputs.skipped_note().empty()) {
+    std::cout << "vocab: " << inputs.skipped_note() << " in the --input folders\n";
+  }
+  const auto& files = inputs.files;
   for (const auto& file : files) {
     data::TextLineReader reader(file.path, options["max-line-bytes"].as<size_t>());
     std::string_view line;

@@ -99,6 +99,19 @@ double metric_value(const nlohmann::json& metrics, const std::string& metric) {
 
 }  // namespace
 
+bool finetune_writes(const std::string& name, bool is_folder) {
+  if (is_folder) return name == "best" || name == "best.new";
+  std::string base = name;
+  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".tmp") == 0) base.resize(base.size() - 4);
+  if (base == "results.json" || base == "predictions.json") return true;
+  for (const char* split : {"dev_predictions.", "test_predictions."}) {
+    for (const char* extension : {"tsv", "json", "txt"}) {
+      if (base == std::string(split) + extension) return true;
+    }
+  }
+  return false;
+}
+
 nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& pair,
                         const std::string& vocab_path, dist::Communicator& communicator) {
   config.validate();

@@ -52,7 +52,8 @@ std::string checkpoint_label(const std::string& path) {
   if (name.rfind("step-", 0) == 0) {
     return clean.parent_path().parent_path().filename().string() + "-" + name;
   }
-  return name;
+  // A folder under OUT/cells/: never one that leads elsewhere.
+  return name.empty() || name == "." || name == ".." ? "checkpoint" : name;
 }
 
 std::string cell_dir(const SweepConfig& config, const std::string& label, const SweepTask& task,

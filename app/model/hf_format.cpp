@@ -1,5 +1,6 @@
 #include "app/model/hf_format.h"
 
+
 #include <torch/csrc/autograd/generated/variable_factories.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "app/model/finite_weights.h"
 #include "app/model/tensor_io.h"
 #include "data/atomic_file.h"
 #include "data/json_fields.h"
@@ -270,6 +272,7 @@ HfImport import_hf(const std::string& dir) {
   result.has_generator = has_generator;
   load_network(*result.model, Network::kDiscriminator, d_file);
   if (g_file) load_network(*result.model, Network::kGenerator, *g_file);
+  require_finite_weights(*result.model, dir);
   for (const auto& candidate :
        {discriminator_dir / "vocab.txt", root / "vocab.txt", generator_dir / "vocab.txt"}) {
     if (fs::exists(candidate)) {

@@ -127,6 +127,25 @@ void ModelConfig::validate(const std::string& source) const {
   require(
       vocab_size > 0 && embedding_size > 0 && max_position_embeddings > 0 && type_vocab_size > 0,
       "vocab_size, embedding_size, max_position_embeddings and type_vocab_size must be positive");
+  // Sane limits, checked before anything is allocated: far above any published ELECTRA (large:
+  // hidden 1024, 24 layers, intermediate 4096, 512 positions, 30,522 tokens) and far below what
+  // would overflow a tensor's size.
+  const auto at_most = [&](int64_t value, int64_t limit, const std::string& field) {
+    require(value <= limit, field + " " + std::to_string(value) + " is beyond the limit of " +
+                                std::to_string(limit) + "; check the config");
+  };
+  for (const auto& [name, e] :
+       {std::pair{"discriminator", discriminator}, {"generator", generator}}) {
+    const std::string n = name;
+    at_most(e.hidden_size, 65536, n + ".hidden_size");
+    at_most(e.num_hidden_layers, 1024, n + ".num_hidden_layers");
+    at_most(e.num_attention_heads, 4096, n + ".num_attention_heads");
+    at_most(e.intermediate_size, 262144, n + ".intermediate_size");
+  }
+  at_most(vocab_size, 4000000, "vocab_size");
+  at_most(embedding_size, 65536, "embedding_size");
+  at_most(max_position_embeddings, 1048576, "max_position_embeddings");
+  at_most(type_vocab_size, 1024, "type_vocab_size");
   require(pad_token_id >= 0 && pad_token_id < vocab_size, "pad_token_id must be a vocabulary id");
   require(hidden_dropout_prob >= 0 && hidden_dropout_prob < 1 &&
               attention_probs_dropout_prob >= 0 && attention_probs_dropout_prob < 1,

@@ -56,6 +56,9 @@ Batch on_device(Batch batch, const torch::Device& device) {
 // ELECTRA_INJECT_HANG: that rank stops responding as it starts step STEP (the others must give
 // up after the collective timeout, not wait forever). ELECTRA_INJECT_DIVERGENCE: that rank's
 // parameters drift from the others' after step STEP (--check-replicas-every must notice).
+// ELECTRA_INJECT_NONFINITE_WEIGHTS: that rank's update of step STEP leaves a NaN in its
+// parameters (an update that overflowed: training must stop before anything is saved).
+constexpr const char* kInjectNonfiniteWeights = "ELECTRA_INJECT_NONFINITE_WEIGHTS";
 constexpr const char* kInjectFailure = "ELECTRA_INJECT_FAILURE";
 constexpr const char* kInjectNonfinite = "ELECTRA_INJECT_NONFINITE";
 constexpr const char* kInjectHang = "ELECTRA_INJECT_HANG";
@@ -207,6 +210,7 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
     graph_figures_ = std::make_unique<StepFigures>();
   }
   skipped_ = at::zeros({kMaxCheckEvery}, at::TensorOptions().dtype(at::kFloat).device(device_));
+  nonfinite_parameters_ = at::zeros_like(skipped_);
 
   data::BatchLoaderOptions loading;
   loading.rank = communicator_.rank(), loading.world = communicator_.size();
@@ -362,7 +366,20 @@ Trainer::StepFigures Trainer::train_step() {
     device_step(micro_rows, infos, figures);
   }
   phase.emplace(StepPhase::kBoundary);
-  skipped_.select(0, position_.step + 1 - window_first_).copy_(figures.applied.logical_not());
+  const long long slot = position_.step + 1 - window_first_;
+  skipped_.select(0, slot).copy_(figures.applied.logical_not());
+  static const InjectedFault overflow = injected_fault(kInjectNonfiniteWeights);
+  if (overflow.hits(communicator_.rank(), position_.step + 1)) {
+    optimizer_->flat().groups().front().values.view(-1)[0].fill_(std::nan(""));
+  }
+  // Whether the parameters are still finite after the update: their sum is (NaN and inf
+  // propagate through it; finite weights sum far below float's range). Read with the flags above.
+  at::Tensor total;
+  for (const auto& group : optimizer_->flat().groups()) {
+    const at::Tensor sum = group.values.sum(at::kFloat);
+    total = total.defined() ? total + sum : sum;
+  }
+  nonfinite_parameters_.select(0, slot).copy_(total.isfinite().logical_not());
   phase.reset();
   ++position_.step;
   if (two_stage() && position_.step == config_.train_steps / 2) {
@@ -449,14 +466,34 @@ void Trainer::device_step(const std::vector<data::RowBatch>& micro_rows,
 void Trainer::check_boundary(StepFigures& figures) {
   StepPhaseScope phase(StepPhase::kCheck);
   const long long steps = position_.step - window_first_ + 1;
-  // The one read from the device: which steps since the last check were skipped.
-  const at::Tensor flags = skipped_.narrow(0, 0, steps).to(at::kCPU);
-  const auto now = std::chrono::steady_clock::now();
-  double agreed[2] = {double(stop_signal()),
-                      std::chrono::duration<double>(now - last_check_time_).count() / steps};
-  communicator_.all_reduce_sum(agreed, 2);
-  last_check_time_ = now;
+  // The one read from the device: which steps since the last check were skipped, and after
+  // which the parameters were not finite.
+  const at::Tensor flags =
+      at::stack({skipped_.narrow(0, 0, steps), nonfinite_parameters_.narrow(0, 0, steps)})
+          .to(at::kCPU);
   const float* skipped = flags.data_ptr<float>();
+  const float* nonfinite = skipped + steps;
+  long long first_nonfinite = 0;
+  for (long long i = 0; i < steps && !first_nonfinite; ++i) {
+    if (nonfinite[i] != 0) first_nonfinite = window_first_ + i;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  double agreed[3] = {double(stop_signal()),
+                      std::chrono::duration<double>(now - last_check_time_).count() / steps,
+                      double(first_nonfinite ? 1 : 0)};
+  communicator_.all_reduce_sum(agreed, 3);
+  last_check_time_ = now;
+  if (agreed[2] > 0) {
+    // Nothing from this step on is saved, evaluated or called done.
+    throw std::runtime_error(
+        first_nonfinite
+            ? "step " + std::to_string(first_nonfinite) +
+                  ": the parameters are not finite (NaN or inf) after the update; nothing from "
+                  "this step on is saved: resume from the last complete checkpoint with a lower "
+                  "--learning-rate"
+            : "the parameters of another rank are not finite (NaN or inf) after an update; "
+              "nothing from it on is saved");
+  }
   for (long long i = 0; i < steps; ++i) {
     const long long step = window_first_ + i;
     if (skipped[i] == 0) {

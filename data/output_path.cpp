@@ -1,0 +1,211 @@
+#include "data/output_path.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace electra::data {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The nearest existing ancestor of PATH that is not a folder, or "".
+std::string file_among_parents(const fs::path& path) {
+  std::error_code error;
+  for (fs::path parent = path.parent_path(); !parent.empty() && parent != parent.root_path();
+       parent = parent.parent_path()) {
+    const auto status = fs::status(parent, error);
+    if (fs::exists(status)) return fs::is_directory(status) ? "" : parent.string();
+  }
+  return "";
+}
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+}  // namespace
+
+void check_output_folder(const std::string& path, const std::string& option) {
+  std::error_code error;
+  const auto status = fs::status(path, error);
+  if (fs::exists(status) && !fs::is_directory(status)) {
+    throw std::runtime_error(option + " " + path +
+                             ": a file, not a folder; choose another " + option);
+  }
+  if (const std::string file = file_among_parents(path); !file.empty()) {
+    throw std::runtime_error(option + " " + path + ": " + file + " is a file; choose another " +
+                             option);
+  }
+}
+
+void check_output_file(const std::string& path, const std::string& option) {
+  std::error_code error;
+  if (fs::is_directory(path, error)) {
+    throw std::runtime_error(option + " " + path + ": a folder, not a file; name a file");
+  }
+  if (const std::string file = file_among_parents(fs::path(path)); !file.empty()) {
+    throw std::runtime_error(option + " " + path + ": " + file + " is a file; choose another " +
+                             option);
+  }
+}
+
+OutputLock OutputLock::folder(const std::string& dir, const std::string& option,
+                              const std::string& command) {
+  check_output_folder(dir, option);
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) {
+    throw std::runtime_error(option + " " + dir + ": cannot create the folder (" +
+                             error.message() + ")");
+  }
+  return take((fs::path(dir) / kLockFile).string(), dir, option, command, /*remove=*/true);
+}
+
+OutputLock OutputLock::file(const std::string& path, const std::string& option,
+                            const std::string& command) {
+  check_output_file(path, option);
+  const fs::path parent = fs::path(path).parent_path();
+  std::error_code error;
+  if (!parent.empty()) fs::create_directories(parent, error);
+  if (error) {
+    throw std::runtime_error(option + " " + path + ": cannot create its folder (" +
+                             error.message() + ")");
+  }
+  return take(path + ".lock", path, option, command, /*remove=*/true);
+}
+
+OutputLock OutputLock::take(const std::string& lock_path, const std::string& shown_path,
+                            const std::string& option, const std::string& command,
+                            bool remove) {
+  for (int attempt = 0;; ++attempt) {
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      throw std::runtime_error(option + " " + shown_path + ": cannot create the lock file " +
+                               lock_path + " (" + errno_text() + ")");
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int reason = errno;
+      char holder[128] = {};
+      const ssize_t got = ::pread(fd, holder, sizeof holder - 1, 0);
+      ::close(fd);
+      if (reason != EWOULDBLOCK) {
+        throw std::runtime_error(option + " " + shown_path + ": cannot lock " + lock_path + " (" +
+                                 std::strerror(reason) + ")");
+      }
+      std::string text(holder, size_t(std::max<ssize_t>(got, 0)));
+      text = text.substr(0, text.find('\n'));
+      const size_t space = text.find(' ');
+      const std::string pid = text.substr(0, space);
+      const std::string who = space == std::string::npos ? "" : text.substr(space + 1);
+      throw std::runtime_error(option + " " + shown_path + ": being written by process " +
+                               (pid.empty() ? std::string("(unknown)") : pid) +
+                               (who.empty() ? "" : " (" + who + ")") +
+                               "; wait for it to end or choose another " + option);
+    }
+    // The holder before us removes the file as it ends: a lock on a removed file holds nothing.
+    struct stat held {}, named {};
+    if (::fstat(fd, &held) != 0 || ::stat(lock_path.c_str(), &named) != 0 ||
+        held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
+      ::close(fd);
+      if (attempt < 100) continue;
+      throw std::runtime_error(option + " " + shown_path + ": cannot hold the lock file " +
+                               lock_path + " (it keeps being replaced)");
+    }
+    const std::string mine = std::to_string(::getpid()) + " " + command + "\n";
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, mine.data(), mine.size(), 0) != ssize_t(mine.size())) {
+      const std::string reason = errno_text();
+      ::close(fd);
+      throw std::runtime_error(option + " " + shown_path + ": cannot write the lock file " +
+                               lock_path + " (" + reason + ")");
+    }
+    OutputLock lock;
+    lock.fd_ = fd;
+    if (remove) lock.remove_path_ = lock_path;
+    return lock;
+  }
+}
+
+OutputLock::OutputLock(OutputLock&& other) noexcept
+    : fd_(other.fd_), remove_path_(std::move(other.remove_path_)) {
+  other.fd_ = -1;
+  other.remove_path_.clear();
+}
+
+OutputLock& OutputLock::operator=(OutputLock&& other) noexcept {
+  if (this != &other) {
+    release();
+    fd_ = other.fd_;
+    remove_path_ = std::move(other.remove_path_);
+    other.fd_ = -1;
+    other.remove_path_.clear();
+  }
+  return *this;
+}
+
+OutputLock::~OutputLock() {
+  release();
+}
+
+void OutputLock::release() noexcept {
+  if (fd_ < 0) return;
+  // Removed while still held: a process that opened it meanwhile and locks it after us sees
+  // that the name no longer leads to it (take() checks) and starts again.
+  if (!remove_path_.empty()) ::unlink(remove_path_.c_str());
+  ::close(fd_);
+  fd_ = -1;
+}
+
+std::vector<std::string> foreign_entries(const std::string& dir,
+                                         bool (*owns)(const std::string& name, bool is_folder)) {
+  std::vector<std::string> foreign;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name == kLockFile) continue;
+    if (!owns(name, entry.is_directory(error))) foreign.push_back(name);
+  }
+  std::sort(foreign.begin(), foreign.end());
+  return foreign;
+}
+
+void claim_output_folder(const std::string& dir, const std::string& command, const std::string& what,
+                         bool (*owns)(const std::string& name, bool is_folder), bool overwrite) {
+  const auto foreign = foreign_entries(dir, owns);
+  if (!foreign.empty()) {
+    throw std::runtime_error(
+        (fs::path(dir) / foreign.front()).string() + ": not written by electra " + command +
+        (foreign.size() > 1 ? " (nor " + std::to_string(foreign.size() - 1) + " more there)" : "") +
+        "; move it away or choose another --out (--overwrite replaces only what electra " +
+        command + " writes)");
+  }
+  const auto own = foreign_entries(dir, [](const std::string&, bool) { return false; });
+  if (own.empty()) return;
+  if (!overwrite) {
+    throw std::runtime_error(dir + ": holds " + what + "; choose another --out or pass --overwrite");
+  }
+  // The results first (results.json, manifest.json), then the rest.
+  std::error_code error;
+  for (const auto& name : own) {
+    const fs::path path = fs::path(dir) / name;
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) fs::remove(path, error);
+  }
+  for (const auto& name : own) {
+    fs::remove_all(fs::path(dir) / name, error);
+    if (error) {
+      throw std::runtime_error((fs::path(dir) / name).string() + ": cannot remove it (" +
+                               error.message() + ")");
+    }
+  }
+}
+
+}  // namespace electra::data

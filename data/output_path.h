@@ -1,0 +1,64 @@
+// Outputs a command writes: checked before anything is written (a folder where a folder is
+// wanted, a file where a file is), and locked for the command's lifetime so that a second writer
+// fails at once naming the first (flock: released by the kernel when a holder dies, so a crashed
+// or preempted job leaves no stale lock).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace electra::data {
+
+// The lock file inside an output folder; commands that look at a folder's contents skip it.
+inline constexpr const char* kLockFile = ".electra.lock";
+
+// Throws naming OPTION and PATH when PATH cannot be an output folder: it is a file, or one of its
+// parents is ("--out runs/x: a file, not a folder").
+void check_output_folder(const std::string& path, const std::string& option);
+// The same for an output file: PATH is a folder, or one of its parents is a file.
+void check_output_file(const std::string& path, const std::string& option);
+
+// Holds an exclusive lock for as long as it lives.
+class OutputLock {
+ public:
+  // Creates folder DIR (and its parents) if needed and locks it through DIR/.electra.lock, which
+  // then holds "PID COMMAND" (and is removed again when released). Throws naming OPTION, DIR and the holder's pid when another process
+  // holds it.
+  static OutputLock folder(const std::string& dir, const std::string& option,
+                           const std::string& command);
+  // Locks the output file PATH through PATH.lock beside it (removed again when released).
+  static OutputLock file(const std::string& path, const std::string& option,
+                         const std::string& command);
+
+  OutputLock() = default;
+  OutputLock(OutputLock&& other) noexcept;
+  OutputLock& operator=(OutputLock&& other) noexcept;
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+  ~OutputLock();
+
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  static OutputLock take(const std::string& lock_path, const std::string& shown_path,
+                         const std::string& option, const std::string& command, bool remove);
+  void release() noexcept;
+
+  int fd_ = -1;
+  std::string remove_path_;  // file locks: the lock file, removed on release
+};
+
+// The entries of folder DIR (names, sorted) that OWNS does not claim, the lock file aside: what
+// --overwrite must not remove.
+std::vector<std::string> foreign_entries(const std::string& dir,
+                                         bool (*owns)(const std::string& name, bool is_folder));
+
+// For a command that writes its results into folder DIR (under DIR's lock): entries of DIR that
+// OWNS does not claim are refused, named (nothing a user put there is removed or mixed in); the
+// command's own earlier results are refused unless OVERWRITE, and then removed first so that the
+// folder never looks complete with a mix of old and new. WHAT names the result ("a fine-tuned
+// model") in the message.
+void claim_output_folder(const std::string& dir, const std::string& command, const std::string& what,
+                         bool (*owns)(const std::string& name, bool is_folder), bool overwrite);
+
+}  // namespace electra::data
