@@ -44,6 +44,7 @@ std::vector<std::shared_ptr<const ShardReader>> open_split(const std::string& di
     auto reader =
         std::make_shared<const ShardReader>((std::filesystem::path(dir) / entry.file).string());
     reader->check_vocabulary(vocab, lowercase);
+    reader->check_manifest_entry(entry, manifest.max_seq_length);
     if (!shards.empty() && reader->seq_length() != shards.front()->seq_length()) {
       throw std::runtime_error(reader->path() + ": sequence length " +
                                std::to_string(reader->seq_length()) + " differs from " +

@@ -22,12 +22,7 @@ Manifest verify_corpus(const std::string& dir, const Vocabulary& vocab, bool low
     const std::string path = (std::filesystem::path(dir) / entry.file).string();
     ShardReader reader(path);
     reader.check_vocabulary(vocab, lowercase);
-    if (reader.num_rows() != entry.num_examples || reader.attributes().split != entry.split) {
-      throw std::runtime_error(path + ": holds " + std::to_string(reader.num_rows()) + " " +
-                               reader.attributes().split + " examples, the manifest says " +
-                               std::to_string(entry.num_examples) + " " + entry.split +
-                               "; prepare the corpus again");
-    }
+    reader.check_manifest_entry(entry, manifest.max_seq_length);
     if (sha256_file(path) != entry.sha256) {
       throw std::runtime_error(path +
                                ": sha256 differs from the manifest (the file changed or is "

@@ -51,6 +51,15 @@ std::vector<InputFile> list_input_files(const std::vector<std::string>& paths,
   return inputs;
 }
 
+void check_input_file(const std::string& path, const std::string& shown, const std::string& kind) {
+  std::error_code error;
+  const auto status = fs::status(path, error);
+  if (fs::is_directory(status)) throw std::runtime_error(shown + ": a folder, not " + kind);
+  if (!fs::exists(status)) {
+    throw std::runtime_error(shown + ": no such file (check the path)");
+  }
+}
+
 bool looks_like_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char head[8192];
@@ -61,8 +70,8 @@ bool looks_like_text(const std::string& path) {
 std::string TextInputs::skipped_note() const {
   std::string note;
   if (skipped_files) {
-    note = std::to_string(skipped_files) + (skipped_files == 1 ? " file that is" : " files that are") +
-           " not text";
+    note = std::to_string(skipped_files) +
+           (skipped_files == 1 ? " file that is" : " files that are") + " not text";
   }
   if (skipped_corpora) {
     if (!note.empty()) note += " and ";
@@ -95,9 +104,11 @@ TextInputs list_text_inputs(const std::vector<std::string>& paths, const std::st
     if (fs::is_directory(path, error)) {
       std::vector<fs::path> inside;
       auto entry = fs::recursive_directory_iterator(path, error);
-      if (error) throw std::runtime_error(path + ": cannot list the folder (" + error.message() + ")");
+      if (error)
+        throw std::runtime_error(path + ": cannot list the folder (" + error.message() + ")");
       for (; entry != fs::recursive_directory_iterator(); entry.increment(error)) {
-        if (error) throw std::runtime_error(path + ": cannot list the folder (" + error.message() + ")");
+        if (error)
+          throw std::runtime_error(path + ": cannot list the folder (" + error.message() + ")");
         const fs::path& p = entry->path();
         const bool hidden = p.filename().string().rfind('.', 0) == 0;
         if (entry->is_directory(error)) {
@@ -115,19 +126,22 @@ TextInputs list_text_inputs(const std::vector<std::string>& paths, const std::st
         inside.push_back(p);
       }
       if (inside.empty()) {
-        throw std::runtime_error(path + ": the folder holds no text files" +
-                                 (listing.skipped_note().empty() ? "" : " (" + listing.skipped_note() + ")"));
+        throw std::runtime_error(
+            path + ": the folder holds no text files" +
+            (listing.skipped_note().empty() ? "" : " (" + listing.skipped_note() + ")"));
       }
       std::sort(inside.begin(), inside.end());
       for (const auto& file : inside) take(file, path);
     } else if (fs::exists(path, error)) {
       if (!looks_like_text(path)) {
-        throw std::runtime_error(path + ": not a text file (it holds NUL bytes" +
-                                 std::string(path.size() > 3 && (path.substr(path.size() - 3) == ".h5" ||
-                                                                 path.size() > 5 && path.substr(path.size() - 5) == ".hdf5")
-                                                 ? "; NVIDIA BERT shards go to --from-nvidia-shards"
-                                                 : "") +
-                                 "); --input takes text, one sentence or paragraph a line");
+        throw std::runtime_error(
+            path + ": not a text file (it holds NUL bytes" +
+            std::string(path.size() > 3 &&
+                                (path.substr(path.size() - 3) == ".h5" ||
+                                 path.size() > 5 && path.substr(path.size() - 5) == ".hdf5")
+                            ? "; NVIDIA BERT shards go to --from-nvidia-shards"
+                            : "") +
+            "); --input takes text, one sentence or paragraph a line");
       }
       take(path, path);
     } else {

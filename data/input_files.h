@@ -31,8 +31,12 @@ struct TextInputs {
   // "skipped 1 file that is not text and 1 folder of shards" or "".
   std::string skipped_note() const;
 };
-TextInputs list_text_inputs(const std::vector<std::string>& paths,
-                            const std::string& exclude = "");
+TextInputs list_text_inputs(const std::vector<std::string>& paths, const std::string& exclude = "");
+
+// Throws "SHOWN: a folder, not KIND" when PATH is a folder and "SHOWN: no such file" when it does
+// not exist (SHOWN names the option too where there is one: "--config runs/x").
+void check_input_file(const std::string& path, const std::string& shown,
+                      const std::string& kind = "a file");
 
 // Whether the file at PATH reads as text (no NUL byte in its first 8 KiB).
 bool looks_like_text(const std::string& path);

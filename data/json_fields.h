@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "data/debug_detail.h"
+
 namespace electra::data {
 
 // object[name] as T; throws "<where>: field '<name>' is missing" or "... has the wrong type".
@@ -24,14 +26,19 @@ T json_field(const nlohmann::json& object, const char* name, const std::string& 
 }
 
 // The JSON document in `path`; throws "<path>: <if_missing>" when it cannot be opened and
-// "<path>: not valid JSON (...)" when it does not parse.
+// "<path>: not valid JSON (at byte N)" when it does not parse (the parser's text only under
+// ELECTRA_DEBUG=1).
 inline nlohmann::json read_json_file(const std::string& path, const std::string& if_missing) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": " + if_missing);
   try {
     return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw std::runtime_error(path + ": not valid JSON (at byte " + std::to_string(e.byte) +
+                             "); fix it or write it again" + debug_detail(e.what()));
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
+    throw std::runtime_error(path + ": not valid JSON; fix it or write it again" +
+                             debug_detail(e.what()));
   }
 }
 

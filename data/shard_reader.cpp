@@ -122,6 +122,21 @@ void ShardReader::check_vocabulary(const Vocabulary& vocab, bool lowercase) cons
   }
 }
 
+void ShardReader::check_manifest_entry(const ManifestShard& entry, long long max_seq_length) const {
+  if (rows_ != entry.num_examples || attributes_.split != entry.split) {
+    throw std::runtime_error(path_ + ": holds " + std::to_string(rows_) + " " + attributes_.split +
+                             " examples, " + kManifestFile + " says " +
+                             std::to_string(entry.num_examples) + " " + entry.split +
+                             "; the manifest does not describe this shard: prepare the corpus "
+                             "again");
+  }
+  if (length_ != max_seq_length) {
+    throw std::runtime_error(path_ + ": sequence length " + std::to_string(length_) + ", " +
+                             kManifestFile + " says " + std::to_string(max_seq_length) +
+                             "; prepare the corpus again");
+  }
+}
+
 RowBlock ShardReader::read_rows(long long first_row, long long rows) const {
   if (first_row < 0 || rows < 0 || first_row + rows > rows_) {
     throw std::out_of_range(path_ + ": rows [" + std::to_string(first_row) + ", " +

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "data/hdf5_util.h"
+#include "data/manifest.h"
 #include "data/shard_format.h"
 
 namespace electra::data {
@@ -30,6 +31,9 @@ class ShardReader {
 
   // Throws unless the shard was made with `vocab` (same sha256) and the expected casing.
   void check_vocabulary(const Vocabulary& vocab, bool lowercase) const;
+  // Throws unless the shard holds what its manifest entry says (split, example count) at the
+  // manifest's sequence length: a manifest edited or left from another preparation.
+  void check_manifest_entry(const ManifestShard& entry, long long max_seq_length) const;
 
   const std::string& path() const { return path_; }
   const ShardAttributes& attributes() const { return attributes_; }

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "data/input_files.h"
+
 namespace electra::data {
 
 namespace {
@@ -90,8 +92,9 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
                                 "': use auto, generic, cola, sst-2, mrpc, sts-b, qqp, mnli, "
                                 "qnli or rte");
   }
+  check_input_file(path, path, "a file (a task file: TSV, one example a line)");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot read the task file");
+  if (!in) throw std::runtime_error(path + ": cannot read the task file (check its permissions)");
   std::vector<std::vector<std::string>> rows;
   std::string line;
   while (std::getline(in, line)) {
@@ -111,6 +114,14 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
     file.format = "cola", a = 3, label = 1, first = 0;
   } else if (format == "cola") {  // CoLA's test file: index, sentence
     file.format = "cola", a = column(rows.front(), {"sentence"});
+    if (a < 0) {
+      throw error(path, 1,
+                  "CoLA's layout has 4 columns (source, label 0/1, original label, sentence) "
+                  "without a header, or a header naming `sentence` (its test file); this line "
+                  "has " +
+                      std::to_string(rows.front().size()) +
+                      " fields: check --format (auto reads most layouts)");
+    }
   } else {
     const Layout* layout = layout_for(rows.front(), format);
     if (!layout) throw error(path, 1, "the header names no known layout");

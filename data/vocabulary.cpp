@@ -4,18 +4,21 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "data/input_files.h"
 #include "data/sha256.h"
 
 namespace electra::data {
 
 Vocabulary Vocabulary::load(const std::string& path) {
+  check_input_file(path, path, "a vocabulary file (vocab.txt: one token a line)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open the vocabulary (check --vocab)");
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string bytes = buffer.str();
   std::vector<std::string> tokens;
-  size_t start = 0;
+  // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first token.
+  size_t start = bytes.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
   while (start < bytes.size()) {
     size_t end = bytes.find('\n', start);
     if (end == std::string::npos) end = bytes.size();
@@ -51,7 +54,15 @@ void Vocabulary::index() {
   ids_.reserve(tokens_.size());
   for (size_t id = 0; id < tokens_.size(); ++id) {
     std::string_view token = tokens_[id];
-    ids_[token] = int32_t(id);
+    const auto [at, inserted] = ids_.emplace(token, int32_t(id));
+    if (!inserted && !token.empty()) {
+      // A repeated token makes one of its ids unreachable (and shifts nothing a model could
+      // notice): refused, as a broken file rather than guessed around.
+      throw std::runtime_error(source_ + " line " + std::to_string(id + 1) + ": '" +
+                               std::string(token) + "' repeats line " +
+                               std::to_string(at->second + 1) +
+                               "; each token must appear once in a vocabulary");
+    }
     if (token.size() > 2 && token.compare(0, 2, "##") == 0)
       continuation_[token.substr(2)] = int32_t(id);
     max_token_bytes_ = std::max(max_token_bytes_, token.size());

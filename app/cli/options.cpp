@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/command.h"
+#include "data/input_files.h"
 
 namespace electra::cli {
 
@@ -36,8 +37,14 @@ bool parse_options(const Command& command, int argc, char** argv, po::variables_
     }
     if (options.count("config")) {
       const std::string path = options["config"].as<std::string>();
+      try {
+        data::check_input_file(path, "--config " + path, "an INI file");
+      } catch (const std::runtime_error& e) {
+        throw UsageError(e.what());
+      }
       std::ifstream in(path);
-      if (!in) throw UsageError("--config " + path + ": cannot open the file");
+      if (!in)
+        throw UsageError("--config " + path + ": cannot open the file (check its permissions)");
       try {
         po::store(po::parse_config_file(in, declared, /*allow_unregistered=*/false), options);
       } catch (const po::error& e) {

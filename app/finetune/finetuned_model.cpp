@@ -7,9 +7,11 @@
 #include <fstream>
 #include <optional>
 
+#include "app/model/finite_weights.h"
 #include "app/model/hf_format.h"
 #include "app/train/checkpoint_files.h"
 #include "data/atomic_file.h"
+#include "data/debug_detail.h"
 #include "data/json_fields.h"
 
 namespace electra::finetune {
@@ -275,9 +277,12 @@ FinetunedModel load_finetuned(const std::string& given) {
     archive.load_from(model_path);
     finetuned.module().load(archive);
   } catch (const c10::Error& e) {
-    throw std::runtime_error(model_path + ": cannot load the fine-tuned model (" +
-                             std::string(e.what_without_backtrace()).substr(0, 200) + ")");
+    throw std::runtime_error(model_path +
+                             ": cannot load the fine-tuned model (the file is damaged, or " +
+                             train::kModelConfigFile + " does not match it); fine-tune again" +
+                             data::debug_detail(e.what_without_backtrace()));
   }
+  model::require_finite_weights(finetuned.module(), model_path);
   finetuned.vocab_path = (fs::path(dir) / train::kVocabFile).string();
   return finetuned;
 }

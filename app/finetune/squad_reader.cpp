@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "data/input_files.h"
 #include "data/utf8.h"
 
 namespace electra::finetune {
@@ -140,8 +141,9 @@ class Reader {
 }  // namespace
 
 SquadFile read_squad_file(const std::string& path) {
+  data::check_input_file(path, path, "a file (a SQuAD JSON file)");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open the file (is the path right?)");
+  if (!in) throw std::runtime_error(path + ": cannot open the file (check its permissions)");
   std::ostringstream text;
   text << in.rdbuf();
   SquadFile file;

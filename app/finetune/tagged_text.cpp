@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "data/input_files.h"
 #include "data/task_reader.h"
 
 namespace electra::finetune {
@@ -155,8 +156,9 @@ TagFile read_tag_file(const std::string& path, const std::string& format, int ta
     throw std::invalid_argument("--tag-format must be auto, conll or conllu (not '" + format +
                                 "')");
   }
+  data::check_input_file(path, path, "a file (a CoNLL file: one token a line)");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open the file (is the path right?)");
+  if (!in) throw std::runtime_error(path + ": cannot open the file (check its permissions)");
   TagFile file;
   file.path = path;
   const bool conllu = format == "conllu" || (format == "auto" && looks_like_conllu(path, in));

@@ -1,6 +1,5 @@
 #include "app/model/hf_format.h"
 
-
 #include <torch/csrc/autograd/generated/variable_factories.h>
 
 #include <filesystem>
@@ -245,7 +244,9 @@ bool is_hf_directory(const std::string& dir) {
     try {
       return json::parse(in).value("model_type", "") == "electra";
     } catch (const json::exception&) {
-      return false;
+      // A damaged config.json beside HF weights is still an HF folder: reading it then names
+      // the file that is broken instead of "not a checkpoint".
+      return fs::exists(config.parent_path() / "model.safetensors");
     }
   }
   return false;

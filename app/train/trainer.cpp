@@ -596,7 +596,7 @@ Trainer::Outcome Trainer::run_steps() {
         std::printf(
             "pretrain: %s at step %lld: checkpoint written; run the same command to "
             "resume\n",
-            figures.stop_signal == SIGUSR1 ? "SIGUSR1" : "SIGTERM", step);
+            stop_signal_name(figures.stop_signal), step);
         std::fflush(stdout);
       }
       return last ? Outcome::kFinished : Outcome::kInterrupted;

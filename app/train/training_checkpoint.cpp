@@ -6,6 +6,7 @@
 
 #include "app/train/checkpoint_files.h"
 #include "data/atomic_file.h"
+#include "data/debug_detail.h"
 #include "data/json_fields.h"
 
 namespace electra::train {
@@ -139,9 +140,12 @@ LoadedCheckpoint load_training_checkpoint(const std::string& dir, int rank, int 
     torch::serialize::InputArchive archive;
     archive.load_from(optimizer_path);
     into.optimizer->load(archive);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(optimizer_path + ": cannot load the optimizer state (" +
-                             std::string(e.what()).substr(0, 200) + "); the checkpoint is damaged");
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(optimizer_path +
+                             ": cannot load the optimizer state (the file is truncated or not a "
+                             "LibTorch archive); the checkpoint is damaged: resume from an "
+                             "earlier one (remove this step's folder)" +
+                             data::debug_detail(e.what_without_backtrace()));
   }
   LoadedCheckpoint loaded;
   loaded.world_size = int(field("world_size"));

@@ -146,14 +146,18 @@ std::pair<std::string, std::string> interrupt_and_resume(int ranks, const std::s
                                                          const std::string& save_every,
                                                          int after_step,
                                                          const std::string& interruption) {
-  const std::string settings = "--train-steps 24 --batch-size " + std::to_string(8 / ranks) +
+  const std::string settings = "--train-steps 24 --batch-size " +
+                               std::to_string(8 / std::max(ranks, 1)) +
                                " --log-every 1 --eval-every 0 --save-every " + save_every + " ";
-  const std::string mpirun = kMpirun + " -np " + std::to_string(ranks) + " -x OMP_NUM_THREADS=1 ";
+  // ranks 0: one process without mpirun, in its own process group (set -m) as a job started
+  // from a terminal is, so that it takes SIGINT.
+  const std::string mpirun =
+      ranks ? kMpirun + " -np " + std::to_string(ranks) + " -x OMP_NUM_THREADS=1 " : "";
   EXPECT_EQ(run_shell(mpirun + Pretrain::pretrain(whole) + settings).exit_code, 0);
   const auto interrupted = run_shell(
-      "bash -c '" + mpirun + Pretrain::pretrain(run) + settings +
-      "& pid=$!; for i in $(seq 600); do grep -q step.:" + std::to_string(after_step) + ", " + run +
-      "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; " + interruption +
+      "bash -c '" + std::string(ranks ? "" : "set -m; ") + mpirun + Pretrain::pretrain(run) +
+      settings + "& pid=$!; for i in $(seq 600); do grep -q step.:" + std::to_string(after_step) +
+      ", " + run + "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; " + interruption +
       "; start=$(date +%s); wait $pid; echo exit=$? after=$(( $(date +%s) - start ))s'");
   EXPECT_LT(train_records(run).size(), 24u) << "the interruption came too late to test";
   EXPECT_FALSE(fs::exists(run + "/FINISHED"));
@@ -180,6 +184,29 @@ TEST_F(Pretrain, SigusrToMpirunCheckpointsExitsWith75AndTheResumeEndsAsUninterru
     EXPECT_NE(signalled.find("exit=75"), std::string::npos) << signalled;
     EXPECT_NE(signalled.find("SIGUSR1 at step"), std::string::npos) << signalled;
   }
+}
+
+TEST_F(Pretrain, CtrlCCheckpointsLikeSigtermAndASecondCtrlCExitsAtOnce) {
+  const auto [interrupted, resumed] =
+      interrupt_and_resume(0, path("whole-int"), path("ctrl-c"), "0", 4, "kill -INT $pid");
+  EXPECT_NE(interrupted.find("stopping at the next step boundary"), std::string::npos)
+      << interrupted;
+  EXPECT_NE(interrupted.find("SIGINT at step"), std::string::npos) << interrupted;
+  EXPECT_NE(interrupted.find("exit=75"), std::string::npos) << interrupted;
+  EXPECT_NE(resumed.find("resumed at step"), std::string::npos) << resumed;
+  // Twice: out at once with 130, without the checkpoint the first would have written.
+  const std::string run = path("ctrl-c-twice");
+  const auto twice = run_shell(
+      "bash -c 'set -m; " + Pretrain::pretrain(run) +
+      "--train-steps 400 --batch-size 8 --log-every 1 --eval-every 0 --save-every 0 & pid=$!; "
+      "for i in $(seq 600); do grep -q step.:2, " +
+      run +
+      "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; kill -INT $pid; sleep 0.02; "
+      "kill -INT $pid; wait $pid; echo exit=$?'");
+  EXPECT_NE(twice.output.find("second interrupt: exiting at once"), std::string::npos)
+      << twice.output;
+  EXPECT_NE(twice.output.find("exit=130"), std::string::npos) << twice.output;
+  EXPECT_FALSE(fs::exists(run + "/FINISHED"));
 }
 
 TEST_F(Pretrain, AKilledRankEndsTheJobAndARestartResumesExactly) {
