@@ -38,8 +38,8 @@ void check_output_folder(const std::string& path, const std::string& option) {
   std::error_code error;
   const auto status = fs::status(path, error);
   if (fs::exists(status) && !fs::is_directory(status)) {
-    throw std::runtime_error(option + " " + path +
-                             ": a file, not a folder; choose another " + option);
+    throw std::runtime_error(option + " " + path + ": a file, not a folder; choose another " +
+                             option);
   }
   if (const std::string file = file_among_parents(path); !file.empty()) {
     throw std::runtime_error(option + " " + path + ": " + file + " is a file; choose another " +
@@ -62,12 +62,15 @@ OutputLock OutputLock::folder(const std::string& dir, const std::string& option,
                               const std::string& command) {
   check_output_folder(dir, option);
   std::error_code error;
+  const bool existed = fs::exists(dir, error);
   fs::create_directories(dir, error);
   if (error) {
-    throw std::runtime_error(option + " " + dir + ": cannot create the folder (" +
-                             error.message() + ")");
+    throw std::runtime_error(option + " " + dir + ": cannot create the folder (" + error.message() +
+                             ")");
   }
-  return take((fs::path(dir) / kLockFile).string(), dir, option, command, /*remove=*/true);
+  OutputLock lock = take((fs::path(dir) / kLockFile).string(), dir, option, command, true);
+  if (!existed) lock.created_folder_ = dir;  // removed again if nothing was written into it
+  return lock;
 }
 
 OutputLock OutputLock::file(const std::string& path, const std::string& option,
@@ -84,10 +87,15 @@ OutputLock OutputLock::file(const std::string& path, const std::string& option,
 }
 
 OutputLock OutputLock::take(const std::string& lock_path, const std::string& shown_path,
-                            const std::string& option, const std::string& command,
-                            bool remove) {
+                            const std::string& option, const std::string& command, bool remove) {
   for (int attempt = 0;; ++attempt) {
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT && attempt < 100) {
+      // A holder that had created the folder removed it, empty, as it ended: make it again.
+      std::error_code error;
+      fs::create_directories(fs::path(lock_path).parent_path(), error);
+      continue;
+    }
     if (fd < 0) {
       throw std::runtime_error(option + " " + shown_path + ": cannot create the lock file " +
                                lock_path + " (" + errno_text() + ")");
@@ -112,7 +120,8 @@ OutputLock OutputLock::take(const std::string& lock_path, const std::string& sho
                                "; wait for it to end or choose another " + option);
     }
     // The holder before us removes the file as it ends: a lock on a removed file holds nothing.
-    struct stat held {}, named {};
+    struct stat held {
+    }, named{};
     if (::fstat(fd, &held) != 0 || ::stat(lock_path.c_str(), &named) != 0 ||
         held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
       ::close(fd);
@@ -136,9 +145,12 @@ OutputLock OutputLock::take(const std::string& lock_path, const std::string& sho
 }
 
 OutputLock::OutputLock(OutputLock&& other) noexcept
-    : fd_(other.fd_), remove_path_(std::move(other.remove_path_)) {
+    : fd_(other.fd_),
+      remove_path_(std::move(other.remove_path_)),
+      created_folder_(std::move(other.created_folder_)) {
   other.fd_ = -1;
   other.remove_path_.clear();
+  other.created_folder_.clear();
 }
 
 OutputLock& OutputLock::operator=(OutputLock&& other) noexcept {
@@ -146,8 +158,10 @@ OutputLock& OutputLock::operator=(OutputLock&& other) noexcept {
     release();
     fd_ = other.fd_;
     remove_path_ = std::move(other.remove_path_);
+    created_folder_ = std::move(other.created_folder_);
     other.fd_ = -1;
     other.remove_path_.clear();
+    other.created_folder_.clear();
   }
   return *this;
 }
@@ -163,6 +177,10 @@ void OutputLock::release() noexcept {
   if (!remove_path_.empty()) ::unlink(remove_path_.c_str());
   ::close(fd_);
   fd_ = -1;
+  // A folder this lock made and nothing else filled (the command failed before writing): gone
+  // again, so that a refused command leaves no trace. rmdir leaves a folder that is not empty.
+  if (!created_folder_.empty()) ::rmdir(created_folder_.c_str());
+  created_folder_.clear();
 }
 
 std::vector<std::string> foreign_entries(const std::string& dir,
@@ -178,8 +196,8 @@ std::vector<std::string> foreign_entries(const std::string& dir,
   return foreign;
 }
 
-void claim_output_folder(const std::string& dir, const std::string& command, const std::string& what,
-                         bool (*owns)(const std::string& name, bool is_folder), bool overwrite) {
+void refuse_foreign_entries(const std::string& dir, const std::string& command,
+                            bool (*owns)(const std::string& name, bool is_folder)) {
   const auto foreign = foreign_entries(dir, owns);
   if (!foreign.empty()) {
     throw std::runtime_error(
@@ -188,10 +206,17 @@ void claim_output_folder(const std::string& dir, const std::string& command, con
         "; move it away or choose another --out (--overwrite replaces only what electra " +
         command + " writes)");
   }
+}
+
+void claim_output_folder(const std::string& dir, const std::string& command,
+                         const std::string& what,
+                         bool (*owns)(const std::string& name, bool is_folder), bool overwrite) {
+  refuse_foreign_entries(dir, command, owns);
   const auto own = foreign_entries(dir, [](const std::string&, bool) { return false; });
   if (own.empty()) return;
   if (!overwrite) {
-    throw std::runtime_error(dir + ": holds " + what + "; choose another --out or pass --overwrite");
+    throw std::runtime_error(dir + ": holds " + what +
+                             "; choose another --out or pass --overwrite");
   }
   // The results first (results.json, manifest.json), then the rest.
   std::error_code error;

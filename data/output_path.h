@@ -22,8 +22,9 @@ void check_output_file(const std::string& path, const std::string& option);
 class OutputLock {
  public:
   // Creates folder DIR (and its parents) if needed and locks it through DIR/.electra.lock, which
-  // then holds "PID COMMAND" (and is removed again when released). Throws naming OPTION, DIR and the holder's pid when another process
-  // holds it.
+  // then holds "PID COMMAND" (and is removed again when released, with DIR itself when the lock
+  // made it and it is empty then). Throws naming OPTION, DIR and the holder's pid when another
+  // process holds it.
   static OutputLock folder(const std::string& dir, const std::string& option,
                            const std::string& command);
   // Locks the output file PATH through PATH.lock beside it (removed again when released).
@@ -45,7 +46,8 @@ class OutputLock {
   void release() noexcept;
 
   int fd_ = -1;
-  std::string remove_path_;  // file locks: the lock file, removed on release
+  std::string remove_path_;     // the lock file, removed on release
+  std::string created_folder_;  // a folder lock's folder when it made it: removed if left empty
 };
 
 // The entries of folder DIR (names, sorted) that OWNS does not claim, the lock file aside: what
@@ -53,12 +55,17 @@ class OutputLock {
 std::vector<std::string> foreign_entries(const std::string& dir,
                                          bool (*owns)(const std::string& name, bool is_folder));
 
+// Throws naming the first entry of DIR that OWNS does not claim (written by someone else).
+void refuse_foreign_entries(const std::string& dir, const std::string& command,
+                            bool (*owns)(const std::string& name, bool is_folder));
+
 // For a command that writes its results into folder DIR (under DIR's lock): entries of DIR that
 // OWNS does not claim are refused, named (nothing a user put there is removed or mixed in); the
 // command's own earlier results are refused unless OVERWRITE, and then removed first so that the
 // folder never looks complete with a mix of old and new. WHAT names the result ("a fine-tuned
 // model") in the message.
-void claim_output_folder(const std::string& dir, const std::string& command, const std::string& what,
+void claim_output_folder(const std::string& dir, const std::string& command,
+                         const std::string& what,
                          bool (*owns)(const std::string& name, bool is_folder), bool overwrite);
 
 }  // namespace electra::data

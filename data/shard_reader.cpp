@@ -10,6 +10,7 @@ namespace electra::data {
 namespace {
 
 constexpr const char* kRegenerate = "regenerate it with `electra prepare`";
+constexpr long long kMaxSequenceLength = 1 << 20;
 
 // Shape of a 2-D dataset; throws naming the file and dataset when it is missing or not 2-D.
 void dataset_shape(hid_t file, const char* name, const std::string& path, long long& rows,
@@ -29,6 +30,73 @@ void dataset_shape(hid_t file, const char* name, const std::string& path, long l
   h5_check(H5Sget_simple_extent_dims(space.get(), dims, nullptr), path,
            "H5Sget_simple_extent_dims");
   rows = (long long)dims[0], columns = (long long)dims[1];
+  // HDF5 1.10 trusts a file's own metadata when it reads: a damaged size or layout makes it read
+  // past its buffers. What a shard's datasets must be is checked here first: integers of at most
+  // 8 bytes, of plausible shape, and stored data (compact or contiguous) of exactly the shape's
+  // size inside the file.
+  H5Handle type(h5_check(H5Dget_type(dataset.get()), path, "H5Dget_type"), H5Tclose);
+  const size_t type_bytes = H5Tget_size(type.get());
+  if (H5Tget_class(type.get()) != H5T_INTEGER || type_bytes == 0 || type_bytes > 8) {
+    throw std::runtime_error(path + ": dataset '" + name + "' does not hold integers; " +
+                             kRegenerate);
+  }
+  if (columns <= 0 || columns > kMaxSequenceLength || rows < 0 || rows > (1LL << 40)) {
+    throw std::runtime_error(path + ": dataset '" + name + "' has an implausible shape [" +
+                             std::to_string(rows) + ", " + std::to_string(columns) +
+                             "] (the shard is corrupt); " + kRegenerate);
+  }
+  H5Handle properties(h5_check(H5Dget_create_plist(dataset.get()), path, "H5Dget_create_plist"),
+                      H5Pclose);
+  const H5D_layout_t layout = H5Pget_layout(properties.get());
+  if (layout == H5D_COMPACT || layout == H5D_CONTIGUOUS) {
+    const hsize_t stored = H5Dget_storage_size(dataset.get());
+    const hsize_t expected = hsize_t(rows) * hsize_t(columns) * type_bytes;
+    const haddr_t offset = layout == H5D_CONTIGUOUS ? H5Dget_offset(dataset.get()) : 0;
+    std::error_code error;
+    const auto file_bytes = std::filesystem::file_size(path, error);
+    const bool outside = layout == H5D_CONTIGUOUS && stored > 0 &&
+                         (offset == HADDR_UNDEF || error || offset + stored > file_bytes);
+    if ((stored != expected && !(layout == H5D_CONTIGUOUS && stored == 0)) || outside) {
+      throw std::runtime_error(path + ": dataset '" + name +
+                               "' stores another size than its shape (the file is truncated or "
+                               "corrupt); " +
+                               kRegenerate);
+    }
+  } else if (layout == H5D_CHUNKED) {
+    // Each chunk inside the file, and of the chunk's full size when stored unfiltered (HDF5
+    // copies a full chunk out of whatever size the index claims).
+    hsize_t chunk[2] = {0, 0};
+    if (H5Pget_chunk(properties.get(), 2, chunk) != 2 || chunk[0] == 0 || chunk[1] == 0 ||
+        chunk[0] > (1ULL << 24) || chunk[1] > (1ULL << 24)) {
+      throw std::runtime_error(path + ": dataset '" + name +
+                               "' has an implausible chunk shape (the shard is corrupt); " +
+                               kRegenerate);
+    }
+    const bool filtered = H5Pget_nfilters(properties.get()) > 0;
+    const hsize_t chunk_bytes = chunk[0] * chunk[1] * type_bytes;
+    std::error_code error;
+    const auto file_bytes = std::filesystem::file_size(path, error);
+    for (hsize_t row = 0; row < hsize_t(rows); row += chunk[0]) {
+      for (hsize_t column = 0; column < hsize_t(columns); column += chunk[1]) {
+        const hsize_t offset[2] = {row, column};
+        unsigned filter_mask = 0;
+        haddr_t address = HADDR_UNDEF;
+        hsize_t bytes = 0;
+        const bool found =
+            H5Dget_chunk_info_by_coord(dataset.get(), offset, &filter_mask, &address, &bytes) >= 0;
+        if (found && address == HADDR_UNDEF) continue;  // never written: reads as fill values
+        if (!found || error || address + bytes > file_bytes ||
+            (!filtered && bytes != chunk_bytes)) {
+          throw std::runtime_error(path + ": dataset '" + name + "' has a damaged chunk at row " +
+                                   std::to_string(row) + " (the file is truncated or corrupt); " +
+                                   kRegenerate);
+        }
+      }
+    }
+  } else {
+    throw std::runtime_error(path + ": dataset '" + name + "' has an unknown storage layout; " +
+                             kRegenerate);
+  }
 }
 
 void read_block(hid_t file, const char* name, hid_t memory_type, void* out, long long first_row,

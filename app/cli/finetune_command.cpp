@@ -13,15 +13,17 @@
 #include "app/cli/cpu_threads.h"
 #include "app/cli/rank_phase.h"
 #include "app/finetune/conlleval.h"
+#include "app/finetune/finetune_resume.h"
 #include "app/finetune/finetuned_model.h"
 #include "app/finetune/finetuner.h"
 #include "app/finetune/squad_reader.h"
 #include "app/finetune/task_family.h"
 #include "app/model/cpu_runtime.h"
 #include "app/train/model_source.h"
+#include "app/train/stop_signals.h"
 #include "data/atomic_file.h"
-#include "data/output_path.h"
 #include "data/json_fields.h"
+#include "data/output_path.h"
 
 namespace electra::cli {
 namespace {
@@ -38,7 +40,8 @@ void declare_finetune(po::options_description& options) {
     ("test", po::value<std::string>()->default_value(""), "test file: predicted by the best model")
     ("out", po::value<std::string>()->required(),
      "output directory (best/, results.json, the dev predictions)")
-    ("overwrite", po::bool_switch(), "replace an earlier fine-tune's results in --out")
+    ("overwrite", po::bool_switch(), "replace an earlier fine-tune's results in --out (and start "
+     "again instead of resuming an interrupted one)")
     ("task-type", po::value<std::string>()->default_value(d.task_type),
      "classification, regression, span (extractive QA, SQuAD v1.1/v2.0) or token (tagging)")
     ("format", po::value<std::string>()->default_value(d.format),
@@ -124,8 +127,13 @@ int run_finetune(const po::variables_map& o) {
     run_phase(*world, "finetune", [&] {
       if (!world->is_root()) return;
       lock = data::OutputLock::folder(config.out_dir, "--out", "electra finetune");
-      data::claim_output_folder(config.out_dir, "finetune", "a fine-tuned model",
-                                finetune::finetune_writes, o["overwrite"].as<bool>());
+      if (finetune::has_resume(config.out_dir) && !o["overwrite"].as<bool>()) {
+        // An interrupted fine-tune: continued (finetune_resume.h); nothing else may be there.
+        data::refuse_foreign_entries(config.out_dir, "finetune", finetune::finetune_writes);
+      } else {
+        data::claim_output_folder(config.out_dir, "finetune", "a fine-tuned model",
+                                  finetune::finetune_writes, o["overwrite"].as<bool>());
+      }
     });
     run_phase(*world, "finetune", [&] {
       source = train::load_model_source(config.model_dir, o["vocab"].as<std::string>());
@@ -143,8 +151,17 @@ int run_finetune(const po::variables_map& o) {
     return status;
   };
   nlohmann::json summary;
+  train::catch_stop_signals();  // after MPI_Init: these are the handlers in place
   try {
     summary = finetune::finetune(config, *source.model, source.vocab_path, *world);
+  } catch (const finetune::FinetuneInterrupted& stop) {
+    if (world->is_root()) {
+      std::cout << "finetune: " << train::stop_signal_name(stop.signal) << " at epoch "
+                << stop.epoch << ", step " << stop.step_in_epoch << ": state saved in "
+                << config.out_dir << "/" << finetune::kResumeFolder
+                << "; run the same command to resume" << std::endl;
+    }
+    return kExitInterrupted;
   } catch (const c10::Error& e) {  // LibTorch's text without its C++ backtrace
     return fail(e.what_without_backtrace(), kExitFailure);
   } catch (const std::invalid_argument& e) {  // an option that cannot work with this model/data

@@ -12,9 +12,9 @@
 #include "app/cli/defaults.h"
 #include "app/cli/progress_line.h"
 #include "app/cli/rank_phase.h"
-#include "data/output_path.h"
 #include "data/corpus_preparer.h"
 #include "data/manifest.h"
+#include "data/output_path.h"
 #include "data/shard_reader.h"
 #include "dist/communicator.h"
 
@@ -57,8 +57,8 @@ PrepareInputs resolve_inputs(const po::variables_map& options) {
   PrepareInputs inputs;
   inputs.nvidia = options.count("from-nvidia-shards") > 0;
   if (inputs.nvidia) {
-    inputs.files = data::list_input_files({options["from-nvidia-shards"].as<std::string>()},
-                                          {".hdf5", ".h5"});
+    inputs.files =
+        data::list_input_files({options["from-nvidia-shards"].as<std::string>()}, {".hdf5", ".h5"});
   } else {
     auto text = data::list_text_inputs(options["input"].as<std::vector<std::string>>(),
                                        options["out"].as<std::string>());
@@ -97,8 +97,8 @@ void prepare_output_folder(const std::string& out, bool overwrite) {
         "; move it away or choose another --out (--overwrite replaces only shards and the "
         "manifest)");
   }
-  const bool empty = data::foreign_entries(out, [](const std::string&, bool) { return false; })
-                         .empty();
+  const bool empty =
+      data::foreign_entries(out, [](const std::string&, bool) { return false; }).empty();
   if (empty) return;
   if (!overwrite) {
     throw std::runtime_error(out +
@@ -205,9 +205,14 @@ int run(const po::variables_map& options) {
   auto world = dist::make_world_communicator();
   std::shared_ptr<const data::Vocabulary> vocab;
   PrepareInputs inputs;
+  data::OutputLock lock;  // rank 0 holds the output folder's lock until the end
   try {
     run_phase(*world, "prepare", [&] {
       data::check_output_folder(prepare.out_dir, "--out");
+      // First: a second prepare into the same folder fails at once, naming this one.
+      if (world->is_root()) {
+        lock = data::OutputLock::folder(prepare.out_dir, "--out", "electra prepare");
+      }
       vocab = std::make_shared<const data::Vocabulary>(
           data::Vocabulary::load(options["vocab"].as<std::string>()));
       inputs = resolve_inputs(options);
@@ -220,10 +225,8 @@ int run(const po::variables_map& options) {
                 .seq_length();
       }
     });
-    data::OutputLock lock;  // rank 0 holds the output folder's lock until the end
     run_phase(*world, "prepare", [&] {
       if (!world->is_root()) return;
-      lock = data::OutputLock::folder(prepare.out_dir, "--out", "electra prepare");
       prepare_output_folder(prepare.out_dir, options["overwrite"].as<bool>());
     });
     const auto assigned = data::assign_files_to_ranks(inputs.files, world->size());

@@ -3,17 +3,20 @@
 #include <ATen/Functions.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
 #include <random>
 
+#include "app/finetune/finetune_resume.h"
 #include "app/finetune/task_family.h"
 #include "app/model/autocast.h"
 #include "app/train/device_choice.h"
 #include "app/train/gradient_reducer.h"
 #include "app/train/optimizer.h"
 #include "app/train/rank_device.h"
+#include "app/train/stop_signals.h"
 #include "data/atomic_file.h"
 #include "data/shard_set_writer.h"
 
@@ -97,12 +100,24 @@ double metric_value(const nlohmann::json& metrics, const std::string& metric) {
   return metrics[metric].get<double>();
 }
 
+// A stop signal (SIGTERM, SIGUSR1, Ctrl-C) any rank received, agreed by all at a step boundary.
+int agreed_stop_signal(dist::Communicator& communicator) {
+  double received = double(train::stop_signal());
+  if (communicator.size() > 1) communicator.all_reduce_sum(&received, 1);
+  if (received == 0) return 0;
+  return train::stop_signal() ? train::stop_signal() : SIGTERM;
+}
+
 }  // namespace
 
 bool finetune_writes(const std::string& name, bool is_folder) {
-  if (is_folder) return name == "best" || name == "best.new";
+  if (is_folder) {
+    return name == "best" || name == "best.new" || name == kResumeFolder ||
+           name == std::string(kResumeFolder) + ".new";
+  }
   std::string base = name;
-  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".tmp") == 0) base.resize(base.size() - 4);
+  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".tmp") == 0)
+    base.resize(base.size() - 4);
   if (base == "results.json" || base == "predictions.json") return true;
   for (const char* split : {"dev_predictions.", "test_predictions."}) {
     for (const char* extension : {"tsv", "json", "txt"}) {
@@ -144,6 +159,10 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   const torch::Device device =
       config.placed_on ? *config.placed_on : train::device_for(communicator, config.device);
   model.to(device);
+  // An interrupted fine-tune of these options continues where it stopped (finetune_resume.h).
+  const nlohmann::json fingerprint = resume_fingerprint(config, communicator.size());
+  const std::optional<FinetuneProgress> resumed = read_resume_state(config.out_dir, fingerprint);
+  if (resumed) load_resume_weights(config.out_dir, model);
 
   train::AdamWOptions adam;
   adam.weight_decay = config.weight_decay;
@@ -152,6 +171,7 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   optimizer.set_lr_scales([&](const std::string& name) {
     return train::layerwise_lr_factor(finetuned.depth_of(name), layers, config.layer_decay);
   });
+  if (resumed) load_resume_optimizer(config.out_dir, optimizer);
   train::GradientReducer reducer(model, communicator);
 
   const long long n = train.count();
@@ -172,27 +192,37 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   const at::Tensor row_lengths = train.input_mask.sum(1).contiguous();
   const int64_t* lengths = row_lengths.data_ptr<int64_t>();
 
-  double best = -1e300;
-  nlohmann::json best_metrics;
-  long long step = 0, best_epoch = 0;
+  FinetuneProgress at = resumed ? *resumed : FinetuneProgress();
+  if (resumed) {
+    say("finetune: resumed at epoch " + std::to_string(at.epoch) + ", step " +
+        std::to_string(at.step_in_epoch) + " of " + std::to_string(steps_per_epoch));
+  }
   const bool bf16 = device.is_cuda();
   const auto start = std::chrono::steady_clock::now();
   using Clock = std::chrono::steady_clock;
   const auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
   };
-  double train_seconds = 0, dev_seconds = 0;
-  long long dev_examples = 0, dev_rows = 0;
-  for (long long epoch = 1; epoch <= config.epochs; ++epoch) {
+  for (long long epoch = at.epoch; epoch <= config.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     // The epoch's order: a permutation seeded by (seed, epoch), the same on every rank.
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), int64_t(0));
     std::mt19937_64 rng(data::mix_seed(config.seed, uint64_t(epoch), 0xF17E));
     std::shuffle(order.begin(), order.end(), rng);
-    at::Tensor loss_sum = at::zeros({}, at::TensorOptions().device(device));  // read once an epoch
+    // The epoch's losses, read once an epoch (and when interrupted).
+    at::Tensor loss_sum = at::full({}, epoch == at.epoch ? at.epoch_loss_sum : 0.0,
+                                   at::TensorOptions().device(device));
     model.train();
-    for (long long s = 0; s < steps_per_epoch; ++s, ++step) {
+    for (long long s = epoch == at.epoch ? at.step_in_epoch : 0; s < steps_per_epoch;
+         ++s, ++at.step) {
+      if (int signal = agreed_stop_signal(communicator)) {
+        at.epoch = epoch, at.step_in_epoch = s, at.epoch_loss_sum = loss_sum.item<double>();
+        at.train_seconds += seconds_since(epoch_start);
+        if (root) save_resume(config.out_dir, fingerprint, at, model, optimizer);
+        communicator.barrier();
+        throw FinetuneInterrupted{signal, epoch, s};
+      }
       const long long first = s * global_batch + communicator.rank() * config.batch_size;
       const int64_t* batch_rows = order.data() + first;
       int64_t length = 1;
@@ -208,7 +238,7 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
       };
       std::vector<at::Tensor> targets;
       for (const at::Tensor& t : train.targets) targets.push_back(take(t));
-      torch::manual_seed(data::mix_seed(config.seed ^ 0xD0, uint64_t(step),
+      torch::manual_seed(data::mix_seed(config.seed ^ 0xD0, uint64_t(at.step),
                                         uint64_t(communicator.rank())));  // dropout
       reducer.zero_gradients();
       reducer.before_backward(true);
@@ -225,30 +255,30 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
       reducer.finish();
       train::clip_gradient_norm(model, config.clip_norm);
       optimizer.step(
-          train::scheduled_learning_rate(config.learning_rate, step, warmup, total_steps));
+          train::scheduled_learning_rate(config.learning_rate, at.step, warmup, total_steps));
       loss_sum += loss.detach();
     }
     if (device.is_cuda()) loss_sum.item<double>();  // the epoch's steps done, for the timing
-    train_seconds += seconds_since(epoch_start);
+    at.train_seconds += seconds_since(epoch_start);
     const auto dev_start = Clock::now();
     Evaluation dev = family->evaluate(finetuned, config.dev_path, 64, communicator);
-    dev_seconds += seconds_since(dev_start);
-    dev_examples += dev.examples, dev_rows += dev.rows;
+    at.dev_seconds += seconds_since(dev_start);
+    at.dev_examples += dev.examples, at.dev_rows += dev.rows;
     bool improved = false;
     if (root) {
       family->choose_on_dev(finetuned, dev);
       const double value = metric_value(dev.metrics, metric);
-      improved = value > best || best_epoch == 0;  // a NaN metric still keeps epoch 1
+      improved = value > at.best || at.best_epoch == 0;  // a NaN metric still keeps epoch 1
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       say(format_epoch_line(epoch, config.epochs, loss_sum.item<double>() / double(steps_per_epoch),
                             metric, value, improved, seconds));
-      if (improved) best = value, best_metrics = dev.metrics, best_epoch = epoch;
+      if (improved) at.best = value, at.best_metrics = dev.metrics, at.best_epoch = epoch;
     }
     improved = communicator.broadcast_from_root(improved ? "1" : "0") == "1";
     if (improved && root) {
       finetuned.info = {{"epoch", epoch},
-                        {"dev", best_metrics},
+                        {"dev", at.best_metrics},
                         {"selection_metric", metric},
                         {"source_model", config.model_dir},
                         {"random_init", config.random_init}};
@@ -271,9 +301,9 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
       {"task_type", to_string(finetuned.type)},
       {"model", config.model_dir},
       {"random_init", config.random_init},
-      {"best_epoch", best_epoch},
+      {"best_epoch", at.best_epoch},
       {"selection_metric", metric},
-      {"dev", best_metrics},
+      {"dev", at.best_metrics},
       {"dev_predictions", (fs::path(config.out_dir) / family->predictions_name("dev")).string()},
       {"best_model", best_dir}};
   // Throughput over all ranks (training rows include SQuAD's and long sentences' windows).
@@ -281,10 +311,10 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   results["throughput"] = {
       {"ranks", communicator.size()},
       {"train_rows", trained_rows},
-      {"train_seconds", train_seconds},
-      {"train_rows_per_second", double(trained_rows) / std::max(train_seconds, 1e-9)},
-      {"dev_examples_per_second", double(dev_examples) / std::max(dev_seconds, 1e-9)},
-      {"dev_rows_per_second", double(dev_rows) / std::max(dev_seconds, 1e-9)}};
+      {"train_seconds", at.train_seconds},
+      {"train_rows_per_second", double(trained_rows) / std::max(at.train_seconds, 1e-9)},
+      {"dev_examples_per_second", double(at.dev_examples) / std::max(at.dev_seconds, 1e-9)},
+      {"dev_rows_per_second", double(at.dev_rows) / std::max(at.dev_seconds, 1e-9)}};
   if (!config.test_path.empty()) {
     FinetunedModel kept = load_finetuned(best_dir);
     kept.module().to(device);
@@ -304,6 +334,7 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   }
   data::write_file_atomically((fs::path(config.out_dir) / "results.json").string(),
                               results.dump(2) + "\n");
+  fs::remove_all(fs::path(config.out_dir) / kResumeFolder);  // the run is whole now
   return results;
 }
 

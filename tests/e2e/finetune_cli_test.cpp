@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -104,6 +105,60 @@ TEST_F(Finetune, LearnsTheTaskKeepsTheBestModelEvaluatesAndExports) {
   const std::string tensors = testing::read_file(path("hf") + "/model.safetensors");
   EXPECT_NE(tensors.find("classifier.out_proj.weight"), std::string::npos);
   EXPECT_NE(tensors.find("electra.encoder.layer.1.output.dense.weight"), std::string::npos);
+}
+
+// The "epoch E/N  train loss L  dev ..." lines of a fine-tune's output, without their times.
+std::vector<std::string> epoch_lines(const std::string& output) {
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("epoch ", 0) == 0) lines.push_back(line.substr(0, line.rfind("  (")));
+  }
+  return lines;
+}
+
+TEST_F(Finetune, CtrlCSavesTheStateAndTheSameCommandResumesToTheUninterruptedResult) {
+  testing::write_file(path("long-train.tsv"), synthetic_task(1920, 4));
+  const auto command = [&](const std::string& out) {
+    return kElectra + " finetune --model " + quote(kFixture) + " --train " +
+           quote(path("long-train.tsv")) + " --dev " + quote(path("dev.tsv")) + " --out " +
+           quote(out) + " --epochs 3 --lr 2e-3 --batch-size 16 --max-seq-len 16 --threads 1 ";
+  };
+  const auto whole = run_shell(command(path("whole")));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  // Interrupted in its second epoch (once the first epoch's line is out), as Ctrl-C would.
+  const std::string out = path("interrupted"), log = path("interrupted.log");
+  const auto interrupted =
+      run_shell("bash -c 'set -m; " + command(out) + " > " + log +
+                " 2>&1 & pid=$!; for i in $(seq 600); do grep -q \"epoch 1/3\" " + log +
+                " && break; sleep 0.02; done; kill -INT $pid; wait $pid; echo exit=$?'");
+  const std::string first = testing::read_file(log);
+  ASSERT_NE(interrupted.output.find("exit=75"), std::string::npos) << interrupted.output << first;
+  EXPECT_NE(first.find("SIGINT at epoch 2"), std::string::npos) << first;
+  EXPECT_TRUE(fs::exists(out + "/resume/state.json"));
+  EXPECT_FALSE(fs::exists(out + "/results.json"));
+  // Other settings cannot continue it.
+  const auto other = run_shell(command(out) + "--seed 7");
+  EXPECT_EQ(other.exit_code, 1) << other.output;
+  EXPECT_NE(other.output.find("the interrupted fine-tune ran with --seed \"12345\", now \"7\""),
+            std::string::npos)
+      << other.output;
+  const auto resumed = run_shell(command(out));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("finetune: resumed at epoch 2, step "), std::string::npos)
+      << resumed.output;
+  EXPECT_FALSE(fs::exists(out + "/resume"));
+  // Epoch by epoch as the uninterrupted run: the first epoch from the first call, the rest from
+  // the resumed one; the same best epoch, dev metrics and predictions.
+  std::vector<std::string> joined = epoch_lines(first);
+  for (const auto& line : epoch_lines(resumed.output)) joined.push_back(line);
+  EXPECT_EQ(joined, epoch_lines(whole.output));
+  const auto a = testing::read_json(path("whole") + "/results.json");
+  const auto b = testing::read_json(out + "/results.json");
+  EXPECT_EQ(a["dev"], b["dev"]);
+  EXPECT_EQ(a["best_epoch"], b["best_epoch"]);
+  EXPECT_EQ(testing::read_file(path("whole") + "/dev_predictions.tsv"),
+            testing::read_file(out + "/dev_predictions.tsv"));
 }
 
 TEST_F(Finetune, TrainsDataParallelOnTwoRanks) {

@@ -1,0 +1,159 @@
+#include "app/finetune/finetune_resume.h"
+
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <filesystem>
+
+#include "app/finetune/finetuner.h"
+#include "app/model/finite_weights.h"
+#include "app/train/checkpoint_files.h"
+#include "data/atomic_file.h"
+#include "data/debug_detail.h"
+#include "data/json_fields.h"
+
+namespace electra::finetune {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kStateFile = "state.json";
+constexpr const char* kModelFile = "model.pt";
+constexpr const char* kOptimizerFile = "optimizer.pt";
+
+nlohmann::json progress_json(const FinetuneProgress& p) {
+  return {{"epoch", p.epoch},
+          {"step_in_epoch", p.step_in_epoch},
+          {"step", p.step},
+          {"epoch_loss_sum", p.epoch_loss_sum},
+          {"best", p.best},
+          {"best_epoch", p.best_epoch},
+          {"best_metrics", p.best_metrics},
+          {"train_seconds", p.train_seconds},
+          {"dev_seconds", p.dev_seconds},
+          {"dev_examples", p.dev_examples},
+          {"dev_rows", p.dev_rows}};
+}
+
+FinetuneProgress progress_from(const nlohmann::json& j, const std::string& where) {
+  FinetuneProgress p;
+  p.epoch = data::json_field<long long>(j, "epoch", where);
+  p.step_in_epoch = data::json_field<long long>(j, "step_in_epoch", where);
+  p.step = data::json_field<long long>(j, "step", where);
+  p.epoch_loss_sum = data::json_field<double>(j, "epoch_loss_sum", where);
+  p.best = data::json_field<double>(j, "best", where);
+  p.best_epoch = data::json_field<long long>(j, "best_epoch", where);
+  p.best_metrics = data::json_field<nlohmann::json>(j, "best_metrics", where);
+  p.train_seconds = data::json_field<double>(j, "train_seconds", where);
+  p.dev_seconds = data::json_field<double>(j, "dev_seconds", where);
+  p.dev_examples = data::json_field<long long>(j, "dev_examples", where);
+  p.dev_rows = data::json_field<long long>(j, "dev_rows", where);
+  return p;
+}
+
+}  // namespace
+
+nlohmann::json resume_fingerprint(const FinetuneConfig& c, int ranks) {
+  return {{"model", c.model_dir},
+          {"train", c.train_path},
+          {"dev", c.dev_path},
+          {"format", c.format},
+          {"task-type", c.task_type},
+          {"epochs", c.epochs},
+          {"batch-size", c.batch_size},
+          {"max-seq-len", c.max_seq_len},
+          {"lr", c.learning_rate},
+          {"layer-decay", c.layer_decay},
+          {"warmup", c.warmup_fraction},
+          {"weight-decay", c.weight_decay},
+          {"seed", std::to_string(c.seed)},
+          {"cased", !c.lowercase},
+          {"doc-stride", c.doc_stride},
+          {"max-query-len", c.max_query_len},
+          {"tag-column", c.tag_column},
+          {"tag-format", c.tag_format},
+          {"random-init", c.random_init},
+          {"metric", c.selection_metric},
+          {"ranks", ranks}};
+}
+
+bool has_resume(const std::string& out_dir) {
+  std::error_code error;
+  return fs::exists(fs::path(out_dir) / kResumeFolder / kStateFile, error);
+}
+
+void save_resume(const std::string& out_dir, const nlohmann::json& fingerprint,
+                 const FinetuneProgress& progress, const torch::nn::Module& model,
+                 const train::AdamW& optimizer) {
+  const fs::path final_dir = fs::path(out_dir) / kResumeFolder;
+  const fs::path staging = fs::path(out_dir) / (std::string(kResumeFolder) + ".new");
+  fs::remove_all(staging);
+  fs::create_directories(staging);
+  {
+    torch::serialize::OutputArchive archive;
+    model.save(archive);
+    train::save_archive_atomically(archive, (staging / kModelFile).string());
+  }
+  {
+    torch::serialize::OutputArchive archive;
+    optimizer.save(archive);
+    train::save_archive_atomically(archive, (staging / kOptimizerFile).string());
+  }
+  // Written last: a folder without it is not a state to resume from.
+  data::write_file_atomically(
+      (staging / kStateFile).string(),
+      nlohmann::json{{"options", fingerprint}, {"progress", progress_json(progress)}}.dump(2) +
+          "\n");
+  fs::remove_all(final_dir);
+  fs::rename(staging, final_dir);
+}
+
+std::optional<FinetuneProgress> read_resume_state(const std::string& out_dir,
+                                                  const nlohmann::json& fingerprint) {
+  if (!has_resume(out_dir)) return std::nullopt;
+  const std::string state_path = (fs::path(out_dir) / kResumeFolder / kStateFile).string();
+  const nlohmann::json state = data::read_json_file(state_path, "missing");
+  const nlohmann::json saved = data::json_field<nlohmann::json>(state, "options", state_path);
+  for (const auto& [name, value] : fingerprint.items()) {
+    if (!saved.contains(name) || saved[name] != value) {
+      throw std::runtime_error(
+          state_path + ": the interrupted fine-tune ran with " +
+          (name == "ranks" ? std::string("ranks ") : "--" + name + " ") +
+          (saved.contains(name) ? saved[name].dump() : std::string("(unset)")) + ", now " +
+          value.dump() + "; resume with its settings, or pass --overwrite to start again");
+    }
+  }
+  return progress_from(data::json_field<nlohmann::json>(state, "progress", state_path), state_path);
+}
+
+namespace {
+
+template <typename Target>
+void load_archive(const fs::path& path, const char* what, Target& target,
+                  const c10::Device& device) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path.string(), device);
+    target.load(archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path.string() + ": cannot load the saved " + what +
+                             " (the file is damaged); pass --overwrite to start again" +
+                             data::debug_detail(e.what_without_backtrace()));
+  }
+}
+
+}  // namespace
+
+void load_resume_weights(const std::string& out_dir, torch::nn::Module& model) {
+  const fs::path path = fs::path(out_dir) / kResumeFolder / kModelFile;
+  load_archive(path, "weights", model, model.parameters().front().device());
+  model::require_finite_weights(model, path.string());
+}
+
+void load_resume_optimizer(const std::string& out_dir, train::AdamW& optimizer) {
+  load_archive(fs::path(out_dir) / kResumeFolder / kOptimizerFile, "optimizer state", optimizer,
+               c10::Device(c10::kCPU));
+}
+
+}  // namespace electra::finetune
