@@ -59,6 +59,13 @@ inline std::vector<BadInputCase> bad_input_cases() {
 
   return {
       // ---- numbers: every numeric option is checked where it is declared ----
+      // ---- no lie about a run: an update that leaves NaN weights stops it before any save ----
+      {"PretrainNonFiniteWeightsStopBeforeAnySave", "",
+       "env ELECTRA_INJECT_NONFINITE_WEIGHTS=0:3 {E} pretrain --data {data} --model tiny "
+       "--batch-size 4 --train-steps 4 --save-every 2 --eval-every 0 --threads 1 --out {tmp}/r",
+       1, "step 3: the parameters are not finite (NaN or inf) after the update",
+       {"{tmp}/r/checkpoints/step-00000002/COMPLETE"},
+       {"{tmp}/r/FINISHED", "{tmp}/r/checkpoints/step-00000004"}},
       {"PretrainLearningRateInf",
        "",
        pretrain + "--out {tmp}/r --learning-rate inf",
@@ -312,7 +319,7 @@ inline std::vector<BadInputCase> bad_input_cases() {
        "",
        "{E} verify --data {data} --config {tmp}/none.ini",
        2,
-       "--config {tmp}/none.ini: cannot open the file",
+       "--config {tmp}/none.ini: no such file",
        {}},
       {"ConfigFileUnknownOption",
        "printf 'no-such-option = 1\\n' > {tmp}/c.ini",
