@@ -10,7 +10,7 @@
 
 #include "app/cli/command.h"
 #include "app/cli/cpu_tuning.h"
-#include "data/debug_detail.h"
+#include "app/cli/user_message.h"
 
 namespace {
 
@@ -29,31 +29,6 @@ bool trains(const char* name) {
     if (!std::strcmp(name, heavy)) return true;
   }
   return false;
-}
-
-// An error as the user reads it: ours as they are; a library's that no command translated (a
-// gap: each should say which file or option) without its text or trace, which ELECTRA_DEBUG=1
-// adds.
-std::string user_message(const std::exception& e) {
-  using electra::data::debug_detail;
-  if (const auto* fs_error = dynamic_cast<const std::filesystem::filesystem_error*>(&e)) {
-    return fs_error->path1().string() + ": " + fs_error->code().message() +
-           debug_detail(fs_error->what());
-  }
-  if (dynamic_cast<const c10::Error*>(&e)) {
-    return "LibTorch failed on this input (rerun with ELECTRA_DEBUG=1 for its message)" +
-           debug_detail(static_cast<const c10::Error&>(e).what_without_backtrace());
-  }
-  if (dynamic_cast<const nlohmann::json::exception*>(&e)) {
-    return "a JSON value of an unexpected type or range (rerun with ELECTRA_DEBUG=1 for the "
-           "detail)" +
-           debug_detail(e.what());
-  }
-  if (dynamic_cast<const std::bad_alloc*>(&e)) {
-    return "out of memory: the model or batch is too large for this machine (lower --batch-size "
-           "or use a smaller model)";
-  }
-  return e.what();
 }
 
 }  // namespace
@@ -82,7 +57,7 @@ int main(int argc, char** argv) {
     std::cerr << "electra " << command->name << ": " << e.what() << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {
-    std::cerr << "electra " << command->name << ": " << user_message(e) << "\n";
+    std::cerr << "electra " << command->name << ": " << electra::cli::user_message(e) << "\n";
     return kExitFailure;
   }
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -86,6 +87,33 @@ OutputLock OutputLock::file(const std::string& path, const std::string& option,
   return take(path + ".lock", path, option, command, /*remove=*/true);
 }
 
+namespace {
+
+// flock(2); where the file system has no flock (Lustre mounted without -o flock, some FUSE),
+// a POSIX record lock over the whole file (NFS's lockd serves those); where neither exists, a
+// warning and no lock. False with errno EWOULDBLOCK when another process holds it.
+bool lock_exclusively(int fd) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+  if (errno != ENOSYS && errno != EOPNOTSUPP && errno != ENOLCK && errno != EINVAL) return false;
+  struct flock whole {};
+  whole.l_type = F_WRLCK, whole.l_whence = SEEK_SET, whole.l_start = 0, whole.l_len = 0;
+  if (::fcntl(fd, F_SETLK, &whole) == 0) return true;
+  if (errno == EACCES || errno == EAGAIN) {
+    errno = EWOULDBLOCK;
+    return false;
+  }
+  static bool warned = false;
+  if (!warned) {
+    std::fprintf(stderr,
+                 "electra: warning: this file system has no file locks; nothing stops a second "
+                 "writer of this output\n");
+    warned = true;
+  }
+  return true;
+}
+
+}  // namespace
+
 OutputLock OutputLock::take(const std::string& lock_path, const std::string& shown_path,
                             const std::string& option, const std::string& command, bool remove) {
   for (int attempt = 0;; ++attempt) {
@@ -100,7 +128,7 @@ OutputLock OutputLock::take(const std::string& lock_path, const std::string& sho
       throw std::runtime_error(option + " " + shown_path + ": cannot create the lock file " +
                                lock_path + " (" + errno_text() + ")");
     }
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (!lock_exclusively(fd)) {
       const int reason = errno;
       char holder[128] = {};
       const ssize_t got = ::pread(fd, holder, sizeof holder - 1, 0);
@@ -187,7 +215,12 @@ std::vector<std::string> foreign_entries(const std::string& dir,
                                          bool (*owns)(const std::string& name, bool is_folder)) {
   std::vector<std::string> foreign;
   std::error_code error;
-  for (const auto& entry : fs::directory_iterator(dir, error)) {
+  fs::directory_iterator entries(dir, error);
+  if (error) {
+    throw std::runtime_error(dir + ": cannot list the folder (" + error.message() +
+                             "); check its permissions");
+  }
+  for (const auto& entry : entries) {
     const std::string name = entry.path().filename().string();
     if (name == kLockFile) continue;
     if (!owns(name, entry.is_directory(error))) foreign.push_back(name);

@@ -34,9 +34,17 @@ bool exports_finetuned(const std::string& name, bool is_folder) {
 // A fine-tuned model (electra finetune's --out or its best/) -> OUT for
 // ElectraForSequenceClassification, ElectraForQuestionAnswering or ElectraForTokenClassification.
 int export_finetuned(const std::string& dir, const std::string& out, bool overwrite) {
+  std::error_code error;
+  if (std::filesystem::weakly_canonical(out, error) ==
+      std::filesystem::weakly_canonical(dir, error)) {
+    throw std::runtime_error("--out " + out +
+                             ": is the model being exported; choose another --out");
+  }
+  data::check_output_folder(out, "--out");
+  // Read whole before anything in --out is replaced.
+  finetune::FinetunedModel finetuned = finetune::load_finetuned(dir);
   const auto lock = data::OutputLock::folder(out, "--out", "electra export");
   data::claim_output_folder(out, "export", "an export", exports_finetuned, overwrite);
-  finetune::FinetunedModel finetuned = finetune::load_finetuned(dir);
   std::string architecture = "ElectraForSequenceClassification";
   if (finetuned.classifier) {
     model::export_hf_classifier(*finetuned.classifier, finetuned.labels.labels(),
@@ -69,11 +77,12 @@ int run(const po::variables_map& options) {
   data::check_output_folder(out, "--out");
   auto model = train::read_model(checkpoint);
   const auto lock = data::OutputLock::folder(out, "--out", "electra export");
-  data::claim_output_folder(out, "export", "an export",
-                            [](const std::string& name, bool is_folder) {
-                              return is_folder && (name == "discriminator" || name == "generator");
-                            },
-                            options["overwrite"].as<bool>());
+  data::claim_output_folder(
+      out, "export", "an export",
+      [](const std::string& name, bool is_folder) {
+        return is_folder && (name == "discriminator" || name == "generator");
+      },
+      options["overwrite"].as<bool>());
   model::export_hf(*model, (std::filesystem::path(checkpoint) / train::kVocabFile).string(), out);
   std::cout << "exported " << checkpoint << " to " << out << "/discriminator and " << out
             << "/generator (HuggingFace: ElectraForPreTraining.from_pretrained, "

@@ -12,6 +12,7 @@
 #include "app/cli/command.h"
 #include "app/cli/cpu_threads.h"
 #include "app/cli/rank_phase.h"
+#include "app/cli/user_message.h"
 #include "app/finetune/conlleval.h"
 #include "app/finetune/finetune_resume.h"
 #include "app/finetune/finetuned_model.h"
@@ -127,6 +128,10 @@ int run_finetune(const po::variables_map& o) {
     run_phase(*world, "finetune", [&] {
       if (!world->is_root()) return;
       lock = data::OutputLock::folder(config.out_dir, "--out", "electra finetune");
+      for (const std::string folder : {"best", finetune::kResumeFolder}) {  // a stop mid-rename
+        const std::string final_dir = config.out_dir + "/" + folder;
+        finetune::recover_replaced_folder(final_dir + ".new", final_dir);
+      }
       if (finetune::has_resume(config.out_dir) && !o["overwrite"].as<bool>()) {
         // An interrupted fine-tune: continued (finetune_resume.h); nothing else may be there.
         data::refuse_foreign_entries(config.out_dir, "finetune", finetune::finetune_writes);
@@ -162,12 +167,12 @@ int run_finetune(const po::variables_map& o) {
                 << "; run the same command to resume" << std::endl;
     }
     return kExitInterrupted;
-  } catch (const c10::Error& e) {  // LibTorch's text without its C++ backtrace
-    return fail(e.what_without_backtrace(), kExitFailure);
+  } catch (const c10::Error& e) {  // without LibTorch's text (ELECTRA_DEBUG=1 adds it)
+    return fail(user_message(e), kExitFailure);
   } catch (const std::invalid_argument& e) {  // an option that cannot work with this model/data
     return fail(e.what(), kExitUsage);
   } catch (const std::exception& e) {
-    return fail(e.what(), kExitFailure);
+    return fail(user_message(e), kExitFailure);
   }
   if (world->is_root()) std::cout << summary.dump(2) << "\n";
   return kExitOk;

@@ -12,6 +12,7 @@
 #include "app/cli/cpu_threads.h"
 #include "app/cli/defaults.h"
 #include "app/cli/rank_phase.h"
+#include "app/cli/user_message.h"
 #include "app/model/cpu_runtime.h"
 #include "app/train/stop_signals.h"
 #include "app/train/trainer.h"
@@ -167,7 +168,8 @@ int run(const po::variables_map& options) {
   data::OutputLock lock;  // rank 0 holds the run directory's lock until the end
   try {
     run_phase(*world, "pretrain", [&] {
-      if (world->is_root()) lock = data::OutputLock::folder(config.out_dir, "--out", "electra pretrain");
+      if (world->is_root())
+        lock = data::OutputLock::folder(config.out_dir, "--out", "electra pretrain");
     });
     run_phase(*world, "pretrain", [&] {
       trainer = std::make_unique<train::Trainer>(config, *world,
@@ -183,7 +185,7 @@ int run(const po::variables_map& options) {
     outcome = trainer->run();
   } catch (const std::exception& e) {
     // The other ranks may be waiting in a collective: print this rank's error and end the job.
-    std::cerr << "electra pretrain: " << dist::rank_prefix(*world) << e.what() << std::endl;
+    std::cerr << "electra pretrain: " << dist::rank_prefix(*world) << user_message(e) << std::endl;
     if (world->size() > 1) world->abort(kExitFailure);
     return kExitFailure;
   }

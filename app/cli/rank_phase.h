@@ -7,6 +7,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "app/cli/user_message.h"
 #include "dist/communicator.h"
 
 namespace electra::cli {
@@ -22,7 +23,7 @@ void run_phase(dist::Communicator& communicator, const char* command, Work&& wor
   try {
     work();
   } catch (const std::exception& e) {
-    std::cerr << "electra " << command << ": " << dist::rank_prefix(communicator) << e.what()
+    std::cerr << "electra " << command << ": " << dist::rank_prefix(communicator) << user_message(e)
               << "\n";
     ok = false;
   }

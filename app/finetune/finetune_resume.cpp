@@ -3,6 +3,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "app/finetune/finetuner.h"
@@ -36,17 +37,23 @@ nlohmann::json progress_json(const FinetuneProgress& p) {
           {"dev_rows", p.dev_rows}};
 }
 
+// A figure that may be NaN or inf (JSON writes them as null).
+double figure(const nlohmann::json& j, const char* name, const std::string& where) {
+  if (j.is_object() && j.contains(name) && j.at(name).is_null()) return std::nan("");
+  return data::json_field<double>(j, name, where);
+}
+
 FinetuneProgress progress_from(const nlohmann::json& j, const std::string& where) {
   FinetuneProgress p;
   p.epoch = data::json_field<long long>(j, "epoch", where);
   p.step_in_epoch = data::json_field<long long>(j, "step_in_epoch", where);
   p.step = data::json_field<long long>(j, "step", where);
-  p.epoch_loss_sum = data::json_field<double>(j, "epoch_loss_sum", where);
-  p.best = data::json_field<double>(j, "best", where);
+  p.epoch_loss_sum = figure(j, "epoch_loss_sum", where);
+  p.best = figure(j, "best", where);
   p.best_epoch = data::json_field<long long>(j, "best_epoch", where);
   p.best_metrics = data::json_field<nlohmann::json>(j, "best_metrics", where);
-  p.train_seconds = data::json_field<double>(j, "train_seconds", where);
-  p.dev_seconds = data::json_field<double>(j, "dev_seconds", where);
+  p.train_seconds = figure(j, "train_seconds", where);
+  p.dev_seconds = figure(j, "dev_seconds", where);
   p.dev_examples = data::json_field<long long>(j, "dev_examples", where);
   p.dev_rows = data::json_field<long long>(j, "dev_rows", where);
   return p;
@@ -54,7 +61,8 @@ FinetuneProgress progress_from(const nlohmann::json& j, const std::string& where
 
 }  // namespace
 
-nlohmann::json resume_fingerprint(const FinetuneConfig& c, int ranks) {
+nlohmann::json resume_fingerprint(const FinetuneConfig& c, int ranks, long long rows,
+                                  long long steps_per_epoch) {
   return {{"model", c.model_dir},
           {"train", c.train_path},
           {"dev", c.dev_path},
@@ -75,7 +83,12 @@ nlohmann::json resume_fingerprint(const FinetuneConfig& c, int ranks) {
           {"tag-format", c.tag_format},
           {"random-init", c.random_init},
           {"metric", c.selection_metric},
-          {"ranks", ranks}};
+          {"n-best", c.n_best},
+          {"max-answer-len", c.max_answer_len},
+          {"device", c.device},
+          {"ranks", ranks},
+          {"training rows", rows},
+          {"steps per epoch", steps_per_epoch}};
 }
 
 bool has_resume(const std::string& out_dir) {
@@ -105,26 +118,57 @@ void save_resume(const std::string& out_dir, const nlohmann::json& fingerprint,
       (staging / kStateFile).string(),
       nlohmann::json{{"options", fingerprint}, {"progress", progress_json(progress)}}.dump(2) +
           "\n");
-  fs::remove_all(final_dir);
+  replace_folder(staging.string(), final_dir.string());
+}
+
+void replace_folder(const std::string& staging, const std::string& final_dir) {
+  const std::string old = final_dir + ".old";
+  fs::remove_all(old);
+  if (fs::exists(final_dir)) fs::rename(final_dir, old);
   fs::rename(staging, final_dir);
+  fs::remove_all(old);
+}
+
+void recover_replaced_folder(const std::string& staging, const std::string& final_dir) {
+  std::error_code error;
+  if (!fs::exists(final_dir, error) && fs::exists(final_dir + ".old", error) &&
+      fs::exists(staging, error)) {
+    fs::rename(staging, final_dir);
+    fs::remove_all(final_dir + ".old", error);
+  }
 }
 
 std::optional<FinetuneProgress> read_resume_state(const std::string& out_dir,
-                                                  const nlohmann::json& fingerprint) {
-  if (!has_resume(out_dir)) return std::nullopt;
-  const std::string state_path = (fs::path(out_dir) / kResumeFolder / kStateFile).string();
-  const nlohmann::json state = data::read_json_file(state_path, "missing");
-  const nlohmann::json saved = data::json_field<nlohmann::json>(state, "options", state_path);
-  for (const auto& [name, value] : fingerprint.items()) {
-    if (!saved.contains(name) || saved[name] != value) {
-      throw std::runtime_error(
-          state_path + ": the interrupted fine-tune ran with " +
-          (name == "ranks" ? std::string("ranks ") : "--" + name + " ") +
-          (saved.contains(name) ? saved[name].dump() : std::string("(unset)")) + ", now " +
-          value.dump() + "; resume with its settings, or pass --overwrite to start again");
+                                                  const nlohmann::json& fingerprint,
+                                                  dist::Communicator& communicator) {
+  std::string progress_text;  // "" on rank 0: no state; on the others: rank 0's answer
+  if (communicator.is_root() && has_resume(out_dir)) {
+    const std::string state_path = (fs::path(out_dir) / kResumeFolder / kStateFile).string();
+    nlohmann::json state;
+    try {
+      state = data::read_json_file(state_path, "missing");
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(std::string(e.what()) + " (or pass --overwrite to start again)");
     }
+    const nlohmann::json saved = data::json_field<nlohmann::json>(state, "options", state_path);
+    for (const auto& [name, value] : fingerprint.items()) {
+      if (!saved.contains(name) || saved[name] != value) {
+        const bool option = name.find(' ') == std::string::npos && name != "ranks";
+        throw std::runtime_error(
+            state_path + ": the interrupted fine-tune ran with " + (option ? "--" : "") + name +
+            " " + (saved.contains(name) ? saved[name].dump() : std::string("(unset)")) + ", now " +
+            value.dump() +
+            "; resume with its settings, or pass --overwrite to start "
+            "again");
+      }
+    }
+    const nlohmann::json progress = data::json_field<nlohmann::json>(state, "progress", state_path);
+    progress_from(progress, state_path);  // checked here, where the file is named
+    progress_text = progress.dump();
   }
-  return progress_from(data::json_field<nlohmann::json>(state, "progress", state_path), state_path);
+  if (communicator.size() > 1) progress_text = communicator.broadcast_from_root(progress_text);
+  if (progress_text.empty()) return std::nullopt;
+  return progress_from(nlohmann::json::parse(progress_text), "the resume state");
 }
 
 namespace {
@@ -136,10 +180,10 @@ void load_archive(const fs::path& path, const char* what, Target& target,
     torch::serialize::InputArchive archive;
     archive.load_from(path.string(), device);
     target.load(archive);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {  // LibTorch's, or the optimizer's "another shape"
     throw std::runtime_error(path.string() + ": cannot load the saved " + what +
                              " (the file is damaged); pass --overwrite to start again" +
-                             data::debug_detail(e.what_without_backtrace()));
+                             data::debug_detail(e.what()));
   }
 }
 
@@ -147,7 +191,20 @@ void load_archive(const fs::path& path, const char* what, Target& target,
 
 void load_resume_weights(const std::string& out_dir, torch::nn::Module& model) {
   const fs::path path = fs::path(out_dir) / kResumeFolder / kModelFile;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+  for (const auto& parameter : model.named_parameters()) {
+    shapes.emplace_back(parameter.key(), parameter.value().sizes().vec());
+  }
   load_archive(path, "weights", model, model.parameters().front().device());
+  // LibTorch takes a stored tensor of any shape.
+  const auto loaded = model.named_parameters();
+  for (const auto& [name, sizes] : shapes) {
+    if (loaded[name].sizes().vec() != sizes) {
+      throw std::runtime_error(path.string() + ": " + name +
+                               " has another shape than this model's; pass --overwrite to start "
+                               "again");
+    }
+  }
   model::require_finite_weights(model, path.string());
 }
 

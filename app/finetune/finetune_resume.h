@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/train/optimizer.h"
+#include "dist/communicator.h"
 
 namespace electra::finetune {
 
@@ -36,18 +37,21 @@ struct FinetuneInterrupted {
   long long epoch, step_in_epoch;
 };
 
-// The options that must be the same for a resume to continue the same run.
-nlohmann::json resume_fingerprint(const FinetuneConfig& config, int ranks);
+// What must be the same for a resume to continue the same run: the options and the training
+// rows they made (ROWS, STEPS_PER_EPOCH).
+nlohmann::json resume_fingerprint(const FinetuneConfig& config, int ranks, long long rows,
+                                  long long steps_per_epoch);
 
-// Writes OUT/resume/ (through OUT/resume.new/, renamed whole).
+// Writes OUT/resume/ (staged in OUT/resume.new/, then put in place by renames).
 void save_resume(const std::string& out_dir, const nlohmann::json& fingerprint,
                  const FinetuneProgress& progress, const torch::nn::Module& model,
                  const train::AdamW& optimizer);
 
-// The saved position in OUT/resume/ when there is one. Throws naming the option that differs
-// from the run that wrote it.
+// The saved position in OUT/resume/ when there is one: read by rank 0 and sent to every rank, so
+// that all take the same path. Throws naming the option that differs from the run that wrote it.
 std::optional<FinetuneProgress> read_resume_state(const std::string& out_dir,
-                                                  const nlohmann::json& fingerprint);
+                                                  const nlohmann::json& fingerprint,
+                                                  dist::Communicator& communicator);
 // The saved weights into MODEL: before the optimizer is made over them (loading replaces the
 // parameters' storage, which the optimizer's flat buffers must then take over).
 void load_resume_weights(const std::string& out_dir, torch::nn::Module& model);
@@ -55,5 +59,11 @@ void load_resume_optimizer(const std::string& out_dir, train::AdamW& optimizer);
 
 // Whether OUT holds a saved state to continue from.
 bool has_resume(const std::string& out_dir);
+
+// FINAL replaced by the complete folder STAGING: FINAL -> FINAL.old, STAGING -> FINAL, FINAL.old
+// removed, so that a stop at any moment leaves one whole copy under one of the names.
+void replace_folder(const std::string& staging, const std::string& final_dir);
+// After such a stop: FINAL missing but STAGING complete (the renames had begun) -> renamed.
+void recover_replaced_folder(const std::string& staging, const std::string& final_dir);
 
 }  // namespace electra::finetune

@@ -112,8 +112,10 @@ int agreed_stop_signal(dist::Communicator& communicator) {
 
 bool finetune_writes(const std::string& name, bool is_folder) {
   if (is_folder) {
-    return name == "best" || name == "best.new" || name == kResumeFolder ||
-           name == std::string(kResumeFolder) + ".new";
+    for (const std::string folder : {"best", kResumeFolder}) {
+      if (name == folder || name == folder + ".new" || name == folder + ".old") return true;
+    }
+    return false;
   }
   std::string base = name;
   if (base.size() > 4 && base.compare(base.size() - 4, 4, ".tmp") == 0)
@@ -159,9 +161,19 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   const torch::Device device =
       config.placed_on ? *config.placed_on : train::device_for(communicator, config.device);
   model.to(device);
+  const long long n = train.count();
+  const long long global_batch = config.batch_size * communicator.size();
+  const long long steps_per_epoch = n / global_batch;
+  if (steps_per_epoch == 0) {
+    throw std::runtime_error(config.train_path + ": " + std::to_string(n) +
+                             " training rows are fewer than one global batch of " +
+                             std::to_string(global_batch) + "; use a smaller --batch-size");
+  }
   // An interrupted fine-tune of these options continues where it stopped (finetune_resume.h).
-  const nlohmann::json fingerprint = resume_fingerprint(config, communicator.size());
-  const std::optional<FinetuneProgress> resumed = read_resume_state(config.out_dir, fingerprint);
+  const nlohmann::json fingerprint =
+      resume_fingerprint(config, communicator.size(), n, steps_per_epoch);
+  const std::optional<FinetuneProgress> resumed =
+      read_resume_state(config.out_dir, fingerprint, communicator);
   if (resumed) load_resume_weights(config.out_dir, model);
 
   train::AdamWOptions adam;
@@ -174,14 +186,6 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
   if (resumed) load_resume_optimizer(config.out_dir, optimizer);
   train::GradientReducer reducer(model, communicator);
 
-  const long long n = train.count();
-  const long long global_batch = config.batch_size * communicator.size();
-  const long long steps_per_epoch = n / global_batch;
-  if (steps_per_epoch == 0) {
-    throw std::runtime_error(config.train_path + ": " + std::to_string(n) +
-                             " training rows are fewer than one global batch of " +
-                             std::to_string(global_batch) + "; use a smaller --batch-size");
-  }
   const long long total_steps = steps_per_epoch * config.epochs;
   const long long warmup = (long long)(config.warmup_fraction * double(total_steps));
   const std::string metric =
@@ -286,13 +290,20 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
       const std::string staging = best_dir + ".new";
       fs::remove_all(staging);
       save_finetuned(finetuned, vocab_path, staging);
-      fs::remove_all(best_dir);
-      fs::rename(staging, best_dir);
+      replace_folder(staging, best_dir);
       model.to(device);
       data::write_file_atomically(
           (fs::path(config.out_dir) / family->predictions_name("dev")).string(), dev.predictions);
     }
     communicator.barrier();
+    // A stop asked for during the evaluation: saved at the next epoch's start (after the last
+    // epoch: only the test evaluation is left to do).
+    if (int signal = agreed_stop_signal(communicator)) {
+      at.epoch = epoch + 1, at.step_in_epoch = 0, at.epoch_loss_sum = 0;
+      if (root) save_resume(config.out_dir, fingerprint, at, model, optimizer);
+      communicator.barrier();
+      throw FinetuneInterrupted{signal, epoch + 1, 0};
+    }
   }
 
   // The best model on the test file.
@@ -328,13 +339,11 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
     }
   }
   if (!root) return nlohmann::json();
-  if (!config.keep_model) {
-    fs::remove_all(best_dir);
-    results.erase("best_model");
-  }
+  if (!config.keep_model) results.erase("best_model");
   data::write_file_atomically((fs::path(config.out_dir) / "results.json").string(),
                               results.dump(2) + "\n");
   fs::remove_all(fs::path(config.out_dir) / kResumeFolder);  // the run is whole now
+  if (!config.keep_model) fs::remove_all(best_dir);
   return results;
 }
 

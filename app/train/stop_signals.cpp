@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -10,7 +11,9 @@ namespace electra::train {
 
 namespace {
 
-volatile std::sig_atomic_t received = 0;
+// Set by the handler (on whichever thread the kernel picks), read by the training loop.
+std::atomic<int> received{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal flag must be lock-free");
 
 void say(const char* text) {
   // write(2) is async-signal-safe; what it returns cannot be acted on here.
@@ -19,14 +22,14 @@ void say(const char* text) {
 
 extern "C" void remember_signal(int signal) {
   if (signal == SIGINT) {
-    if (received == SIGINT) {  // the second Ctrl-C: the user wants out now
+    if (received.load() != 0) {  // Ctrl-C after a stop was asked for: the user wants out now
       say("\nelectra: second interrupt: exiting at once (nothing more is saved)\n");
       ::_exit(128 + SIGINT);
     }
     say("\nelectra: interrupt: stopping at the next step boundary (press Ctrl-C again to exit "
         "at once)\n");
   }
-  received = signal;
+  received.store(signal);
 }
 
 }  // namespace
@@ -46,7 +49,7 @@ void catch_stop_signals() {
 }
 
 int stop_signal() {
-  return received;
+  return received.load();
 }
 
 const char* stop_signal_name(int signal) {

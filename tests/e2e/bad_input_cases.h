@@ -60,10 +60,12 @@ inline std::vector<BadInputCase> bad_input_cases() {
   return {
       // ---- numbers: every numeric option is checked where it is declared ----
       // ---- no lie about a run: an update that leaves NaN weights stops it before any save ----
-      {"PretrainNonFiniteWeightsStopBeforeAnySave", "",
+      {"PretrainNonFiniteWeightsStopBeforeAnySave",
+       "",
        "env ELECTRA_INJECT_NONFINITE_WEIGHTS=0:3 {E} pretrain --data {data} --model tiny "
        "--batch-size 4 --train-steps 4 --save-every 2 --eval-every 0 --threads 1 --out {tmp}/r",
-       1, "step 3: the parameters are not finite (NaN or inf) after the update",
+       1,
+       "step 3: the parameters are not finite (NaN or inf) after the update",
        {"{tmp}/r/checkpoints/step-00000002/COMPLETE"},
        {"{tmp}/r/FINISHED", "{tmp}/r/checkpoints/step-00000004"}},
       {"PretrainLearningRateInf",
@@ -821,6 +823,19 @@ inline std::vector<BadInputCase> bad_input_cases() {
        1,
        "{tmp}/f: holds a fine-tuned model; choose another --out or pass --overwrite",
        {"{tmp}/f/results.json", "{tmp}/f/best"}},
+      {"FinetuneResumeStateDamaged",
+       "cp -r {ft} {tmp}/f && mkdir {tmp}/f/resume && echo '{' > {tmp}/f/resume/state.json",
+       finetune + "--out {tmp}/f",
+       1,
+       "{tmp}/f/resume/state.json: not valid JSON (at byte 3); fix it or write it again (or pass "
+       "--overwrite to start again)",
+       {"{tmp}/f/results.json", "{tmp}/f/best/model.pt"}},
+      {"ExportFinetunedOntoItself",
+       "cp -r {ft} {tmp}/f",
+       "{E} export --checkpoint {tmp}/f/best --out {tmp}/f/best --overwrite",
+       1,
+       "--out {tmp}/f/best: is the model being exported; choose another --out",
+       {"{tmp}/f/best/model.pt", "{tmp}/f/best/vocab.txt", "{tmp}/f/best/task.json"}},
       {"FinetuneOutIsAFile",
        "echo mine > {tmp}/f",
        finetune + "--out {tmp}/f",

@@ -98,18 +98,20 @@ TEST(ConcurrentWriters, TwoPretrainsIntoOneRunOneWinsAndTheRunIsComplete) {
   for (int round = 0; round < 20; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     const std::string run = dir / ("run" + std::to_string(round));
+    // 40 steps (a few seconds): the second starts while the first holds the lock even when
+    // the machine is loaded and MPI's start-up takes a second.
     const std::string pretrain = "env OMP_NUM_THREADS=1 " + kElectra + " pretrain --data " +
                                  quote(data) + " --out " + quote(run) +
-                                 " --model tiny --batch-size 4 --train-steps 2 --eval-every 0 "
-                                 "--save-every 2 --threads 1";
+                                 " --model tiny --batch-size 4 --train-steps 40 --eval-every 0 "
+                                 "--save-every 40 --threads 1";
     const Race outcome = race(dir.path().string(), pretrain, pretrain);
     EXPECT_TRUE(one_won(outcome, run));
     EXPECT_TRUE(fs::exists(run + "/FINISHED"));
-    EXPECT_TRUE(fs::exists(run + "/checkpoints/step-00000002/COMPLETE"));
+    EXPECT_TRUE(fs::exists(run + "/checkpoints/step-00000040/COMPLETE"));
     // The run reads back as finished: a third call has nothing left to do.
     const auto again = run_shell(pretrain);
     EXPECT_EQ(again.exit_code, 0) << again.output;
-    EXPECT_NE(again.output.find("already at step 2"), std::string::npos) << again.output;
+    EXPECT_NE(again.output.find("already at step 40"), std::string::npos) << again.output;
   }
 }
 

@@ -99,7 +99,7 @@ TEST(ModelCli, ImportThenExportGivesTheSameTensors) {
   auto again = run_shell(kElectra + " export --checkpoint " + quote(dir / "run") + " --out " +
                          quote(dir / "hf"));
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_NE(again.output.find("exists; choose another --out or pass --overwrite"),
+  EXPECT_NE(again.output.find("hf: holds an export; choose another --out or pass --overwrite"),
             std::string::npos);
 }
 

@@ -322,7 +322,7 @@ TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
       "prepared with another vocabulary"));
   testing::write_file(path("a-file"), "x");
   EXPECT_TRUE(fails_with(run_shell(pretrain(path("a-file") + "/out") + quick), 1,
-                         "cannot write the output directory"));
+                         "a-file is a file; choose another --out"));
   EXPECT_TRUE(fails_with(run_shell(pretrain(path("o4")) + quick + "--resume"), 1,
                          "no complete checkpoint"));
   EXPECT_TRUE(fails_with(run_shell(pretrain(path("o5")) + quick + "--optimizer sgd"), 2,
