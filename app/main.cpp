@@ -1,11 +1,7 @@
 // electra: ELECTRA pre-training, from text to sharded corpora to models. main only dispatches.
-#include <c10/util/Exception.h>
-
 #include <cstring>
 #include <exception>
-#include <filesystem>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "app/cli/command.h"

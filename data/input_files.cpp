@@ -10,6 +10,28 @@ namespace electra::data {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// FILES numbered in order with their sizes; throws naming FIRST_GIVEN when all are empty.
+std::vector<InputFile> numbered_inputs(const std::vector<std::string>& files,
+                                       const std::string& first_given) {
+  std::vector<InputFile> inputs;
+  long long total_bytes = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::error_code error;
+    const auto bytes = (long long)fs::file_size(files[i], error);
+    if (error) throw std::runtime_error(files[i] + ": cannot read its size: " + error.message());
+    inputs.push_back({files[i], (long long)i, bytes});
+    total_bytes += bytes;
+  }
+  if (total_bytes == 0) {
+    throw std::runtime_error(first_given + ": the input is empty; nothing to read");
+  }
+  return inputs;
+}
+
+}  // namespace
+
 std::vector<InputFile> list_input_files(const std::vector<std::string>& paths,
                                         const std::vector<std::string>& extensions) {
   if (paths.empty()) throw std::runtime_error("no input files given");
@@ -36,19 +58,7 @@ std::vector<InputFile> list_input_files(const std::vector<std::string>& paths,
       throw std::runtime_error(path + ": no such file or folder (check --input)");
     }
   }
-  std::vector<InputFile> inputs;
-  long long total_bytes = 0;
-  for (size_t i = 0; i < files.size(); ++i) {
-    std::error_code error;
-    const auto bytes = (long long)fs::file_size(files[i], error);
-    if (error) throw std::runtime_error(files[i] + ": cannot read its size: " + error.message());
-    inputs.push_back({files[i], (long long)i, bytes});
-    total_bytes += bytes;
-  }
-  if (total_bytes == 0) {
-    throw std::runtime_error(paths.front() + ": the input is empty; nothing to read");
-  }
-  return inputs;
+  return numbered_inputs(files, paths.front());
 }
 
 void check_input_file(const std::string& path, const std::string& shown, const std::string& kind) {
@@ -148,16 +158,7 @@ TextInputs list_text_inputs(const std::vector<std::string>& paths, const std::st
       throw std::runtime_error(path + ": no such file or folder (check --input)");
     }
   }
-  long long total_bytes = 0;
-  for (size_t i = 0; i < files.size(); ++i) {
-    const auto bytes = (long long)fs::file_size(files[i], error);
-    if (error) throw std::runtime_error(files[i] + ": cannot read its size: " + error.message());
-    listing.files.push_back({files[i], (long long)i, bytes});
-    total_bytes += bytes;
-  }
-  if (total_bytes == 0) {
-    throw std::runtime_error(paths.front() + ": the input is empty; nothing to read");
-  }
+  listing.files = numbered_inputs(files, paths.front());
   return listing;
 }
 

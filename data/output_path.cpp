@@ -69,7 +69,7 @@ OutputLock OutputLock::folder(const std::string& dir, const std::string& option,
     throw std::runtime_error(option + " " + dir + ": cannot create the folder (" + error.message() +
                              ")");
   }
-  OutputLock lock = take((fs::path(dir) / kLockFile).string(), dir, option, command, true);
+  OutputLock lock = take((fs::path(dir) / kLockFile).string(), dir, option, command);
   if (!existed) lock.created_folder_ = dir;  // removed again if nothing was written into it
   return lock;
 }
@@ -84,7 +84,7 @@ OutputLock OutputLock::file(const std::string& path, const std::string& option,
     throw std::runtime_error(option + " " + path + ": cannot create its folder (" +
                              error.message() + ")");
   }
-  return take(path + ".lock", path, option, command, /*remove=*/true);
+  return take(path + ".lock", path, option, command);
 }
 
 namespace {
@@ -115,7 +115,7 @@ bool lock_exclusively(int fd) {
 }  // namespace
 
 OutputLock OutputLock::take(const std::string& lock_path, const std::string& shown_path,
-                            const std::string& option, const std::string& command, bool remove) {
+                            const std::string& option, const std::string& command) {
   for (int attempt = 0;; ++attempt) {
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT && attempt < 100) {
@@ -167,17 +167,17 @@ OutputLock OutputLock::take(const std::string& lock_path, const std::string& sho
     }
     OutputLock lock;
     lock.fd_ = fd;
-    if (remove) lock.remove_path_ = lock_path;
+    lock.lock_path_ = lock_path;
     return lock;
   }
 }
 
 OutputLock::OutputLock(OutputLock&& other) noexcept
     : fd_(other.fd_),
-      remove_path_(std::move(other.remove_path_)),
+      lock_path_(std::move(other.lock_path_)),
       created_folder_(std::move(other.created_folder_)) {
   other.fd_ = -1;
-  other.remove_path_.clear();
+  other.lock_path_.clear();
   other.created_folder_.clear();
 }
 
@@ -185,10 +185,10 @@ OutputLock& OutputLock::operator=(OutputLock&& other) noexcept {
   if (this != &other) {
     release();
     fd_ = other.fd_;
-    remove_path_ = std::move(other.remove_path_);
+    lock_path_ = std::move(other.lock_path_);
     created_folder_ = std::move(other.created_folder_);
     other.fd_ = -1;
-    other.remove_path_.clear();
+    other.lock_path_.clear();
     other.created_folder_.clear();
   }
   return *this;
@@ -202,7 +202,7 @@ void OutputLock::release() noexcept {
   if (fd_ < 0) return;
   // Removed while still held: a process that opened it meanwhile and locks it after us sees
   // that the name no longer leads to it (take() checks) and starts again.
-  if (!remove_path_.empty()) ::unlink(remove_path_.c_str());
+  if (!lock_path_.empty()) ::unlink(lock_path_.c_str());
   ::close(fd_);
   fd_ = -1;
   // A folder this lock made and nothing else filled (the command failed before writing): gone

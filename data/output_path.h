@@ -42,11 +42,11 @@ class OutputLock {
 
  private:
   static OutputLock take(const std::string& lock_path, const std::string& shown_path,
-                         const std::string& option, const std::string& command, bool remove);
+                         const std::string& option, const std::string& command);
   void release() noexcept;
 
   int fd_ = -1;
-  std::string remove_path_;     // the lock file, removed on release
+  std::string lock_path_;       // the lock file, removed on release
   std::string created_folder_;  // a folder lock's folder when it made it: removed if left empty
 };
 

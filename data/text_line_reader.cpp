@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "data/input_files.h"
+
 namespace electra::data {
 
 namespace {
@@ -13,15 +15,13 @@ constexpr size_t kBlockBytes = 1 << 20;
 
 TextLineReader::TextLineReader(std::string path, size_t max_line_bytes)
     : path_(std::move(path)), max_line_bytes_(max_line_bytes) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path_, error)) {
-    throw std::runtime_error(path_ + ": is a directory, expected a text file");
-  }
+  check_input_file(path_, path_, "a text file");
   file_ = std::fopen(path_.c_str(), "rb");
   if (!file_) {
     throw std::runtime_error(path_ + ": cannot open (" + std::strerror(errno) +
                              "); check the --input path and its permissions");
   }
+  std::error_code error;
   file_size_ = size_t(std::filesystem::file_size(path_, error));
 }
 

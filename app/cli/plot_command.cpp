@@ -63,8 +63,9 @@ int run(const po::variables_map& options) {
     char signature[4] = {};
     existing.read(signature, 4);
     if (std::string(signature, 4) != "\x89PNG") {
-      throw std::runtime_error(out + ": exists and is not a PNG; choose another --out (or pass "
-                                     "--overwrite to replace it)");
+      throw std::runtime_error(out +
+                               ": exists and is not a PNG; choose another --out (or pass "
+                               "--overwrite to replace it)");
     }
     if (!default_out) {
       throw std::runtime_error(out + ": exists; choose another --out or pass --overwrite");

@@ -85,34 +85,6 @@ bool prepare_writes(const std::string& name, bool is_folder) {
   return false;
 }
 
-// Refuses a non-empty output folder unless --overwrite, and anything there that prepare did not
-// write even then; removes the old manifest first (so the folder never looks complete with a mix
-// of old and new shards), then the old shards. Runs under the folder's lock.
-void prepare_output_folder(const std::string& out, bool overwrite) {
-  const auto foreign = data::foreign_entries(out, prepare_writes);
-  if (!foreign.empty()) {
-    throw std::runtime_error(
-        (fs::path(out) / foreign.front()).string() + ": not written by electra prepare" +
-        (foreign.size() > 1 ? " (nor " + std::to_string(foreign.size() - 1) + " more there)" : "") +
-        "; move it away or choose another --out (--overwrite replaces only shards and the "
-        "manifest)");
-  }
-  const bool empty =
-      data::foreign_entries(out, [](const std::string&, bool) { return false; }).empty();
-  if (empty) return;
-  if (!overwrite) {
-    throw std::runtime_error(out +
-                             ": the output folder holds a prepared corpus; choose another "
-                             "--out or pass --overwrite to replace its shards");
-  }
-  std::error_code error;
-  fs::remove(fs::path(out) / data::kManifestFile, error);
-  for (const auto& entry : fs::directory_iterator(out)) {
-    const std::string name = entry.path().filename().string();
-    if (name != data::kLockFile && prepare_writes(name, false)) fs::remove(entry.path());
-  }
-}
-
 std::string megabytes(long long bytes) {
   std::ostringstream text;
   text << std::fixed << std::setprecision(1) << double(bytes) / 1e6 << " MB";
@@ -227,7 +199,10 @@ int run(const po::variables_map& options) {
     });
     run_phase(*world, "prepare", [&] {
       if (!world->is_root()) return;
-      prepare_output_folder(prepare.out_dir, options["overwrite"].as<bool>());
+      // Anything prepare did not write is refused even with --overwrite; an earlier corpus is
+      // replaced only with it, its manifest removed first (never a mix of old and new shards).
+      data::claim_output_folder(prepare.out_dir, "prepare", "a prepared corpus", prepare_writes,
+                                options["overwrite"].as<bool>());
     });
     const auto assigned = data::assign_files_to_ranks(inputs.files, world->size());
     const auto& mine = assigned[size_t(world->rank())];

@@ -6,12 +6,12 @@
 #include <sstream>
 
 #include "app/cli/command.h"
-#include "app/cli/rank_phase.h"
-#include "data/output_path.h"
 #include "app/cli/cpu_threads.h"
+#include "app/cli/rank_phase.h"
 #include "app/finetune/sweep.h"
 #include "app/model/cpu_runtime.h"
 #include "app/train/rank_device.h"
+#include "data/output_path.h"
 
 namespace electra::cli {
 namespace {
@@ -121,7 +121,8 @@ int run(const po::variables_map& o) {
   data::OutputLock lock;  // rank 0 holds --out's lock until the end
   try {
     run_phase(*world, "sweep", [&] {
-      if (world->is_root()) lock = data::OutputLock::folder(config.out_dir, "--out", "electra sweep");
+      if (world->is_root())
+        lock = data::OutputLock::folder(config.out_dir, "--out", "electra sweep");
     });
   } catch (const PhaseFailed&) {
     return kExitFailure;

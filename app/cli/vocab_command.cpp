@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "app/cli/command.h"
-#include "data/output_path.h"
 #include "data/atomic_file.h"
 #include "data/input_files.h"
+#include "data/output_path.h"
 #include "data/text_line_reader.h"
 #include "data/vocab_builder.h"
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "app/finetune/finetuner.h"
-#include "app/model/finite_weights.h"
+#include "app/model/loaded_weights.h"
 #include "app/train/checkpoint_files.h"
 #include "data/atomic_file.h"
 #include "data/debug_detail.h"
@@ -191,19 +191,10 @@ void load_archive(const fs::path& path, const char* what, Target& target,
 
 void load_resume_weights(const std::string& out_dir, torch::nn::Module& model) {
   const fs::path path = fs::path(out_dir) / kResumeFolder / kModelFile;
-  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
-  for (const auto& parameter : model.named_parameters()) {
-    shapes.emplace_back(parameter.key(), parameter.value().sizes().vec());
-  }
+  const model::ParameterShapes made = model::parameter_shapes(model);
   load_archive(path, "weights", model, model.parameters().front().device());
-  // LibTorch takes a stored tensor of any shape.
-  const auto loaded = model.named_parameters();
-  for (const auto& [name, sizes] : shapes) {
-    if (loaded[name].sizes().vec() != sizes) {
-      throw std::runtime_error(path.string() + ": " + name +
-                               " has another shape than this model's; pass --overwrite to start "
-                               "again");
-    }
+  if (const std::string change = model::first_shape_change(made, model); !change.empty()) {
+    throw std::runtime_error(path.string() + ": " + change + "; pass --overwrite to start again");
   }
   model::require_finite_weights(model, path.string());
 }

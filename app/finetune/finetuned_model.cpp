@@ -7,8 +7,8 @@
 #include <fstream>
 #include <optional>
 
-#include "app/model/finite_weights.h"
 #include "app/model/hf_format.h"
+#include "app/model/loaded_weights.h"
 #include "app/train/checkpoint_files.h"
 #include "data/atomic_file.h"
 #include "data/debug_detail.h"
@@ -272,6 +272,7 @@ FinetunedModel load_finetuned(const std::string& given) {
       model::ModelConfig::from_json(data::read_json_file(config_path, "missing"), config_path);
   finetuned.create(config);
   const std::string model_path = (fs::path(dir) / train::kModelFile).string();
+  const model::ParameterShapes made = model::parameter_shapes(finetuned.module());
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(model_path);
@@ -281,6 +282,13 @@ FinetunedModel load_finetuned(const std::string& given) {
                              ": cannot load the fine-tuned model (the file is damaged, or " +
                              train::kModelConfigFile + " does not match it); fine-tune again" +
                              data::debug_detail(e.what_without_backtrace()));
+  }
+  if (const std::string change = model::first_shape_change(made, finetuned.module());
+      !change.empty()) {
+    throw std::runtime_error(model_path + ": " + train::kModelConfigFile +
+                             " does not match its weights (" + change +
+                             " from the config); "
+                             "fine-tune again");
   }
   model::require_finite_weights(finetuned.module(), model_path);
   finetuned.vocab_path = (fs::path(dir) / train::kVocabFile).string();

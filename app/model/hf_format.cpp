@@ -8,7 +8,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "app/model/finite_weights.h"
+#include "app/model/loaded_weights.h"
 #include "app/model/tensor_io.h"
 #include "data/atomic_file.h"
 #include "data/json_fields.h"

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "app/model/finite_weights.h"
+#include "app/model/loaded_weights.h"
 #include "data/atomic_file.h"
 #include "data/debug_detail.h"
 #include "data/json_fields.h"
@@ -103,47 +103,28 @@ model::ElectraModel read_model(const std::string& dir) {
   return model;
 }
 
-namespace {
-
-std::string shape_text(const std::vector<int64_t>& sizes) {
-  std::string text = "[";
-  for (size_t i = 0; i < sizes.size(); ++i) text += (i ? ", " : "") + std::to_string(sizes[i]);
-  return text + "]";
-}
-
-}  // namespace
-
 void load_model_weights(const std::string& dir, model::ElectraModelImpl& model) {
   const std::string model_path = (fs::path(dir) / kModelFile).string();
   try {
-    std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
-    for (const auto& parameter : model.named_parameters()) {
-      expected.emplace_back(parameter.key(), parameter.value().sizes().vec());
-    }
+    const model::ParameterShapes made = model::parameter_shapes(model);  // by the config
     torch::serialize::InputArchive archive;
     archive.load_from(model_path, model.parameters().front().device());  // where the model lives
     model.load(archive);
-    // LibTorch takes a stored tensor of any shape: the config must make the shapes stored.
-    const auto loaded = model.named_parameters();
-    for (const auto& [name, sizes] : expected) {
-      if (loaded[name].sizes().vec() != sizes) {
-        throw std::runtime_error(model_path + ": " + kModelConfigFile +
-                                 " does not match its weights (" + name + " is stored as " +
-                                 shape_text(loaded[name].sizes().vec()) + ", the config makes " +
-                                 shape_text(sizes) + "); the checkpoint was altered");
-      }
+    if (const std::string change = model::first_shape_change(made, model); !change.empty()) {
+      throw std::runtime_error(model_path + ": " + kModelConfigFile +
+                               " does not match its weights (" + change +
+                               " from the config); the checkpoint was altered");
     }
   } catch (const c10::Error& e) {
-    throw std::runtime_error(model_path + ": cannot load the model: " +
-                             (std::string(e.what_without_backtrace()).find("does not match") !=
-                                      std::string::npos ||
-                                  std::string(e.what_without_backtrace()).find("No such") !=
-                                      std::string::npos
-                              ? std::string("a weight the config makes is missing; ") +
-                                    kModelConfigFile + " does not match its weights"
-                              : std::string("the file is damaged (truncated or not a LibTorch "
-                                            "archive)")) +
-                             data::debug_detail(e.what_without_backtrace()));
+    throw std::runtime_error(
+        model_path + ": cannot load the model: " +
+        (std::string(e.what_without_backtrace()).find("does not match") != std::string::npos ||
+                 std::string(e.what_without_backtrace()).find("No such") != std::string::npos
+             ? std::string("a weight the config makes is missing; ") + kModelConfigFile +
+                   " does not match its weights"
+             : std::string("the file is damaged (truncated or not a LibTorch "
+                           "archive)")) +
+        data::debug_detail(e.what_without_backtrace()));
   }
   model::require_finite_weights(model, model_path);
 }

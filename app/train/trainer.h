@@ -98,9 +98,9 @@ class Trainer {
   // kMaxCheckEvery steps, and before every log, evaluation and checkpoint.
   static constexpr long long kMaxCheckEvery = 16;
   static constexpr double kCheckSeconds = 2.0;
-  at::Tensor skipped_;          // [kMaxCheckEvery] float on the device: 1 for a skipped step
+  at::Tensor skipped_;               // [kMaxCheckEvery] float on the device: 1 for a skipped step
   at::Tensor nonfinite_parameters_;  // [kMaxCheckEvery]: 1 after an update left NaN or inf
-  long long window_first_ = 1;  // the step of skipped_[0]
+  long long window_first_ = 1;       // the step of skipped_[0]
   long long check_every_ = 1;
   std::chrono::steady_clock::time_point last_check_time_;
   long long resumed_from_ = 0;

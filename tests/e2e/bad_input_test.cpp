@@ -7,9 +7,9 @@
 
 #include <cmath>
 #include <cstring>
-#include <set>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "app/train/checkpoint_files.h"
 #include "bad_input_cases.h"
@@ -59,8 +59,7 @@ struct Environment {
          quote(places["text"]));
     must(kElectra + " prepare --input " + quote(places["text"]) + " --out " +
          quote(places["data"]) + " --seq-len 64");
-    must(kElectra + " pretrain --data " + quote(places["data"]) + " --out " +
-         quote(places["run"]) +
+    must(kElectra + " pretrain --data " + quote(places["data"]) + " --out " + quote(places["run"]) +
          " --model tiny --train-steps 2 --batch-size 4 --eval-examples 4 --save-every 2 "
          "--threads 1");
     std::string tsv = "sentence\tlabel\n";
@@ -70,8 +69,8 @@ struct Environment {
     }
     write_file(places["sst"], tsv);
     must(kElectra + " finetune --model " + quote(places["run"]) + " --train " +
-         quote(places["sst"]) + " --dev " + quote(places["sst"]) + " --out " +
-         quote(places["ft"]) + " --epochs 1 --threads 1");
+         quote(places["sst"]) + " --dev " + quote(places["sst"]) + " --out " + quote(places["ft"]) +
+         " --epochs 1 --threads 1");
     // A checkpoint whose weights hold a NaN (as a diverged run's would).
     fs::copy(places["run"], places["nan_run"], fs::copy_options::recursive);
     const std::string nan_ckpt = places["nan_run"] + "/checkpoints/step-00000002";
@@ -97,7 +96,8 @@ struct Environment {
     all["tmp"] = scratch;
     for (const auto& [name, value] : all) {
       const std::string key = "{" + name + "}";
-      for (size_t at; (at = text.find(key)) != std::string::npos;) text.replace(at, key.size(), value);
+      for (size_t at; (at = text.find(key)) != std::string::npos;)
+        text.replace(at, key.size(), value);
     }
     return text;
   }
@@ -110,10 +110,10 @@ const Environment& environment() {
 
 // Library text and traces that must never reach a user.
 const char* const kForbidden[] = {
-    "frame #",        "Exception raised from", "json.exception", "filesystem error",
-    "terminate called", "std::bad_alloc",      "basic_string",   "c10::",
-    "what():",        "Segmentation fault",    "Aborted",        "HDF5-DIAG",
-    "enforce fail",   "PytorchStreamReader",   "boost::",        "bad_any_cast",
+    "frame #",          "Exception raised from", "json.exception", "filesystem error",
+    "terminate called", "std::bad_alloc",        "basic_string",   "c10::",
+    "what():",          "Segmentation fault",    "Aborted",        "HDF5-DIAG",
+    "enforce fail",     "PytorchStreamReader",   "boost::",        "bad_any_cast",
     "core dumped"};
 
 // TEXT as one shell word, whatever quotes it holds.
@@ -140,10 +140,12 @@ TEST_P(BadInput, FailsClearlyAndKeepsWhatTheUserHad) {
   const auto result = run_shell(command);
   EXPECT_EQ(result.exit_code, c.exit_code) << command << "\n" << result.output;
   EXPECT_NE(result.output.find(env.expand(c.message, tmp)), std::string::npos)
-      << command << "\nwanted '" << env.expand(c.message, tmp) << "' in:\n" << result.output;
+      << command << "\nwanted '" << env.expand(c.message, tmp) << "' in:\n"
+      << result.output;
   for (const char* forbidden : kForbidden) {
     EXPECT_EQ(result.output.find(forbidden), std::string::npos)
-        << "library text '" << forbidden << "' reached the user:\n" << result.output;
+        << "library text '" << forbidden << "' reached the user:\n"
+        << result.output;
   }
   for (const auto& path : c.kept) {
     EXPECT_TRUE(fs::exists(env.expand(path, tmp))) << env.expand(path, tmp) << " was lost";
@@ -171,9 +173,9 @@ TEST(BadInputTable, HasAtLeastAHundredCasesOverEveryCommand) {
       commands.insert(rest.substr(0, rest.find(' ')));
     }
   }
-  for (const char* command : {"tokenize", "vocab", "prepare", "verify", "pretrain", "plot",
-                              "inspect", "score", "import-hf", "export", "finetune", "evaluate",
-                              "sweep"}) {
+  for (const char* command :
+       {"tokenize", "vocab", "prepare", "verify", "pretrain", "plot", "inspect", "score",
+        "import-hf", "export", "finetune", "evaluate", "sweep"}) {
     EXPECT_TRUE(commands.count(command)) << "no case for electra " << command;
   }
 }

@@ -247,9 +247,8 @@ TEST(BadInput, ExistingOutputFolderNeedsOverwrite) {
                               quote(dir / "out") + " --seq-len 32";
   ASSERT_EQ(run_shell(prepare).exit_code, 0);
   const std::string before = testing::read_file(dir / "out/manifest.json");
-  EXPECT_TRUE(fails_with(
-      run_shell(prepare), 1,
-      "out: the output folder holds a prepared corpus; choose another --out or pass --overwrite"));
+  EXPECT_TRUE(fails_with(run_shell(prepare), 1,
+                         "out: holds a prepared corpus; choose another --out or pass --overwrite"));
   EXPECT_EQ(testing::read_file(dir / "out/manifest.json"), before);  // untouched
   auto again = run_shell(prepare + " --overwrite");
   EXPECT_EQ(again.exit_code, 0) << again.output;

@@ -46,20 +46,32 @@ std::string mutate(const std::string& original, std::mt19937_64& rng, const std:
   for (int e = 0; e < edits && !bytes.empty(); ++e) {
     const size_t at = rng() % bytes.size();
     switch (rng() % 7) {
-      case 0: bytes[at] ^= char(1 << (rng() % 8)); break;                       // bit flip
-      case 1: bytes.resize(rng() % (bytes.size() + 1)); break;                  // truncation
-      case 2: bytes[at] = char(rng()); break;                                   // any byte
-      case 3: bytes.insert(at, 1, alphabet[rng() % alphabet.size()]); break;    // a format byte
-      case 4: bytes.erase(at, 1 + rng() % 16); break;                           // a run dropped
-      case 5: {                                                                 // a line repeated
+      case 0:
+        bytes[at] ^= char(1 << (rng() % 8));
+        break;  // bit flip
+      case 1:
+        bytes.resize(rng() % (bytes.size() + 1));
+        break;  // truncation
+      case 2:
+        bytes[at] = char(rng());
+        break;  // any byte
+      case 3:
+        bytes.insert(at, 1, alphabet[rng() % alphabet.size()]);
+        break;  // a format byte
+      case 4:
+        bytes.erase(at, 1 + rng() % 16);
+        break;   // a run dropped
+      case 5: {  // a line repeated
         const size_t start = bytes.rfind('\n', at), end = bytes.find('\n', at);
         const size_t from = start == std::string::npos ? 0 : start + 1;
-        const std::string line = bytes.substr(from, end == std::string::npos ? std::string::npos
-                                                                              : end - from + 1);
+        const std::string line =
+            bytes.substr(from, end == std::string::npos ? std::string::npos : end - from + 1);
         bytes.insert(from, line);
         break;
       }
-      case 6: bytes.replace(at, 1, std::to_string(int64_t(rng()))); break;      // a big number
+      case 6:
+        bytes.replace(at, 1, std::to_string(int64_t(rng())));
+        break;  // a big number
     }
   }
   return bytes;
@@ -147,15 +159,15 @@ TEST_F(ReadersFuzz, HdfShards) {
     writer.finish();
   }
   const std::string shard = read_bytes(path("seed.h5"));
-  const auto ours = fuzz("hdf5-shard", shard, path("mutated.h5"), 3000, std::string("\0\1\377", 3),
-                         [](const std::string& p) { read_shard(p, data::ShardReader::Layout::kElectra); },
-                         1);
+  const auto ours = fuzz(
+      "hdf5-shard", shard, path("mutated.h5"), 3000, std::string("\0\1\377", 3),
+      [](const std::string& p) { read_shard(p, data::ShardReader::Layout::kElectra); }, 1);
   EXPECT_GT(ours.refused, 300);
   EXPECT_GT(ours.read, 30);
   const std::string nvidia = read_bytes(kData + "/nvidia_bert_moby_128.hdf5");
-  const auto theirs =
-      fuzz("hdf5-nvidia-shard", nvidia, path("mutated-nvidia.hdf5"), 1000, std::string("\0\1\377", 3),
-           [](const std::string& p) { read_shard(p, data::ShardReader::Layout::kNvidiaBert); }, 2);
+  const auto theirs = fuzz(
+      "hdf5-nvidia-shard", nvidia, path("mutated-nvidia.hdf5"), 1000, std::string("\0\1\377", 3),
+      [](const std::string& p) { read_shard(p, data::ShardReader::Layout::kNvidiaBert); }, 2);
   EXPECT_GT(theirs.read + theirs.refused, 999);
 }
 
@@ -168,44 +180,51 @@ TEST_F(ReadersFuzz, Manifests) {
   manifest.shards = {{"train-00000.h5", "train", 1051, 70000, std::string(64, 'c')},
                      {"validation-00000.h5", "validation", 12, 800, std::string(64, 'd')}};
   fs::create_directories(path("corpus"));
-  const auto counts = fuzz("manifest", manifest.to_json().dump(2), path("corpus/manifest.json"),
-                           5000, "{}[]\",:0123456789-.e \n",
-                           [](const std::string& p) {
-                             const auto m = data::Manifest::load(fs::path(p).parent_path());
-                             for (const auto& split : {"train", "validation"}) m.num_examples(split);
-                           },
-                           3);
+  const auto counts = fuzz(
+      "manifest", manifest.to_json().dump(2), path("corpus/manifest.json"), 5000,
+      "{}[]\",:0123456789-.e \n",
+      [](const std::string& p) {
+        const auto m = data::Manifest::load(fs::path(p).parent_path());
+        for (const auto& split : {"train", "validation"}) m.num_examples(split);
+      },
+      3);
   EXPECT_GT(counts.refused, 2000);
 }
 
 TEST_F(ReadersFuzz, ModelConfigs) {
-  const auto counts = fuzz("model-config", read_bytes(kRepo + "/configs/model/tiny.json"),
-                           path("model.json"), 5000, "{}[]\",:0123456789-.e \n",
-                           [](const std::string& p) {
-                             model::ModelConfig::from_json(data::read_json_file(p, "missing"), p)
-                                 .validate(p);
-                           },
-                           4);
+  const auto counts = fuzz(
+      "model-config", read_bytes(kRepo + "/configs/model/tiny.json"), path("model.json"), 5000,
+      "{}[]\",:0123456789-.e \n",
+      [](const std::string& p) {
+        model::ModelConfig::from_json(data::read_json_file(p, "missing"), p).validate(p);
+      },
+      4);
   EXPECT_GT(counts.refused, 2000);
   EXPECT_GT(counts.read, 100);
 }
 
 TEST_F(ReadersFuzz, TsvTaskFiles) {
   std::string tsv = "sentence\tlabel\n";
-  for (int i = 0; i < 30; ++i) tsv += "a film numbered " + std::to_string(i) + "\t" + std::to_string(i % 2) + "\n";
+  for (int i = 0; i < 30; ++i)
+    tsv += "a film numbered " + std::to_string(i) + "\t" + std::to_string(i % 2) + "\n";
   std::string cola;
-  for (int i = 0; i < 30; ++i) cola += "gj04\t" + std::to_string(i % 2) + "\t\tthe sentence " + std::to_string(i) + " .\n";
+  for (int i = 0; i < 30; ++i)
+    cola += "gj04\t" + std::to_string(i % 2) + "\t\tthe sentence " + std::to_string(i) + " .\n";
   std::string pairs = "index\tsentence1\tsentence2\tscore\n";
-  for (int i = 0; i < 30; ++i) pairs += std::to_string(i) + "\ta man\ta woman " + std::to_string(i) + "\t3.5\n";
+  for (int i = 0; i < 30; ++i)
+    pairs += std::to_string(i) + "\ta man\ta woman " + std::to_string(i) + "\t3.5\n";
   const std::string alphabet = "\t\n\r 01-.#";
   int total = 0;
   for (const auto& [name, text, format] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"sst.tsv", tsv, "auto"}, {"cola.tsv", cola, "cola"}, {"stsb.tsv", pairs, "auto"},
+           {"sst.tsv", tsv, "auto"},
+           {"cola.tsv", cola, "cola"},
+           {"stsb.tsv", pairs, "auto"},
            {"generic.tsv", tsv, "generic"}}) {
     const std::string chosen = format;
-    const auto counts = fuzz("tsv-" + format + "-" + name, text, path(name), 2000, alphabet,
-                             [&](const std::string& p) { data::read_task_file(p, chosen); }, 5);
+    const auto counts = fuzz(
+        "tsv-" + format + "-" + name, text, path(name), 2000, alphabet,
+        [&](const std::string& p) { data::read_task_file(p, chosen); }, 5);
     total += counts.refused;
   }
   EXPECT_GT(total, 1000);
@@ -218,9 +237,9 @@ TEST_F(ReadersFuzz, SquadJson) {
              {"id": "q2", "question": "When?", "answers": [{"text": "Some years ago", "answer_start": 17}]}]},
     {"context": "It is a way I have of driving off the spleen.",
      "qas": [{"id": "q3", "question": "What is driven off?", "answers": [{"text": "the spleen", "answer_start": 34}]}]}]}]})";
-  const auto counts =
-      fuzz("squad-json", squad, path("squad.json"), 5000, "{}[]\",:0123456789-.e \\u",
-           [](const std::string& p) { finetune::squad_questions(finetune::read_squad_file(p)); }, 6);
+  const auto counts = fuzz(
+      "squad-json", squad, path("squad.json"), 5000, "{}[]\",:0123456789-.e \\u",
+      [](const std::string& p) { finetune::squad_questions(finetune::read_squad_file(p)); }, 6);
   EXPECT_GT(counts.refused, 2000);
 }
 
@@ -232,12 +251,14 @@ std::string first_sentences(const std::string& file, size_t bytes) {
 }
 
 TEST_F(ReadersFuzz, ConllFiles) {
-  const auto conll = fuzz("conll", first_sentences(kData + "/conll2000_sample_train.txt", 3000),
-                          path("chunks.txt"), 3000, " \t\n-#0123456789",
-                          [](const std::string& p) { finetune::read_tag_file(p, "auto"); }, 7);
-  const auto conllu = fuzz("conllu", first_sentences(kData + "/atis_sample_train.conllu", 3000),
-                           path("atis.conllu"), 3000, " \t\n-#.0123456789_",
-                           [](const std::string& p) { finetune::read_tag_file(p, "auto", 4); }, 8);
+  const auto conll = fuzz(
+      "conll", first_sentences(kData + "/conll2000_sample_train.txt", 3000), path("chunks.txt"),
+      3000, " \t\n-#0123456789", [](const std::string& p) { finetune::read_tag_file(p, "auto"); },
+      7);
+  const auto conllu = fuzz(
+      "conllu", first_sentences(kData + "/atis_sample_train.conllu", 3000), path("atis.conllu"),
+      3000, " \t\n-#.0123456789_",
+      [](const std::string& p) { finetune::read_tag_file(p, "auto", 4); }, 8);
   EXPECT_GT(conll.refused + conllu.refused, 1000);
 }
 
@@ -246,13 +267,13 @@ TEST_F(ReadersFuzz, Vocabularies) {
   const std::string full = read_bytes(kRepo + "/data/vocab/bert-base-uncased-vocab.txt");
   size_t end = 0;
   for (int line = 0; line < 1200; ++line) end = full.find('\n', end) + 1;
-  const auto counts = fuzz("vocabulary", full.substr(0, end), path("vocab.txt"), 5000,
-                           "\n\r []#\xEF\xBB\xBF",
-                           [](const std::string& p) {
-                             const auto vocab = data::Vocabulary::load(p);
-                             ASSERT_GE(vocab.size(), 5u);
-                           },
-                           9);
+  const auto counts = fuzz(
+      "vocabulary", full.substr(0, end), path("vocab.txt"), 5000, "\n\r []#\xEF\xBB\xBF",
+      [](const std::string& p) {
+        const auto vocab = data::Vocabulary::load(p);
+        ASSERT_GE(vocab.size(), 5u);
+      },
+      9);
   EXPECT_GT(counts.refused, 500);
   EXPECT_GT(counts.read, 500);
 }
