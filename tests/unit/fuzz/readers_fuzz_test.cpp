@@ -168,7 +168,8 @@ TEST_F(ReadersFuzz, HdfShards) {
   const auto theirs = fuzz(
       "hdf5-nvidia-shard", nvidia, path("mutated-nvidia.hdf5"), 1000, std::string("\0\1\377", 3),
       [](const std::string& p) { read_shard(p, data::ShardReader::Layout::kNvidiaBert); }, 2);
-  EXPECT_GT(theirs.read + theirs.refused, 999);
+  EXPECT_GT(theirs.refused, 500);  // most damage is caught
+  EXPECT_GT(theirs.read, 10);      // some lands in the data and reads as (other) values
 }
 
 TEST_F(ReadersFuzz, Manifests) {
