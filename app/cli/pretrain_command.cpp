@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "app/cli/command.h"
@@ -14,12 +16,17 @@
 #include "app/cli/rank_phase.h"
 #include "app/cli/user_message.h"
 #include "app/model/cpu_runtime.h"
+#include "app/train/checkpoint_files.h"
+#include "app/train/init_source.h"
 #include "app/train/stop_signals.h"
 #include "app/train/trainer.h"
+#include "data/json_fields.h"
 #include "data/output_path.h"
 
 namespace electra::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 void declare(po::options_description& options) {
   const train::TrainConfig d;
@@ -32,6 +39,16 @@ void declare(po::options_description& options) {
     ("resume", po::bool_switch(), "resume from OUT's latest complete checkpoint; fail if none")
     ("vocab", po::value<std::string>()->default_value(kDefaultVocab),
      "vocab.txt the corpus was prepared with")
+    ("init-from", po::value<std::string>(),
+     "start from a trained model: an HF ELECTRA directory (a pair, or a discriminator alone: the "
+     "generator then starts from random weights at the configured size), a checkpoint or a run "
+     "directory; its weights and model configuration with a fresh optimizer, schedule and step "
+     "0. The corpus must use its vocabulary. Ignored (with a note) when --out already holds this "
+     "run's own checkpoints: they resume")
+    ("init-optimizer", po::bool_switch(),
+     "with --init-from a checkpoint: carry its optimizer moments too (NVIDIA's phase 2)")
+    ("whole-word-masking", po::bool_switch(),
+     "mask whole words (a token and its ## continuations) instead of single tokens")
     ("model", po::value<std::string>()->default_value("small"),
      "model preset (tiny, small, base, large) or a model JSON file")
     ("set", po::value<std::vector<std::string>>()->composing(),
@@ -100,15 +117,100 @@ void declare(po::options_description& options) {
   // clang-format on
 }
 
+std::vector<std::string> assignments(const po::variables_map& o) {
+  return o.count("set") ? o["set"].as<std::vector<std::string>>() : std::vector<std::string>();
+}
+
+// --model and --set, for a run from scratch.
+model::ModelConfig configured_model(const po::variables_map& o) {
+  model::ModelConfig model = model::ModelConfig::load(o["model"].as<std::string>());
+  for (const auto& assignment : assignments(o)) model.set(assignment);
+  return model;
+}
+
+// How the run starts, when it does not start from scratch with --model: from SOURCE
+// (--init-from, or the model electra import-hf put in --out), or from this run's own
+// checkpoints, which resume; for a run that was started from a source, its model and vocabulary
+// are that source's (recorded in the checkpoint). Fills c.model, c.vocab_path and c.init_*;
+// `init` gets SOURCE when it is to be loaded; `notes` what rank 0 prints.
+void resolve_start(const po::variables_map& o, train::TrainConfig& c,
+                   std::optional<train::InitSource>& init, std::vector<std::string>& notes) {
+  std::string given = o.count("init-from") ? o["init-from"].as<std::string>() : "";
+  const bool explicit_vocab = !o["vocab"].defaulted();
+  std::optional<model::ModelConfig> explicit_model;
+  if (!o["model"].defaulted())
+    explicit_model = model::ModelConfig::load(o["model"].as<std::string>());
+  const std::string model_name = o["model"].as<std::string>();
+  if (const auto own = train::latest_training_checkpoint(c.out_dir)) {
+    const nlohmann::json recorded = train::recorded_init(*own);
+    const std::string started_from =
+        recorded.is_object() ? data::json_field<std::string>(recorded, "source", *own) : "";
+    if (!given.empty()) {
+      std::error_code e1, e2;
+      if (started_from.empty() ||
+          fs::weakly_canonical(given, e1) != fs::weakly_canonical(started_from, e2)) {
+        throw UsageError("--init-from " + given + ": --out " + c.out_dir +
+                         " already holds this run's own checkpoints (" +
+                         fs::path(*own).filename().string() + ", started " +
+                         (started_from.empty() ? "from scratch" : "from " + started_from) +
+                         "); run without --init-from to resume them, or choose a new --out");
+      }
+      notes.push_back("pretrain: --init-from " + given + ": --out already holds this run's own " +
+                      "checkpoints; they resume (the source is not read again)");
+    }
+    if (started_from.empty()) {
+      c.model = configured_model(o);
+      return;
+    }
+    // The run's own checkpoint holds the source's model (with its fresh generator, if any).
+    const std::string config_path = (fs::path(*own) / train::kModelConfigFile).string();
+    c.model = train::init_model_config(
+        model::ModelConfig::from_json(data::read_json_file(config_path, "missing"), config_path),
+        true, config_path, explicit_model, model_name, assignments(o));
+    if (!explicit_vocab) c.vocab_path = (fs::path(c.out_dir) / train::kVocabFile).string();
+    c.init_from = started_from;
+    c.init_record = recorded;
+    return;
+  }
+  if (given.empty()) {
+    const auto imported = train::latest_complete_checkpoint(c.out_dir);
+    if (!imported) {
+      c.model = configured_model(o);
+      return;
+    }
+    given = *imported;  // only imports are there
+    notes.push_back("pretrain: --out holds a model imported by electra import-hf (" + given +
+                    "): training starts from its weights, as --init-from " + given + " would");
+  }
+  init = train::read_init_source(given, explicit_vocab ? c.vocab_path : "");
+  if (c.init_optimizer) train::require_optimizer_state(*init);
+  c.model =
+      train::init_model_config(init->model->config, init->has_generator, "--init-from " + given,
+                               explicit_model, model_name, assignments(o));
+  c.vocab_path = init->vocab_path;
+  c.init_from = given;
+  c.init_record = init->record(c.init_optimizer);
+  const auto& g = c.model.generator;
+  notes.push_back(
+      "pretrain: initialised from " + given + " (" + init->kind + ", " + init->weights_dir + "): " +
+      (init->has_generator
+           ? std::string("discriminator and generator")
+           : "the discriminator; the generator starts from random weights (hidden " +
+                 std::to_string(g.hidden_size) + ", " + std::to_string(g.num_hidden_layers) +
+                 " layers, " + std::to_string(g.num_attention_heads) + " heads, FFN " +
+                 std::to_string(g.intermediate_size) + ")") +
+      "; " +
+      (c.init_optimizer ? "its optimizer moments, a new schedule from step 0"
+                        : "a fresh optimizer and schedule from step 0"));
+}
+
 train::TrainConfig config_from(const po::variables_map& o) {
   train::TrainConfig c;
-  c.model = model::ModelConfig::load(o["model"].as<std::string>());
-  if (o.count("set")) {
-    for (const auto& assignment : o["set"].as<std::vector<std::string>>()) c.model.set(assignment);
-  }
   c.data_dir = o["data"].as<std::string>();
   c.out_dir = o["out"].as<std::string>();
   c.vocab_path = o["vocab"].as<std::string>();
+  c.init_optimizer = o["init-optimizer"].as<bool>();
+  c.whole_word_masking = o["whole-word-masking"].as<bool>();
   c.train_steps = o["train-steps"].as<long long>();
   c.warmup_steps = o["warmup-steps"].as<long long>();
   c.batch_size = o["batch-size"].as<long long>();
@@ -139,6 +241,16 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.reduce_dtype = o["reduce-dtype"].as<std::string>();
   c.device = o["device"].as<std::string>();
   c.cuda_graph = o["cuda-graph"].as<bool>();
+  if (c.init_optimizer && !o.count("init-from")) {
+    throw UsageError(
+        "--init-optimizer carries the optimizer state of --init-from SOURCE: give "
+        "--init-from, or leave --init-optimizer out");
+  }
+  if (o.count("init-from") && c.strategy == "two-stage") {
+    throw UsageError(
+        "--init-from with --strategy two-stage: two-stage trains its generator from "
+        "scratch and then starts the discriminator from it; use joint or adversarial");
+  }
   try {
     c.validate();
   } catch (const std::invalid_argument& e) {
@@ -159,6 +271,13 @@ train::TrainConfig config_from(const po::variables_map& o) {
 
 int run(const po::variables_map& options) {
   train::TrainConfig config = config_from(options);
+  std::optional<train::InitSource> init;
+  std::vector<std::string> notes;
+  try {
+    resolve_start(options, config, init, notes);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
   auto world = dist::make_world_communicator();
   torch::set_num_threads(threads_per_rank(options["threads"].as<int>()));
   model::keep_freed_memory_in_process();
@@ -171,11 +290,16 @@ int run(const po::variables_map& options) {
       if (world->is_root())
         lock = data::OutputLock::folder(config.out_dir, "--out", "electra pretrain");
     });
+    if (world->is_root()) {
+      for (const auto& note : notes) std::cout << note << "\n";
+      std::cout << std::flush;
+    }
     run_phase(*world, "pretrain", [&] {
       trainer = std::make_unique<train::Trainer>(config, *world,
                                                  options["resume"].as<bool>()
                                                      ? train::ResumeMode::kRequired
-                                                     : train::ResumeMode::kIfPresent);
+                                                     : train::ResumeMode::kIfPresent,
+                                                 init ? &*init : nullptr);
     });
   } catch (const PhaseFailed&) {
     return kExitFailure;
@@ -204,7 +328,8 @@ Command pretrain_command() {
   return {"pretrain",
           "Pretrain an ELECTRA generator/discriminator pair on prepared shards (mpirun: data "
           "parallel).",
-          "--data DIR --out DIR [--config configs/small.ini] [--model PRESET] [--set FIELD=VALUE]",
+          "--data DIR --out DIR [--config configs/small.ini] [--model PRESET] [--set FIELD=VALUE] "
+          "[--init-from SOURCE]",
           declare,
           {},
           run};

@@ -42,6 +42,14 @@ at::Tensor BatchStager::pack(const data::RowBatch& rows, const HostBatchInfo& in
   layout.mask = layout.ids + aligned(4 * b * l);
   layout.segments = layout.mask + aligned(b * l);
   layout.total = layout.segments + aligned(b * l);
+  // whole-word masking: | positions int32 [B, P] | keep uint8 [B, P]
+  layout.predictions = b ? int64_t(info.mask_positions.size()) / b : 0;
+  if (int64_t(info.keep_original.size()) != layout.predictions * b) {
+    throw std::logic_error("BatchStager: keep flags for another number of positions");
+  }
+  layout.positions = layout.total;
+  layout.keep = layout.positions + aligned(4 * b * layout.predictions);
+  layout.total = layout.keep + aligned(b * layout.predictions);
 
   auto options = at::TensorOptions().dtype(at::kByte);
   if (device_.is_cuda()) options = options.pinned_memory(true);
@@ -53,6 +61,11 @@ at::Tensor BatchStager::pack(const data::RowBatch& rows, const HostBatchInfo& in
   std::memcpy(bytes + layout.ids, rows.input_ids.data(), size_t(4 * b * l));
   std::memcpy(bytes + layout.mask, rows.input_mask.data(), size_t(b * l));
   std::memcpy(bytes + layout.segments, rows.segment_ids.data(), size_t(b * l));
+  if (layout.predictions) {
+    std::memcpy(bytes + layout.positions, info.mask_positions.data(),
+                size_t(4 * b * layout.predictions));
+    std::memcpy(bytes + layout.keep, info.keep_original.data(), size_t(b * layout.predictions));
+  }
   return host;
 }
 
@@ -65,6 +78,11 @@ Batch BatchStager::unpack(const at::Tensor& bytes, const Layout& layout) {
   batch.input_ids = field(bytes, layout.ids, at::kInt, {b, l}).to(at::kLong);
   batch.input_mask = field(bytes, layout.mask, at::kByte, {b, l}).to(at::kLong);
   batch.segment_ids = field(bytes, layout.segments, at::kByte, {b, l}).to(at::kLong);
+  if (layout.predictions) {
+    const int64_t p = layout.predictions;
+    batch.mask_positions = field(bytes, layout.positions, at::kInt, {b, p}).to(at::kLong);
+    batch.keep_original = field(bytes, layout.keep, at::kByte, {b, p}).to(at::kBool);
+  }
   return batch;
 }
 

@@ -19,6 +19,10 @@ struct HostBatchInfo {
   std::vector<uint64_t> row_keys;       // [B] RowRandom keys
   std::vector<int32_t> counts;          // [B] masked positions per row (prediction_count)
   std::array<float, 2> denominators{};  // MLM, RTD
+  // Whole-word masking (whole_word_masking.h): [B, P] chosen positions and keep flags, with
+  // `counts` the positions chosen; empty for token masking.
+  std::vector<int32_t> mask_positions;
+  std::vector<uint8_t> keep_original;
 };
 
 class BatchStager {
@@ -38,6 +42,7 @@ class BatchStager {
   struct Layout {
     int64_t rows = 0, length = 0;
     int64_t keys = 0, denominators = 0, counts = 0, ids = 0, mask = 0, segments = 0, total = 0;
+    int64_t predictions = 0, positions = 0, keep = 0;  // whole-word masking: P, its fields
   };
   at::Tensor pack(const data::RowBatch& rows, const HostBatchInfo& info, Layout& layout) const;
   static Batch unpack(const at::Tensor& bytes, const Layout& layout);

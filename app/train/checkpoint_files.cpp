@@ -45,6 +45,20 @@ std::optional<std::string> latest_complete_checkpoint(const std::string& run_dir
   return complete.back();
 }
 
+bool is_imported_checkpoint(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / kCompleteMarker);
+  const nlohmann::json marker = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return marker.is_object() && marker.contains("source") && !marker.contains("world_size");
+}
+
+std::optional<std::string> latest_training_checkpoint(const std::string& run_dir) {
+  const auto complete = complete_checkpoints(run_dir);
+  for (auto it = complete.rbegin(); it != complete.rend(); ++it) {
+    if (!is_imported_checkpoint(*it)) return *it;
+  }
+  return std::nullopt;
+}
+
 std::string resolve_checkpoint(const std::string& path) {
   if (fs::exists(fs::path(path) / kCompleteMarker)) return path;
   if (auto latest = latest_complete_checkpoint(path)) return *latest;

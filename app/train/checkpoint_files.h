@@ -27,6 +27,11 @@ std::string checkpoint_path(const std::string& run_dir, long long step);
 std::vector<std::string> complete_checkpoints(const std::string& run_dir);
 // The complete checkpoint with the highest step, if any.
 std::optional<std::string> latest_complete_checkpoint(const std::string& run_dir);
+// True for a checkpoint written by electra import-hf (model files only, no training state: its
+// COMPLETE marker names the source instead of a world size).
+bool is_imported_checkpoint(const std::string& dir);
+// The complete checkpoint with the highest step that training wrote (not an import), if any.
+std::optional<std::string> latest_training_checkpoint(const std::string& run_dir);
 // PATH itself when it is a complete checkpoint, else the latest complete checkpoint of the run
 // directory PATH; throws naming PATH and what to do otherwise.
 std::string resolve_checkpoint(const std::string& path);

@@ -34,7 +34,7 @@ StepOutput electra_forward(model::ElectraModelImpl& model, const Batch& batch,
   {
     StepPhaseScope phase(StepPhase::kMaskingSampling);
     out.masked = mask_batch(batch.input_ids, batch.input_mask, options.masking, random,
-                            batch.prediction_counts);
+                            batch.prediction_counts, batch.mask_positions, batch.keep_original);
   }
   {
     // A frozen generator (kDiscriminatorOnly) only samples: no graph through it.

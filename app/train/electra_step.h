@@ -22,6 +22,10 @@ struct Batch {
   // the rows' masked-position counts [B] long (prediction_counts), the rows' random keys [B]
   // int64 (RowRandom), and whether any row is padded (false: attention takes no mask).
   at::Tensor denominators, prediction_counts, row_keys;
+  // Whole-word masking: the positions chosen on the host [B, P] long (prediction_counts are then
+  // the positions chosen per row) and whether each keeps its token [B, P] bool; undefined: the
+  // device draws token positions.
+  at::Tensor mask_positions, keep_original;
   bool has_padding = true;
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace electra::train {
 
@@ -58,22 +59,32 @@ int64_t max_predictions_per_seq(double mask_prob, int64_t max_seq_length) {
 
 MaskedBatch mask_batch(const at::Tensor& input_ids, const at::Tensor& input_mask,
                        const MaskingOptions& options, const RowRandom& random,
-                       const at::Tensor& counts) {
+                       const at::Tensor& counts, const at::Tensor& chosen_positions,
+                       const at::Tensor& keep_original) {
   at::NoGradGuard no_grad;
-  const at::Tensor candidates = prediction_candidates(input_ids, input_mask, options);  // [B, L]
+  const bool given = chosen_positions.defined();
+  if (given && !counts.defined()) {
+    throw std::logic_error("mask_batch: chosen positions without their counts");
+  }
   const at::Tensor count =
       counts.defined() ? counts : prediction_counts(input_ids, input_mask, options);  // [B]
   const int64_t rows = input_ids.size(0), length = input_ids.size(1);
   const int64_t p_max = options.max_predictions;
   const StepDraws draws = random.step_draws(rows, length, p_max, input_ids.device());
 
-  // Uniform subsets without duplicates: the candidates with the P highest random scores.
-  const at::Tensor scores = draws.position_scores.masked_fill(candidates.logical_not(),
-                                                              std::numeric_limits<int64_t>::min());
-  const int64_t p = std::min(p_max, length);
-  at::Tensor positions = std::get<1>(scores.topk(p, /*dim=*/1));  // [B, p]
-  if (p < p_max) {  // sequences shorter than P: pad to the static shape
-    positions = at::constant_pad_nd(positions, {0, p_max - p}, 0);
+  at::Tensor positions;
+  if (given) {
+    positions = chosen_positions;
+  } else {
+    // Uniform subsets without duplicates: the candidates with the P highest random scores.
+    const at::Tensor candidates = prediction_candidates(input_ids, input_mask, options);
+    const at::Tensor scores = draws.position_scores.masked_fill(
+        candidates.logical_not(), std::numeric_limits<int64_t>::min());
+    const int64_t p = std::min(p_max, length);
+    positions = std::get<1>(scores.topk(p, /*dim=*/1));  // [B, p]
+    if (p < p_max) {  // sequences shorter than P: pad to the static shape
+      positions = at::constant_pad_nd(positions, {0, p_max - p}, 0);
+    }
   }
   const at::Tensor slot = at::arange(p_max, input_ids.options());  // [P]
   const at::Tensor chosen = slot.lt(count.unsqueeze(1));           // [B, P]
@@ -81,7 +92,9 @@ MaskedBatch mask_batch(const at::Tensor& input_ids, const at::Tensor& input_mask
   const at::Tensor targets = input_ids.gather(1, positions);
 
   // 85% of the chosen positions become [MASK]; 15% keep their token. No random replacement.
-  const at::Tensor masked = draws.keep_uniforms.ge(options.keep_original_prob) & chosen;
+  const at::Tensor masked =
+      (given ? keep_original.logical_not() : draws.keep_uniforms.ge(options.keep_original_prob)) &
+      chosen;
   const at::Tensor change = masked * at::rsub(targets, options.mask_id);  // [MASK] - target
   return {add_at_positions(input_ids, positions, change),
           positions,

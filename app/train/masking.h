@@ -45,9 +45,13 @@ int64_t prediction_count(const int32_t* input_ids, const uint8_t* input_mask, in
                          const MaskingOptions& options);
 
 // `counts` [B]: prediction_counts of the batch when known (computed here otherwise).
+// `chosen_positions` [B, P] long and `keep_original` [B, P] bool, when defined: the positions
+// were chosen already (whole_word_masking.h; `counts` then required: the positions chosen per
+// row), and whether each keeps its token; the random positions and keep draws are not used.
 MaskedBatch mask_batch(const at::Tensor& input_ids, const at::Tensor& input_mask,
                        const MaskingOptions& options, const RowRandom& random = RowRandom(),
-                       const at::Tensor& counts = {});
+                       const at::Tensor& counts = {}, const at::Tensor& chosen_positions = {},
+                       const at::Tensor& keep_original = {});
 
 // The generator's samples in fp32 without gradient, by inverse transform sampling: for each
 // masked slot the first token whose cumulative probability under softmax(logits / temperature)

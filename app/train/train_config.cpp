@@ -39,7 +39,9 @@ nlohmann::json TrainConfig::to_json() const {
           {"bucket_mb", bucket_mb},
           {"reduce_dtype", reduce_dtype},
           {"device", device},
-          {"cuda_graph", cuda_graph}};
+          {"cuda_graph", cuda_graph},
+          {"whole_word_masking", whole_word_masking},
+          {"init_from", init_record.is_null() ? nlohmann::json(nullptr) : init_record}};
 }
 
 void TrainConfig::validate() const {

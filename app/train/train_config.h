@@ -46,6 +46,14 @@ struct TrainConfig {
   std::string device = "auto";         // auto, cpu or cuda (app/train/rank_device.h)
   bool cuda_graph = false;             // capture the whole step once and replay it (CUDA, 1 rank)
 
+  // Masking chooses whole words (a token and its ## continuations) instead of tokens.
+  bool whole_word_masking = false;
+  // --init-from SOURCE (app/train/init_source.h): "" for a run from scratch; `init_record` is
+  // what it started from (InitSource::record), written into train_config.json.
+  std::string init_from;
+  bool init_optimizer = false;  // SOURCE's optimizer moments too (NVIDIA's phase 2)
+  nlohmann::json init_record;
+
   nlohmann::json to_json() const;
   // Throws naming the option when a value is out of range.
   void validate() const;

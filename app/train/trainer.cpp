@@ -14,11 +14,13 @@
 #include "app/model/autocast.h"
 #include "app/train/batch_staging.h"
 #include "app/train/checkpoint_files.h"
+#include "app/train/init_source.h"
 #include "app/train/rank_device.h"
 #include "app/train/replica_check.h"
 #include "app/train/step_flops.h"
 #include "app/train/step_phases.h"
 #include "app/train/stop_signals.h"
+#include "app/train/whole_word_masking.h"
 #include "data/atomic_file.h"
 #include "data/shard_set_writer.h"
 
@@ -94,6 +96,23 @@ data::Manifest check_data(const TrainConfig& config, const data::Vocabulary& voc
                              "first and pass its --out as --data");
   }
   data::Manifest manifest = data::Manifest::load(config.data_dir);
+  if (!config.init_from.empty()) {  // the model and its vocabulary come from the source
+    const std::string source = "--init-from " + config.init_from;
+    if (manifest.vocab_sha256 != vocab.sha256()) {
+      throw std::runtime_error(
+          "--data " + config.data_dir + ": prepared with another vocabulary than " + source +
+          "'s (" + config.vocab_path + "); prepare the corpus with --vocab " + config.vocab_path);
+    }
+    if (manifest.max_seq_length > config.model.max_position_embeddings) {
+      throw std::runtime_error(
+          "--data " + config.data_dir + ": sequences of " +
+          std::to_string(manifest.max_seq_length) + " tokens, but " + source + " has " +
+          std::to_string(config.model.max_position_embeddings) +
+          " positions (its trained position embeddings cannot grow); prepare the corpus with "
+          "--seq-len " +
+          std::to_string(config.model.max_position_embeddings) + " or less");
+    }
+  }
   if (manifest.vocab_sha256 != vocab.sha256()) {
     throw std::runtime_error(config.data_dir + ": prepared with another vocabulary than " +
                              config.vocab_path +
@@ -144,7 +163,8 @@ struct Trainer::StepFigures {
   int stop_signal = 0;     // the signal some rank received (agreed by all at a check), or 0
 };
 
-Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume)
+Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume,
+                 const InitSource* init)
     : config_(std::move(config)),
       communicator_(communicator),
       vocab_(data::Vocabulary::load(config_.vocab_path)) {
@@ -168,6 +188,18 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   }
   const data::Manifest manifest = check_data(config_, vocab_);
   check_writable(config_.out_dir);
+  const auto latest = latest_training_checkpoint(config_.out_dir);
+  if (init && !latest) {
+    // The run keeps its own copy of the source's vocabulary: its checkpoints copy it on.
+    const std::string copy = (fs::path(config_.out_dir) / kVocabFile).string();
+    if (communicator_.is_root()) {
+      std::ifstream in(config_.vocab_path, std::ios::binary);
+      const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+      if (!in && !in.eof()) throw std::runtime_error(config_.vocab_path + ": cannot read it");
+      data::write_file_atomically(copy, bytes);
+    }
+    config_.vocab_path = copy;
+  }
 
   step_options_.masking.mask_prob = config_.mask_prob;
   step_options_.masking.max_predictions =
@@ -175,6 +207,12 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   step_options_.masking.mask_id = vocab_.special().mask;
   step_options_.masking.cls_id = vocab_.special().cls;
   step_options_.masking.sep_id = vocab_.special().sep;
+  if (config_.whole_word_masking) {
+    continuation_.assign(vocab_.size(), 0);
+    for (size_t id = 0; id < vocab_.size(); ++id) {
+      continuation_[id] = vocab_.token(int32_t(id)).rfind("##", 0) == 0;
+    }
+  }
   step_options_.temperature = config_.temperature;
   step_options_.generator_weight = config_.generator_weight;
   step_options_.discriminator_weight = config_.discriminator_weight;
@@ -227,12 +265,15 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
       config_.data_dir, vocab_, manifest.lowercase, "validation", communicator_.rank(),
       communicator_.size(), config_.batch_size, config_.eval_examples);
 
-  const auto latest = latest_complete_checkpoint(config_.out_dir);
   if (resume == ResumeMode::kRequired && !latest) {
     throw std::runtime_error(config_.out_dir +
                              ": --resume, but there is no complete checkpoint "
                              "under " +
                              config_.out_dir + "/" + kCheckpointsFolder);
+  }
+  if (init && !latest) {
+    copy_init_weights(*init, *model_);
+    if (config_.init_optimizer) load_init_optimizer(*init, *optimizer_);
   }
   if (latest) {
     const LoadedCheckpoint loaded =
@@ -328,12 +369,22 @@ Trainer::StepFigures Trainer::train_step() {
     const data::RowBatch& rows = micro_rows[micro] = next_micro_batch();
     HostBatchInfo& info = infos[micro];
     info.row_keys = train_row_keys((long long)micro);
+    if (config_.whole_word_masking) {
+      BatchWordChoice words =
+          choose_whole_words(rows.input_ids.data(), rows.input_mask.data(), rows.rows, rows.length,
+                             continuation_, step_options_.masking, info.row_keys);
+      info.counts = std::move(words.counts);
+      info.mask_positions = std::move(words.positions);
+      info.keep_original = std::move(words.keep);
+    }
     for (long long r = 0; r < rows.rows; ++r) {
       const int32_t* ids = rows.input_ids.data() + r * rows.length;
       const uint8_t* mask = rows.input_mask.data() + r * rows.length;
-      info.counts.push_back(
-          int32_t(prediction_count(ids, mask, rows.length, step_options_.masking)));
-      counts[0] += info.counts.back();
+      if (!config_.whole_word_masking) {
+        info.counts.push_back(
+            int32_t(prediction_count(ids, mask, rows.length, step_options_.masking)));
+      }
+      counts[0] += info.counts[size_t(r)];
       counts[1] += double(std::count_if(mask, mask + rows.length, [](uint8_t m) { return m; }));
     }
   }
@@ -549,8 +600,9 @@ Trainer::Outcome Trainer::run_steps() {
     std::printf(
         "pretrain: %s, %d rank(s) x batch %lld x %lld accumulation x %lld tokens, "
         "steps %lld..%lld, out %s\n",
-        resumed_from_ ? ("resumed at step " + std::to_string(resumed_from_)).c_str()
-                      : "from scratch",
+        resumed_from_                ? ("resumed at step " + std::to_string(resumed_from_)).c_str()
+        : !config_.init_from.empty() ? ("from " + config_.init_from).c_str()
+                                     : "from scratch",
         communicator_.size(), config_.batch_size, config_.grad_accum, loader_->seq_length(),
         position_.step, config_.train_steps, config_.out_dir.c_str());
     std::fflush(stdout);
@@ -559,6 +611,9 @@ Trainer::Outcome Trainer::run_steps() {
     if (communicator_.is_root()) std::printf("pretrain: already at step %lld\n", position_.step);
     return Outcome::kFinished;
   }
+  // A run from a trained model is evaluated before its first step: where the source stands on
+  // this corpus.
+  if (position_.step == 0 && !config_.init_from.empty()) log_eval(evaluate());
   loader_->start_epoch(position_.epoch, position_.epoch_rows);
   window_first_ = position_.step + 1, check_every_ = 1;
   last_check_time_ = std::chrono::steady_clock::now();
@@ -681,7 +736,21 @@ EvalMetrics Trainer::evaluate() {
     for (size_t i = 0; i < keys.size(); ++i) {
       keys[i] = data::mix_seed(config_.seed ^ kEvalSalt, uint64_t(first) + i);
     }
-    const Batch batch = on_device(to_tensors(rows), device_);
+    Batch batch = on_device(to_tensors(rows), device_);
+    if (config_.whole_word_masking) {
+      const BatchWordChoice words =
+          choose_whole_words(rows.input_ids.data(), rows.input_mask.data(), rows.rows, rows.length,
+                             continuation_, step_options_.masking, keys);
+      const int64_t p = step_options_.masking.max_predictions;
+      batch.prediction_counts = at::tensor(words.counts, at::kInt).to(at::kLong).to(device_);
+      batch.mask_positions =
+          at::tensor(words.positions, at::kInt).view({rows.rows, p}).to(at::kLong).to(device_);
+      batch.keep_original =
+          at::tensor(std::vector<int32_t>(words.keep.begin(), words.keep.end()), at::kInt)
+              .view({rows.rows, p})
+              .to(at::kBool)
+              .to(device_);
+    }
     model::CudaBf16Autocast autocast(bf16);
     totals.add(electra_forward(*model_, batch, options, RowRandom(keys, device_)),
                batch.input_mask);

@@ -27,6 +27,8 @@ namespace electra::train {
 // RUN/FINISHED: written by rank 0 when the run has reached train_steps (removed otherwise).
 inline constexpr const char* kFinishedMarker = "FINISHED";
 
+struct InitSource;
+
 enum class ResumeMode {
   kIfPresent,  // resume from OUT's latest complete checkpoint when there is one
   kRequired,   // --resume: fail when there is none
@@ -36,7 +38,10 @@ class Trainer {
  public:
   // Checks the data, the output directory and (when resuming) the checkpoint, and builds
   // everything; throws with a message naming the problem before any training step.
-  Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume);
+  // `init` (--init-from, app/train/init_source.h): the weights (and with init_optimizer the
+  // optimizer state) to start from when OUT holds no checkpoint of this run's own.
+  Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMode resume,
+          const InitSource* init = nullptr);
   ~Trainer();
 
   enum class Outcome {
@@ -80,7 +85,8 @@ class Trainer {
   dist::Communicator& communicator_;
   data::Vocabulary vocab_;
   StepOptions step_options_;
-  RewardBaseline reward_baseline_;  // --strategy adversarial
+  std::vector<uint8_t> continuation_;  // --whole-word-masking: [token id] 1 for a ## piece
+  RewardBaseline reward_baseline_;     // --strategy adversarial
   torch::Device device_{torch::kCPU};
   model::ElectraModel model_{nullptr};
   std::unique_ptr<AdamW> optimizer_;

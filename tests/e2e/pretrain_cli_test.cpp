@@ -153,7 +153,8 @@ std::pair<std::string, std::string> interrupt_and_resume(int ranks, const std::s
   // from a terminal is, so that it takes SIGINT.
   const std::string mpirun =
       ranks ? kMpirun + " -np " + std::to_string(ranks) + " -x OMP_NUM_THREADS=1 " : "";
-  EXPECT_EQ(run_shell(mpirun + Pretrain::pretrain(whole) + settings).exit_code, 0);
+  const auto uninterrupted = run_shell(mpirun + Pretrain::pretrain(whole) + settings);
+  EXPECT_EQ(uninterrupted.exit_code, 0) << uninterrupted.output;
   const auto interrupted = run_shell(
       "bash -c '" + std::string(ranks ? "" : "set -m; ") + mpirun + Pretrain::pretrain(run) +
       settings + "& pid=$!; for i in $(seq 600); do grep -q step.:" + std::to_string(after_step) +

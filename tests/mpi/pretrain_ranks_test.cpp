@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <random>
 
+#include "app/model/hf_format.h"
 #include "app/train/checkpoint_files.h"
+#include "app/train/init_source.h"
 #include "app/train/trainer.h"
+#include "data/shard_set_writer.h"
 #include "data/shard_writer.h"
 #include "dist/communicator.h"
 
@@ -17,6 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 const std::string kVocab = ELECTRA_DATA_DIR "/vocab/bert-base-uncased-vocab.txt";
+// The HuggingFace reference pair (its vocabulary is BERT uncased, the corpus's).
+const std::string kHfPair = ELECTRA_DATA_DIR "/../tests/fixtures/hf-electra-tiny";
 
 dist::Communicator& world() {
   static std::unique_ptr<dist::Communicator> communicator = dist::make_world_communicator();
@@ -184,8 +189,9 @@ TEST(PretrainRanks, GradientAccumulationTrainsAsTheWholeBatch) {
 
 // Trains 2N steps at once and N + N with a stop and a resume in another directory; dropout on.
 void expect_exact_resume(dist::Communicator& communicator, const SharedDir& dir,
-                         const std::string& name) {
+                         const std::string& name, bool whole_word_masking = false) {
   TrainConfig whole = tiny_config(dir / "data", dir / (name + "-whole"));
+  whole.whole_word_masking = whole_word_masking;
   train(whole, communicator);
   TrainConfig first = whole;
   first.out_dir = dir / (name + "-resumed"), first.stop_at = 3;
@@ -213,6 +219,38 @@ TEST(PretrainRanks, StopAndResumeIsBitExactOnTwoRanks) {
   SharedDir dir;
   write_corpus(dir / "data");
   expect_exact_resume(world(), dir, "two");
+}
+
+TEST(PretrainRanks, StopAndResumeIsBitExactOnTwoRanksWithWholeWordMasking) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  expect_exact_resume(world(), dir, "two-wwm", /*whole_word_masking=*/true);
+}
+
+TEST(PretrainRanks, WholeWordMaskingOnTwoRanksOfBatchBTrainsAsOneRankOfBatch2B) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  TrainConfig config = tiny_config(dir / "data", dir / "two");
+  config.whole_word_masking = true;
+  config.model.set("hidden_dropout_prob=0");
+  config.model.set("attention_probs_dropout_prob=0");
+  train(config, world());
+  if (!world().is_root()) return;
+  auto alone = dist::make_single_process_communicator();
+  TrainConfig one = config;
+  one.out_dir = dir / "one", one.batch_size = 8;
+  train(one, *alone);
+  TrainConfig tokens = one;  // token masking: other positions, other losses
+  tokens.out_dir = dir / "tokens", tokens.whole_word_masking = false;
+  train(tokens, *alone);
+  const auto a = records(dir / "two", "train"), b = records(dir / "one", "train"),
+             c = records(dir / "tokens", "train");
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u);
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_NEAR(a[i]["loss"].get<double>(), b[i]["loss"].get<double>(), 1e-5) << i + 1;
+  }
+  EXPECT_NE(b[0]["mlm_loss"].get<double>(), c[0]["mlm_loss"].get<double>());
 }
 
 TEST(PretrainRanks, StopAndResumeIsBitExactOnOneRank) {
@@ -277,6 +315,86 @@ TEST(PretrainRanks, ARanksBadInputStopsEveryRankWithItsRank) {
   // A model whose positions are fewer than the corpus's sequence length: refused before training.
   config.model.set("max_position_embeddings=16");
   EXPECT_THROW(train(config, world()), std::runtime_error);
+}
+
+// --init-from the HF pair: the first step's losses are the pair's on that batch (the imported
+// pair's forward with the trainer's masks), not a fresh model's; after some steps the export
+// imports back with the same weights.
+TEST(PretrainRanks, InitFromTheHfPairStartsFromItsWeightsAndItsExportImportsBackTheSame) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  if (!world().is_root()) return;
+  auto alone = dist::make_single_process_communicator();
+  const InitSource source = read_init_source(kHfPair, "");
+  TrainConfig config = tiny_config(dir / "data", dir / "init");
+  config.model =
+      init_model_config(source.model->config, source.has_generator, "the pair", std::nullopt, "",
+                        {"hidden_dropout_prob=0", "attention_probs_dropout_prob=0"});
+  config.vocab_path = source.vocab_path, config.init_from = kHfPair;
+  config.init_record = source.record(false);
+  config.train_steps = 4, config.learning_rate = 1e-4;
+  {
+    Trainer trainer(config, *alone, ResumeMode::kIfPresent, &source);
+    trainer.run();
+  }
+  const auto steps = records(config.out_dir, "train");
+  ASSERT_EQ(steps.size(), 4u);
+  ASSERT_EQ(records(config.out_dir, "eval").front()["step"], 0);  // evaluated before step 1
+
+  // The first batch as the trainer takes it (rows of epoch 0, keyed by seed, step 0 and slot),
+  // through the pair as HF's files hold it.
+  const data::Vocabulary vocab = data::Vocabulary::load(source.vocab_path);
+  data::BatchLoaderOptions loading;
+  loading.rank = 0, loading.world = 1, loading.batch_size = config.batch_size;
+  loading.seed = config.seed;
+  data::BatchLoader loader(config.data_dir, vocab, data::Manifest::load(config.data_dir).lowercase,
+                           loading);
+  loader.start_epoch(0);
+  data::RowBatch rows;
+  ASSERT_TRUE(loader.next(rows));
+  const auto column = [&](auto& values, at::ScalarType type) {
+    return at::from_blob(values.data(), {rows.rows, rows.length}, at::TensorOptions().dtype(type))
+        .to(at::kLong);
+  };
+  Batch batch{column(rows.input_ids, at::kInt), column(rows.input_mask, at::kByte),
+              column(rows.segment_ids, at::kByte)};
+  std::vector<uint64_t> keys(size_t(rows.rows));
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = data::mix_seed(config.seed, 0, i);
+  StepOptions options;
+  options.masking.max_predictions = max_predictions_per_seq(0.15, rows.length);
+  model::HfImport pair = model::import_hf(kHfPair);
+  pair.model->eval();
+  const StepOutput expected = electra_forward(*pair.model, batch, options, RowRandom(keys));
+  for (auto [field, value] : {std::pair{"loss", expected.total},
+                              {"mlm_loss", expected.mlm_loss},
+                              {"disc_loss", expected.disc_loss}}) {
+    const double want = value.item<double>();
+    EXPECT_NEAR(steps[0][field].get<double>(), want, 1e-5 * std::abs(want)) << field;
+  }
+  // A fresh model of the same configuration starts elsewhere.
+  TrainConfig fresh = config;
+  fresh.out_dir = dir / "fresh", fresh.init_from.clear(), fresh.init_record = nullptr;
+  train(fresh, *alone);
+  const auto fresh_steps = records(fresh.out_dir, "train");
+  std::printf("first step loss: --init-from %.6f, the pair's forward %.6f, a fresh model %.6f\n",
+              steps[0]["loss"].get<double>(), expected.total.item<double>(),
+              fresh_steps[0]["loss"].get<double>());
+  EXPECT_GT(std::abs(fresh_steps[0]["loss"].get<double>() - steps[0]["loss"].get<double>()), 1e-3);
+
+  // Trained on, exported, imported back: the same weights, and not the pair's any more.
+  auto trained = read_model(resolve_checkpoint(config.out_dir));
+  model::export_hf(*trained, config.out_dir + "/vocab.txt", dir / "hf");
+  auto back = model::import_hf(dir / "hf").model;
+  const auto back_parameters = back->named_parameters();
+  const auto pair_parameters = pair.model->named_parameters();
+  double moved = 0;
+  for (const auto& item : trained->named_parameters()) {
+    ASSERT_TRUE(back_parameters.contains(item.key())) << item.key();
+    EXPECT_TRUE(item.value().equal(back_parameters[item.key()])) << item.key();
+    moved =
+        std::max(moved, (item.value() - pair_parameters[item.key()]).abs().max().item<double>());
+  }
+  EXPECT_GT(moved, 0.0);
 }
 
 }  // namespace
