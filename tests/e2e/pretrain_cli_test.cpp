@@ -229,6 +229,66 @@ TEST_F(Pretrain, AKilledRankEndsTheJobAndARestartResumesExactly) {
   }
 }
 
+// NVIDIA's two phases at a tiny size on 2 ranks: phase 1 on 64-token examples (a tiny model with
+// 512 positions), phase 2 from it on 512-token examples with its optimizer moments and a schedule
+// of its own (configs/phase2-512.ini); phase 2 stopped by SIGUSR1 and run again ends as the
+// uninterrupted phase 2, step by step; the result exports with 512 positions.
+TEST_F(Pretrain, PhaseTwoAt512FromPhaseOneOnTwoRanksResumesAndExports) {
+  const std::string mpirun = kMpirun + " -np 2 -x OMP_NUM_THREADS=1 ";
+  const std::string data512 = path("data512");
+  const auto prepared =
+      run_shell(kElectra + " prepare --input " +
+                quote(std::string(ELECTRA_DATA_DIR) + "/sample/mobydick.txt") + " --out " +
+                quote(data512) + " --seq-len 512 --shards 2 --val-fraction 0.05");
+  ASSERT_EQ(prepared.exit_code, 0) << prepared.output;
+  const std::string phase1 = path("phase1");
+  const auto first = run_shell(mpirun + pretrain(phase1) +
+                               "--set max_position_embeddings=512 --train-steps 12 "
+                               "--warmup-steps 2 --batch-size 4 --log-every 6 --eval-every 0");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const auto phase2 = [&](const std::string& out) {
+    return mpirun + kElectra + " pretrain --config " +
+           quote(std::string(ELECTRA_CONFIG_DIR) + "/phase2-512.ini") + " --init-from " +
+           quote(phase1) + " --data " + quote(data512) + " --out " + quote(out) +
+           " --device cpu --eval-examples 8 --train-steps 10 --warmup-steps 2 --batch-size 2 "
+           "--log-every 1 --eval-every 0 --save-every 0 ";
+  };
+  const std::string whole = path("phase2-whole"), run = path("phase2");
+  const auto uninterrupted = run_shell(phase2(whole));
+  ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.output;
+  EXPECT_NE(uninterrupted.output.find("its optimizer moments, a new schedule from step 0"),
+            std::string::npos)
+      << uninterrupted.output;
+  EXPECT_NE(uninterrupted.output.find("x 512 tokens"), std::string::npos) << uninterrupted.output;
+  const nlohmann::json recorded = testing::read_json(whole + "/train_config.json")["init_from"];
+  EXPECT_EQ(recorded["source"], phase1);
+  EXPECT_EQ(recorded["optimizer"], "from the source");
+  EXPECT_EQ(recorded["weights_sha256"].size(), 1u);
+  const auto interrupted = run_shell(
+      "bash -c '" + phase2(run) + "& pid=$!; for i in $(seq 600); do grep -q step.:3, " + run +
+      "/metrics.jsonl 2>/dev/null && break; sleep 0.05; done; kill -USR1 $pid; wait $pid; "
+      "echo exit=$?'");
+  EXPECT_NE(interrupted.output.find("exit=75"), std::string::npos) << interrupted.output;
+  EXPECT_LT(train_records(run).size(), 10u) << "the signal came too late to test";
+  const auto resumed = run_shell(phase2(run));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("they resume (the source is not read again)"), std::string::npos)
+      << resumed.output;
+  const auto a = train_records(whole), b = train_records(run);
+  ASSERT_EQ(a.size(), 10u);
+  ASSERT_EQ(b.size(), 10u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (const char* field : {"step", "loss", "grad_norm", "lr"})
+      EXPECT_EQ(a[i][field], b[i][field]) << i;
+  }
+  const auto exported =
+      run_shell(kElectra + " export --checkpoint " + quote(run) + " --out " + quote(path("hf512")));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_EQ(
+      testing::read_json(path("hf512") + "/discriminator/config.json")["max_position_embeddings"],
+      512);
+}
+
 TEST_F(Pretrain, ANonFiniteLossOnOneRankSkipsTheStepEverywhereAndTooManyStopTraining) {
   const std::string mpirun = kMpirun + " -np 2 -x OMP_NUM_THREADS=1 ";
   const std::string settings = "--train-steps 6 --batch-size 4 --log-every 1 --eval-every 0 ";
