@@ -250,15 +250,8 @@ void require_optimizer_state(const InitSource& source) {
 
 void load_init_optimizer(const InitSource& source, AdamW& optimizer) {
   require_optimizer_state(source);
-  const std::string path = (fs::path(source.weights_dir) / kOptimizerFile).string();
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    optimizer.load(archive);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": cannot load the optimizer state (truncated or not a " +
-                             "LibTorch archive)" + data::debug_detail(e.what_without_backtrace()));
-  }
+  load_optimizer_file(source.weights_dir, optimizer,
+                      "start without --init-optimizer, or from another checkpoint");
 }
 
 }  // namespace electra::train

@@ -110,6 +110,20 @@ void save_training_checkpoint(dist::Communicator& communicator, const Checkpoint
     throw std::runtime_error("checkpoint " + dir + " was not completed");
 }
 
+void load_optimizer_file(const std::string& dir, AdamW& optimizer, const std::string& what_to_do) {
+  const std::string path = (fs::path(dir) / kOptimizerFile).string();
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    optimizer.load(archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path +
+                             ": cannot load the optimizer state (the file is truncated or not a "
+                             "LibTorch archive); " +
+                             what_to_do + data::debug_detail(e.what_without_backtrace()));
+  }
+}
+
 LoadedCheckpoint load_training_checkpoint(const std::string& dir, int rank, int world,
                                           const CheckpointContents& into) {
   const std::string marker_path = (fs::path(dir) / kCompleteMarker).string();
@@ -135,18 +149,9 @@ LoadedCheckpoint load_training_checkpoint(const std::string& dir, int rank, int 
     }
   }
   load_model_weights(dir, *into.model);  // the configs match (checked above)
-  const std::string optimizer_path = (fs::path(dir) / kOptimizerFile).string();
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(optimizer_path);
-    into.optimizer->load(archive);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(optimizer_path +
-                             ": cannot load the optimizer state (the file is truncated or not a "
-                             "LibTorch archive); the checkpoint is damaged: resume from an "
-                             "earlier one (remove this step's folder)" +
-                             data::debug_detail(e.what_without_backtrace()));
-  }
+  load_optimizer_file(dir, *into.optimizer,
+                      "the checkpoint is damaged: resume from an earlier one (remove this step's "
+                      "folder)");
   LoadedCheckpoint loaded;
   loaded.world_size = int(field("world_size"));
   loaded.global_batch = field("global_batch");
