@@ -362,8 +362,8 @@ TEST_F(Pretrain, ACorruptShardMidEpochStopsTheJobWithAnErrorNamingIt) {
   const auto failed = run_shell("timeout 300 " + kMpirun + " -np 2 -x OMP_NUM_THREADS=1 " +
                                 kElectra + " pretrain --config " + quote(kTiny) + " --data " +
                                 quote(corrupt) + " --out " + quote(path("corrupt-run")) +
-                                " --batch-size 16 --log-every 1 --eval-every 0 --save-every 0 "
-                                "--device cpu");
+                                " --batch-size 16 --train-steps 2000 --log-every 1 --eval-every 0 "
+                                "--save-every 0 --device cpu");
   EXPECT_TRUE(ended_with_error(
       failed, "train-00001.h5: row 400: token id 65535 is impossible; the shard is corrupt"));
   EXPECT_NE(failed.output.find("step 10/2000"), std::string::npos) << "not mid-epoch";
