@@ -39,6 +39,9 @@ struct CheckpointContents {
 void save_training_checkpoint(dist::Communicator& communicator, const CheckpointContents& what,
                               const TrainingPosition& position);
 
+// Loads DIR/optimizer.pt into `optimizer`; a damaged file throws naming it, with `what_to_do`.
+void load_optimizer_file(const std::string& dir, AdamW& optimizer, const std::string& what_to_do);
+
 struct LoadedCheckpoint {
   TrainingPosition position;
   int world_size = 0;          // of the run that wrote it
@@ -51,9 +54,6 @@ struct LoadedCheckpoint {
 // with the same global batch the run continues exactly as it would have; with another global
 // batch the next steps take the following rows of the epoch. Throws naming the file and what
 // differs.
-// Loads DIR/optimizer.pt into `optimizer`; a damaged file throws naming it, with `what_to_do`.
-void load_optimizer_file(const std::string& dir, AdamW& optimizer, const std::string& what_to_do);
-
 LoadedCheckpoint load_training_checkpoint(const std::string& dir, int rank, int world,
                                           const CheckpointContents& into);
 
