@@ -7,6 +7,7 @@
 #include "app/cli/command.h"
 #include "app/cli/cpu_tuning.h"
 #include "app/cli/user_message.h"
+#include "app/cli/version_report.h"
 
 namespace {
 
@@ -17,6 +18,8 @@ void print_overview() {
     std::cout << "  " << command.name << std::string(12 - std::strlen(command.name), ' ')
               << command.summary << "\n";
   }
+  std::cout << "\nelectra --version prints electra's, LibTorch's, CUDA's, NCCL's, MPI's and HDF5's "
+               "versions.\n";
 }
 
 // The commands that spend their time in LibTorch's matrix products.
@@ -35,6 +38,10 @@ int main(int argc, char** argv) {
       !std::strcmp(argv[1], "help")) {
     print_overview();
     return argc < 2 ? kExitUsage : kExitOk;
+  }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+    std::cout << version_report();
+    return kExitOk;
   }
   const Command* command = nullptr;
   for (const auto& candidate : all_commands()) {

@@ -1,38 +1,34 @@
 #!/usr/bin/env bash
-# Installs exactly the Debian 12 packages electra needs to build, test and run, and checks that
-# OpenBLAS is the active libblas.so.3 (LibTorch's CPU matmuls are ~30x slower on reference BLAS).
+# Installs what electra needs to build, test and run: Debian 12 packages (compiler, MPI, HDF5,
+# Boost, GoogleTest, ...) and the project's Python environment (.venv, or $ELECTRA_VENV) with
+# PyPI's torch wheel, whose LibTorch electra builds against (ELECTRA_TORCH_VERSION, default
+# 2.11.0, as the GPU hosts run), and the HuggingFace references (launch/requirements.txt).
 # Idempotent and quick when everything is present. As a non-root user it prints the apt command.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=${ELECTRA_VENV:-$root/.venv}
+torch_version=${ELECTRA_TORCH_VERSION:-2.11.0}
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config  # toolchain
-  libtorch-dev libopenblas0-pthread                     # LibTorch 1.13 (CPU) on OpenBLAS
   libopenmpi-dev openmpi-bin                            # MPI
   libhdf5-dev hdf5-tools                                # shards (h5dump to inspect them)
   libboost-program-options-dev                          # command line
   libgtest-dev libgmock-dev                             # tests
   nlohmann-json3-dev libutf8proc-dev libicu-dev        # JSON, Unicode
-  xz-utils nodejs npm                                   # test data; tokenizer reference (npm)
+  xz-utils                                              # test data
   libprotobuf-dev protobuf-compiler                     # TensorBoard event files
   gnuplot-nox                                           # electra plot: curves to PNG
   python3-h5py                                          # reading shards from Python (tests, users)
   slurm-wlm munge                                       # the slurm test's local cluster
 )
+python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
     missing+=("$package")
 done
-# nodejs may come from elsewhere (e.g. NodeSource) with npm included: accept working commands.
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  filtered=()
-  for package in "${missing[@]}"; do
-    [[ $package == nodejs || $package == npm ]] || filtered+=("$package")
-  done
-  missing=("${filtered[@]+"${filtered[@]}"}")
-fi
-
 if ((${#missing[@]})); then
   command="apt-get install -y --no-install-recommends ${missing[*]}"
   if [[ $(id -u) -ne 0 ]]; then
@@ -46,17 +42,23 @@ if ((${#missing[@]})); then
   $command >/dev/null
 fi
 
-blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
-if [[ $blas != *openblas* ]]; then
-  if [[ $(id -u) -eq 0 ]]; then
-    update-alternatives --set libblas.so.3-x86_64-linux-gnu \
-      /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 >/dev/null
-    blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)
-  fi
-  if [[ $blas != *openblas* ]]; then
-    echo "setup: libblas.so.3 is $blas, not OpenBLAS; as root run:"
-    echo "  update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
-    exit 1
-  fi
+# The Python environment: reused when it already has this torch and the pinned references.
+wanted="torch==$torch_version $(grep -v '^#' "$root/launch/requirements.txt" | xargs)"
+have_all() {
+  "$venv/bin/python" - $wanted <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+for spec in sys.argv[1:]:
+    name, want = spec.split("==")
+    if version(name).split("+")[0] != want:
+        sys.exit(1)
+PY
+}
+if ! have_all; then
+  [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+  echo "setup: installing $wanted into $venv (the torch wheel with its CUDA libraries: about 4 GB)"
+  start=$(date +%s)
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $wanted
+  echo "setup: Python environment ready in $(($(date +%s) - start)) s"
 fi
-echo "setup: all packages present; libblas.so.3 -> $blas"
+echo "setup: packages present; $("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)') in $venv"

@@ -68,9 +68,7 @@ int export_finetuned(const std::string& dir, const std::string& out, bool overwr
 int run(const po::variables_map& options) {
   const std::string given = options["checkpoint"].as<std::string>();
   const std::string out = options["out"].as<std::string>();
-  if (std::filesystem::exists(std::filesystem::path(given) / finetune::kTaskFile) ||
-      std::filesystem::exists(std::filesystem::path(given) / "best" / finetune::kTaskFile) ||
-      finetune::is_hf_finetuned(given)) {
+  if (finetune::is_finetuned(given)) {
     return export_finetuned(given, out, options["overwrite"].as<bool>());
   }
   const std::string checkpoint = train::resolve_checkpoint(given);

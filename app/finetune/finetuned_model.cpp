@@ -204,6 +204,11 @@ FinetunedModel import_hf_finetuned(const std::string& dir) {
 
 }  // namespace
 
+bool is_finetuned(const std::string& dir) {
+  return fs::exists(fs::path(dir) / kTaskFile) || fs::exists(fs::path(dir) / "best" / kTaskFile) ||
+         is_hf_finetuned(dir);
+}
+
 bool is_hf_finetuned(const std::string& dir) {
   const fs::path config = fs::path(dir) / "config.json";
   if (!fs::is_regular_file(config)) return false;

@@ -66,6 +66,10 @@ void save_finetuned(FinetunedModel& finetuned, const std::string& vocab_path,
 // when it is not a fine-tuned model.
 FinetunedModel load_finetuned(const std::string& dir);
 
+// True when DIR holds a fine-tuned model load_finetuned reads: our task.json in DIR or DIR/best,
+// or a fine-tuned HuggingFace folder.
+bool is_finetuned(const std::string& dir);
+
 // True when DIR/config.json names a fine-tuned ELECTRA class (ElectraForSequenceClassification,
 // ElectraForQuestionAnswering, ElectraForTokenClassification); false for anything else.
 bool is_hf_finetuned(const std::string& dir);

@@ -1,20 +1,17 @@
 #!/usr/bin/env bash
-# Differential test: `electra tokenize` against HuggingFace's Rust tokenizer (npm tokenizers,
-# pinned with its integrity hash in package-lock.json), uncased and cased:
+# Differential test: `electra tokenize` against HuggingFace's Rust tokenizer (PyPI tokenizers in
+# the project's environment, pinned in launch/requirements.txt), uncased and cased:
 #  - >= 20,000 lines of varied real text (prose, e-mail, 532 languages, pairs), ids and pieces;
 #  - every Unicode code point (surrogates and line breaks aside) inside, before and after words.
 # Any mismatching line fails the test and is shown.
-# usage: differential_test.sh ELECTRA VOCAB CORPUS.txt.xz WORK_DIR
+# usage: differential_test.sh ELECTRA VOCAB CORPUS.txt.xz WORK_DIR PYTHON
 set -euo pipefail
-electra=$1 vocab=$2 corpus=$3 work=$4
+electra=$1 vocab=$2 corpus=$3 work=$4 python=$5
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work"
-command -v node >/dev/null || { echo "node is missing: run launch/setup.sh"; exit 1; }
-if [ ! -f "$work/node_modules/tokenizers/package.json" ]; then
-  cp "$here/package.json" "$here/package-lock.json" "$work/"
-  (cd "$work" && npm ci --no-audit --no-fund --loglevel=error)
-fi
-cp "$here/reference_tokenize.js" "$work/"
+"$python" -c 'import tokenizers' ||
+  { echo "$python has no tokenizers: run launch/setup.sh"; exit 1; }
+echo "reference: tokenizers $("$python" -c 'import tokenizers; print(tokenizers.__version__)')"
 xz -dc "$corpus" > "$work/corpus.txt"
 lines=$(wc -l < "$work/corpus.txt")
 [ "$lines" -ge 20000 ] || { echo "corpus has only $lines lines"; exit 1; }
@@ -34,7 +31,7 @@ compare() {
   local name=$1 file=$2 casing=$3 mode=$4 flags=()
   [ "$casing" = cased ] && flags+=(--cased)
   [ "$mode" = tokens ] && flags+=(--tokens)
-  node "$work/reference_tokenize.js" "$vocab" "$casing" "$mode" < "$file" > "$work/ref.$name.$casing.$mode"
+  "$python" "$here/reference_tokenize.py" "$vocab" "$casing" "$mode" < "$file" > "$work/ref.$name.$casing.$mode"
   "$electra" tokenize --vocab "$vocab" "${flags[@]}" < "$file" > "$work/ours.$name.$casing.$mode"
   local total refs mismatches
   total=$(wc -l < "$file")
