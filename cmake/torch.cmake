@@ -70,6 +70,10 @@ endif()
 
 add_library(electra_torch INTERFACE)
 add_library(electra::torch ALIAS electra_torch)
+# The wheel's libtorch.so and libtorch_cpu.so export a copy of std::filesystem (remove_all there
+# jumps to a null pointer): libstdc++ is made the first library a program needs, so that the
+# dynamic linker binds std::filesystem to libstdc++'s.
+target_link_options(electra_torch INTERFACE "LINKER:--push-state,--no-as-needed,-lstdc++,--pop-state")
 if(ELECTRA_WITH_CUDA)
   if(NOT DEFINED TORCH_CUDA_ARCH_LIST)
     if(DEFINED ENV{TORCH_CUDA_ARCH_LIST})
