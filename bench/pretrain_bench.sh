@@ -3,9 +3,10 @@
 # (batch loading, masking, generator, sampling, discriminator, backward, gradient averaging,
 # clipping, AdamW) at global batch 32 x 128, side by side in this run with the anchor in
 # ../shared/bench/torch_cpu_electra.py: the same ELECTRA-Small joint step in PyTorch eager from
-# Python on the same LibTorch 1.13 + OpenBLAS (Debian's python3-torch), 2 threads, dropout 0.1 on
-# both sides. Nothing is set in the environment by hand: electra sets its CPU runtime itself
-# (app/cli/cpu_tuning.h) and the anchor runs as PyTorch users run it. The two alternate,
+# Python on the same LibTorch (the project's .venv: the torch wheel electra is built against),
+# 2 threads, dropout 0.1 on both sides. Nothing is set in the environment by hand for electra: it
+# sets its CPU runtime itself (app/cli/cpu_tuning.h); the anchor runs at its best, as a PyTorch
+# user tunes it (OMP_WAIT_POLICY=PASSIVE, its 2 OpenMP threads pinned to cores). The two alternate,
 # ROUNDS times, and the ratio is taken per round. Also the tiny config, and 2 MPI ranks x 1
 # thread, for ours. The figure of a run is its last train record (the steps after the first
 # half: warm caches and allocator). Prints one JSON object.
@@ -16,8 +17,9 @@ electra=${ELECTRA_BUILD_DIR:-$root/build}/app/electra
 anchor=${ELECTRA_ANCHOR:-$root/../shared/bench/torch_cpu_electra.py}
 data=${ELECTRA_BENCH_DATA:-$root/runs/quickstart/shards}
 [[ -f $anchor ]] || { echo "pretrain_bench: no anchor at $anchor (../shared/bench)"; exit 1; }
-/usr/bin/python3 -c 'import torch' 2>/dev/null ||
-  { echo "pretrain_bench: the anchor needs PyTorch for Python: apt-get install python3-torch"; exit 1; }
+python=${ELECTRA_PYTHON:-$root/.venv/bin/python}
+"$python" -c 'import torch' 2>/dev/null ||
+  { echo "pretrain_bench: $python has no torch: run launch/setup.sh"; exit 1; }
 if [[ ! -f $data/manifest.json ]]; then
   "$electra" prepare --input "$root/data/sample" --out "$data" --seq-len 128 --shards 4 \
     --val-fraction 0.02 --overwrite >/dev/null
@@ -43,12 +45,13 @@ ours() {  # MODEL LAYOUT STEPS TAG
 }
 for round in $(seq "$rounds"); do
   ours small 1x2 "$small_steps" "r$round"
-  echo "anchor small 1x2 $(/usr/bin/python3 "$anchor" small 32 128 5 2 | tail -1)" >> "$records"
+  echo "anchor small 1x2 $(OMP_WAIT_POLICY=PASSIVE OMP_PROC_BIND=close OMP_PLACES=cores \
+    "$python" "$anchor" small 32 128 5 2 | tail -1)" >> "$records"
 done
 ours small 2x1 "$small_steps" r1
 ours tiny 1x2 "$tiny_steps" r1
 ours tiny 2x1 "$tiny_steps" r1
-/usr/bin/python3 - "$records" <<'PY'
+anchor_env="OMP_WAIT_POLICY=PASSIVE OMP_PROC_BIND=close OMP_PLACES=cores" "$python" - "$records" <<'PY'
 import json, os, platform, sys
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 rows = [line.split(" ", 3) for line in open(sys.argv[1]) if line.strip()]
@@ -70,7 +73,8 @@ ratios = [round(o / a, 2) for o, a in zip(ours_small, anchor_small)]
 print(json.dumps({
     "benchmark": "pretrain training step (electra pretrain) against PyTorch eager, same run",
     "machine": {"cpu": cpu, "cores": os.cpu_count(), "os": platform.platform()},
-    "environment": "nothing set by hand (OMP_WAIT_POLICY, OPENBLAS_CORETYPE, OMP_NUM_THREADS unset)",
+    "environment": {"electra": "nothing set by hand (OMP_WAIT_POLICY, OPENBLAS_CORETYPE, OMP_NUM_THREADS unset)",
+                    "anchor": os.environ["anchor_env"]},
     "results": results,
     "small_1x2_ratio_per_round": ratios,
     "target_ratio": 1.3}, indent=2))

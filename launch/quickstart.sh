@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/launch/setup.sh"
-bash "$root/launch/build.sh" >/dev/null
+bash "$root/launch/build.sh" electra >/dev/null  # the job runs only electra (tests: launch/test.sh)
 electra=${ELECTRA_BUILD_DIR:-$root/build}/app/electra
 out=$root/runs/quickstart
 ranks=${ELECTRA_QUICKSTART_RANKS:-2}

@@ -1,12 +1,10 @@
-// bf16 autocast across LibTorch versions (the API moved in 2.4), and the regions that must stay
-// fp32 inside it.
+// bf16 autocast, and the regions that must stay fp32 inside it.
 #pragma once
 
 #include <ATen/autocast_mode.h>
 #include <ATen/core/Tensor.h>
 #include <c10/core/DeviceType.h>
 #include <c10/core/impl/LocalDispatchKeySet.h>
-#include <torch/version.h>
 
 namespace electra::model {
 
@@ -30,26 +28,11 @@ class Bf16Autocast {
 
  private:
   bool is_enabled() const {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
     return at::autocast::is_autocast_enabled(device_type_);
-#else
-    return device_type_ == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled()
-                                                : at::autocast::is_enabled();
-#endif
   }
   void set(bool on) const {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
     at::autocast::set_autocast_dtype(device_type_, at::kBFloat16);
     at::autocast::set_autocast_enabled(device_type_, on);
-#else
-    if (device_type_ == c10::DeviceType::CPU) {
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-      at::autocast::set_cpu_enabled(on);
-    } else {
-      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-      at::autocast::set_enabled(on);
-    }
-#endif
   }
 
   c10::DeviceType device_type_;
@@ -78,16 +61,7 @@ class Fp32Region {
 // (and not excluded by an Fp32Region), else x's own.
 inline at::ScalarType compute_dtype(const at::Tensor& x) {
   const c10::DeviceType device = x.device().type();
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
   if (at::autocast::is_autocast_enabled(device)) return at::autocast::get_autocast_dtype(device);
-#else
-  if (device == c10::DeviceType::CUDA && at::autocast::is_enabled()) {
-    return at::autocast::get_autocast_gpu_dtype();
-  }
-  if (device == c10::DeviceType::CPU && at::autocast::is_cpu_enabled()) {
-    return at::autocast::get_autocast_cpu_dtype();
-  }
-#endif
   return x.scalar_type();
 }
 

@@ -85,20 +85,12 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x,
                        .permute({2, 0, 3, 1, 4})
                        .unbind(0);
   const torch::Tensor &q = qkv[0], &k = qkv[1], &v = qkv[2];
-#if TORCH_VERSION_MAJOR >= 2
-  // Flash / memory-efficient kernels on CUDA (flash only without a mask); the same numbers as the
-  // explicit path below.
+  // Scaled dot-product attention: flash / memory-efficient kernels on CUDA (flash only without a
+  // mask), softmax(q k^T / sqrt(d) + bias) v with dropout on the probabilities elsewhere.
   const c10::optional<torch::Tensor> mask =
       attention_bias.defined() ? c10::optional<torch::Tensor>(attention_bias) : c10::nullopt;
   torch::Tensor context =
       at::scaled_dot_product_attention(q, k, v, mask, is_training() ? attention_dropout : 0.0);
-#else
-  torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(head_size));
-  if (attention_bias.defined()) scores = scores + attention_bias;
-  torch::Tensor probabilities = torch::softmax(scores, -1);
-  probabilities = torch::dropout(probabilities, attention_dropout, is_training());
-  torch::Tensor context = torch::matmul(probabilities, v);
-#endif
   context = context.transpose(1, 2).reshape({batch, length, hidden});  // [B, L, H]
   const torch::Tensor attended = normalize(attention_norm, dropout(attention_output(context)) + x);
   const torch::Tensor expanded = torch::gelu(intermediate(attended));  // erf GELU

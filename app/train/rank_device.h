@@ -8,6 +8,7 @@
 #include <torch/cuda.h>
 #include <torch/types.h>
 
+#include <iostream>
 #include <stdexcept>
 #include <string>
 
@@ -37,6 +38,14 @@ inline torch::Device device_for(const dist::Communicator& communicator,
                                 const std::string& choice = "auto", bool ranks_share_gpus = false) {
   check_device_choice(choice);
   const bool cuda = torch::cuda::is_available();
+#ifdef ELECTRA_WITH_CUDA
+  static bool said_cpu = false;  // once a process
+  if (choice == "auto" && !cuda && !said_cpu && communicator.is_root()) {
+    said_cpu = true;
+    std::cout << "device: no CUDA device visible to this CUDA build; using the CPU (--device cpu "
+                 "says so quietly)\n";
+  }
+#endif
   if (choice == "cpu" || (choice == "auto" && !cuda)) return torch::kCPU;
   if (!cuda) {
     throw std::runtime_error(
