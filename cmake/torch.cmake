@@ -48,7 +48,7 @@ elseif(NOT ELECTRA_TORCH_CUDA OR NOT EXISTS ${_torch_prefix}/lib/libtorch_cuda.s
 else()
   find_program(ELECTRA_NVCC nvcc HINTS ENV CUDA_HOME ENV CUDA_PATH PATH_SUFFIXES bin
                PATHS /usr/local/cuda/bin)
-  if(NOT ELECTRA_NVCC)
+  if(NOT ELECTRA_NVCC OR NOT EXISTS ${ELECTRA_NVCC})
     set(_cpu_only_reason "no CUDA toolkit (nvcc not on PATH, in CUDA_HOME or /usr/local/cuda)")
   else()
     execute_process(COMMAND ${ELECTRA_NVCC} --version OUTPUT_VARIABLE _nvcc_text ERROR_QUIET)
