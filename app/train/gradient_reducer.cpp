@@ -91,7 +91,8 @@ GradientReducer::GradientReducer(torch::nn::Module& module, dist::Communicator& 
         auto accumulator = torch::autograd::impl::grad_accumulator(p);
         accumulator->add_post_hook(
             std::make_unique<AfterAccumulation>([this, b] { parameter_ready(b); }));
-        accumulators_.push_back(std::move(accumulator));
+        // A shared_ptr up to LibTorch 2.14, an intrusive_ptr from 2.15: held either way.
+        accumulators_.push_back(std::make_shared<decltype(accumulator)>(std::move(accumulator)));
       } else if (communicator_.size() > 1) {
         --bucket.parameters;  // frozen from the start: never ready, reduced in finish()
       }
