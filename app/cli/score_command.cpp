@@ -55,7 +55,8 @@ ScoredInput encode(const po::variables_map& options, const std::string& vocab_pa
   const size_t first_segment = tokenizer.encode_with_specials(text).size();
   std::vector<int64_t> types(input.ids.size(), 0);
   for (size_t i = first_segment; i < input.ids.size(); ++i) types[i] = 1;
-  input.input_ids = torch::tensor(std::vector<int64_t>(input.ids.begin(), input.ids.end())).unsqueeze(0);
+  input.input_ids =
+      torch::tensor(std::vector<int64_t>(input.ids.begin(), input.ids.end())).unsqueeze(0);
   input.token_types = torch::tensor(types).unsqueeze(0);
   for (const int32_t id : input.ids) input.tokens.push_back(vocab->token(id));
   return input;
@@ -104,8 +105,8 @@ int run(const po::variables_map& options) {
              source.model->config.max_position_embeddings, !options["cased"].as<bool>());
   torch::NoGradGuard no_grad;
   source.model->eval();
-  const auto logits = source.model->discriminator->forward(
-      input.input_ids, input.token_types, torch::ones_like(input.input_ids))[0];
+  const auto logits = source.model->discriminator->forward(input.input_ids, input.token_types,
+                                                           torch::ones_like(input.input_ids))[0];
   const auto probabilities = torch::sigmoid(logits);
   const nlohmann::json out = {{"model", source.path},
                               {"tokens", input.tokens},

@@ -40,8 +40,8 @@ std::string cuda_line() {
 
 std::string nccl_line() {
   int code = 0;
-  const std::string compiled = std::to_string(NCCL_MAJOR) + "." + std::to_string(NCCL_MINOR) +
-                               "." + std::to_string(NCCL_PATCH);
+  const std::string compiled = std::to_string(NCCL_MAJOR) + "." + std::to_string(NCCL_MINOR) + "." +
+                               std::to_string(NCCL_PATCH);
   if (ncclGetVersion(&code) != ncclSuccess) return compiled + " (compiled)";
   // NCCL >= 2.9 encodes major * 10000 + minor * 100 + patch.
   return std::to_string(code / 10000) + "." + std::to_string(code % 10000 / 100) + "." +

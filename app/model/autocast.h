@@ -27,9 +27,7 @@ class Bf16Autocast {
   Bf16Autocast& operator=(const Bf16Autocast&) = delete;
 
  private:
-  bool is_enabled() const {
-    return at::autocast::is_autocast_enabled(device_type_);
-  }
+  bool is_enabled() const { return at::autocast::is_autocast_enabled(device_type_); }
   void set(bool on) const {
     at::autocast::set_autocast_dtype(device_type_, at::kBFloat16);
     at::autocast::set_autocast_enabled(device_type_, on);
