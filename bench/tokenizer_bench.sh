@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): tokenizer throughput on one core, electra vs HuggingFace's Rust
-# tokenizer (npm tokenizers@0.23.2) on the same decompressed State of the Union text in the same
-# run, and `electra prepare` end to end. Prints one JSON object.
+# tokenizer (PyPI tokenizers, the version pinned in launch/requirements.txt, run by the venv's
+# Python) on the same decompressed State of the Union text in the same run, and `electra prepare`
+# end to end. Prints one JSON object.
 # usage: bench/tokenizer_bench.sh [SOTU_XZ]   (default ../shared/data/sotu.txt.xz)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,14 +14,12 @@ xz -dc "$sotu_xz" > "$work/sotu.txt"
 expected=4cfc6aa9a132346e8ea186ad485b02e910dc04f73b5801fff31fcb04cd0d86f2
 actual=$(sha256sum "$work/sotu.txt" | cut -d' ' -f1)
 [[ $actual == "$expected" ]] || { echo "sotu.txt: sha256 $actual, expected $expected" >&2; exit 1; }
-if [[ ! -f $work/node_modules/tokenizers/package.json ]]; then
-  cp "$root/tests/tokenizer/package.json" "$root/tests/tokenizer/package-lock.json" "$work/"
-  (cd "$work" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+python=${ELECTRA_PYTHON:-$root/.venv/bin/python}
+"$python" -c 'import tokenizers' 2>/dev/null ||
+  { echo "tokenizer_bench: $python cannot import tokenizers: run bash launch/setup.sh" >&2; exit 1; }
 vocab=$root/data/vocab/bert-base-uncased-vocab.txt
 ours=$(taskset -c 0 "$build/bench/tokenizer_throughput" "$vocab" "$work/sotu.txt" 3)
-theirs=$(RAYON_NUM_THREADS=1 NODE_PATH=$work/node_modules taskset -c 0 \
-         node "$root/bench/hf_tokenizer_throughput.js" "$vocab" "$work/sotu.txt" 3)
+theirs=$(RAYON_NUM_THREADS=1 taskset -c 0 "$python" "$root/bench/hf_tokenizer_throughput.py" "$vocab" "$work/sotu.txt" 3)
 rm -rf "$work/prepared"
 start=$(date +%s.%N)
 taskset -c 0 "$build/app/electra" prepare --input "$work/sotu.txt" --out "$work/prepared" \
@@ -35,7 +34,7 @@ cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.start
 print(json.dumps({
   "benchmark": "tokenizer",
   "config": {"text": "sotu.txt (decompressed sotu.txt.xz)", "vocab": "bert-base-uncased", "lowercase": True,
-             "threads": 1, "pinned_core": 0, "passes": "best of 3", "reference": "npm tokenizers@0.23.2"},
+             "threads": 1, "pinned_core": 0, "passes": "best of 3", "reference": "PyPI tokenizers " + theirs["tokenizers"]},
   "machine": {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform()},
   "electra": ours, "huggingface_rust": theirs,
   "same_token_count": ours["tokens"] == theirs["tokens"],
