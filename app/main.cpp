@@ -5,7 +5,6 @@
 #include <string>
 
 #include "app/cli/command.h"
-#include "app/cli/cpu_tuning.h"
 #include "app/cli/user_message.h"
 #include "app/cli/version_report.h"
 
@@ -20,14 +19,6 @@ void print_overview() {
   }
   std::cout << "\nelectra --version prints electra's, LibTorch's, CUDA's, NCCL's, MPI's and HDF5's "
                "versions.\n";
-}
-
-// The commands that spend their time in LibTorch's matrix products.
-bool trains(const char* name) {
-  for (const char* heavy : {"pretrain", "finetune", "evaluate", "sweep"}) {
-    if (!std::strcmp(name, heavy)) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -51,7 +42,6 @@ int main(int argc, char** argv) {
     std::cerr << "electra: unknown command '" << argv[1] << "' (electra --help lists them)\n";
     return kExitUsage;
   }
-  if (trains(command->name)) tune_cpu_runtime(argv);  // may start this process again, tuned
   try {
     boost::program_options::variables_map options;
     if (!parse_options(*command, argc - 1, argv + 1, options)) return kExitOk;

@@ -27,7 +27,7 @@ if [[ ! -f $data/manifest.json ]]; then
     --val-fraction 0.02 --overwrite >/dev/null
 fi
 [[ $(id -u) -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-unset OMP_WAIT_POLICY OPENBLAS_CORETYPE OMP_NUM_THREADS ELECTRA_CPU_RUNTIME_SET
+unset OMP_WAIT_POLICY OPENBLAS_CORETYPE OMP_NUM_THREADS
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 records=$work/records

@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "app/cli/cpu_tuning.h"
 #include "app/model/autocast.h"
 #include "app/model/cpu_runtime.h"
 #include "app/model/electra_model.h"
@@ -67,7 +66,6 @@ nlohmann::json run(const std::string& preset, torch::Device device, bool bf16, i
 }  // namespace
 
 int main(int argc, char** argv) {
-  electra::cli::tune_cpu_runtime(argv);  // as electra: OpenBLAS core, OpenMP waiting
   const int64_t cpu_batch = argc > 1 ? std::atoll(argv[1]) : 32;
   const int steps = argc > 2 ? std::atoi(argv[2]) : 3;
   electra::model::keep_freed_memory_in_process();
@@ -89,9 +87,6 @@ int main(int argc, char** argv) {
                               {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY")
                                                       ? std::getenv("OMP_WAIT_POLICY")
                                                       : "default"},
-                              {"reference",
-                               "DESIGN.md 7: PyTorch eager ELECTRA-Small 32x128, 2 threads, same "
-                               "LibTorch+OpenBLAS: ~800 tokens/s"},
                               {"results", results}}
                    .dump(2)
             << "\n";

@@ -23,7 +23,6 @@
 #include <thread>
 #include <vector>
 
-#include "app/cli/cpu_tuning.h"
 #include "app/model/cpu_runtime.h"
 #include "app/train/op_census.h"
 #include "app/train/trainer.h"
@@ -54,7 +53,6 @@ nlohmann::json phase_json(const train::OpCensus::PhaseCounts& counts) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  electra::cli::tune_cpu_runtime(argv);  // as electra: OpenBLAS core, OpenMP waiting
   std::map<std::string, std::string> args = {
       {"--model", "small"},
       {"--batch-size", "8"},

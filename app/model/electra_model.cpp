@@ -3,6 +3,7 @@
 #include <torch/nn/init.h>
 
 #include "app/model/autocast.h"
+#include "app/model/dropout.h"
 
 namespace electra::model {
 
@@ -33,7 +34,7 @@ torch::Tensor EmbeddingsImpl::forward(const torch::Tensor& input_ids,
       torch::arange(input_ids.size(1), input_ids.options().dtype(torch::kLong));
   torch::Tensor sum = word_embeddings(input_ids) + position_embeddings(positions) +
                       token_type_embeddings(token_type_ids);
-  return dropout(layer_norm(sum));
+  return model::dropout(layer_norm(sum), dropout->options.p(), is_training());
 }
 
 EncoderStackImpl::EncoderStackImpl(const EncoderConfig& config, const ModelConfig& shared,

@@ -17,7 +17,7 @@ struct EmbeddingsImpl : torch::nn::Module {
   torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr},
       token_type_embeddings{nullptr};
   torch::nn::LayerNorm layer_norm{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Dropout dropout{nullptr};  // its probability; applied by model::dropout (dropout.h)
 };
 TORCH_MODULE(Embeddings);
 

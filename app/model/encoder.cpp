@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "app/model/autocast.h"
+#include "app/model/dropout.h"
 
 namespace electra::model {
 
@@ -75,6 +76,24 @@ void EncoderLayerImpl::load(torch::serialize::InputArchive& archive) {
   }
 }
 
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     const torch::Tensor& attention_bias, double dropout_p) {
+  if (dropout_p > 0.0 && q.device().is_cpu()) {
+    // Training on the CPU: LibTorch's attention would take its math path, with its one-thread
+    // dropout; the same math with ours (app/model/dropout.h).
+    const torch::Tensor scores = torch::matmul(q * (1.0 / std::sqrt(double(q.size(-1)))),
+                                               k.transpose(-2, -1));  // [B, heads, L, L]
+    const torch::Tensor probs =
+        torch::softmax(attention_bias.defined() ? scores + attention_bias : scores, -1);
+    return torch::matmul(model::dropout(probs, dropout_p, true), v);
+  }
+  // Flash / memory-efficient kernels on CUDA (flash only without a mask), softmax(q k^T / sqrt(d)
+  // + bias) v elsewhere.
+  const c10::optional<torch::Tensor> mask =
+      attention_bias.defined() ? c10::optional<torch::Tensor>(attention_bias) : c10::nullopt;
+  return at::scaled_dot_product_attention(q, k, v, mask, dropout_p);
+}
+
 torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x,
                                         const torch::Tensor& attention_bias) {
   const int64_t batch = x.size(0), length = x.size(1), hidden = x.size(2);
@@ -85,16 +104,13 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x,
                        .permute({2, 0, 3, 1, 4})
                        .unbind(0);
   const torch::Tensor &q = qkv[0], &k = qkv[1], &v = qkv[2];
-  // Scaled dot-product attention: flash / memory-efficient kernels on CUDA (flash only without a
-  // mask), softmax(q k^T / sqrt(d) + bias) v with dropout on the probabilities elsewhere.
-  const c10::optional<torch::Tensor> mask =
-      attention_bias.defined() ? c10::optional<torch::Tensor>(attention_bias) : c10::nullopt;
-  torch::Tensor context =
-      at::scaled_dot_product_attention(q, k, v, mask, is_training() ? attention_dropout : 0.0);
+  torch::Tensor context = attend(q, k, v, attention_bias, is_training() ? attention_dropout : 0.0);
   context = context.transpose(1, 2).reshape({batch, length, hidden});  // [B, L, H]
-  const torch::Tensor attended = normalize(attention_norm, dropout(attention_output(context)) + x);
+  const double p = dropout->options.p();
+  const torch::Tensor attended =
+      normalize(attention_norm, model::dropout(attention_output(context), p, is_training()) + x);
   const torch::Tensor expanded = torch::gelu(intermediate(attended));  // erf GELU
-  return normalize(output_norm, dropout(output(expanded)) + attended);
+  return normalize(output_norm, model::dropout(output(expanded), p, is_training()) + attended);
 }
 
 EncoderImpl::EncoderImpl(const EncoderConfig& config, const ModelConfig& shared) {

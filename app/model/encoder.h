@@ -27,7 +27,7 @@ struct EncoderLayerImpl : torch::nn::Module {
   torch::nn::LayerNorm attention_norm{nullptr};
   torch::nn::Linear intermediate{nullptr}, output{nullptr};
   torch::nn::LayerNorm output_norm{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Dropout dropout{nullptr};  // its probability; applied by model::dropout (dropout.h)
 };
 TORCH_MODULE(EncoderLayer);
 
@@ -39,6 +39,11 @@ struct EncoderImpl : torch::nn::Module {
   torch::nn::ModuleList layers;
 };
 TORCH_MODULE(Encoder);
+
+// Scaled dot-product attention, softmax(q k^T / sqrt(d) + bias) v, with dropout on the
+// probabilities: q, k, v [B, heads, L, d]; attention_bias [B, 1, 1, L] or undefined.
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     const torch::Tensor& attention_bias, double dropout_p);
 
 // The additive attention bias [B, 1, 1, L] for a padding mask [B, L], in `dtype`: 0 for tokens,
 // dtype's lowest finite value for padding (never -inf: a fully masked row stays finite).

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "app/model/dropout.h"
 #include "app/model/hf_format.h"
 #include "app/model/tensor_io.h"
 #include "data/atomic_file.h"
@@ -36,8 +37,9 @@ torch::Tensor SequenceClassifierImpl::forward(const torch::Tensor& input_ids,
                                               const torch::Tensor& attention_mask) {
   const torch::Tensor hidden =
       discriminator->encode(input_ids, token_type_ids, attention_mask).last_hidden;  // [B, L, H]
-  torch::Tensor x = dropout(hidden.select(1, 0));                                    // [B, H]
-  x = dropout(torch::gelu(head_dense(x)));
+  const double p = dropout->options.p();
+  torch::Tensor x = model::dropout(hidden.select(1, 0), p, is_training());  // [B, H]
+  x = model::dropout(torch::gelu(head_dense(x)), p, is_training());
   return head_out(x);  // [B, outputs]
 }
 

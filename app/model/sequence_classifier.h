@@ -28,7 +28,7 @@ struct SequenceClassifierImpl : torch::nn::Module {
   int64_t outputs;
   Embeddings embeddings{nullptr};
   std::shared_ptr<EncoderStackImpl> discriminator;
-  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Dropout dropout{nullptr};  // its probability; applied by model::dropout (dropout.h)
   torch::nn::Linear head_dense{nullptr}, head_out{nullptr};
 };
 TORCH_MODULE(SequenceClassifier);

@@ -51,53 +51,6 @@ TEST(Cli, HelpListsCommandsAndEveryOptionOnceWithDefaults) {
   EXPECT_NE(help.output.find("--val-fraction arg (=0.01)"), std::string::npos) << help.output;
 }
 
-// The CPU runtime settings electra gives itself (app/cli/cpu_tuning.h), seen through its one line
-// on standard error; `--help` is enough to start a training command.
-TEST(Cli, ATrainingCommandSetsTheCpuRuntimeItselfAndSaysSoOnce) {
-  const std::string bare =
-      "env -u OMP_WAIT_POLICY -u OPENBLAS_CORETYPE -u ELECTRA_CPU_RUNTIME_SET ";
-  const auto restarted = run_shell(bare + kElectra + " pretrain --help");
-  EXPECT_EQ(restarted.exit_code, 0) << restarted.output;
-  EXPECT_NE(restarted.output.find("restarting with OMP_WAIT_POLICY=PASSIVE"), std::string::npos)
-      << restarted.output;
-  EXPECT_NE(restarted.output.find("--device arg (=auto)"), std::string::npos);  // and it ran
-  // What the user set is kept, and then there is nothing to say.
-  const auto chosen = run_shell(bare + "OMP_WAIT_POLICY=ACTIVE OPENBLAS_CORETYPE=Haswell " +
-                                kElectra + " sweep --help");
-  EXPECT_EQ(chosen.output.find("electra:"), std::string::npos) << chosen.output;
-  // Commands that do not train are left alone.
-  EXPECT_EQ(run_shell(bare + kElectra + " prepare --help").output.find("restarting"),
-            std::string::npos);
-  // OpenBLAS taking the CPU for a Prescott (as 0.3.21 does on some Xeons; pretended here): the
-  // right core for the CPU's features, checked in the restarted process.
-  const std::string cpuinfo = testing::read_file("/proc/cpuinfo");
-  const bool avx512 = cpuinfo.find(" avx512f ") != std::string::npos &&
-                      cpuinfo.find(" avx512bw ") != std::string::npos &&
-                      cpuinfo.find(" avx512dq ") != std::string::npos &&
-                      cpuinfo.find(" avx512vl ") != std::string::npos &&
-                      cpuinfo.find(" avx512cd ") != std::string::npos;
-  const bool avx2 =
-      cpuinfo.find(" avx2 ") != std::string::npos && cpuinfo.find(" fma ") != std::string::npos;
-  if (!avx2) GTEST_SKIP() << "a CPU without AVX2: OpenBLAS's core is left as it is";
-  const auto prescott =
-      run_shell(bare + "OMP_WAIT_POLICY=PASSIVE ELECTRA_TEST_OPENBLAS_CORE=Prescott " + kElectra +
-                " finetune --help");
-  const std::string core = avx512 ? "SkylakeX" : "Haswell";
-  EXPECT_NE(prescott.output.find("OpenBLAS took this CPU for a Prescott"), std::string::npos)
-      << prescott.output;
-  EXPECT_NE(prescott.output.find("restarting with OPENBLAS_CORETYPE=" + core), std::string::npos)
-      << prescott.output;
-  EXPECT_EQ(prescott.output.find("OpenBLAS runs"), std::string::npos) << prescott.output;
-  // Under mpirun: one line for the job, from rank 0.
-  const auto ranks =
-      run_shell(std::string(ELECTRA_MPIRUN) + " -np 2 " + bare + kElectra + " pretrain --help");
-  size_t lines = 0;
-  for (size_t at = 0; (at = ranks.output.find("restarting with", at)) != std::string::npos; ++at) {
-    ++lines;
-  }
-  EXPECT_EQ(lines, 1u) << ranks.output;
-}
-
 TEST(Cli, UnknownOrMalformedOptionsNameTheOption) {
   EXPECT_TRUE(fails_with(run_shell(kElectra + " prepare --bogus 1"), 2, "--bogus"));
   EXPECT_TRUE(
