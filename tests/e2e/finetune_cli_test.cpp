@@ -53,7 +53,7 @@ class Finetune : public ::testing::Test {
     return kElectra + " finetune --model " + quote(kFixture) + " --train " +
            quote(path("train.tsv")) + " --dev " + quote(path("dev.tsv")) + " --test " +
            quote(path("test.tsv")) + " --out " + quote(out) +
-           " --epochs 6 --lr 2e-3 --batch-size " + std::to_string(batch_size) +
+           " --epochs 8 --lr 2e-3 --batch-size " + std::to_string(batch_size) +
            " --max-seq-len 16 --threads 1 ";
   }
   static testing::TempDir* dir_;
@@ -68,7 +68,7 @@ TEST_F(Finetune, LearnsTheTaskKeepsTheBestModelEvaluatesAndExports) {
   const std::string out = path("one");
   const auto trained = run_shell(finetune(out));
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
-  EXPECT_NE(trained.output.find("epoch 6/6"), std::string::npos) << trained.output;
+  EXPECT_NE(trained.output.find("epoch 8/8"), std::string::npos) << trained.output;
   const auto results = testing::read_json(out + "/results.json");
   std::printf("synthetic task, 1 process: dev accuracy %.4f (epoch %d), test accuracy %.4f\n",
               results["dev"]["accuracy"].get<double>(), results["best_epoch"].get<int>(),
