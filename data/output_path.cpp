@@ -59,6 +59,64 @@ void check_output_file(const std::string& path, const std::string& option) {
   }
 }
 
+namespace {
+
+// PATH made absolute with its existing part's links resolved (the rest kept as written).
+fs::path resolved(const std::string& path) {
+  std::error_code error;
+  fs::path full = fs::weakly_canonical(fs::absolute(path, error), error);
+  return error ? fs::absolute(path).lexically_normal() : full;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code error;
+  return fs::exists(a, error) && fs::exists(b, error) && fs::equivalent(a, b, error) && !error;
+}
+
+bool inside(const fs::path& path, const fs::path& folder) {
+  const auto [end, at] = std::mismatch(folder.begin(), folder.end(), path.begin(), path.end());
+  return end == folder.end() && at != path.end();
+}
+
+}  // namespace
+
+void refuse_input_as_output(const std::string& path, const std::string& option,
+                            const std::vector<CommandInput>& inputs) {
+  const fs::path output = resolved(path);
+  for (const auto& input : inputs) {
+    if (input.path.empty()) continue;
+    const fs::path read = resolved(input.path);
+    if (same_file(path, input.path) || output == read) {
+      throw std::runtime_error(option + " " + path + ": is also the input " + input.option + " " +
+                               input.path + "; choose another " + option);
+    }
+    std::error_code error;
+    if (fs::is_directory(read, error) && inside(output, read)) {
+      throw std::runtime_error(option + " " + path + ": inside the input " + input.option + " " +
+                               input.path + "; choose a path outside it");
+    }
+  }
+}
+
+void check_output_claim(const std::string& path, const std::string& option,
+                        const std::vector<CommandInput>& inputs, bool overwrite) {
+  refuse_input_as_output(path, option, inputs);
+  std::error_code error;
+  if (fs::exists(path, error) && !overwrite) {
+    throw std::runtime_error(option + " " + path + ": exists; choose another " + option +
+                             " or pass --overwrite");
+  }
+}
+
+OutputLock OutputLock::claim_file(const std::string& path, const std::string& option,
+                                  const std::string& command,
+                                  const std::vector<CommandInput>& inputs, bool overwrite) {
+  refuse_input_as_output(path, option, inputs);
+  OutputLock lock = file(path, option, command);
+  check_output_claim(path, option, inputs, overwrite);  // under the lock
+  return lock;
+}
+
 OutputLock OutputLock::folder(const std::string& dir, const std::string& option,
                               const std::string& command) {
   check_output_folder(dir, option);

@@ -18,6 +18,23 @@ void check_output_folder(const std::string& path, const std::string& option);
 // The same for an output file: PATH is a folder, or one of its parents is a file.
 void check_output_file(const std::string& path, const std::string& option);
 
+// What a command reads, as an output must never be: the path itself and, for a folder (a model,
+// a run), anything inside it. OPTION names it in messages ("--data").
+struct CommandInput {
+  std::string path;
+  std::string option;
+};
+
+// Throws naming OPTION, PATH and the input when PATH is one of INPUTS (the same file, through any
+// link) or lies inside one of them: whatever --overwrite says, a command never writes over what
+// it reads.
+void refuse_input_as_output(const std::string& path, const std::string& option,
+                            const std::vector<CommandInput>& inputs);
+// That, and an existing PATH refused unless OVERWRITE (what OutputLock::claim_file checks; for the
+// ranks that do not write).
+void check_output_claim(const std::string& path, const std::string& option,
+                        const std::vector<CommandInput>& inputs, bool overwrite);
+
 // Holds an exclusive lock for as long as it lives.
 class OutputLock {
  public:
@@ -30,6 +47,11 @@ class OutputLock {
   // Locks the output file PATH through PATH.lock beside it (removed again when released).
   static OutputLock file(const std::string& path, const std::string& option,
                          const std::string& command);
+  // For a command that writes the file PATH: refuses a PATH that is one of INPUTS or inside one
+  // (refuse_input_as_output), and an existing PATH unless OVERWRITE; then locks it.
+  static OutputLock claim_file(const std::string& path, const std::string& option,
+                               const std::string& command, const std::vector<CommandInput>& inputs,
+                               bool overwrite);
 
   OutputLock() = default;
   OutputLock(OutputLock&& other) noexcept;

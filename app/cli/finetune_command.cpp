@@ -189,6 +189,7 @@ void declare_evaluate(po::options_description& options) {
     ("predictions", po::value<std::string>()->default_value(""),
      "write the predictions to this file: index<TAB>prediction (sentence tasks), SQuAD's "
      "id -> answer JSON (span), the input's columns with the predicted tag (token)")
+    ("overwrite", po::bool_switch(), "replace an existing --predictions file")
     ("answers", po::value<std::string>()->default_value(""),
      "instead of --model: a SQuAD predictions file (id -> answer text) to score, as the official "
      "evaluate-v1.1.py / evaluate-v2.0.py do")
@@ -308,7 +309,20 @@ int run_evaluate(const po::variables_map& o) {
     return kExitOk;
   }
   if (o["batch-size"].as<long long>() < 1) throw UsageError("--batch-size must be 1 or more");
+  // The predictions never replace the data or anything in the model, nor an existing file
+  // unless --overwrite; checked on every rank, written (and locked) by rank 0.
+  const std::string predictions = o["predictions"].as<std::string>();
+  const std::vector<data::CommandInput> inputs = {{o["data"].as<std::string>(), "--data"},
+                                                  {model_dir, "--model"}};
+  if (!predictions.empty()) {
+    data::check_output_claim(predictions, "--predictions", inputs, o["overwrite"].as<bool>());
+  }
   auto world = dist::make_world_communicator();
+  data::OutputLock predictions_lock;
+  if (!predictions.empty() && world->is_root()) {
+    predictions_lock = data::OutputLock::claim_file(
+        predictions, "--predictions", "electra evaluate", inputs, o["overwrite"].as<bool>());
+  }
   finetune::FinetunedModel finetuned = finetune::load_finetuned(model_dir);
   auto vocab =
       std::make_shared<const data::Vocabulary>(data::Vocabulary::load(finetuned.vocab_path));
@@ -328,9 +342,7 @@ int run_evaluate(const po::variables_map& o) {
   const finetune::Evaluation evaluation = family->evaluate(finetuned, o["data"].as<std::string>(),
                                                            o["batch-size"].as<long long>(), *world);
   if (!world->is_root()) return kExitOk;
-  if (const std::string path = o["predictions"].as<std::string>(); !path.empty()) {
-    data::write_file_atomically(path, evaluation.predictions);
-  }
+  if (!predictions.empty()) data::write_file_atomically(predictions, evaluation.predictions);
   std::cout << evaluation.metrics.dump() << "\n";
   return kExitOk;
 }

@@ -57,6 +57,7 @@ int run(const po::variables_map& options) {
   std::string out = options["out"].as<std::string>();
   const bool default_out = out.empty();
   if (default_out) out = (fs::path(run_dir) / "curves.png").string();
+  data::refuse_input_as_output(out, "--out", {{metrics, "metrics file of --run"}});
   const auto lock = data::OutputLock::file(out, "--out", "electra plot");
   if (fs::exists(out) && !options["overwrite"].as<bool>()) {
     std::ifstream existing(out, std::ios::binary);

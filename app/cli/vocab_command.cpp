@@ -31,10 +31,12 @@ void declare(po::options_description& options) {
 int run(const po::variables_map& options) {
   const auto started = std::chrono::steady_clock::now();
   const std::string out = options["out"].as<std::string>();
-  const auto lock = data::OutputLock::file(out, "--out", "electra vocab");
-  if (std::filesystem::exists(out) && !options["overwrite"].as<bool>()) {
-    throw std::runtime_error(out + ": exists; choose another --out or pass --overwrite");
+  std::vector<data::CommandInput> read;
+  for (const auto& input : options["input"].as<std::vector<std::string>>()) {
+    read.push_back({input, "--input"});
   }
+  const auto lock = data::OutputLock::claim_file(out, "--out", "electra vocab", read,
+                                                 options["overwrite"].as<bool>());
   data::VocabBuilderOptions builder;
   builder.vocab_size = options["size"].as<size_t>();
   builder.min_frequency = options["min-frequency"].as<long long>();

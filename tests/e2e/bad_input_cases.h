@@ -1042,6 +1042,51 @@ inline std::vector<BadInputCase> bad_input_cases() {
        "being written by process ",
        {},
        {"{tmp}/c.png"}},
+
+      // ---- an output is never one of the command's inputs (issue 26, 1 and 3) ----
+      // ("|| exit 99": the input's bytes must be unchanged, whatever the command said.)
+      {"EvaluatePredictionsOverItsData",
+       "cp {sst} {tmp}/dev.tsv",
+       "{E} evaluate --model {ft} --data {tmp}/dev.tsv --predictions {tmp}/dev.tsv --overwrite; "
+       "s=$?; cmp -s {tmp}/dev.tsv {sst} || exit 99; exit $s",
+       1,
+       "--predictions {tmp}/dev.tsv: is also the input --data",
+       {"{tmp}/dev.tsv"}},
+      {"EvaluatePredictionsThroughALinkToItsData",
+       "cp {sst} {tmp}/dev.tsv && ln -s dev.tsv {tmp}/link.tsv",
+       "{E} evaluate --model {ft} --data {tmp}/dev.tsv --predictions {tmp}/link.tsv --overwrite; "
+       "s=$?; cmp -s {tmp}/dev.tsv {sst} || exit 99; exit $s",
+       1,
+       "is also the input --data",
+       {"{tmp}/dev.tsv"}},
+      {"EvaluatePredictionsIntoTheModel",
+       "cp -r {ft} {tmp}/ft",
+       "{E} evaluate --model {tmp}/ft --data {sst} --predictions {tmp}/ft/p.tsv --overwrite",
+       1,
+       "--predictions {tmp}/ft/p.tsv: inside the input --model",
+       {"{tmp}/ft"},
+       {"{tmp}/ft/p.tsv"}},
+      {"EvaluatePredictionsOverAnExistingFile",
+       "echo mine > {tmp}/p.tsv",
+       "{E} evaluate --model {ft} --data {sst} --predictions {tmp}/p.tsv; "
+       "s=$?; grep -qx mine {tmp}/p.tsv || exit 99; exit $s",
+       1,
+       "--predictions {tmp}/p.tsv: exists; choose another --predictions or pass --overwrite",
+       {"{tmp}/p.tsv"}},
+      {"VocabOutIsItsInput",
+       "cp {text} {tmp}/vin.txt",
+       "{E} vocab --input {tmp}/vin.txt --out {tmp}/vin.txt --overwrite; "
+       "s=$?; cmp -s {tmp}/vin.txt {text} || exit 99; exit $s",
+       1,
+       "--out {tmp}/vin.txt: is also the input --input",
+       {"{tmp}/vin.txt"}},
+      {"PlotOutIsTheRunsMetrics",
+       copy_run + "true",
+       "{E} plot --run {tmp}/run --out {tmp}/run/metrics.jsonl --overwrite; "
+       "s=$?; cmp -s {tmp}/run/metrics.jsonl {run}/metrics.jsonl || exit 99; exit $s",
+       1,
+       "is also the input metrics file of --run",
+       {"{tmp}/run/metrics.jsonl"}},
   };
 }
 
