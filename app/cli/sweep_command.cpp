@@ -1,6 +1,7 @@
 // electra sweep: fine-tune and evaluate every (checkpoint, task, lr, seed) cell, spread over the
 // MPI ranks, into a results table (app/finetune/sweep.h).
 #include <torch/utils.h>
+#include <algorithm>
 
 #include <iostream>
 #include <sstream>
@@ -20,6 +21,7 @@ namespace {
 template <typename T>
 std::vector<T> comma_list(const std::string& text, const char* option, const Range<T>& range) {
   std::vector<T> values;
+  std::vector<std::string> items;
   std::stringstream stream(text);
   for (std::string item; std::getline(stream, item, ',');) {
     if (item.empty()) continue;
@@ -28,7 +30,14 @@ std::vector<T> comma_list(const std::string& text, const char* option, const Ran
     if (!problem.empty()) {
       throw UsageError(std::string("--") + option + ": '" + item + "' is " + problem);
     }
+    // One cell per value: the same value written twice ("1e-4,0.0001", "1,01") is refused.
+    const auto same = std::find(values.begin(), values.end(), value);
+    if (same != values.end()) {
+      throw UsageError(std::string("--") + option + ": '" + item + "' is the same value as '" +
+                       items[size_t(same - values.begin())] + "'; give each value once");
+    }
     values.push_back(value);
+    items.push_back(item);
   }
   if (values.empty()) throw UsageError(std::string("--") + option + " lists nothing");
   return values;

@@ -1043,6 +1043,23 @@ inline std::vector<BadInputCase> bad_input_cases() {
        {},
        {"{tmp}/c.png"}},
 
+      // ---- a value given twice in a sweep's lists (issue 26, 7) ----
+      {"SweepSameLearningRateTwice",
+       "",
+       sweep + "--lrs 1e-4,0.0001 --out {tmp}/s",
+       2,
+       "--lrs: '0.0001' is the same value as '1e-4'; give each value once",
+       {},
+       {"{tmp}/s"}},
+      {"SweepSameSeedTwice",
+       "",
+       "{E} sweep --checkpoints {run} --task sst:{sst}:{sst} --epochs 1 --seeds 1,01 --threads 1 "
+       "--out {tmp}/s",
+       2,
+       "--seeds: '01' is the same value as '1'",
+       {},
+       {"{tmp}/s"}},
+
       // ---- an output is never one of the command's inputs (issue 26, 1 and 3) ----
       // ("|| exit 99": the input's bytes must be unchanged, whatever the command said.)
       {"EvaluatePredictionsOverItsData",
