@@ -138,6 +138,9 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
   }
   file.pairs = b >= 0, file.labelled = label >= 0;
   const size_t needed = size_t(std::max({a, b, label})) + 1;
+  // A row with more fields than the header (or CoLA's 4) has a tab in a text: its fields would
+  // land in the wrong columns (a word taken for a label, a new class).
+  const size_t most = first == 1 ? rows.front().size() : 4;
   for (size_t r = first; r < rows.size(); ++r) {
     const auto& fields = rows[r];
     const long long line_number = (long long)(r + 1);
@@ -145,6 +148,12 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
       throw error(path, line_number,
                   std::to_string(fields.size()) + " tab-separated fields, expected at least " +
                       std::to_string(needed));
+    }
+    if (fields.size() > most) {
+      throw error(path, line_number,
+                  std::to_string(fields.size()) + " tab-separated fields, the " +
+                      (first == 1 ? "header has " : "layout has ") + std::to_string(most) +
+                      " (a tab inside a text? texts cannot hold tabs)");
     }
     TaskExample example{fields[size_t(a)], b >= 0 ? fields[size_t(b)] : "",
                         label >= 0 ? fields[size_t(label)] : ""};

@@ -1043,6 +1043,16 @@ inline std::vector<BadInputCase> bad_input_cases() {
        {},
        {"{tmp}/c.png"}},
 
+      // ---- a task row with a tab inside its text (issue 26, 9) ----
+      {"FinetuneTrainRowWithAnExtraTab",
+       "printf 'text\\tlabel\\nhello world\\t1\\ngood day\\tinside\\t0\\n' > {tmp}/t.tsv",
+       "{E} finetune --model {run} --train {tmp}/t.tsv --dev {sst} --epochs 1 --threads 1 "
+       "--out {tmp}/o",
+       1,
+       "{tmp}/t.tsv:3: 3 tab-separated fields, the header has 2",
+       {"{tmp}/t.tsv"},
+       {"{tmp}/o"}},
+
       // ---- a value given twice in a sweep's lists (issue 26, 7) ----
       {"SweepSameLearningRateTwice",
        "",
