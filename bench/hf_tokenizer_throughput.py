@@ -8,26 +8,19 @@ import json
 import sys
 import time
 
+import os
+
 import tokenizers
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
-
-def bert_uncased(vocab_path):
-    tokenizer = Tokenizer(models.WordPiece.from_file(vocab_path, unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(
-        clean_text=True, handle_chinese_chars=True, strip_accents=True, lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    token_id = tokenizer.token_to_id
-    tokenizer.post_processor = processors.BertProcessing(("[SEP]", token_id("[SEP]")),
-                                                         ("[CLS]", token_id("[CLS]")))
-    tokenizer.add_special_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
-    return tokenizer
+# The same pipeline as the differential test's reference.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tokenizer"))
+from reference_tokenize import bert_tokenizer  # noqa: E402
 
 
 def main():
     vocab_path, text_path = sys.argv[1:3]
     passes = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-    tokenizer = bert_uncased(vocab_path)
+    tokenizer = bert_tokenizer(vocab_path, lowercase=True)
     with open(text_path, "rb") as f:
         raw = f.read()
     lines = raw.decode("utf-8").split("\n")

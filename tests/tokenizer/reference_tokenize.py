@@ -7,9 +7,8 @@ import sys
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
 
-def main():
-    vocab_path, casing, mode = sys.argv[1:4]
-    lowercase = casing != "cased"
+def bert_tokenizer(vocab_path, lowercase):
+    """BERT's WordPiece pipeline with [CLS]/[SEP] (also bench/hf_tokenizer_throughput.py's)."""
     tokenizer = Tokenizer(models.WordPiece.from_file(vocab_path, unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(
         clean_text=True, handle_chinese_chars=True, strip_accents=lowercase, lowercase=lowercase)
@@ -18,6 +17,12 @@ def main():
     tokenizer.post_processor = processors.BertProcessing(("[SEP]", token_id("[SEP]")),
                                                          ("[CLS]", token_id("[CLS]")))
     tokenizer.add_special_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    return tokenizer
+
+
+def main():
+    vocab_path, casing, mode = sys.argv[1:4]
+    tokenizer = bert_tokenizer(vocab_path, lowercase=casing != "cased")
 
     # Lines split on '\n' only (as the C++ reader does), one '\r' before it dropped.
     text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
@@ -34,4 +39,5 @@ def main():
     sys.stdout.buffer.write(("\n".join(out) + "\n" if out else "").encode("utf-8"))
 
 
-main()
+if __name__ == "__main__":
+    main()
