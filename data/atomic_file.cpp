@@ -1,5 +1,7 @@
 #include "data/atomic_file.h"
 
+#include "data/output_record.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@ void ignore_file_size_signal() {
 AtomicFileWriter::AtomicFileWriter(std::string path)
     : path_(std::move(path)), temp_(path_ + ".tmp") {
   ignore_file_size_signal();
+  note_written(path_);  // listed in its output folder's record before its first byte
   file_ = std::fopen(temp_.c_str(), "wb");
   if (!file_) fail("cannot create", errno);
 }

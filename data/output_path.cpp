@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 namespace electra::data {
@@ -269,59 +270,159 @@ void OutputLock::release() noexcept {
   created_folder_.clear();
 }
 
-std::vector<std::string> foreign_entries(const std::string& dir,
-                                         bool (*owns)(const std::string& name, bool is_folder)) {
-  std::vector<std::string> foreign;
+namespace {
+
+// DIR as an output folder against the command's inputs: not one of them, not inside one, and
+// holding none.
+void refuse_inputs_around(const std::string& dir, const std::vector<CommandInput>& inputs) {
+  refuse_input_as_output(dir, "--out", inputs);
+  const fs::path folder = resolved(dir);
+  for (const auto& input : inputs) {
+    if (input.path.empty()) continue;
+    if (inside(resolved(input.path), folder)) {
+      throw std::runtime_error("--out " + dir + ": holds the input " + input.option + " " +
+                               input.path + "; choose an --out that does not");
+    }
+  }
+}
+
+// What lies under DIR: the files the record lists (and their temporaries), and the rest.
+struct FolderContents {
+  std::vector<std::string> recorded, foreign;  // relative paths, sorted
+};
+
+bool lists(const RecordedOutput& record, const std::string& relative) {
+  if (record.files.count(relative)) return true;
+  const std::string temp = ".tmp";
+  return relative.size() > temp.size() &&
+         relative.compare(relative.size() - temp.size(), temp.size(), temp) == 0 &&
+         record.files.count(relative.substr(0, relative.size() - temp.size()));
+}
+
+bool holds_listed(const RecordedOutput& record, const std::string& folder) {
+  const std::string prefix = folder + "/";
+  const auto at = record.files.lower_bound(prefix);
+  return at != record.files.end() && at->compare(0, prefix.size(), prefix) == 0;
+}
+
+void sort_contents(const fs::path& dir, const std::string& relative, const RecordedOutput& record,
+                   FolderContents& contents) {
   std::error_code error;
-  fs::directory_iterator entries(dir, error);
+  fs::directory_iterator entries(dir / relative, error);
   if (error) {
-    throw std::runtime_error(dir + ": cannot list the folder (" + error.message() +
-                             "); check its permissions");
+    throw std::runtime_error((dir / relative).string() + ": cannot list the folder (" +
+                             error.message() + "); check its permissions");
   }
   for (const auto& entry : entries) {
     const std::string name = entry.path().filename().string();
-    if (name == kLockFile) continue;
-    if (!owns(name, entry.is_directory(error))) foreign.push_back(name);
+    if (relative.empty() && (name == kLockFile || is_record_file(name))) continue;
+    const std::string path = relative.empty() ? name : relative + "/" + name;
+    if (entry.is_directory(error) && !entry.is_symlink(error)) {
+      if (holds_listed(record, path)) {
+        sort_contents(dir, path, record, contents);
+      } else {
+        contents.foreign.push_back(path);
+      }
+    } else {
+      (lists(record, path) ? contents.recorded : contents.foreign).push_back(path);
+    }
   }
-  std::sort(foreign.begin(), foreign.end());
-  return foreign;
 }
 
-void refuse_foreign_entries(const std::string& dir, const std::string& command,
-                            bool (*owns)(const std::string& name, bool is_folder)) {
-  const auto foreign = foreign_entries(dir, owns);
+FolderContents folder_contents(const std::string& dir, const RecordedOutput& record) {
+  FolderContents contents;
+  sort_contents(fs::path(dir), "", record, contents);
+  std::sort(contents.recorded.begin(), contents.recorded.end());
+  std::sort(contents.foreign.begin(), contents.foreign.end());
+  return contents;
+}
+
+// The record of DIR, refused when it is another command's or DIR holds anything it does not
+// list.
+std::pair<RecordedOutput, FolderContents> checked_contents(const std::string& dir,
+                                                           const std::string& command) {
+  const RecordedOutput record = read_output_record(dir);
+  if (record.exists && record.command != command) {
+    throw std::runtime_error(dir + ": holds the output of electra " + record.command +
+                             "; choose another --out");
+  }
+  FolderContents contents = folder_contents(dir, record);
+  const auto& foreign = contents.foreign;
   if (!foreign.empty()) {
     throw std::runtime_error(
         (fs::path(dir) / foreign.front()).string() + ": not written by electra " + command +
         (foreign.size() > 1 ? " (nor " + std::to_string(foreign.size() - 1) + " more there)" : "") +
+        (record.exists ? "" : " (" + dir + " has no record of what electra wrote there)") +
         "; move it away or choose another --out (--overwrite replaces only what electra " +
-        command + " writes)");
+        command + " wrote)");
+  }
+  return {record, std::move(contents)};
+}
+
+void remove_or_throw(const fs::path& path) {
+  std::error_code error;
+  fs::remove(path, error);
+  if (error) {
+    throw std::runtime_error(path.string() + ": cannot remove it (" + error.message() + ")");
   }
 }
 
-void claim_output_folder(const std::string& dir, const std::string& command,
-                         const std::string& what,
-                         bool (*owns)(const std::string& name, bool is_folder), bool overwrite) {
-  refuse_foreign_entries(dir, command, owns);
-  const auto own = foreign_entries(dir, [](const std::string&, bool) { return false; });
-  if (own.empty()) return;
-  if (!overwrite) {
-    throw std::runtime_error(dir + ": holds " + what +
-                             "; choose another --out or pass --overwrite");
-  }
-  // The results first (results.json, manifest.json), then the rest.
-  std::error_code error;
-  for (const auto& name : own) {
-    const fs::path path = fs::path(dir) / name;
-    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) fs::remove(path, error);
-  }
-  for (const auto& name : own) {
-    fs::remove_all(fs::path(dir) / name, error);
-    if (error) {
-      throw std::runtime_error((fs::path(dir) / name).string() + ": cannot remove it (" +
-                               error.message() + ")");
+// Removes the files the record lists (the top level's .json first: results, manifests), then the
+// folders they leave empty, then the records.
+void remove_recorded(const std::string& dir, const FolderContents& contents) {
+  const fs::path root(dir);
+  auto is_top_json = [](const std::string& path) {
+    return path.find('/') == std::string::npos && path.size() > 5 &&
+           path.compare(path.size() - 5, 5, ".json") == 0;
+  };
+  for (const auto& path : contents.recorded)
+    if (is_top_json(path)) remove_or_throw(root / path);
+  std::set<std::string> folders;
+  for (const auto& path : contents.recorded) {
+    if (!is_top_json(path)) remove_or_throw(root / path);
+    for (fs::path folder = fs::path(path).parent_path(); !folder.empty();
+         folder = folder.parent_path()) {
+      folders.insert(folder.generic_string());
     }
   }
+  for (auto folder = folders.rbegin(); folder != folders.rend(); ++folder) {  // deepest first
+    std::error_code error;
+    fs::remove(root / *folder, error);  // only when empty
+  }
+}
+
+void remove_records(const std::string& dir) {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    if (is_record_file(entry.path().filename().string())) remove_or_throw(entry.path());
+  }
+}
+
+}  // namespace
+
+OutputRecord claim_output_folder(const std::string& dir, const std::string& command,
+                                 const std::string& what, const std::vector<CommandInput>& inputs,
+                                 bool overwrite) {
+  refuse_inputs_around(dir, inputs);
+  const auto [record, contents] = checked_contents(dir, command);
+  if (!contents.recorded.empty()) {
+    if (!overwrite) {
+      throw std::runtime_error(
+          dir + ": holds " + what +
+          (record.complete ? "" : " that was not finished (stopped or failed)") +
+          "; choose another --out or pass --overwrite");
+    }
+    remove_recorded(dir, contents);
+  }
+  remove_records(dir);
+  return OutputRecord::open(dir, command);
+}
+
+OutputRecord continue_output_folder(const std::string& dir, const std::string& command,
+                                    const std::vector<CommandInput>& inputs) {
+  refuse_inputs_around(dir, inputs);
+  checked_contents(dir, command);
+  return OutputRecord::open(dir, command);
 }
 
 }  // namespace electra::data

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "data/output_record.h"
+
 namespace electra::data {
 
 // The lock file inside an output folder; commands that look at a folder's contents skip it.
@@ -72,22 +74,24 @@ class OutputLock {
   std::string created_folder_;  // a folder lock's folder when it made it: removed if left empty
 };
 
-// The entries of folder DIR (names, sorted) that OWNS does not claim, the lock file aside: what
-// --overwrite must not remove.
-std::vector<std::string> foreign_entries(const std::string& dir,
-                                         bool (*owns)(const std::string& name, bool is_folder));
+// For a command that writes its results into folder DIR (under DIR's lock), by DIR's record
+// (output_record.h) of what it wrote there before:
+// - DIR may not be one of INPUTS, lie inside one, or hold one (whatever --overwrite says, a
+//   command never replaces what it reads);
+// - anything under DIR that the record does not list is refused, named (a user's file, also
+//   deep inside an output's subfolder, and everything in a folder without a record), and so is
+//   the output of another command;
+// - the command's own earlier output is refused unless OVERWRITE, and then removed (the results
+//   and the manifest first, the record last), so that the folder never looks complete with a mix
+//   of old and new. WHAT names it in the message ("an export").
+// Returns DIR's new record, open: what the command now writes under DIR is listed in it.
+OutputRecord claim_output_folder(const std::string& dir, const std::string& command,
+                                 const std::string& what, const std::vector<CommandInput>& inputs,
+                                 bool overwrite);
 
-// Throws naming the first entry of DIR that OWNS does not claim (written by someone else).
-void refuse_foreign_entries(const std::string& dir, const std::string& command,
-                            bool (*owns)(const std::string& name, bool is_folder));
-
-// For a command that writes its results into folder DIR (under DIR's lock): entries of DIR that
-// OWNS does not claim are refused, named (nothing a user put there is removed or mixed in); the
-// command's own earlier results are refused unless OVERWRITE, and then removed first so that the
-// folder never looks complete with a mix of old and new. WHAT names the result ("a fine-tuned
-// model") in the message.
-void claim_output_folder(const std::string& dir, const std::string& command,
-                         const std::string& what,
-                         bool (*owns)(const std::string& name, bool is_folder), bool overwrite);
+// The same for a command that continues its own unfinished output (an interrupted fine-tune):
+// refuses as above, removes nothing, and returns the record open to be added to.
+OutputRecord continue_output_folder(const std::string& dir, const std::string& command,
+                                    const std::vector<CommandInput>& inputs);
 
 }  // namespace electra::data

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "data/output_record.h"
 #include "data/sha256.h"
 
 namespace electra::data {
@@ -60,6 +61,7 @@ ShardWriter::ShardWriter(std::string path, ShardAttributes attributes, size_t ch
   if (length_ <= 0) throw std::invalid_argument(path_ + ": max_seq_length must be positive");
   summary_.path = path_;
   summary_.split = attributes_.split;
+  note_written(path_);  // listed in its output folder's record before its first byte
   std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   file_ = H5Handle(h5_check(H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
                             temp_path_, "creating the shard", kWriteAdvice),

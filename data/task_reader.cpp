@@ -10,31 +10,48 @@ namespace electra::data {
 
 namespace {
 
-// Where a layout keeps its texts and label, by header name (the first name found wins), and the
-// header names that identify it (any one of the `signatures` complete).
+// Where a layout keeps its texts and label, by header name (the first name found wins), the
+// header names that identify it (any one of the `signatures` complete), and the task's labels
+// (empty: any; sts-b's scores are checked as numbers where they are read).
 struct Layout {
   std::string name;
   std::vector<std::string> text_a, text_b, label;
   std::vector<std::vector<std::string>> signatures;
+  std::vector<std::string> labels;
 };
+
+const std::vector<std::string> kBinary = {"0", "1"};
+const std::vector<std::string> kEntailment = {"entailment", "not_entailment"};
 
 // In detection order: the more specific first.
 const std::vector<Layout>& layouts() {
   static const std::vector<Layout> all = {
-      {"mrpc", {"#1 String"}, {"#2 String"}, {"Quality"}, {{"#1 String"}}},
-      {"qqp", {"question1"}, {"question2"}, {"is_duplicate"}, {{"question1"}}},
-      {"mnli", {"sentence1"}, {"sentence2"}, {"gold_label"}, {{"gold_label"}, {"pairID"}}},
+      {"mrpc", {"#1 String"}, {"#2 String"}, {"Quality"}, {{"#1 String"}}, kBinary},
+      {"qqp", {"question1"}, {"question2"}, {"is_duplicate"}, {{"question1"}}, kBinary},
+      {"mnli",
+       {"sentence1"},
+       {"sentence2"},
+       {"gold_label"},
+       {{"gold_label"}, {"pairID"}},
+       {"contradiction", "entailment", "neutral"}},
       {"sts-b",
        {"sentence1"},
        {"sentence2"},
        {"score"},
-       {{"sentence1", "sentence2", "score"}, {"sentence1", "sentence2", "filename"}}},
-      {"qnli", {"question"}, {"sentence"}, {"label"}, {{"question", "sentence"}}},
-      {"rte", {"sentence1"}, {"sentence2"}, {"label"}, {{"sentence1", "sentence2"}}},
-      {"sst-2", {"sentence"}, {}, {"label"}, {{"sentence"}}},
-      {"generic", {"text", "sentence", "text_a"}, {"text_b"}, {"label"}, {{}}},
+       {{"sentence1", "sentence2", "score"}, {"sentence1", "sentence2", "filename"}},
+       {}},
+      {"qnli", {"question"}, {"sentence"}, {"label"}, {{"question", "sentence"}}, kEntailment},
+      {"rte", {"sentence1"}, {"sentence2"}, {"label"}, {{"sentence1", "sentence2"}}, kEntailment},
+      {"sst-2", {"sentence"}, {}, {"label"}, {{"sentence"}}, kBinary},
+      {"generic", {"text", "sentence", "text_a"}, {"text_b"}, {"label"}, {{}}, {}},
   };
   return all;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
 }
 
 int column(const std::vector<std::string>& header, const std::vector<std::string>& names) {
@@ -96,26 +113,29 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot read the task file (check its permissions)");
   std::vector<std::vector<std::string>> rows;
+  std::vector<long long> line_numbers;  // each row's line in the file (blank lines skipped)
   std::string line;
-  while (std::getline(in, line)) {
+  for (long long number = 1; std::getline(in, line); ++number) {
+    if (number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // a BOM
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) rows.push_back(split_tabs(line));
+    if (!line.empty()) rows.push_back(split_tabs(line)), line_numbers.push_back(number);
   }
   if (rows.empty()) throw std::runtime_error(path + ": the task file is empty");
 
   TaskFile file;
   int a = -1, b = -1, label = -1;
+  const std::vector<std::string>* known_labels = nullptr;
   size_t first = 1;  // the header row
   // CoLA's train and dev files have no header: source, label, original label, sentence.
   const bool cola_without_header = rows.front().size() == 4 &&
                                    (rows.front()[1] == "0" || rows.front()[1] == "1") &&
                                    (format == "auto" || format == "cola");
   if (cola_without_header) {
-    file.format = "cola", a = 3, label = 1, first = 0;
+    file.format = "cola", a = 3, label = 1, first = 0, known_labels = &kBinary;
   } else if (format == "cola") {  // CoLA's test file: index, sentence
     file.format = "cola", a = column(rows.front(), {"sentence"});
     if (a < 0) {
-      throw error(path, 1,
+      throw error(path, line_numbers.front(),
                   "CoLA's layout has 4 columns (source, label 0/1, original label, sentence) "
                   "without a header, or a header naming `sentence` (its test file); this line "
                   "has " +
@@ -124,13 +144,14 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
     }
   } else {
     const Layout* layout = layout_for(rows.front(), format);
-    if (!layout) throw error(path, 1, "the header names no known layout");
+    if (!layout) throw error(path, line_numbers.front(), "the header names no known layout");
     file.format = layout->name;
+    if (!layout->labels.empty()) known_labels = &layout->labels;
     a = column(rows.front(), layout->text_a);
     b = layout->text_b.empty() ? -1 : column(rows.front(), layout->text_b);
     label = column(rows.front(), layout->label);
     if (a < 0) {
-      throw error(path, 1,
+      throw error(path, line_numbers.front(),
                   "no text column: the header must name `text` (or `sentence`), optionally "
                   "`text_b`, and `label`" +
                       std::string(format == "auto" ? "" : " for format " + format));
@@ -143,7 +164,7 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
   const size_t most = first == 1 ? rows.front().size() : 4;
   for (size_t r = first; r < rows.size(); ++r) {
     const auto& fields = rows[r];
-    const long long line_number = (long long)(r + 1);
+    const long long line_number = line_numbers[r];
     if (fields.size() < needed) {
       throw error(path, line_number,
                   std::to_string(fields.size()) + " tab-separated fields, expected at least " +
@@ -161,6 +182,13 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
       throw error(path, line_number, "empty text");
     }
     if (file.labelled && example.label.empty()) throw error(path, line_number, "empty label");
+    if (file.labelled && known_labels &&
+        std::find(known_labels->begin(), known_labels->end(), example.label) ==
+            known_labels->end()) {
+      throw error(path, line_number,
+                  "label '" + example.label + "' is not one of " + file.format + "'s (" +
+                      joined(*known_labels) + "); for other labels pass --format generic");
+    }
     file.examples.push_back(std::move(example));
   }
   if (file.examples.empty()) throw std::runtime_error(path + ": no examples after the header");

@@ -22,15 +22,6 @@ void declare(po::options_description& options) {
                                                             "replace an existing export in OUT");
 }
 
-// What the export of a fine-tuned model writes into OUT.
-bool exports_finetuned(const std::string& name, bool is_folder) {
-  if (is_folder) return false;
-  for (const char* own : {"config.json", "model.safetensors", "vocab.txt", "task.json"}) {
-    if (name == own || name == std::string(own) + ".tmp") return true;
-  }
-  return false;
-}
-
 // A fine-tuned model (electra finetune's --out or its best/) -> OUT for
 // ElectraForSequenceClassification, ElectraForQuestionAnswering or ElectraForTokenClassification.
 int export_finetuned(const std::string& dir, const std::string& out, bool overwrite) {
@@ -44,7 +35,8 @@ int export_finetuned(const std::string& dir, const std::string& out, bool overwr
   // Read whole before anything in --out is replaced.
   finetune::FinetunedModel finetuned = finetune::load_finetuned(dir);
   const auto lock = data::OutputLock::folder(out, "--out", "electra export");
-  data::claim_output_folder(out, "export", "an export", exports_finetuned, overwrite);
+  auto record =
+      data::claim_output_folder(out, "export", "an export", {{dir, "--checkpoint"}}, overwrite);
   std::string architecture = "ElectraForSequenceClassification";
   if (finetuned.classifier) {
     model::export_hf_classifier(*finetuned.classifier, finetuned.labels.labels(),
@@ -60,6 +52,7 @@ int export_finetuned(const std::string& dir, const std::string& out, bool overwr
   // `electra evaluate` on OUT predicts as on DIR; transformers ignores the file.
   data::write_file_atomically((std::filesystem::path(out) / finetune::kTaskFile).string(),
                               finetune::task_json(finetuned).dump(2) + "\n");
+  record.complete();
   std::cout << "exported " << dir << " to " << out << " (HuggingFace: " << architecture
             << ".from_pretrained)\n";
   return kExitOk;
@@ -75,13 +68,10 @@ int run(const po::variables_map& options) {
   data::check_output_folder(out, "--out");
   auto model = train::read_model(checkpoint);
   const auto lock = data::OutputLock::folder(out, "--out", "electra export");
-  data::claim_output_folder(
-      out, "export", "an export",
-      [](const std::string& name, bool is_folder) {
-        return is_folder && (name == "discriminator" || name == "generator");
-      },
-      options["overwrite"].as<bool>());
+  auto record = data::claim_output_folder(
+      out, "export", "an export", {{checkpoint, "--checkpoint"}}, options["overwrite"].as<bool>());
   model::export_hf(*model, (std::filesystem::path(checkpoint) / train::kVocabFile).string(), out);
+  record.complete();  // an import-hf of OUT tells a killed export from a discriminator-only one
   std::cout << "exported " << checkpoint << " to " << out << "/discriminator and " << out
             << "/generator (HuggingFace: ElectraForPreTraining.from_pretrained, "
                "ElectraForMaskedLM.from_pretrained)\n";

@@ -123,7 +123,8 @@ int run_finetune(const po::variables_map& o) {
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   model::keep_freed_memory_in_process();
   train::ModelSource source;
-  data::OutputLock lock;  // rank 0 holds --out's lock until the end
+  data::OutputLock lock;      // rank 0 holds --out's lock until the end
+  data::OutputRecord record;  // and lists what it writes there
   try {
     run_phase(*world, "finetune", [&] {
       if (!world->is_root()) return;
@@ -132,12 +133,17 @@ int run_finetune(const po::variables_map& o) {
         const std::string final_dir = config.out_dir + "/" + folder;
         finetune::recover_replaced_folder(final_dir + ".new", final_dir);
       }
+      const std::vector<data::CommandInput> read{{config.model_dir, "--model"},
+                                                 {config.train_path, "--train"},
+                                                 {config.dev_path, "--dev"},
+                                                 {config.test_path, "--test"},
+                                                 {o["vocab"].as<std::string>(), "--vocab"}};
       if (finetune::has_resume(config.out_dir) && !o["overwrite"].as<bool>()) {
         // An interrupted fine-tune: continued (finetune_resume.h); nothing else may be there.
-        data::refuse_foreign_entries(config.out_dir, "finetune", finetune::finetune_writes);
+        record = data::continue_output_folder(config.out_dir, "finetune", read);
       } else {
-        data::claim_output_folder(config.out_dir, "finetune", "a fine-tuned model",
-                                  finetune::finetune_writes, o["overwrite"].as<bool>());
+        record = data::claim_output_folder(config.out_dir, "finetune", "a fine-tuned model", read,
+                                           o["overwrite"].as<bool>());
       }
     });
     run_phase(*world, "finetune", [&] {
@@ -174,6 +180,7 @@ int run_finetune(const po::variables_map& o) {
   } catch (const std::exception& e) {
     return fail(user_message(e), kExitFailure);
   }
+  record.complete();
   if (world->is_root()) std::cout << summary.dump(2) << "\n";
   return kExitOk;
 }

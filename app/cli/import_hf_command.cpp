@@ -6,6 +6,7 @@
 #include "app/cli/command.h"
 #include "app/model/hf_format.h"
 #include "app/train/checkpoint_files.h"
+#include "app/train/model_source.h"
 #include "data/output_path.h"
 #include "data/vocabulary.h"
 
@@ -28,13 +29,8 @@ int run(const po::variables_map& options) {
   std::string vocab = options["vocab"].as<std::string>();
   if (vocab.empty()) vocab = imported.vocab_path;
   if (vocab.empty()) throw UsageError("the HF directory has no vocab.txt: pass --vocab FILE");
-  const size_t tokens = data::Vocabulary::load(vocab).size();
-  if (int64_t(tokens) != imported.model->config.vocab_size) {
-    throw std::runtime_error(vocab + " has " + std::to_string(tokens) +
-                             " tokens; the model's vocab_size is " +
-                             std::to_string(imported.model->config.vocab_size) +
-                             ": pass the vocab.txt the model was trained with (--vocab)");
-  }
+  train::check_vocabulary(vocab, imported.model->config.vocab_size,
+                          options["model"].as<std::string>());
   const auto lock = data::OutputLock::folder(out, "--out", "electra import-hf");
   if (std::filesystem::exists(std::filesystem::path(out) / train::kCheckpointsFolder)) {
     throw std::runtime_error("--out " + out + ": holds a run (" + train::kCheckpointsFolder +

@@ -68,23 +68,6 @@ PrepareInputs resolve_inputs(const po::variables_map& options) {
   return inputs;
 }
 
-// What electra prepare writes into its output folder: the manifest and the shards (and their
-// temporary names while being written).
-bool prepare_writes(const std::string& name, bool is_folder) {
-  if (is_folder) return false;
-  if (name == data::kManifestFile || name == std::string(data::kManifestFile) + ".tmp") return true;
-  for (const char* split : {"train-", "validation-"}) {
-    const std::string prefix = split;
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    if (rest.size() >= 8 && std::all_of(rest.begin(), rest.begin() + 5, ::isdigit) &&
-        (rest.substr(5) == ".h5" || rest.substr(5) == ".h5.tmp")) {
-      return true;
-    }
-  }
-  return false;
-}
-
 std::string megabytes(long long bytes) {
   std::ostringstream text;
   text << std::fixed << std::setprecision(1) << double(bytes) / 1e6 << " MB";
@@ -177,7 +160,8 @@ int run(const po::variables_map& options) {
   auto world = dist::make_world_communicator();
   std::shared_ptr<const data::Vocabulary> vocab;
   PrepareInputs inputs;
-  data::OutputLock lock;  // rank 0 holds the output folder's lock until the end
+  data::OutputLock lock;      // rank 0 holds the output folder's lock until the end
+  data::OutputRecord record;  // what this rank writes there
   try {
     run_phase(*world, "prepare", [&] {
       data::check_output_folder(prepare.out_dir, "--out");
@@ -201,9 +185,17 @@ int run(const po::variables_map& options) {
       if (!world->is_root()) return;
       // Anything prepare did not write is refused even with --overwrite; an earlier corpus is
       // replaced only with it, its manifest removed first (never a mix of old and new shards).
-      data::claim_output_folder(prepare.out_dir, "prepare", "a prepared corpus", prepare_writes,
-                                options["overwrite"].as<bool>());
+      std::vector<data::CommandInput> read{{options["vocab"].as<std::string>(), "--vocab"}};
+      if (inputs.nvidia)
+        read.push_back({options["from-nvidia-shards"].as<std::string>(), "--from-nvidia-shards"});
+      for (const auto& file : inputs.files) read.push_back({file.path, "--input"});
+      record = data::claim_output_folder(prepare.out_dir, "prepare", "a prepared corpus", read,
+                                         options["overwrite"].as<bool>());
     });
+    // Every rank lists the shards it writes (rank 0's record is open already).
+    if (!world->is_root()) {
+      record = data::OutputRecord::open(prepare.out_dir, "prepare", world->rank());
+    }
     const auto assigned = data::assign_files_to_ranks(inputs.files, world->size());
     const auto& mine = assigned[size_t(world->rank())];
     ProgressLine progress_line(world->is_root());
@@ -242,6 +234,7 @@ int run(const po::variables_map& options) {
       const data::Manifest manifest =
           build_manifest(gathered, *vocab, lowercase, prepare, inputs, world->size(), total);
       manifest.write(prepare.out_dir);
+      record.complete();
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       print_summary(manifest, total, prepare.out_dir, seconds);

@@ -32,12 +32,8 @@ struct ScoredInput {
 
 ScoredInput encode(const po::variables_map& options, const std::string& vocab_path,
                    int64_t vocab_size, int64_t max_positions, bool lowercase) {
+  train::check_vocabulary(vocab_path, vocab_size, options["model"].as<std::string>());
   auto vocab = std::make_shared<const data::Vocabulary>(data::Vocabulary::load(vocab_path));
-  if (int64_t(vocab->size()) != vocab_size) {
-    throw std::runtime_error(vocab_path + ": " + std::to_string(vocab->size()) +
-                             " tokens, the model has " + std::to_string(vocab_size) +
-                             "; pass its --vocab");
-  }
   const data::WordPieceTokenizer tokenizer(vocab, lowercase);
   const std::string text = options["text"].as<std::string>();
   std::string pair_text;

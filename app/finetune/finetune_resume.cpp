@@ -12,6 +12,7 @@
 #include "data/atomic_file.h"
 #include "data/debug_detail.h"
 #include "data/json_fields.h"
+#include "data/output_record.h"
 
 namespace electra::finetune {
 
@@ -124,7 +125,11 @@ void save_resume(const std::string& out_dir, const nlohmann::json& fingerprint,
 void replace_folder(const std::string& staging, const std::string& final_dir) {
   const std::string old = final_dir + ".old";
   fs::remove_all(old);
-  if (fs::exists(final_dir)) fs::rename(final_dir, old);
+  if (fs::exists(final_dir)) {
+    data::note_moved(final_dir, old);
+    fs::rename(final_dir, old);
+  }
+  data::note_moved(staging, final_dir);
   fs::rename(staging, final_dir);
   fs::remove_all(old);
 }
@@ -133,6 +138,7 @@ void recover_replaced_folder(const std::string& staging, const std::string& fina
   std::error_code error;
   if (!fs::exists(final_dir, error) && fs::exists(final_dir + ".old", error) &&
       fs::exists(staging, error)) {
+    data::note_moved(staging, final_dir);
     fs::rename(staging, final_dir);
     fs::remove_all(final_dir + ".old", error);
   }

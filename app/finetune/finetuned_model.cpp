@@ -10,9 +10,11 @@
 #include "app/model/hf_format.h"
 #include "app/model/loaded_weights.h"
 #include "app/train/checkpoint_files.h"
+#include "app/train/model_source.h"
 #include "data/atomic_file.h"
 #include "data/debug_detail.h"
 #include "data/json_fields.h"
+#include "data/output_record.h"
 
 namespace electra::finetune {
 
@@ -156,6 +158,7 @@ LabelSet hf_labels(const nlohmann::json& config, const std::string& path) {
 // A fine-tuned HF folder (ours, with its task.json, or anyone's: then the settings are the
 // defaults and the labels id2label).
 FinetunedModel import_hf_finetuned(const std::string& dir) {
+  data::refuse_unfinished_output(dir);  // a killed export's folder is not a model
   const std::string config_path = (fs::path(dir) / "config.json").string();
   const nlohmann::json hf = data::read_json_file(config_path, "missing");
   FinetunedModel finetuned;
@@ -256,7 +259,9 @@ nlohmann::json task_json(const FinetunedModel& finetuned) {
   return task;
 }
 
-FinetunedModel load_finetuned(const std::string& given) {
+namespace {
+
+FinetunedModel read_finetuned(const std::string& given) {
   std::string dir = given;
   if (!fs::exists(fs::path(dir) / kTaskFile) && fs::exists(fs::path(dir) / "best" / kTaskFile)) {
     dir = (fs::path(dir) / "best").string();
@@ -297,6 +302,14 @@ FinetunedModel load_finetuned(const std::string& given) {
   }
   model::require_finite_weights(finetuned.module(), model_path);
   finetuned.vocab_path = (fs::path(dir) / train::kVocabFile).string();
+  return finetuned;
+}
+
+}  // namespace
+
+FinetunedModel load_finetuned(const std::string& given) {
+  FinetunedModel finetuned = read_finetuned(given);
+  train::check_vocabulary(finetuned.vocab_path, finetuned.config().vocab_size, given);
   return finetuned;
 }
 

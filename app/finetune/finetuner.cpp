@@ -110,25 +110,6 @@ int agreed_stop_signal(dist::Communicator& communicator) {
 
 }  // namespace
 
-bool finetune_writes(const std::string& name, bool is_folder) {
-  if (is_folder) {
-    for (const std::string folder : {"best", kResumeFolder}) {
-      if (name == folder || name == folder + ".new" || name == folder + ".old") return true;
-    }
-    return false;
-  }
-  std::string base = name;
-  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".tmp") == 0)
-    base.resize(base.size() - 4);
-  if (base == "results.json" || base == "predictions.json") return true;
-  for (const char* split : {"dev_predictions.", "test_predictions."}) {
-    for (const char* extension : {"tsv", "json", "txt"}) {
-      if (base == std::string(split) + extension) return true;
-    }
-  }
-  return false;
-}
-
 nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& pair,
                         const std::string& vocab_path, dist::Communicator& communicator) {
   config.validate();
@@ -316,7 +297,15 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
       {"selection_metric", metric},
       {"dev", at.best_metrics},
       {"dev_predictions", (fs::path(config.out_dir) / family->predictions_name("dev")).string()},
-      {"best_model", best_dir}};
+      {"best_model", best_dir},
+      // What was trained, on what: a sweep adopts a finished cell only when these match.
+      {"settings",
+       {{"train", config.train_path},
+        {"dev", config.dev_path},
+        {"test", config.test_path},
+        {"learning_rate", config.learning_rate},
+        {"seed", config.seed},
+        {"epochs", config.epochs}}}};
   // Throughput over all ranks (training rows include SQuAD's and long sentences' windows).
   const long long trained_rows = steps_per_epoch * global_batch * config.epochs;
   results["throughput"] = {

@@ -56,8 +56,5 @@ struct FinetuneConfig {
 nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& pair,
                         const std::string& vocab_path, dist::Communicator& communicator);
 
-// What finetune writes into --out: results.json, best/, the dev and test predictions (and their
-// temporary names while being written).
-bool finetune_writes(const std::string& name, bool is_folder);
 
 }  // namespace electra::finetune

@@ -69,6 +69,40 @@ std::pair<std::string, double> main_dev_metric(const nlohmann::json& results) {
   return {metric, results.at("dev").at(metric).get<double>()};
 }
 
+// "" when a finished cell's results.json is this cell's (its task files, learning rate, seed and
+// model); else what differs. A cell of another sweep's row (KNOW_MODEL false) is not checked
+// for its model.
+std::string cell_mismatch(const Cell& cell, const nlohmann::json& results, bool know_model) {
+  if (!results.is_object() || !results.contains("settings") || !results["settings"].is_object()) {
+    return "no settings recorded (not written by electra sweep or finetune of this version)";
+  }
+  const nlohmann::json& settings = results["settings"];
+  const auto differs = [&](const char* key, const nlohmann::json& wanted) {
+    return !settings.contains(key) || settings[key] != wanted;
+  };
+  const auto said = [&](const char* key) {
+    return settings.contains(key) ? settings[key].dump() : std::string("nothing");
+  };
+  if (differs("train", cell.task->train)) return "trained on " + said("train");
+  if (differs("dev", cell.task->dev)) return "evaluated on " + said("dev");
+  if (differs("learning_rate", cell.lr)) return "learning rate " + said("learning_rate");
+  if (differs("seed", cell.seed)) return "seed " + said("seed");
+  if (know_model) {
+    if (!results.contains("random_init") || results["random_init"] != cell.random_init) {
+      return cell.random_init ? "not from random weights" : "from random weights";
+    }
+    if (!results.contains("model") || results["model"] != cell.checkpoint) {
+      return "model " + (results.contains("model") ? results["model"].dump() : "unknown");
+    }
+  }
+  return "";
+}
+
+// Why a cell folder that holds a results.json is not this cell's, as the sweep says it.
+std::string foreign_cell_text(const Cell& cell, const std::string& mismatch) {
+  return cell.dir + " holds another fine-tune (" + mismatch + "); move it away to run this cell";
+}
+
 // A task's type: given, or from its training file.
 std::string task_type_of(const SweepTask& task) {
   if (!task.type.empty()) return task.type;
@@ -90,7 +124,7 @@ double median(std::vector<double> values) {
 }
 
 // One CSV row per cell from what its folder holds (finished, failed or missing).
-nlohmann::json cell_row(const Cell& cell) {
+nlohmann::json cell_row(const Cell& cell, bool know_model) {
   nlohmann::json row = {
       {"checkpoint", cell.label}, {"task", cell.task->name}, {"lr", cell.lr},
       {"seed", cell.seed},        {"status", "missing"},     {"metric", ""},
@@ -99,6 +133,10 @@ nlohmann::json cell_row(const Cell& cell) {
   const fs::path error = fs::path(cell.dir) / "error.txt";
   if (fs::exists(results)) {
     const auto json = data::read_json_file(results.string(), "missing");
+    if (const std::string mismatch = cell_mismatch(cell, json, know_model); !mismatch.empty()) {
+      row["status"] = "failed: " + foreign_cell_text(cell, mismatch);
+      return row;
+    }
     const auto [metric, value] = main_dev_metric(json);
     row["status"] = "ok", row["metric"] = metric, row["dev"] = value;
     nlohmann::json figures = nlohmann::json::object();
@@ -380,12 +418,24 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
     const std::string where = "cell " + std::to_string(i + 1) + "/" + std::to_string(cells.size()) +
                               " (" + cell.label + ", " + cell.task->name + ", lr " +
                               lr_text(cell.lr) + ", seed " + std::to_string(cell.seed) + ")";
-    if (fs::exists(fs::path(cell.dir) / "results.json")) {
-      ++outcome.skipped;
-      continue;
-    }
     const auto start = std::chrono::steady_clock::now();
     std::string status;
+    const fs::path earlier = fs::path(cell.dir) / "results.json";
+    if (fs::exists(earlier)) {
+      const std::string mismatch = cell_mismatch(
+          cell, data::read_json_file(earlier.string(), "cannot read the cell's results"), true);
+      if (mismatch.empty()) {
+        ++outcome.skipped;
+        continue;
+      }
+      // Not this cell's: left as it is, and this cell not run.
+      std::printf("sweep: %s%s: FAILED: %s\n", dist::rank_prefix(communicator).c_str(),
+                  where.c_str(), foreign_cell_text(cell, mismatch).c_str());
+      std::fflush(stdout);
+      ++outcome.failed;
+      mine.push_back(i);
+      continue;
+    }
     try {
       fs::create_directories(cell.dir);
       fs::remove(fs::path(cell.dir) / "error.txt");
@@ -467,7 +517,7 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       }
     }
     std::vector<nlohmann::json> rows;
-    for (const auto& cell : all) rows.push_back(cell_row(cell));
+    for (size_t i = 0; i < all.size(); ++i) rows.push_back(cell_row(all[i], i < cells.size()));
     write_reports(config, labels, rows);
     std::printf(
         "sweep: %d cells: %d finished now (on %zu rank(s)), %d finished before, %d failed; "

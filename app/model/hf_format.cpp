@@ -12,6 +12,7 @@
 #include "app/model/tensor_io.h"
 #include "data/atomic_file.h"
 #include "data/json_fields.h"
+#include "data/output_record.h"
 
 namespace electra::model {
 
@@ -253,6 +254,8 @@ bool is_hf_directory(const std::string& dir) {
 }
 
 HfImport import_hf(const std::string& dir) {
+  // A killed export has discriminator/ and no generator/: not a discriminator-only model.
+  data::refuse_unfinished_output(dir);
   const fs::path root(dir);
   const fs::path discriminator_dir =
       fs::exists(root / "discriminator") ? root / "discriminator" : root;

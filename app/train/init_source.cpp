@@ -8,6 +8,7 @@
 
 #include "app/model/hf_format.h"
 #include "app/train/checkpoint_files.h"
+#include "app/train/model_source.h"
 #include "app/train/optimizer.h"
 #include "app/train/training_checkpoint.h"
 #include "data/debug_detail.h"
@@ -162,12 +163,7 @@ InitSource read_init_source(const std::string& source, const std::string& vocab_
   }
   const data::Vocabulary vocab = data::Vocabulary::load(init.vocab_path);
   init.vocab_sha256 = vocab.sha256();
-  if (int64_t(vocab.size()) != init.model->config.vocab_size) {
-    throw std::runtime_error(init.vocab_path + " has " + std::to_string(vocab.size()) +
-                             " tokens but --init-from " + source + "'s vocab_size is " +
-                             std::to_string(init.model->config.vocab_size) +
-                             "; pass the vocabulary it was trained with as --vocab");
-  }
+  check_vocabulary(init.vocab_path, init.model->config.vocab_size, "--init-from " + source);
   return init;
 }
 

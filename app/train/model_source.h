@@ -16,7 +16,13 @@ struct ModelSource {
   bool has_generator = true;
 };
 
-// `vocab_override` (non-empty) replaces the directory's vocab.txt.
+// `vocab_override` (non-empty) replaces the directory's vocab.txt; the vocabulary found is
+// checked against the model (check_vocabulary).
 ModelSource load_model_source(const std::string& dir, const std::string& vocab_override);
+
+// The one check of a model's vocabulary, wherever a model is loaded: VOCAB_PATH must hold
+// VOCAB_SIZE tokens (a truncated or another model's vocab.txt is refused, naming both and
+// --vocab). MODEL names the model in the message.
+void check_vocabulary(const std::string& vocab_path, int64_t vocab_size, const std::string& model);
 
 }  // namespace electra::train

@@ -791,7 +791,8 @@ inline std::vector<BadInputCase> bad_input_cases() {
            copy_hf + "rm {tmp}/hf/vocab.txt",
        "{E} import-hf --model {tmp}/hf --out {tmp}/r --vocab {tmp}/v.txt",
        1,
-       "{tmp}/v.txt has 98 tokens; the model's vocab_size is 30522",
+       "{tmp}/v.txt: 98 tokens, but the model {tmp}/hf has vocab_size 30522; pass the vocab.txt "
+       "it was trained with (--vocab)",
        {},
        {"{tmp}/r/checkpoints/step-00000000/COMPLETE"}},
       {"ImportHfIntoAnExistingRun",
@@ -808,11 +809,18 @@ inline std::vector<BadInputCase> bad_input_cases() {
        "{tmp}/none",
        {}},
       {"ExportOutHoldsAnExport",
-       "mkdir -p {tmp}/x/discriminator && echo mine > "
-       "{tmp}/x/discriminator/config.json",
+       "{E} export --checkpoint {run} --out {tmp}/x >/dev/null",
        "{E} export --checkpoint {run} --out {tmp}/x",
        1,
-       "--overwrite",
+       "{tmp}/x: holds an export; choose another --out or pass --overwrite",
+       {"{tmp}/x/discriminator/config.json", "{tmp}/x/generator/model.safetensors"}},
+      {"ExportOutHoldsAHandMadeModelFolder",
+       "mkdir -p {tmp}/x/discriminator && echo mine > "
+       "{tmp}/x/discriminator/config.json",
+       "{E} export --checkpoint {run} --out {tmp}/x --overwrite",
+       1,
+       "{tmp}/x/discriminator: not written by electra export ({tmp}/x has no record of what "
+       "electra wrote there)",
        {"{tmp}/x/discriminator/config.json"}},
       {"ExportOutIsAFile",
        "echo mine > {tmp}/x",
@@ -821,9 +829,7 @@ inline std::vector<BadInputCase> bad_input_cases() {
        "--out {tmp}/x: a file, not a folder",
        {"{tmp}/x"}},
       {"ExportOverwriteKeepsAUsersFile",
-       "mkdir -p {tmp}/x && echo mine > {tmp}/x/notes.txt && "
-       "{E} export --checkpoint {run} --out {tmp}/x/sub >/dev/null 2>&1 && "
-       "mv {tmp}/x/sub/discriminator {tmp}/x/sub/generator {tmp}/x/ && rm -r {tmp}/x/sub",
+       "{E} export --checkpoint {run} --out {tmp}/x >/dev/null && echo mine > {tmp}/x/notes.txt",
        "{E} export --checkpoint {run} --out {tmp}/x --overwrite",
        1,
        "{tmp}/x/notes.txt: not written by electra export",
@@ -900,7 +906,9 @@ inline std::vector<BadInputCase> bad_input_cases() {
        "{tmp}/f: holds a fine-tuned model; choose another --out or pass --overwrite",
        {"{tmp}/f/results.json", "{tmp}/f/best"}},
       {"FinetuneResumeStateDamaged",
-       "cp -r {ft} {tmp}/f && mkdir {tmp}/f/resume && echo '{' > {tmp}/f/resume/state.json",
+       // (as finetune writes it: listed in the folder's record)
+       "cp -r {ft} {tmp}/f && mkdir {tmp}/f/resume && echo '{' > {tmp}/f/resume/state.json && "
+       "echo 'file resume/state.json' >> {tmp}/f/.electra-written",
        finetune + "--out {tmp}/f",
        1,
        "{tmp}/f/resume/state.json: not valid JSON (at byte 3); fix it or write it again (or pass "
@@ -1114,6 +1122,138 @@ inline std::vector<BadInputCase> bad_input_cases() {
        1,
        "is also the input metrics file of --run",
        {"{tmp}/run/metrics.jsonl"}},
+
+      // ---- --overwrite removes only what the command's record lists (issue 26, 2-5) ----
+      {"ExportOverwriteKeepsAFileInsideAModelFolder",
+       "{E} export --checkpoint {run} --out {tmp}/x >/dev/null && "
+       "echo mine > {tmp}/x/discriminator/README.md",
+       "{E} export --checkpoint {run} --out {tmp}/x --overwrite",
+       1,
+       "{tmp}/x/discriminator/README.md: not written by electra export; move it away",
+       {"{tmp}/x/discriminator/README.md", "{tmp}/x/discriminator/config.json",
+        "{tmp}/x/generator/model.safetensors"}},
+      {"ExportOverwriteKeepsAFolderInsideAModelFolder",
+       "{E} export --checkpoint {run} --out {tmp}/x >/dev/null && "
+       "mkdir {tmp}/x/generator/extra && echo f > {tmp}/x/generator/extra/f",
+       "{E} export --checkpoint {run} --out {tmp}/x --overwrite",
+       1,
+       "{tmp}/x/generator/extra: not written by electra export",
+       {"{tmp}/x/generator/extra/f", "{tmp}/x/generator/config.json"}},
+      {"ExportOverwriteReplacesItsOwnExport",
+       "{E} export --checkpoint {run} --out {tmp}/x >/dev/null && "
+       "touch -d 2001-01-01 {tmp}/x/generator/config.json",
+       "{E} export --checkpoint {run} --out {tmp}/x --overwrite >/dev/null && "
+       "find {tmp}/x/generator/config.json -newermt 2002-01-01 | grep -q . && echo replaced",
+       0,
+       "replaced",
+       {"{tmp}/x/discriminator/model.safetensors", "{tmp}/x/generator/config.json"}},
+      {"FinetuneOverwriteKeepsAFileInsideBest",
+       "cp -r {ft} {tmp}/f && echo mine > {tmp}/f/best/mynotes.txt",
+       finetune + "--out {tmp}/f --overwrite",
+       1,
+       "{tmp}/f/best/mynotes.txt: not written by electra finetune",
+       {"{tmp}/f/best/mynotes.txt", "{tmp}/f/best/model.pt", "{tmp}/f/results.json"}},
+      {"PrepareOverwriteKeepsAFileNamedLikeAShard",
+       copy_data + "echo mine > {tmp}/data/train-00009.h5",
+       prepare + "--out {tmp}/data --overwrite",
+       1,
+       "{tmp}/data/train-00009.h5: not written by electra prepare",
+       {"{tmp}/data/train-00009.h5", "{tmp}/data/manifest.json", "{tmp}/data/train-00000.h5"}},
+      {"ExportIntoAPreparedCorpus",
+       copy_data + "true",
+       "{E} export --checkpoint {run} --out {tmp}/data --overwrite",
+       1,
+       "{tmp}/data: holds the output of electra prepare; choose another --out",
+       {"{tmp}/data/manifest.json", "{tmp}/data/train-00000.h5"},
+       {"{tmp}/data/discriminator"}},
+      {"ExportOverwriteOfTheRunItReads",
+       copy_run + "true",
+       "{E} export --checkpoint " + tmp_ckpt + " --out {tmp}/run --overwrite",
+       1,
+       "--out {tmp}/run: holds the input --checkpoint " + tmp_ckpt,
+       {tmp_ckpt + "/model.pt", "{tmp}/run/metrics.jsonl"}},
+      {"FinetuneOutHoldsItsTrainFile",
+       "mkdir {tmp}/f && cp {sst} {tmp}/f/train.tsv",
+       "{E} finetune --model {run} --train {tmp}/f/train.tsv --dev {sst} --epochs 1 --threads 1 "
+       "--out {tmp}/f --overwrite",
+       1,
+       "--out {tmp}/f: holds the input --train {tmp}/f/train.tsv",
+       {"{tmp}/f/train.tsv"},
+       {"{tmp}/f/results.json"}},
+      {"ImportHfOfAKilledExport",
+       // What an export killed after discriminator/ leaves: no generator/, a record unfinished.
+       "{E} export --checkpoint {run} --out {tmp}/x >/dev/null && rm -r {tmp}/x/generator && "
+       "sed -i '/generator\\|^complete$/d' {tmp}/x/.electra-written",
+       "{E} import-hf --model {tmp}/x --out {tmp}/r",
+       1,
+       "{tmp}/x: unfinished: electra export stopped or failed while writing it; run electra "
+       "export again (with --overwrite)",
+       {"{tmp}/x/discriminator/model.safetensors"},
+       {"{tmp}/r"}},
+      {"ExportOverAKilledExportNeedsOverwrite",
+       "{E} export --checkpoint {run} --out {tmp}/x >/dev/null && rm -r {tmp}/x/generator && "
+       "sed -i '/generator\\|^complete$/d' {tmp}/x/.electra-written",
+       "{E} export --checkpoint {run} --out {tmp}/x",
+       1,
+       "{tmp}/x: holds an export that was not finished (stopped or failed); choose another --out "
+       "or pass --overwrite",
+       {"{tmp}/x/discriminator/model.safetensors"}},
+      {"ImportHfOfADiscriminatorOnlyFolder",
+       "{E} export --checkpoint {run} --out {tmp}/x >/dev/null",
+       "{E} import-hf --model {tmp}/x/discriminator --out {tmp}/r",
+       0,
+       "no generator in the source: initialised fresh",
+       {"{tmp}/r/checkpoints/step-00000000/COMPLETE"}},
+
+      // ---- a sweep adopts only its own cells (issue 26, 6) ----
+      {"SweepCellWrittenWithAnotherLearningRate",
+       sweep + "--lrs 0.0002 --out {tmp}/s >/dev/null && cd {tmp}/s/cells/run-step-00000002/sst && "
+               "mv lr0.0002-seed1 lr0.0001-seed1",
+       sweep + "--lrs 0.0001 --out {tmp}/s",
+       1,
+       "{tmp}/s/cells/run-step-00000002/sst/lr0.0001-seed1 holds another fine-tune (learning "
+       "rate 0.0002); move it away to run this cell",
+       {"{tmp}/s/cells/run-step-00000002/sst/lr0.0001-seed1/results.json"}},
+
+      // ---- labels outside the task's set (issue 26, 9) ----
+      {"FinetuneSst2LabelTwo",
+       "printf 'sentence\\tlabel\\ngood film\\t1\\n\\nbad film\\t2\\n' > {tmp}/s.tsv",
+       "{E} finetune --model {run} --train {tmp}/s.tsv --dev {sst} --out {tmp}/f --threads 1",
+       1,
+       "{tmp}/s.tsv:4: label '2' is not one of sst-2's (0, 1); for other labels pass --format "
+       "generic",
+       {},
+       {"{tmp}/f/results.json"}},
+      {"FinetuneSst2LabelMinusOne",
+       "printf 'sentence\\tlabel\\ngood film\\t1\\nbad film\\t-1\\n' > {tmp}/s.tsv",
+       "{E} finetune --model {run} --train {sst} --dev {tmp}/s.tsv --out {tmp}/f --threads 1",
+       1,
+       "{tmp}/s.tsv:3: label '-1' is not one of sst-2's (0, 1)",
+       {},
+       {"{tmp}/f/results.json"}},
+      {"FinetuneTsvHeaderWithAByteOrderMark",
+       "printf '\\357\\273\\277sentence\\tlabel\\ngood film\\t1\\nbad film\\t0\\n' > {tmp}/s.tsv",
+       "{E} finetune --model {run} --train {tmp}/s.tsv --dev {tmp}/s.tsv --epochs 1 --threads 1 "
+       "--batch-size 2 --out {tmp}/f",
+       0,
+       "\"task\": \"sst-2\"",
+       {"{tmp}/f/results.json"}},
+
+      // ---- one vocabulary check wherever a model is loaded (issue 26, 10) ----
+      {"FinetuneHfFolderWithATruncatedVocabulary",
+       copy_hf + "head -n 429 {hf}/vocab.txt > {tmp}/hf/vocab.txt",
+       "{E} finetune --model {tmp}/hf --train {sst} --dev {sst} --epochs 1 --threads 1 "
+       "--out {tmp}/f",
+       1,
+       "{tmp}/hf/vocab.txt: 429 tokens, but the model {tmp}/hf has vocab_size",
+       {},
+       {"{tmp}/f/results.json", "{tmp}/f/best"}},
+      {"EvaluateModelWithATruncatedVocabulary",
+       "cp -r {ft} {tmp}/ft && head -n 429 {ft}/best/vocab.txt > {tmp}/ft/best/vocab.txt",
+       "{E} evaluate --model {tmp}/ft --data {sst}",
+       1,
+       "{tmp}/ft/best/vocab.txt: 429 tokens, but the model {tmp}/ft has vocab_size",
+       {"{tmp}/ft/best/model.pt"}},
   };
 }
 
