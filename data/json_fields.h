@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "data/debug_detail.h"
 
@@ -16,6 +17,13 @@ template <typename T>
 T json_field(const nlohmann::json& object, const char* name, const std::string& where) {
   if (!object.is_object() || !object.contains(name)) {
     throw std::runtime_error(where + ": field '" + name + "' is missing");
+  }
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const nlohmann::json& value = object.at(name);
+    if (value.is_number_float() && value.get<double>() != double(value.get<long long>())) {
+      throw std::runtime_error(where + ": field '" + name + "' must be a whole number, not " +
+                               value.dump());
+    }
   }
   try {
     return object.at(name).get<T>();

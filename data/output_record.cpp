@@ -176,9 +176,17 @@ OutputRecord& OutputRecord::operator=(OutputRecord&&) noexcept = default;
 
 OutputRecord::~OutputRecord() {
   if (!open_) return;
-  // A record of nothing (the command failed before writing) is not left behind: the folder
-  // stays as it was (and one the command's lock made is removed again).
-  if (open_->noted.empty() && !open_->completed) ::unlink(open_->path.c_str());
+  // A record of nothing left (the command failed before writing, or removed what it wrote) is
+  // not left behind: the folder stays as it was (and one the command's lock made is removed).
+  if (!open_->completed) {
+    std::error_code error;
+    const bool any_left =
+        std::any_of(open_->noted.begin(), open_->noted.end(), [&](const std::string& file) {
+          const fs::path path = open_->dir / file;
+          return fs::exists(path, error) || fs::exists(path.string() + ".tmp", error);
+        });
+    if (!any_left) ::unlink(open_->path.c_str());
+  }
   std::lock_guard<std::mutex> lock(registry_mutex());
   auto& open = registry();
   open.erase(std::remove_if(open.begin(), open.end(),

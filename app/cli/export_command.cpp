@@ -64,9 +64,9 @@ int run(const po::variables_map& options) {
   if (finetune::is_finetuned(given)) {
     return export_finetuned(given, out, options["overwrite"].as<bool>());
   }
-  const std::string checkpoint = train::resolve_checkpoint(given);
   data::check_output_folder(out, "--out");
-  auto model = train::read_model(checkpoint);
+  std::string checkpoint;
+  auto model = train::read_checkpoint_model(given, &checkpoint);
   const auto lock = data::OutputLock::folder(out, "--out", "electra export");
   auto record = data::claim_output_folder(
       out, "export", "an export", {{checkpoint, "--checkpoint"}}, options["overwrite"].as<bool>());

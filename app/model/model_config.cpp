@@ -2,6 +2,9 @@
 
 #include "data/json_fields.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -82,7 +85,7 @@ ModelConfig ModelConfig::load(const std::string& name_or_path) {
 void ModelConfig::set(const std::string& assignment) {
   const size_t equals = assignment.find('=');
   if (equals == std::string::npos) {
-    throw std::runtime_error("model override '" + assignment + "': write FIELD=VALUE");
+    throw std::invalid_argument("model override '" + assignment + "': write FIELD=VALUE");
   }
   const std::string key = assignment.substr(0, equals), value = assignment.substr(equals + 1);
   json j = to_json();
@@ -92,24 +95,35 @@ void ModelConfig::set(const std::string& assignment) {
     return p;
   }());
   if (!j.contains(pointer) || j.at(pointer).is_object()) {
-    throw std::runtime_error("model override '" + assignment + "': no field '" + key + "'");
+    throw std::invalid_argument("model override '" + assignment + "': no field '" + key + "'");
   }
   if (j.at(pointer).is_boolean()) {
     if (value != "true" && value != "false") {
-      throw std::runtime_error("model override '" + assignment + "': write true or false");
+      throw std::invalid_argument("model override '" + assignment + "': write true or false");
     }
     j[pointer] = value == "true";
   } else {
+    const bool whole = j.at(pointer).is_number_integer();
+    size_t used = 0;
     try {
-      j[pointer] =
-          j.at(pointer).is_number_integer() ? json(std::stoll(value)) : json(std::stod(value));
+      j[pointer] = whole ? json(std::stoll(value, &used)) : json(std::stod(value, &used));
     } catch (const std::exception&) {
-      throw std::runtime_error("model override '" + assignment + "': '" + value +
-                               "' is not a number");
+      used = 0;
+    }
+    if (used == 0 || used != value.size()) {
+      throw std::invalid_argument("model override '" + assignment + "': '" + value + "' is not " +
+                                  (whole ? "a whole number" : "a number"));
     }
   }
   *this = from_json(j, "model override '" + assignment + "'");
 }
+
+namespace {
+
+constexpr double kMaxParameters = 4e9;        // ELECTRA-Large's pair: 0.37 billion
+constexpr double kMaxActivationBytes = 1e12;  // one example, forward and backward
+
+}  // namespace
 
 void ModelConfig::validate(const std::string& source) const {
   auto require = [&](bool ok, const std::string& what) {
@@ -152,6 +166,54 @@ void ModelConfig::validate(const std::string& source) const {
           "dropout probabilities must be in [0, 1)");
   require(layer_norm_eps > 0 && initializer_range > 0,
           "layer_norm_eps and initializer_range must be positive");
+  // Each size within its limit can still make a model no machine holds (hidden 16384, FFN 65536,
+  // 1024 layers: 3 x 10^12 parameters): the whole is bounded too, and by this machine's memory.
+  const double parameters = parameter_count();
+  const double activations = activation_bytes_per_example();
+  const auto short_number = [](double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g", value);
+    return std::string(text);
+  };
+  const auto gigabytes = [&](double bytes) { return short_number(bytes / 1e9) + " GB"; };
+  require(parameters <= kMaxParameters,
+          "the pair would have " + short_number(parameters) + " parameters (" +
+              gigabytes(4 * parameters) +
+              " of fp32 weights), beyond the limit of 4e+09; check the config");
+  require(activations <= kMaxActivationBytes,
+          "one example of max_position_embeddings " + std::to_string(max_position_embeddings) +
+              " tokens would keep " + gigabytes(activations) +
+              " of activations, beyond the limit of 1,000 GB; check the config");
+  const double memory = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));
+  require(memory <= 0 || 4 * parameters <= memory,
+          "the pair's fp32 weights alone would take " + gigabytes(4 * parameters) +
+              ", more than this machine's " + gigabytes(memory) + " of memory; check the config");
+}
+
+double ModelConfig::parameter_count() const {
+  const double e = double(embedding_size), v = double(vocab_size);
+  double count = (v + double(max_position_embeddings) + double(type_vocab_size) + 2) * e;
+  for (const EncoderConfig& c : {discriminator, generator}) {
+    const double h = double(c.hidden_size), i = double(c.intermediate_size);
+    const double layer = 4 * (h * h + h) + 2 * h * i + i + h + 4 * h;  // attention, FFN, 2 norms
+    count += (e + 1) * h + double(c.num_hidden_layers) * layer;        // projection from E
+  }
+  const double g = double(generator.hidden_size), d = double(discriminator.hidden_size);
+  count += g * e + 3 * e + v;  // generator head: dense, norm, output bias
+  count += d * d + d + d + 1;  // discriminator head
+  if (!share_embeddings) count += (v + double(max_position_embeddings) + 2) * e;
+  return count;
+}
+
+double ModelConfig::activation_bytes_per_example() const {
+  const double s = double(max_position_embeddings);
+  double bytes = 0;
+  for (const EncoderConfig& c : {discriminator, generator}) {
+    const double h = double(c.hidden_size), i = double(c.intermediate_size);
+    const double per_layer = s * (10 * h + 3 * i) + 2 * double(c.num_attention_heads) * s * s;
+    bytes += 4 * double(c.num_hidden_layers) * per_layer;
+  }
+  return bytes;
 }
 
 }  // namespace electra::model

@@ -43,6 +43,12 @@ struct ModelConfig {
   void set(const std::string& assignment);
   // Throws naming the field when sizes are inconsistent (heads must divide hidden_size, ...).
   void validate(const std::string& source) const;
+
+  // The pair's parameters (embeddings, both encoders, the heads), and the bytes one example's
+  // forward and backward keep at max_position_embeddings tokens (fp32 activations and attention
+  // probabilities): what validate() bounds before anything is allocated.
+  double parameter_count() const;
+  double activation_bytes_per_example() const;
 };
 
 }  // namespace electra::model

@@ -1,9 +1,14 @@
 #include "app/train/checkpoint_files.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -141,6 +146,71 @@ void load_model_weights(const std::string& dir, model::ElectraModelImpl& model) 
         data::debug_detail(e.what_without_backtrace()));
   }
   model::require_finite_weights(model, model_path);
+}
+
+bool CheckpointReadLock::lock(const std::string& dir) {
+  if (fd_ >= 0) ::close(fd_), fd_ = -1;
+  const int fd = ::open((fs::path(dir) / kCompleteMarker).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // removed
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    ::close(fd);  // a pruner holds it: being removed
+    return false;
+  }
+  struct stat held {};
+  if (::fstat(fd, &held) != 0 || held.st_nlink == 0) {  // removed before we locked it
+    ::close(fd);
+    return false;
+  }
+  fd_ = fd;
+  return true;
+}
+
+CheckpointReadLock::~CheckpointReadLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+model::ElectraModel read_checkpoint_model(const std::string& path, std::string* checkpoint) {
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const std::string dir = resolve_checkpoint(path);
+    CheckpointReadLock lock;
+    if (lock.lock(dir)) {
+      if (checkpoint) *checkpoint = dir;
+      return read_model(dir);
+    }
+    if (dir == path) {
+      throw std::runtime_error(dir +
+                               ": removed while being read (a running pretrain keeps only its "
+                               "newest checkpoints: --keep-checkpoints); name a newer checkpoint "
+                               "or the run folder");
+    }
+  }
+  throw std::runtime_error(path +
+                           ": its checkpoints keep being removed while being read; try "
+                           "again, or name a checkpoint the run keeps");
+}
+
+void prune_checkpoints(const std::string& run_dir, long long keep) {
+  std::vector<fs::path> folders;
+  for (const auto& entry : fs::directory_iterator(fs::path(run_dir) / kCheckpointsFolder)) {
+    if (entry.path().filename().string().rfind("step-", 0) == 0) folders.push_back(entry.path());
+  }
+  std::sort(folders.rbegin(), folders.rend());  // newest first
+  long long complete = 0;
+  for (const auto& folder : folders) {
+    const bool is_complete = fs::exists(folder / kCompleteMarker);
+    if (complete >= keep) {
+      // Held exclusively while removed: a reader that comes now sees it going.
+      const int fd = ::open((folder / kCompleteMarker).c_str(), O_RDONLY | O_CLOEXEC);
+      const bool being_read =
+          fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+      if (!being_read) {
+        std::error_code error;
+        fs::remove_all(folder, error);  // best effort: an old checkpoint left harms nothing
+      }
+      if (fd >= 0) ::close(fd);
+    }
+    complete += is_complete;
+  }
 }
 
 }  // namespace electra::train

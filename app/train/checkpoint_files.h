@@ -47,6 +47,31 @@ void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_
 void mark_complete(const std::string& dir, const nlohmann::json& info);
 // The model of a checkpoint folder (written by write_model_files).
 model::ElectraModel read_model(const std::string& dir);
+
+// A running pretrain rotates its checkpoints (--keep-checkpoints) while other commands read them.
+// A reader holds a shared lock on the checkpoint's COMPLETE marker; prune_checkpoints leaves a
+// checkpoint so held for its next rotation.
+class CheckpointReadLock {
+ public:
+  // Locks checkpoint DIR for reading; false (no lock) when DIR was removed or is being removed.
+  bool lock(const std::string& dir);
+  CheckpointReadLock() = default;
+  CheckpointReadLock(const CheckpointReadLock&) = delete;
+  CheckpointReadLock& operator=(const CheckpointReadLock&) = delete;
+  ~CheckpointReadLock();
+
+ private:
+  int fd_ = -1;
+};
+
+// The model of the checkpoint PATH names (resolve_checkpoint: a checkpoint, or a run's latest
+// complete one), read under a CheckpointReadLock; a run's checkpoint rotated away meanwhile is
+// replaced by the run's newer one. Sets *CHECKPOINT to the folder read.
+model::ElectraModel read_checkpoint_model(const std::string& path, std::string* checkpoint);
+
+// Removes all complete checkpoints of RUN_DIR but the newest KEEP, and incomplete ones older
+// than those; one a reader holds (CheckpointReadLock) is left for the next call.
+void prune_checkpoints(const std::string& run_dir, long long keep);
 // Loads DIR's model.pt into `model`, which must have DIR's configuration.
 void load_model_weights(const std::string& dir, model::ElectraModelImpl& model);
 

@@ -18,8 +18,7 @@ ModelSource load_model_source(const std::string& dir, const std::string& vocab_o
     source.path = dir;
     source.has_generator = imported.has_generator;
   } else {
-    source.path = resolve_checkpoint(dir);
-    source.model = read_model(source.path);
+    source.model = read_checkpoint_model(dir, &source.path);
     source.vocab_path = (std::filesystem::path(source.path) / kVocabFile).string();
     source.kind = "checkpoint";
   }

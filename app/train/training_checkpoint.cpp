@@ -25,23 +25,6 @@ long long global_batch(const TrainConfig& config, int world) {
   return config.batch_size * config.grad_accum * world;
 }
 
-// Removes all complete checkpoints but the newest `keep`, and incomplete ones older than those.
-void prune_checkpoints(const std::string& run_dir, long long keep) {
-  std::vector<fs::path> folders;
-  for (const auto& entry : fs::directory_iterator(fs::path(run_dir) / kCheckpointsFolder)) {
-    if (entry.path().filename().string().rfind("step-", 0) == 0) folders.push_back(entry.path());
-  }
-  std::sort(folders.rbegin(), folders.rend());  // newest first
-  long long complete = 0;
-  for (const auto& folder : folders) {
-    if (complete >= keep) {
-      std::error_code error;
-      fs::remove_all(folder, error);  // best effort: an old checkpoint left behind harms nothing
-    }
-    complete += fs::exists(folder / kCompleteMarker);
-  }
-}
-
 }  // namespace
 
 void save_training_checkpoint(dist::Communicator& communicator, const CheckpointContents& what,

@@ -468,13 +468,13 @@ inline std::vector<BadInputCase> bad_input_cases() {
       {"PretrainSetUnknownField",
        "",
        pretrain + "--out {tmp}/r --set bogus_field=1",
-       1,
-       "bogus_field",
+       2,
+       "model override 'bogus_field=1': no field 'bogus_field'",
        {}},
       {"PretrainSetNotANumber",
        "",
        pretrain + "--out {tmp}/r --set hidden_dropout_prob=abc",
-       1,
+       2,
        "hidden_dropout_prob",
        {}},
       {"PretrainModelJsonHugeHidden",
@@ -1254,6 +1254,40 @@ inline std::vector<BadInputCase> bad_input_cases() {
        1,
        "{tmp}/ft/best/vocab.txt: 429 tokens, but the model {tmp}/ft has vocab_size",
        {"{tmp}/ft/best/model.pt"}},
+
+      // ---- a model's whole size is checked before anything is allocated (issue 26, 8) ----
+      // (timeout: were it not checked, the allocation would fill the machine)
+      {"InspectHfConfigOfTerabytes",
+       copy_hf + set_json(hf_config, "hidden_size", "16384") + " && " +
+           set_json(hf_config, "intermediate_size", "65536") + " && " +
+           set_json(hf_config, "num_hidden_layers", "1024"),
+       "timeout 20 {E} inspect --model {tmp}/hf",
+       1,
+       "the pair would have 3.3e+12 parameters (1.32e+04 GB of fp32 weights), beyond the limit",
+       {hf_config}},
+      {"InspectCheckpointConfigOfTerabytes",
+       copy_run + set_json(tmp_ckpt + "/model_config.json", "hidden_size", "16384") + " && " +
+           set_json(tmp_ckpt + "/model_config.json", "intermediate_size", "65536") + " && " +
+           set_json(tmp_ckpt + "/model_config.json", "num_hidden_layers", "1024"),
+       "timeout 20 {E} inspect --model " + tmp_ckpt,
+       1,
+       "e+12 parameters",
+       {tmp_ckpt + "/model.pt"}},
+
+      // ---- numbers in configs are read whole (issue 26, unclear list) ----
+      {"PretrainSetHalfALayer",
+       "",
+       pretrain + "--out {tmp}/r --set discriminator.hidden_size=128.5",
+       2,
+       "model override 'discriminator.hidden_size=128.5': '128.5' is not a whole number",
+       {},
+       {"{tmp}/r/checkpoints"}},
+      {"InspectHfConfigWithAFractionalSize",
+       copy_hf + set_json(hf_config, "hidden_size", "64.5"),
+       "{E} inspect --model {tmp}/hf",
+       1,
+       "field 'hidden_size' must be a whole number, not 64.5",
+       {hf_config}},
   };
 }
 

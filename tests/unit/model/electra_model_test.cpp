@@ -45,13 +45,15 @@ TEST(ModelConfig, OverridesAndValidationNameTheField) {
     try {
       auto copy = config;
       copy.set(assignment);
-    } catch (const std::runtime_error& e) {
+    } catch (const std::exception& e) {  // invalid_argument: an option (exit 2)
       return std::string(e.what());
     }
     return std::string();
   };
   EXPECT_NE(error("generator.width=3").find("no field 'generator.width'"), std::string::npos);
-  EXPECT_NE(error("vocab_size=abc").find("not a number"), std::string::npos);
+  EXPECT_NE(error("vocab_size=abc").find("'abc' is not a whole number"), std::string::npos);
+  EXPECT_NE(error("vocab_size=128.5").find("'128.5' is not a whole number"), std::string::npos);
+  EXPECT_NE(error("hidden_dropout_prob=0.1x").find("'0.1x' is not a number"), std::string::npos);
   EXPECT_NE(error("share_embeddings=no").find("write true or false"), std::string::npos);
   auto untied = config;
   untied.set("share_embeddings=false");
