@@ -57,6 +57,7 @@ class BatchLoader {
   BatchLoader& operator=(const BatchLoader&) = delete;
 
   long long batches_per_epoch() const { return total_rows_ / global_batch_; }  // from row 0
+  long long total_rows() const { return total_rows_; }  // the training rows, over all ranks
   long long global_batch_rows() const { return global_batch_; }  // G = world x batch_size
   long long seq_length() const { return length_; }
   // Starts epoch `epoch` at stream row `first_row` (to resume; rows the epoch already used); the

@@ -15,9 +15,11 @@ namespace electra::data {
 // object[name] as T; throws "<where>: field '<name>' is missing" or "... has the wrong type".
 template <typename T>
 T json_field(const nlohmann::json& object, const char* name, const std::string& where) {
-  if (!object.is_object() || !object.contains(name)) {
-    throw std::runtime_error(where + ": field '" + name + "' is missing");
+  if (!object.is_object()) {
+    throw std::runtime_error(where + ": not a JSON object (" + std::string(object.type_name()) +
+                             "); it needs field '" + name + "'");
   }
+  if (!object.contains(name)) throw std::runtime_error(where + ": field '" + name + "' is missing");
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     const nlohmann::json& value = object.at(name);
     if (value.is_number_float() && value.get<double>() != double(value.get<long long>())) {

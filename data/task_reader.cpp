@@ -1,6 +1,8 @@
 #include "data/task_reader.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
@@ -182,6 +184,14 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
       throw error(path, line_number, "empty text");
     }
     if (file.labelled && example.label.empty()) throw error(path, line_number, "empty label");
+    if (file.labelled && file.format == "sts-b") {  // a similarity score from 0 to 5
+      char* end = nullptr;
+      const double score = std::strtod(example.label.c_str(), &end);
+      if (end != example.label.c_str() + example.label.size() || !std::isfinite(score)) {
+        throw error(path, line_number,
+                    "score '" + example.label + "' is not a finite number (sts-b: 0 to 5)");
+      }
+    }
     if (file.labelled && known_labels &&
         std::find(known_labels->begin(), known_labels->end(), example.label) ==
             known_labels->end()) {

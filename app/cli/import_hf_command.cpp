@@ -18,7 +18,9 @@ void declare(po::options_description& options) {
                         "an HF ELECTRA directory (discriminator/ and generator/, or one model)")(
       "out", po::value<std::string>()->required(), "run directory to create the checkpoint in")(
       "vocab", po::value<std::string>()->default_value(""),
-      "vocab.txt, when the HF directory has none");
+      "vocab.txt, when the HF directory has none")(
+      "overwrite", po::bool_switch(),
+      "replace an earlier import in OUT (one a failed or killed import-hf left, too)");
 }
 
 int run(const po::variables_map& options) {
@@ -32,14 +34,22 @@ int run(const po::variables_map& options) {
   train::check_vocabulary(vocab, imported.model->config.vocab_size,
                           options["model"].as<std::string>());
   const auto lock = data::OutputLock::folder(out, "--out", "electra import-hf");
-  if (std::filesystem::exists(std::filesystem::path(out) / train::kCheckpointsFolder)) {
+  if (std::filesystem::exists(std::filesystem::path(out) / train::kCheckpointsFolder) &&
+      data::read_output_record(out).command != "import-hf") {
     throw std::runtime_error("--out " + out + ": holds a run (" + train::kCheckpointsFolder +
                              "/); import into a new run directory");
   }
+  // Only what import-hf wrote is replaced (with --overwrite): a run pretrain continued from
+  // the import holds pretrain's files, which are refused.
+  auto record = data::claim_output_folder(
+      out, "import-hf", "an imported model",
+      {{options["model"].as<std::string>(), "--model"}, {vocab, "--vocab"}},
+      options["overwrite"].as<bool>());
   train::write_model_files(*imported.model, vocab, target);
   train::mark_complete(target, {{"step", 0},
                                 {"source", options["model"].as<std::string>()},
                                 {"has_trained_generator", imported.has_generator}});
+  record.complete();
   std::cout << "imported " << options["model"].as<std::string>() << " into " << target
             << (imported.has_generator ? "" : " (no generator in the source: initialised fresh)")
             << "\n";

@@ -305,6 +305,15 @@ SweepTask parse_sweep_task(const std::string& spec) {
                                 "regression, span or token)");
   }
   SweepTask task{parts[0], parts[1], parts[2], parts.size() == 4 ? parts[3] : ""};
+  // A path holding ':' is cut apart here: say so, rather than read its pieces as other files.
+  for (size_t i = 1; i + 1 < parts.size(); ++i) {
+    std::error_code error;
+    if (!fs::exists(parts[i], error) && fs::exists(parts[i] + ":" + parts[i + 1], error)) {
+      throw std::invalid_argument("--task " + spec + ": '" + parts[i] + ":" + parts[i + 1] +
+                                  "' holds ':', which separates the fields here; link or "
+                                  "rename the file");
+    }
+  }
   if (const size_t at = task.name.find('@'); at != std::string::npos) {
     task.type = task.name.substr(at + 1), task.name = task.name.substr(0, at);
     task_type_from(task.type);  // throws naming --task-type's choices

@@ -1,6 +1,7 @@
 #include "app/finetune/task_encoding.h"
 
 #include <ATen/Functions.h>
+#include <cmath>
 
 #include <algorithm>
 #include <set>
@@ -118,11 +119,13 @@ EncodedTask encode_task(const data::TaskFile& file, const data::WordPieceTokeniz
       try {
         size_t used = 0;
         const double value = std::stod(example.label, &used);
-        if (used != example.label.size()) throw std::invalid_argument(example.label);
+        if (used != example.label.size() || !std::isfinite(value)) {
+          throw std::invalid_argument(example.label);
+        }
         encoded.targets[i] = value;
       } catch (const std::exception&) {
         throw std::runtime_error("example " + std::to_string(i + 1) + ": label '" + example.label +
-                                 "' is not a number (regression task)");
+                                 "' is not a finite number (regression task)");
       }
     }
   }

@@ -45,8 +45,11 @@ EncoderConfig encoder_from_hf(const json& c, const std::string& path) {
 }
 
 void check_supported(const json& c, const std::string& path) {
-  if (c.value("model_type", "") != "electra") {
-    throw std::runtime_error(path + ": model_type is not \"electra\"");
+  if (!c.is_object()) throw std::runtime_error(path + ": not a JSON object (an HF config)");
+  const json type = c.value("model_type", json("(none)"));
+  if (type != "electra") {
+    throw std::runtime_error(path + ": model_type " + type.dump() +
+                             ", not \"electra\": electra reads ELECTRA models only");
   }
   const std::string act = c.value("hidden_act", "gelu");
   if (act != "gelu") {
@@ -63,6 +66,14 @@ void check_supported(const json& c, const std::string& path) {
 ModelConfig config_from_hf(const json& d, const std::string& d_path, const json* g,
                            const std::string& g_path) {
   check_supported(d, d_path);
+  const json architectures = d.value("architectures", json::array());
+  if (architectures.is_array() && architectures.size() == 1 &&
+      architectures[0] == "ElectraForMaskedLM") {
+    throw std::runtime_error(d_path +
+                             ": an ELECTRA generator (ElectraForMaskedLM) where the "
+                             "discriminator is wanted; pass the discriminator's folder, or the "
+                             "folder holding discriminator/ and generator/");
+  }
   ModelConfig config;
   config.vocab_size = data::json_field<int64_t>(d, "vocab_size", d_path);
   config.embedding_size = data::json_field<int64_t>(d, "embedding_size", d_path);
@@ -243,7 +254,10 @@ bool is_hf_directory(const std::string& dir) {
     std::ifstream in(config);
     if (!in) continue;
     try {
-      return json::parse(in).value("model_type", "") == "electra";
+      // Any HF model (model_type set), so that one of another architecture is named as such.
+      const json parsed = json::parse(in);
+      return parsed.is_object() && (parsed.contains("model_type") ||
+                                    fs::exists(config.parent_path() / "model.safetensors"));
     } catch (const json::exception&) {
       // A damaged config.json beside HF weights is still an HF folder: reading it then names
       // the file that is broken instead of "not a checkpoint".

@@ -280,6 +280,14 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
         load_training_checkpoint(*latest, communicator_.rank(), communicator_.size(),
                                  {model_.get(), optimizer_.get(), &config_, vocab_.sha256()});
     position_ = loaded.position;
+    if (position_.epoch_rows > loader_->total_rows()) {  // a run resumed on another corpus
+      throw std::runtime_error(*latest + ": the run stopped at row " +
+                               std::to_string(position_.epoch_rows) + " of epoch " +
+                               std::to_string(position_.epoch) + ", but --data " +
+                               config_.data_dir + " has " + std::to_string(loader_->total_rows()) +
+                               " training rows: pass the --data the run was trained on (its " +
+                               kTrainConfigFile + " names it), or start a new --out");
+    }
     reward_baseline_.restore(position_.reward_baseline, position_.baseline_updates);
     resumed_from_ = position_.step;
     const long long global_batch = config_.batch_size * config_.grad_accum * communicator_.size();

@@ -882,7 +882,7 @@ inline std::vector<BadInputCase> bad_input_cases() {
        "{E} finetune --model {run} --train {tmp}/w.tsv --dev {tmp}/w.tsv --out {tmp}/f "
        "--task-type regression --format generic --threads 1",
        1,
-       "label 'pos' is not a number",
+       "label 'pos' is not a finite number",
        {}},
       {"FinetuneSpanOnATsv", "", finetune + "--out {tmp}/f --task-type span", 1, "{sst}", {}},
       {"FinetuneTokenOnATsv",
@@ -1288,6 +1288,113 @@ inline std::vector<BadInputCase> bad_input_cases() {
        1,
        "field 'hidden_size' must be a whole number, not 64.5",
        {hf_config}},
+
+      // ---- the rest of issue 26's unclear list ----
+      {"FinetuneIniOptionGivenTwice",
+       "printf 'epochs = 1\\n# a comment\\nepochs = 2\\n' > {tmp}/c.ini",
+       finetune + "--config {tmp}/c.ini --out {tmp}/f",
+       2,
+       "--config {tmp}/c.ini:3: 'epochs' is given twice (lines 1 and 3); keep one",
+       {"{tmp}/c.ini"},
+       {"{tmp}/f"}},
+      {"PretrainIniListOptionMayRepeat",
+       "printf 'set = hidden_dropout_prob=0\\nset = attention_probs_dropout_prob=0\\n' > "
+       "{tmp}/c.ini",
+       pretrain + "--config {tmp}/c.ini --out {tmp}/r >/dev/null && "
+                  "grep -q '\"attention_probs_dropout_prob\": 0.0' "
+                  "{tmp}/r/checkpoints/step-00000002/model_config.json && echo both",
+       0,
+       "both",
+       {"{tmp}/r/checkpoints/step-00000002/COMPLETE"}},
+      {"FinetuneIniWithAByteOrderMark",
+       "printf '\\357\\273\\277epochs = 1\\nbatch-size = 8\\n' > {tmp}/c.ini",
+       "{E} finetune --model {run} --train {sst} --dev {sst} --threads 1 --config {tmp}/c.ini "
+       "--out {tmp}/f",
+       0,
+       "\"epochs\": 1",
+       {"{tmp}/f/results.json"}},
+      {"FinetuneStsbScoreNan",
+       "printf 'index\\tsentence1\\tsentence2\\tscore\\n0\\ta b\\tc d\\t2.5\\n1\\te f\\tg "
+       "h\\tnan\\n' "
+       "> {tmp}/sts.tsv",
+       "{E} finetune --model {run} --train {tmp}/sts.tsv --dev {tmp}/sts.tsv --batch-size 2 "
+       "--epochs 1 --threads 1 --out {tmp}/f",
+       1,
+       "{tmp}/sts.tsv:3: score 'nan' is not a finite number (sts-b: 0 to 5)",
+       {},
+       {"{tmp}/f/results.json"}},
+      {"SweepTaskPathWithAColon",
+       "cp {sst} '{tmp}/a:b.tsv'",
+       "{E} sweep --checkpoints {run} --task 'sst:{tmp}/a:b.tsv:{sst}' --epochs 1 --seeds 1 "
+       "--threads 1 --out {tmp}/s",
+       2,
+       "'{tmp}/a:b.tsv' holds ':', which separates the fields here; link or rename the file",
+       {"{tmp}/a:b.tsv"},
+       {"{tmp}/s"}},
+      {"ImportHfOverAKilledImportNeedsOverwrite",
+       // What an import-hf killed while writing leaves: model files, no COMPLETE, the record
+       // unfinished.
+       "{E} import-hf --model {hf} --out {tmp}/r >/dev/null && "
+       "rm {tmp}/r/checkpoints/step-00000000/COMPLETE && "
+       "sed -i '/COMPLETE\\|^complete$/d' {tmp}/r/.electra-written",
+       "{E} import-hf --model {hf} --out {tmp}/r; s=$?; "
+       "test -f {tmp}/r/checkpoints/step-00000000/model.pt || exit 99; exit $s",
+       1,
+       "{tmp}/r: holds an imported model that was not finished (stopped or failed); choose "
+       "another --out or pass --overwrite",
+       {"{tmp}/r/checkpoints/step-00000000/model.pt"}},
+      {"ImportHfOverwriteOfAKilledImport",
+       "{E} import-hf --model {hf} --out {tmp}/r >/dev/null && "
+       "rm {tmp}/r/checkpoints/step-00000000/COMPLETE && "
+       "sed -i '/COMPLETE\\|^complete$/d' {tmp}/r/.electra-written",
+       "{E} import-hf --model {hf} --out {tmp}/r --overwrite",
+       0,
+       "imported",
+       {"{tmp}/r/checkpoints/step-00000000/COMPLETE"}},
+      {"ImportHfOverwriteKeepsAPretrainContinuedFromIt",
+       "{E} import-hf --model {hf} --out {tmp}/r >/dev/null && mkdir "
+       "{tmp}/r/checkpoints/step-00000005 "
+       "&& echo x > {tmp}/r/checkpoints/step-00000005/model.pt",
+       "{E} import-hf --model {hf} --out {tmp}/r --overwrite",
+       1,
+       "{tmp}/r/checkpoints/step-00000005: not written by electra import-hf",
+       {"{tmp}/r/checkpoints/step-00000005/model.pt",
+        "{tmp}/r/checkpoints/step-00000000/COMPLETE"}},
+      {"InspectHfFolderOfAnotherArchitecture",
+       copy_hf + "sed -i 's/\"model_type\": \"electra\"/\"model_type\": \"bert\"/' " + hf_config,
+       "{E} inspect --model {tmp}/hf",
+       1,
+       "{tmp}/hf/discriminator/config.json: model_type \"bert\", not \"electra\": electra reads "
+       "ELECTRA models only",
+       {hf_config}},
+      {"FinetuneGivenTheGenerator",
+       "",
+       "{E} finetune --model {hf}/generator --vocab {hf}/vocab.txt --train {sst} --dev {sst} "
+       "--threads 1 --out {tmp}/f",
+       1,
+       "{hf}/generator/config.json: an ELECTRA generator (ElectraForMaskedLM) where the "
+       "discriminator is wanted",
+       {},
+       {"{tmp}/f"}},
+      {"PretrainResumedOnAnotherCorpus",
+       copy_run + "head -c 3000 {repo}/data/sample/mobydick.txt > {tmp}/small.txt && "
+                  "{E} prepare --input {tmp}/small.txt --out {tmp}/small --seq-len 64 "
+                  "--val-fraction 0.3 >/dev/null",
+       "{E} pretrain --data {tmp}/small --out {tmp}/run --model tiny --batch-size 4 "
+       "--train-steps 4 --eval-examples 2 --threads 1",
+       1,
+       "{tmp}/run/checkpoints/step-00000002: the run stopped at row 8 of epoch 0, but --data "
+       "{tmp}/small has 4 training rows: pass the --data the run was trained on",
+       {"{tmp}/run/checkpoints/step-00000002/COMPLETE"},
+       {"{tmp}/run/checkpoints/step-00000004"}},
+      {"PretrainModelJsonNotAnObject",
+       "echo '[1, 2]' > {tmp}/m.json",
+       "{E} pretrain --data {data} --model {tmp}/m.json --batch-size 4 --train-steps 2 --out "
+       "{tmp}/r",
+       1,
+       "{tmp}/m.json: not a JSON object (array); it needs field 'vocab_size'",
+       {},
+       {"{tmp}/r/checkpoints"}},
   };
 }
 

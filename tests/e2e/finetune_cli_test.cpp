@@ -253,7 +253,7 @@ TEST_F(Finetune, InputThatCannotWorkIsRefused) {
                                             quote(path("dev.tsv")) + " --out " + quote(path("x2"))),
                                   1, "nolabel.tsv: has no labels"));
   EXPECT_TRUE(testing::fails_with(run_shell(finetune(path("x3")) + "--task-type regression"), 1,
-                                  "label 'spam' is not a number (regression task)"));
+                                  "label 'spam' is not a finite number (regression task)"));
   // A checkpoint folder whose table row would be the random baseline's.
   fs::copy(kFixture, path("random-init"), fs::copy_options::recursive);
   EXPECT_TRUE(testing::fails_with(
