@@ -1395,6 +1395,18 @@ inline std::vector<BadInputCase> bad_input_cases() {
        "{tmp}/m.json: not a JSON object (array); it needs field 'vocab_size'",
        {},
        {"{tmp}/r/checkpoints"}},
+
+      // ---- a checkpoint being read survives a running pretrain's rotation (issue 26, 11) ----
+      // (flock -s on COMPLETE: what export, finetune and inspect hold while they read one)
+      {"PretrainRotationKeepsACheckpointBeingRead",
+       copy_run + "(flock -s " + tmp_ckpt +
+           "/COMPLETE sleep 20 </dev/null >/dev/null 2>&1 &) && sleep 0.4",
+       "{E} pretrain --data {data} --out {tmp}/run --model tiny --batch-size 4 --train-steps 6 "
+       "--save-every 2 --keep-checkpoints 1 --eval-every 0 --eval-examples 4 --threads 1",
+       0,
+       "pretrain: done",
+       {tmp_ckpt + "/model.pt", "{tmp}/run/checkpoints/step-00000006/COMPLETE"},
+       {"{tmp}/run/checkpoints/step-00000004"}},
   };
 }
 
