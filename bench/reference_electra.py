@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""An independent ELECTRA pre-training reference on the same shards and sizes as `electra pretrain`.
+
+HuggingFace transformers' ElectraForMaskedLM (generator) + ElectraForPreTraining (discriminator),
+the embeddings shared as the paper does (the discriminator uses the generator's embedding module:
+word, position and token-type tables and their LayerNorm; the generator's output layer is tied
+to the word embeddings), trained as richarddwang/electra_pytorch reproduces the official recipe:
+- 15% of the real tokens (never [CLS]/[SEP]/[PAD]) chosen; 85% of those become [MASK], 15% keep
+  their token, none random;
+- the generator's tokens sampled by Gumbel-max from its fp32 logits at the chosen positions; a
+  sampled token equal to the original is "original" for the discriminator;
+- loss = MLM cross-entropy over the chosen positions + 50 x binary cross-entropy over every real
+  token;
+- Adam without bias correction (beta 0.9/0.999, eps 1e-6), decoupled weight decay 0.01 (not on
+  biases and LayerNorm weights, as official ELECTRA), gradient clipping at 1.0, linear warmup then
+  linear decay to 0.
+
+It writes RUN/metrics.jsonl in `electra pretrain`'s format (train records every --log-every steps,
+eval records every --eval-every steps on the corpus's validation split), so that
+`electra plot --run OURS --run REFERENCE` draws both. Not a test: a benchmark of learning.
+
+  .venv/bin/python bench/reference_electra.py --data runs/quickstart/shards --out /tmp/ref \\
+      --size tiny --steps 2000 --batch-size 16 --lr 5e-4 --warmup 200 --seed 1
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import h5py
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PAD, CLS, SEP, MASK = 0, 101, 102, 103  # BERT uncased ids; checked against vocab_size below
+
+
+def read_split(data_dir, split):
+    manifest = json.load(open(os.path.join(data_dir, "manifest.json")))
+    ids, masks, segments = [], [], []
+    for shard in manifest["shards"]:
+        if shard["split"] != split:
+            continue
+        with h5py.File(os.path.join(data_dir, shard["file"]), "r") as f:
+            ids.append(f["input_ids"][:].astype(np.int64))
+            masks.append(f["input_mask"][:].astype(np.int64))
+            segments.append(f["segment_ids"][:].astype(np.int64))
+    if not ids:
+        raise SystemExit(f"{data_dir}: no {split} shards")
+    return (torch.from_numpy(np.concatenate(ids)), torch.from_numpy(np.concatenate(masks)),
+            torch.from_numpy(np.concatenate(segments)), manifest["vocab_size"])
+
+
+def hf_configs(size, vocab_size):
+    spec = json.load(open(os.path.join(HERE, "..", "configs", "model", size + ".json")))
+    if spec["vocab_size"] != vocab_size:
+        raise SystemExit(f"the shards' vocab_size {vocab_size} is not the {size} preset's")
+
+    def config(encoder):
+        return ElectraConfig(
+            vocab_size=vocab_size, embedding_size=spec["embedding_size"],
+            hidden_size=encoder["hidden_size"], num_hidden_layers=encoder["num_hidden_layers"],
+            num_attention_heads=encoder["num_attention_heads"],
+            intermediate_size=encoder["intermediate_size"],
+            max_position_embeddings=spec["max_position_embeddings"],
+            type_vocab_size=spec["type_vocab_size"], layer_norm_eps=spec["layer_norm_eps"],
+            hidden_dropout_prob=spec["hidden_dropout_prob"],
+            attention_probs_dropout_prob=spec["attention_probs_dropout_prob"],
+            initializer_range=spec["initializer_range"], pad_token_id=spec["pad_token_id"])
+
+    return config(spec["generator"]), config(spec["discriminator"])
+
+
+class Pair(torch.nn.Module):
+    def __init__(self, generator_config, discriminator_config):
+        super().__init__()
+        self.generator = ElectraForMaskedLM(generator_config)
+        self.discriminator = ElectraForPreTraining(discriminator_config)
+        self.discriminator.electra.embeddings = self.generator.electra.embeddings
+        self.generator.generator_lm_head.weight = (
+            self.generator.electra.embeddings.word_embeddings.weight)
+
+
+def choose_positions(ids, mask, generator, mask_prob=0.15, keep_prob=0.15):
+    real = (mask == 1) & (ids != CLS) & (ids != SEP) & (ids != PAD)
+    chosen = (torch.rand(ids.shape, generator=generator) < mask_prob) & real
+    keep = torch.rand(ids.shape, generator=generator) < keep_prob
+    masked = ids.masked_fill(chosen & ~keep, MASK)
+    return masked, chosen
+
+
+def forward(pair, ids, mask, segments, masked, chosen, gumbel_generator):
+    logits = pair.generator(input_ids=masked, attention_mask=mask, token_type_ids=segments).logits
+    chosen_logits = logits[chosen].float()
+    mlm_loss = F.cross_entropy(chosen_logits, ids[chosen])
+    with torch.no_grad():
+        uniform = torch.rand(chosen_logits.shape, generator=gumbel_generator).clamp_(1e-9, 1 - 1e-9)
+        sampled = (chosen_logits - torch.log(-torch.log(uniform))).argmax(-1)
+        corrupted = masked.clone()
+        corrupted[chosen] = sampled
+        replaced = chosen.clone()
+        replaced[chosen] = sampled != ids[chosen]
+    disc_logits = pair.discriminator(input_ids=corrupted, attention_mask=mask,
+                                     token_type_ids=segments).logits
+    real = mask == 1
+    disc_loss = F.binary_cross_entropy_with_logits(disc_logits[real].float(),
+                                                   replaced[real].float())
+    return mlm_loss, disc_loss, chosen_logits, disc_logits[real], replaced[real]
+
+
+class AdamNoBiasCorrection(torch.optim.Optimizer):
+    """Adam as official ELECTRA (and BERT) run it: no bias correction, decoupled weight decay."""
+
+    def __init__(self, groups, lr, betas=(0.9, 0.999), eps=1e-6):
+        super().__init__(groups, dict(lr=lr, betas=betas, eps=eps, weight_decay=0.0))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["m"], state["v"] = torch.zeros_like(p), torch.zeros_like(p)
+                m, v = state["m"], state["v"]
+                m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                update = m / (v.sqrt() + group["eps"])
+                if group["weight_decay"]:
+                    update.add_(p, alpha=group["weight_decay"])
+                p.add_(update, alpha=-group["lr"])
+
+
+def auc(scores, labels):
+    order = torch.argsort(scores)
+    ranks = torch.empty_like(order, dtype=torch.float64)
+    ranks[order] = torch.arange(1, len(scores) + 1, dtype=torch.float64)
+    positives = labels.sum().item()
+    negatives = len(labels) - positives
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    return (ranks[labels].sum().item() - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+@torch.no_grad()
+def evaluate(pair, data, examples, batch, seed):
+    pair.eval()
+    ids, mask, segments = (t[:examples] for t in data)
+    generator, gumbel = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
+    sums = dict(mlm_loss=0.0, mlm_right=0, chosen=0, disc_loss=0.0, tokens=0)
+    all_scores, all_labels = [], []
+    for start in range(0, len(ids), batch):
+        part = slice(start, start + batch)
+        masked, chosen = choose_positions(ids[part], mask[part], generator)
+        mlm_loss, disc_loss, chosen_logits, scores, labels = forward(
+            pair, ids[part], mask[part], segments[part], masked, chosen, gumbel)
+        n = int(chosen.sum())
+        sums["mlm_loss"] += mlm_loss.item() * n
+        sums["mlm_right"] += int((chosen_logits.argmax(-1) == ids[part][chosen]).sum())
+        sums["chosen"] += n
+        sums["disc_loss"] += disc_loss.item() * len(labels)
+        sums["tokens"] += len(labels)
+        all_scores.append(scores.float())
+        all_labels.append(labels)
+    pair.train()
+    scores, labels = torch.cat(all_scores), torch.cat(all_labels)
+    predicted = scores > 0
+    true_positive = int((predicted & labels).sum())
+    return dict(kind="eval", examples=float(len(ids)), tokens=float(sums["tokens"]),
+                mlm_loss=sums["mlm_loss"] / sums["chosen"],
+                mlm_accuracy=sums["mlm_right"] / sums["chosen"],
+                disc_loss=sums["disc_loss"] / sums["tokens"],
+                disc_accuracy=float((predicted == labels).float().mean()),
+                disc_precision=true_positive / max(int(predicted.sum()), 1),
+                disc_recall=true_positive / max(int(labels.sum()), 1),
+                disc_auc=auc(scores, labels),
+                replaced_fraction=float(labels.float().mean()))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--size", default="tiny")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--log-every", type=int, default=20)
+    parser.add_argument("--eval-every", type=int, default=200)
+    parser.add_argument("--eval-examples", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=2)
+    a = parser.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    train = read_split(a.data, "train")
+    validation = read_split(a.data, "validation")
+    pair = Pair(*hf_configs(a.size, train[3]))
+    decay, no_decay = [], []
+    for name, p in pair.named_parameters():  # shared tensors appear once
+        (no_decay if name.endswith("bias") or "LayerNorm" in name else decay).append(p)
+    optimizer = AdamNoBiasCorrection([dict(params=decay, weight_decay=0.01),
+                                      dict(params=no_decay, weight_decay=0.0)], lr=a.lr)
+    os.makedirs(a.out, exist_ok=True)
+    log = open(os.path.join(a.out, "metrics.jsonl"), "w")
+    json.dump(dict(reference="HF transformers ElectraForMaskedLM + ElectraForPreTraining, "
+                             "richarddwang/electra_pytorch's recipe", **vars(a)),
+              open(os.path.join(a.out, "reference_config.json"), "w"), indent=2)
+    rows = len(train[0])
+    order = torch.Generator().manual_seed(a.seed)
+    masking, gumbel = torch.Generator().manual_seed(a.seed + 7), torch.Generator().manual_seed(
+        a.seed + 11)
+    permutation, cursor, epoch = torch.randperm(rows, generator=order), 0, 0
+    started, window = time.time(), dict(loss=0.0, mlm=0.0, disc=0.0, n=0, tokens=0)
+    for step in range(1, a.steps + 1):
+        if cursor + a.batch_size > rows:
+            permutation, cursor, epoch = torch.randperm(rows, generator=order), 0, epoch + 1
+        index = permutation[cursor:cursor + a.batch_size]
+        cursor += a.batch_size
+        ids, mask, segments = (t[index] for t in train[:3])
+        lr = a.lr * (step / a.warmup if step <= a.warmup else
+                     max(0.0, (a.steps - step) / max(1, a.steps - a.warmup)))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        masked, chosen = choose_positions(ids, mask, masking)
+        mlm_loss, disc_loss, *_ = forward(pair, ids, mask, segments, masked, chosen, gumbel)
+        loss = mlm_loss + 50.0 * disc_loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(pair.parameters(), 1.0)
+        optimizer.step()
+        window["loss"] += loss.item()
+        window["mlm"] += mlm_loss.item()
+        window["disc"] += disc_loss.item()
+        window["n"] += 1
+        window["tokens"] += int(mask.sum())
+        if step % a.log_every == 0:
+            seconds = time.time() - started
+            log.write(json.dumps(dict(kind="train", step=step, epoch=epoch, lr=lr,
+                                      loss=window["loss"] / window["n"],
+                                      mlm_loss=window["mlm"] / window["n"],
+                                      disc_loss=window["disc"] / window["n"],
+                                      tokens_per_s=window["tokens"] / max(seconds, 1e-9))) + "\n")
+            log.flush()
+            started, window = time.time(), dict(loss=0.0, mlm=0.0, disc=0.0, n=0, tokens=0)
+        if a.eval_every and (step % a.eval_every == 0 or step == a.steps):
+            record = dict(step=step, **evaluate(pair, validation[:3], a.eval_examples, 32, 12345))
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            print(json.dumps(record), flush=True)
+            started = time.time()
+
+
+if __name__ == "__main__":
+    main()
