@@ -42,6 +42,10 @@ TEST(TaskReader, RecognisesEachGlueLayout) {
        "In 1990.", "entailment"},
       {"index\tsentence1\tsentence2\tlabel\n0\tNo weapons.\tWeapons found.\tnot_entailment\n",
        "rte", "No weapons.", "Weapons found.", "not_entailment"},
+      // MRPC's files as GLUE distributes them begin with a UTF-8 byte-order mark.
+      {"\xEF\xBB\xBFQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t702876\t702977\tAmrozi "
+       "accused\tReferring to him\n",
+       "mrpc", "Amrozi accused", "Referring to him", "1"},
       {"text\tlabel\nbuy now\t1\n", "generic", "buy now", "", "1"},
       {"text\ttext_b\tlabel\nfirst\tsecond\tyes\n", "generic", "first", "second", "yes"},
   };
@@ -89,6 +93,28 @@ TEST(TaskReader, ErrorsNameTheFileAndTheLine) {
   EXPECT_NE(message("text\tlabel\nx\t1\n", "squad").find("unknown task format 'squad'"),
             std::string::npos);
   EXPECT_NE(message("").find("the task file is empty"), std::string::npos);
+}
+
+TEST(TaskReader, LabelsOutsideAGlueTasksSetNameTheLine) {
+  testing::TempDir dir;
+  auto message = [&](const std::string& text, const std::string& format = "auto") {
+    try {
+      read(dir, text, format);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // Line numbers count the blank line.
+  EXPECT_NE(message("sentence\tlabel\ngood\t1\n\nbad\t2\n")
+                .find("task.tsv:4: label '2' is not one of sst-2's (0, 1)"),
+            std::string::npos);
+  EXPECT_NE(message("index\tquestion\tsentence\tlabel\n0\tWhen?\tThen.\tmaybe\n")
+                .find("label 'maybe' is not one of qnli's (entailment, not_entailment)"),
+            std::string::npos);
+  EXPECT_NE(message("sentence1\tsentence2\tscore\na\tb\tnan\n").find("task.tsv:2: score 'nan'"),
+            std::string::npos);
+  EXPECT_EQ(message("sentence\tlabel\ngood\tpos\n", "generic"), "");  // other labels: generic
 }
 
 }  // namespace
