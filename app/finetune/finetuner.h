@@ -56,5 +56,4 @@ struct FinetuneConfig {
 nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& pair,
                         const std::string& vocab_path, dist::Communicator& communicator);
 
-
 }  // namespace electra::finetune
