@@ -62,31 +62,23 @@ void check_output_file(const std::string& path, const std::string& option) {
 
 namespace {
 
-// PATH made absolute with its existing part's links resolved (the rest kept as written).
-fs::path resolved(const std::string& path) {
-  std::error_code error;
-  fs::path full = fs::weakly_canonical(fs::absolute(path, error), error);
-  return error ? fs::absolute(path).lexically_normal() : full;
-}
-
 bool same_file(const std::string& a, const std::string& b) {
   std::error_code error;
   return fs::exists(a, error) && fs::exists(b, error) && fs::equivalent(a, b, error) && !error;
 }
 
 bool inside(const fs::path& path, const fs::path& folder) {
-  const auto [end, at] = std::mismatch(folder.begin(), folder.end(), path.begin(), path.end());
-  return end == folder.end() && at != path.end();
+  return !relative_inside(path, folder).empty();
 }
 
 }  // namespace
 
 void refuse_input_as_output(const std::string& path, const std::string& option,
                             const std::vector<CommandInput>& inputs) {
-  const fs::path output = resolved(path);
+  const fs::path output = resolved_path(path);
   for (const auto& input : inputs) {
     if (input.path.empty()) continue;
-    const fs::path read = resolved(input.path);
+    const fs::path read = resolved_path(input.path);
     if (same_file(path, input.path) || output == read) {
       throw std::runtime_error(option + " " + path + ": is also the input " + input.option + " " +
                                input.path + "; choose another " + option);
@@ -276,10 +268,10 @@ namespace {
 // holding none.
 void refuse_inputs_around(const std::string& dir, const std::vector<CommandInput>& inputs) {
   refuse_input_as_output(dir, "--out", inputs);
-  const fs::path folder = resolved(dir);
+  const fs::path folder = resolved_path(dir);
   for (const auto& input : inputs) {
     if (input.path.empty()) continue;
-    if (inside(resolved(input.path), folder)) {
+    if (inside(resolved_path(input.path), folder)) {
       throw std::runtime_error("--out " + dir + ": holds the input " + input.option + " " +
                                input.path + "; choose an --out that does not");
     }

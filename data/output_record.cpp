@@ -28,19 +28,6 @@ std::string record_name(int rank) {
                    : std::string(kRecordFile) + ".rank" + std::to_string(rank);
 }
 
-fs::path absolute_path(const std::string& path) {
-  std::error_code error;
-  fs::path full = fs::weakly_canonical(fs::absolute(path, error), error);
-  return error ? fs::absolute(path).lexically_normal() : full;
-}
-
-// PATH relative to FOLDER when it lies inside it, else "".
-std::string relative_inside(const fs::path& path, const fs::path& folder) {
-  const auto [end, at] = std::mismatch(folder.begin(), folder.end(), path.begin(), path.end());
-  if (end != folder.end() || at == path.end()) return "";
-  return path.lexically_relative(folder).generic_string();
-}
-
 // One record file's lines (whole lines only: one cut short by a crash is dropped).
 struct RecordFile {
   std::string command;
@@ -74,6 +61,18 @@ RecordFile read_record_file(const fs::path& path) {
 }
 
 }  // namespace
+
+fs::path resolved_path(const std::string& path) {
+  std::error_code error;
+  fs::path full = fs::weakly_canonical(fs::absolute(path, error), error);
+  return error ? fs::absolute(path).lexically_normal() : full;
+}
+
+std::string relative_inside(const fs::path& path, const fs::path& folder) {
+  const auto [end, at] = std::mismatch(folder.begin(), folder.end(), path.begin(), path.end());
+  if (end != folder.end() || at == path.end()) return "";
+  return path.lexically_relative(folder).generic_string();
+}
 
 bool is_record_file(const std::string& name) {
   const std::string base = kRecordFile;
@@ -115,7 +114,7 @@ RecordedOutput read_output_record(const std::string& dir) {
 }
 
 void refuse_unfinished_output(const std::string& dir) {
-  const fs::path folder = absolute_path(dir);
+  const fs::path folder = resolved_path(dir);
   for (const fs::path& holder : {folder, folder.parent_path()}) {
     std::error_code error;
     if (!fs::exists(holder / kRecordFile, error)) continue;
@@ -199,7 +198,7 @@ OutputRecord::~OutputRecord() {
 
 OutputRecord OutputRecord::open(const std::string& dir, const std::string& command, int rank) {
   auto record = std::make_shared<Open>();
-  record->dir = absolute_path(dir);
+  record->dir = resolved_path(dir);
   record->path = (fs::path(dir) / record_name(rank)).string();
   std::error_code error;
   const bool existed = fs::exists(record->path, error);
@@ -254,7 +253,7 @@ void note_written(const std::string& path) {
     }
   }
   if (open.empty()) return;
-  const fs::path full = absolute_path(path);
+  const fs::path full = resolved_path(path);
   for (const auto& record : open) {
     const std::string relative = relative_inside(full, record->dir);
     if (relative.empty()) continue;

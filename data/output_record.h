@@ -9,6 +9,7 @@
 // through AtomicFileWriter or ShardWriter is added to it (note_written).
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -16,6 +17,11 @@
 namespace electra::data {
 
 inline constexpr const char* kRecordFile = ".electra-written";
+
+// PATH made absolute with its existing part's links resolved (the rest kept as written).
+std::filesystem::path resolved_path(const std::string& path);
+// PATH relative to FOLDER ("a/b") when it lies inside it, else "".
+std::string relative_inside(const std::filesystem::path& path, const std::filesystem::path& folder);
 
 // Whether NAME (a file name, no folder) is a record: `.electra-written` (rank 0's) or
 // `.electra-written.rank<N>` (another rank's, for commands whose ranks write into one folder).
