@@ -10,6 +10,7 @@
 #include "app/cli/cpu_threads.h"
 #include "app/cli/rank_phase.h"
 #include "app/finetune/sweep.h"
+#include "app/finetune/sweep_schedule.h"
 #include "app/model/cpu_runtime.h"
 #include "app/train/rank_device.h"
 #include "data/output_path.h"
@@ -130,9 +131,12 @@ int run(const po::variables_map& o) {
   data::OutputLock lock;  // rank 0 holds --out's lock until the end
   try {
     run_phase(*world, "sweep", [&] {
-      if (world->is_root())
+      if (world->is_root()) {
         lock = data::OutputLock::folder(config.out_dir, "--out", "electra sweep");
+        finetune::reset_cell_claims(config.out_dir);
+      }
     });
+    run_phase(*world, "sweep", [&] { finetune::check_cell_claims_visible(config.out_dir); });
   } catch (const PhaseFailed&) {
     return kExitFailure;
   }

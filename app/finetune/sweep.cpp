@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "app/finetune/finetuner.h"
+#include "app/finetune/sweep_schedule.h"
 #include "app/finetune/task_encoding.h"
 #include "app/train/checkpoint_files.h"
 #include "app/train/model_source.h"
@@ -101,6 +102,17 @@ std::string cell_mismatch(const Cell& cell, const nlohmann::json& results, bool 
 // Why a cell folder that holds a results.json is not this cell's, as the sweep says it.
 std::string foreign_cell_text(const Cell& cell, const std::string& mismatch) {
   return cell.dir + " holds another fine-tune (" + mismatch + "); move it away to run this cell";
+}
+
+// What a cell is expected to cost, to hand out the largest first: its training file's bytes
+// times its epochs; 0 for a cell finished before (it is only read) or a file that cannot be read
+// (it fails at once).
+double expected_cost(const SweepConfig& config, const Cell& cell) {
+  std::error_code error;
+  if (fs::exists(fs::path(cell.dir) / "results.json", error)) return 0;
+  const auto bytes = fs::file_size(cell.task->train, error);
+  if (error) return 0;
+  return double(bytes) * double(cell.task->epochs > 0 ? cell.task->epochs : config.epochs);
 }
 
 // A task's type: given, or from its training file.
@@ -422,7 +434,17 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
   const torch::Device device =
       train::device_for(communicator, config.device, /*ranks_share_gpus=*/true);
   nlohmann::json mine = nlohmann::json::array();
-  for (size_t i = size_t(communicator.rank()); i < cells.size(); i += size_t(communicator.size())) {
+  std::vector<double> costs;
+  for (const Cell& cell : cells) costs.push_back(expected_cost(config, cell));
+  for (size_t i : largest_first(costs)) {
+    try {
+      if (!claim_cell(config.out_dir, i)) continue;
+    } catch (const std::exception& e) {  // the others take the cells left
+      std::printf("sweep: %s%s\n", dist::rank_prefix(communicator).c_str(), e.what());
+      std::fflush(stdout);
+      ++outcome.failed;
+      break;
+    }
     const Cell& cell = cells[i];
     const std::string where = "cell " + std::to_string(i + 1) + "/" + std::to_string(cells.size()) +
                               " (" + cell.label + ", " + cell.task->name + ", lr " +
@@ -497,6 +519,7 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
   outcome.run = int(totals[0]), outcome.skipped = int(totals[1]), outcome.failed = int(totals[2]);
   const auto gathered = communicator.gather_to_root(mine.dump());
   if (communicator.is_root()) {
+    remove_cell_claims(config.out_dir);  // every rank is past its last claim
     // The tables cover this sweep's checkpoints and every other one with cells under OUT (runs
     // for other checkpoints into the same OUT, e.g. the tasks of a job array): each run
     // rewrites the whole table from the cell folders.

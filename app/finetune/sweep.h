@@ -1,6 +1,6 @@
 // Evaluation sweeps: every (checkpoint, task, learning rate, seed) cell fine-tuned and evaluated
-// (app/finetune/finetuner.h), the cells spread over the MPI ranks (cell i on rank i mod W, each
-// alone), results gathered to rank 0 into OUT/results.csv (one row per cell) and OUT/summary.md
+// (app/finetune/finetuner.h), the cells handed to the MPI ranks as they become free, the largest
+// first (each alone; app/finetune/sweep_schedule.h), results gathered to rank 0 into OUT/results.csv (one row per cell) and OUT/summary.md
 // (per checkpoint and task: the median over seeds of each learning rate, as the paper reports, and
 // the best learning rate; for GLUE tasks also the paper's table: one column per task, the median
 // at the best lr, and the GLUE score, their average). Resumable: a cell whose

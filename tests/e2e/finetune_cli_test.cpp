@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include "test_util.h"
@@ -214,7 +215,8 @@ TEST_F(Finetune, ASweepOnTwoRanksTabulatesEveryCellReportsFailuresAndResumes) {
       first.output.find("24 cells: 12 finished now (on 2 rank(s)), 0 finished before, 12 failed"),
       std::string::npos)
       << first.output;
-  EXPECT_NE(first.output.find("sweep: rank 1: cell 2/24"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("sweep: rank 1: cell "), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("sweep: rank 0: cell "), std::string::npos) << first.output;
   EXPECT_NE(first.output.find("missing.tsv: no such file"), std::string::npos);
   const std::string csv = testing::read_file(out + "/results.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 25);
@@ -242,6 +244,46 @@ TEST_F(Finetune, ASweepOnTwoRanksTabulatesEveryCellReportsFailuresAndResumes) {
       std::string::npos)
       << second.output;
   EXPECT_EQ(testing::read_file(out + "/results.csv").size(), csv.size());
+}
+
+TEST_F(Finetune, ASweepHandsTheLargestCellsOutFirstAsRanksBecomeFree) {
+  // In the table's order big, small, big2, small2: dealt round-robin, rank 0 ran both big cells
+  // and rank 1 both small ones. Handed out largest first as ranks become free, each rank starts
+  // with a big one; every cell's result is the one-rank sweep's.
+  testing::write_file(path("big.tsv"), synthetic_task(480, 5));
+  testing::write_file(path("small.tsv"), synthetic_task(16, 6));
+  const auto sweep = [&](const std::string& launcher, const std::string& out) {
+    std::string tasks;
+    for (const char* task : {"big", "small", "big2", "small2"}) {
+      tasks += std::string(" --task ") + task + ":" +
+               path(std::string(task).substr(0, std::string(task).find('2')) + ".tsv") + ":" +
+               path("dev.tsv");
+    }
+    return run_shell(launcher + kElectra + " sweep --checkpoints " + quote(kFixture) + tasks +
+                     " --lrs 2e-3 --seeds 1 --epochs 2 --batch-size 16 --max-seq-len 16 "
+                     "--threads 1 --out " +
+                     quote(out));
+  };
+  const auto two = sweep(std::string(ELECTRA_MPIRUN) + " -np 2 ", path("balanced"));
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const std::regex ran(R"(sweep: rank (\d): cell \d/4 \(hf-electra-tiny, (\w+),)");
+  int big_cells[2] = {0, 0}, cells = 0;
+  for (std::sregex_iterator it(two.output.begin(), two.output.end(), ran), end; it != end; ++it) {
+    ++cells;
+    if ((*it)[2].str().rfind("big", 0) == 0) ++big_cells[std::stoi((*it)[1].str())];
+  }
+  EXPECT_EQ(cells, 4) << two.output;
+  EXPECT_EQ(big_cells[0], 1) << two.output;
+  EXPECT_EQ(big_cells[1], 1) << two.output;
+  EXPECT_FALSE(fs::exists(path("balanced") + "/.sweep-claims"));
+  const auto one = sweep("", path("one-rank"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  for (const char* task : {"big", "small", "big2", "small2"}) {
+    const std::string cell = std::string("/cells/hf-electra-tiny/") + task + "/lr0.002-seed1";
+    EXPECT_EQ(testing::read_json(path("balanced") + cell + "/results.json")["dev"],
+              testing::read_json(path("one-rank") + cell + "/results.json")["dev"])
+        << task;
+  }
 }
 
 TEST_F(Finetune, InputThatCannotWorkIsRefused) {
