@@ -75,8 +75,10 @@ void declare(po::options_description& options) {
     ("strategy", po::value<std::string>()->default_value(d.strategy),
      "how the pair learns: joint (generator by maximum likelihood, with the discriminator), "
      "two-stage (a generator of the discriminator's size alone for half the steps, then the "
-     "discriminator from its weights, generator frozen) or adversarial (generator by REINFORCE "
-     "on the discriminator's loss at the tokens it sampled)")
+     "discriminator from its weights, generator frozen), adversarial (generator by REINFORCE "
+     "on the discriminator's loss at the tokens it sampled) or mlm (BERT's objective alone on "
+     "a model of the discriminator's size, no generator; its checkpoints' discriminator is "
+     "that encoder, for fine-tuning)")
     ("adversarial-entropy", number(d.adversarial_entropy, Range<double>{0, 100}),
      "adversarial: weight of the generator's entropy bonus")
     ("adversarial-baseline-decay",
@@ -246,10 +248,10 @@ train::TrainConfig config_from(const po::variables_map& o) {
         "--init-optimizer carries the optimizer state of --init-from SOURCE: give "
         "--init-from, or leave --init-optimizer out");
   }
-  if (o.count("init-from") && c.strategy == "two-stage") {
-    throw UsageError(
-        "--init-from with --strategy two-stage: two-stage trains its generator from "
-        "scratch and then starts the discriminator from it; use joint or adversarial");
+  if (o.count("init-from") && (c.strategy == "two-stage" || c.strategy == "mlm")) {
+    throw UsageError("--init-from with --strategy " + c.strategy +
+                     ": it trains a generator of the discriminator's size from scratch; use "
+                     "joint or adversarial");
   }
   try {
     c.validate();

@@ -62,8 +62,9 @@ void TrainConfig::validate() const {
   require(temperature > 0, "temperature", "positive");
   require(generator_weight >= 0, "gen-weight", "0 or more");
   require(discriminator_weight >= 0, "disc-weight", "0 or more");
-  require(strategy == "joint" || strategy == "two-stage" || strategy == "adversarial", "strategy",
-          "joint, two-stage or adversarial");
+  require(strategy == "joint" || strategy == "two-stage" || strategy == "adversarial" ||
+              strategy == "mlm",
+          "strategy", "joint, two-stage, adversarial or mlm");
   require(strategy != "two-stage" || train_steps % 2 == 0, "train-steps",
           "even with --strategy two-stage (N generator steps, then N discriminator steps)");
   require(adversarial_entropy >= 0, "adversarial-entropy", "0 or more");

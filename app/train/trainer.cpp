@@ -170,6 +170,18 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
       vocab_(data::Vocabulary::load(config_.vocab_path)) {
   config_.validate();
   config_.model.validate("the model configuration");
+  if (mlm_only()) {
+    config_.model = two_stage_model(config_.model);
+    const model::EncoderConfig& g = config_.model.generator;
+    if (communicator_.is_root()) {
+      std::printf(
+          "pretrain: --strategy mlm: BERT's masked-language-model objective alone on a model of "
+          "the discriminator's size (hidden %lld, %lld layers, %lld heads, FFN %lld); each "
+          "checkpoint's discriminator is a copy of its encoder, for fine-tuning\n",
+          (long long)g.hidden_size, (long long)g.num_hidden_layers,
+          (long long)g.num_attention_heads, (long long)g.intermediate_size);
+    }
+  }
   if (two_stage()) {
     const model::EncoderConfig configured = config_.model.generator;
     config_.model = two_stage_model(config_.model);
@@ -347,6 +359,7 @@ void Trainer::tag_stage(nlohmann::json& record) const {
 }
 
 Objective Trainer::objective_of_next_step() const {
+  if (mlm_only()) return Objective::kGeneratorOnly;
   if (two_stage()) {
     return phase_of_step(position_.step + 1, config_.train_steps) == TwoStagePhase::kGenerator
                ? Objective::kGeneratorOnly
@@ -361,6 +374,8 @@ Objective Trainer::objective_of_next_step() const {
 Trainer::StepFigures Trainer::train_step() {
   if (two_stage()) {
     enter_phase(*model_, phase_of_step(position_.step + 1, config_.train_steps));
+  } else if (mlm_only()) {
+    enter_phase(*model_, TwoStagePhase::kGenerator);  // the discriminator, a copy, stays frozen
   } else {
     model_->train();
   }
@@ -774,6 +789,17 @@ void Trainer::log_eval(const EvalMetrics& metrics) {
   record["kind"] = "eval";
   record["step"] = position_.step;
   tag_stage(record);
+  if (mlm_only()) {  // no discriminator is trained: its figures would be a random head's
+    for (const char* key : {"disc_loss", "disc_accuracy", "disc_precision", "disc_recall",
+                            "disc_auc", "replaced_fraction"}) {
+      record.erase(key);
+    }
+    log_->write(record);
+    std::printf("eval step %lld: mlm loss %.4f acc %.4f (%.0f examples)\n", position_.step,
+                metrics.mlm_loss, metrics.mlm_accuracy, metrics.examples);
+    std::fflush(stdout);
+    return;
+  }
   log_->write(record);
   std::printf(
       "eval step %lld: mlm loss %.4f acc %.4f | disc loss %.4f acc %.4f precision %.4f "
@@ -785,6 +811,8 @@ void Trainer::log_eval(const EvalMetrics& metrics) {
 }
 
 void Trainer::save() {
+  // An MLM run's checkpoint is fine-tuned and exported through its discriminator: the encoder.
+  if (mlm_only()) initialise_discriminator_from_generator(*model_);
   position_.reward_baseline = reward_baseline_.value();
   position_.baseline_updates = reward_baseline_.updates();
   save_training_checkpoint(communicator_,

@@ -72,6 +72,7 @@ class Trainer {
   long long dropout_seed(long long micro) const;  // of micro-batch `micro` of the next step
   Objective objective_of_next_step() const;
   bool two_stage() const { return config_.strategy == "two-stage"; }
+  bool mlm_only() const { return config_.strategy == "mlm"; }
   // Adds "stage" (the phase of the last step taken) to a record of a two-stage run.
   void tag_stage(nlohmann::json& record) const;
   data::RowBatch next_micro_batch();

@@ -11,12 +11,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "app/model/safetensors.h"
 #include "app/train/metrics_log.h"
 #include "test_util.h"
 
 namespace electra {
 namespace {
 
+using electra::model::SafetensorsFile;
 using electra::testing::fails_with;
 using electra::testing::quote;
 using electra::testing::run_shell;
@@ -190,6 +192,53 @@ TEST_F(Strategy, TwoStageTrainsTheGeneratorThenFreezesItAndResumesAcrossTheBound
   }
 }
 
+TEST_F(Strategy, MlmTrainsTheDiscriminatorSizedModelAloneAndItsCheckpointsCarryItsEncoder) {
+  const std::string run = path("mlm");
+  const auto trained = run_shell(pretrain(run, "mlm", 6));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_NE(trained.output.find("--strategy mlm: BERT's masked-language-model objective alone on "
+                                "a model of the discriminator's size (hidden 128, 4 layers"),
+            std::string::npos)
+      << trained.output;
+  const auto records = train_records(run);
+  ASSERT_EQ(records.size(), 12u);
+  for (const auto& record : records) {  // MLM is the loss; no discriminator ran
+    EXPECT_FALSE(record.contains("disc_loss")) << record.dump();
+    EXPECT_EQ(record["loss"], record["mlm_loss"]) << record.dump();
+  }
+  std::vector<nlohmann::json> evals;
+  for (const auto& record : train::read_metrics(run + "/metrics.jsonl")) {
+    if (record["kind"] != "eval") continue;
+    evals.push_back(record);
+    EXPECT_TRUE(record.contains("mlm_accuracy")) << record.dump();
+    EXPECT_FALSE(record.contains("disc_auc")) << record.dump();  // no random head's figures
+  }
+  ASSERT_EQ(evals.size(), 2u);
+  // It learns: the held-out MLM loss (the same masks each time) falls from step 6 to step 12.
+  EXPECT_LT(evals[1]["mlm_loss"].get<double>(), evals[0]["mlm_loss"].get<double>());
+  // The checkpoint's discriminator is the trained encoder: exported, its embeddings and layers
+  // are the MLM model's, byte for byte (only the heads differ).
+  const auto exported = run_shell(kElectra + " export --checkpoint " + quote(run) + " --out " +
+                                  quote(path("mlm-export")));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const auto generator = SafetensorsFile::read(path("mlm-export") + "/generator/model.safetensors");
+  const auto discriminator =
+      SafetensorsFile::read(path("mlm-export") + "/discriminator/model.safetensors");
+  int compared = 0;
+  for (const auto& entry : generator.tensors()) {
+    if (entry.name.rfind("electra.", 0) != 0) continue;  // the MLM head
+    const auto* twin = discriminator.find(entry.name);
+    ASSERT_NE(twin, nullptr) << entry.name;
+    EXPECT_EQ(generator.data(entry), discriminator.data(*twin)) << entry.name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 60);
+  EXPECT_TRUE(fails_with(
+      run_shell(kElectra + " pretrain --config " + quote(kTiny) + " --data " + quote(path("data")) +
+                " --out " + quote(path("mlm-init")) + " --strategy mlm --init-from " + quote(run)),
+      2, "--init-from with --strategy mlm"));
+}
+
 TEST_F(Strategy, AnOddNumberOfTwoStageStepsIsRefused) {
   EXPECT_TRUE(fails_with(
       run_shell(kElectra + " pretrain --config " + quote(kTiny) + " --data " + quote(path("data")) +
@@ -201,7 +250,7 @@ TEST_F(Strategy, AnUnknownStrategyIsRefusedNamingTheOption) {
   EXPECT_TRUE(fails_with(
       run_shell(kElectra + " pretrain --config " + quote(kTiny) + " --data " + quote(path("data")) +
                 " --out " + quote(path("x")) + " --strategy greedy"),
-      2, "--strategy must be joint, two-stage or adversarial"));
+      2, "--strategy must be joint, two-stage, adversarial or mlm"));
 }
 
 }  // namespace
