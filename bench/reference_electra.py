@@ -93,8 +93,13 @@ def choose_positions(ids, mask, generator, mask_prob=0.15, keep_prob=0.15):
 
 
 def forward(pair, ids, mask, segments, masked, chosen, gumbel_generator):
-    logits = pair.generator(input_ids=masked, attention_mask=mask, token_type_ids=segments).logits
-    chosen_logits = logits[chosen].float()
+    # The MLM head at the chosen positions only, as the official code gathers them first (the
+    # head works position by position: the same logits, without the other 85% of the vocabulary
+    # projections).
+    hidden = pair.generator.electra(input_ids=masked, attention_mask=mask,
+                                    token_type_ids=segments).last_hidden_state
+    head = pair.generator
+    chosen_logits = head.generator_lm_head(head.generator_predictions(hidden[chosen])).float()
     mlm_loss = F.cross_entropy(chosen_logits, ids[chosen])
     with torch.no_grad():
         uniform = torch.rand(chosen_logits.shape, generator=gumbel_generator).clamp_(1e-9, 1 - 1e-9)

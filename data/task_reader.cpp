@@ -44,6 +44,8 @@ const std::vector<Layout>& layouts() {
        {}},
       {"qnli", {"question"}, {"sentence"}, {"label"}, {{"question", "sentence"}}, kEntailment},
       {"rte", {"sentence1"}, {"sentence2"}, {"label"}, {{"sentence1", "sentence2"}}, kEntailment},
+      // WNLI's header is RTE's; its labels (0, 1) tell it apart (wnli_or_rte).
+      {"wnli", {"sentence1"}, {"sentence2"}, {"label"}, {}, kBinary},
       {"sst-2", {"sentence"}, {}, {"label"}, {{"sentence"}}, kBinary},
       {"generic", {"text", "sentence", "text_a"}, {"text_b"}, {"label"}, {{}}, {}},
   };
@@ -81,6 +83,48 @@ const Layout* layout_for(const std::vector<std::string>& header, const std::stri
   return nullptr;
 }
 
+// RTE's and WNLI's files share a header: a first label of 0 or 1 is WNLI's.
+const Layout* wnli_or_rte(const Layout* layout, const std::vector<std::vector<std::string>>& rows) {
+  if (!layout || layout->name != "rte" || rows.size() < 2) return layout;
+  const int label = column(rows.front(), layout->label);
+  if (label < 0 || size_t(label) >= rows[1].size()) return layout;
+  const std::string& first = rows[1][size_t(label)];
+  if (std::find(kBinary.begin(), kBinary.end(), first) == kBinary.end()) return layout;
+  for (const auto& candidate : layouts()) {
+    if (candidate.name == "wnli") return &candidate;
+  }
+  return layout;
+}
+
+// A text holding a line break, which GLUE's files quote as CSV does (a few rows of QQP's
+// train.tsv): the row stops inside `"...` and the next line carries on. From row R on, the rows
+// are joined while they are short of FIELDS fields; when that gives exactly FIELDS and the joined
+// field was quoted, it becomes one field (quotes dropped, "" read as ", the line break a space)
+// and true is returned. Anything else stays as it is, for the field count check to report.
+bool rejoin_quoted_text(std::vector<std::vector<std::string>>& rows,
+                        std::vector<long long>& line_numbers, size_t r, size_t fields) {
+  std::vector<std::string> joined = rows[r];
+  if (joined.back().empty() || joined.back().front() != '"') return false;
+  const size_t quoted = joined.size() - 1;
+  size_t next = r + 1;
+  for (; joined.size() < fields && next < rows.size(); ++next) {
+    joined.back() += "\n" + rows[next].front();
+    joined.insert(joined.end(), rows[next].begin() + 1, rows[next].end());
+  }
+  std::string& text = joined[quoted];
+  if (joined.size() != fields || text.size() < 2 || text.back() != '"') return false;
+  std::string unquoted;
+  for (size_t i = 1; i + 1 < text.size(); ++i) {
+    if (text[i] == '"' && text[i + 1] == '"') ++i;  // "" inside a quoted field
+    unquoted += text[i] == '\n' ? ' ' : text[i];
+  }
+  text = unquoted;
+  rows[r] = std::move(joined);
+  rows.erase(rows.begin() + long(r) + 1, rows.begin() + long(next));
+  line_numbers.erase(line_numbers.begin() + long(r) + 1, line_numbers.begin() + long(next));
+  return true;
+}
+
 std::runtime_error error(const std::string& path, long long line, const std::string& what) {
   return std::runtime_error(path + ":" + std::to_string(line) + ": " + what);
 }
@@ -100,8 +144,8 @@ std::vector<std::string> split_tabs(const std::string& line) {
 }
 
 const std::vector<std::string>& task_formats() {
-  static const std::vector<std::string> names = {"auto",  "generic", "cola", "sst-2", "mrpc",
-                                                 "sts-b", "qqp",     "mnli", "qnli",  "rte"};
+  static const std::vector<std::string> names = {
+      "auto", "generic", "cola", "sst-2", "mrpc", "sts-b", "qqp", "mnli", "qnli", "rte", "wnli"};
   return names;
 }
 
@@ -109,7 +153,7 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
   if (std::find(task_formats().begin(), task_formats().end(), format) == task_formats().end()) {
     throw std::invalid_argument("unknown task format '" + format +
                                 "': use auto, generic, cola, sst-2, mrpc, sts-b, qqp, mnli, "
-                                "qnli or rte");
+                                "qnli, rte or wnli");
   }
   check_input_file(path, path, "a file (a task file: TSV, one example a line)");
   std::ifstream in(path, std::ios::binary);
@@ -146,6 +190,7 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
     }
   } else {
     const Layout* layout = layout_for(rows.front(), format);
+    if (format == "auto") layout = wnli_or_rte(layout, rows);
     if (!layout) throw error(path, line_numbers.front(), "the header names no known layout");
     file.format = layout->name;
     if (!layout->labels.empty()) known_labels = &layout->labels;
@@ -165,6 +210,7 @@ TaskFile read_task_file(const std::string& path, const std::string& format) {
   // land in the wrong columns (a word taken for a label, a new class).
   const size_t most = first == 1 ? rows.front().size() : 4;
   for (size_t r = first; r < rows.size(); ++r) {
+    if (first == 1 && rows[r].size() < most) rejoin_quoted_text(rows, line_numbers, r, most);
     const auto& fields = rows[r];
     const long long line_number = line_numbers[r];
     if (fields.size() < needed) {

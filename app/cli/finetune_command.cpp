@@ -46,7 +46,7 @@ void declare_finetune(po::options_description& options) {
     ("task-type", po::value<std::string>()->default_value(d.task_type),
      "classification, regression, span (extractive QA, SQuAD v1.1/v2.0) or token (tagging)")
     ("format", po::value<std::string>()->default_value(d.format),
-     "TSV layout: auto, generic, cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte")
+     "TSV layout: auto, generic, cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte, wnli")
     ("epochs", number(d.epochs, kEpochs), "passes over the training set")
     ("lr", number(d.learning_rate, kLearningRate), "peak learning rate")
     ("batch-size", number(d.batch_size, kBatchSize), "examples per rank and step")

@@ -1,5 +1,8 @@
-// electra plot: a run's curves (RUN/metrics.jsonl) as a PNG, drawn by gnuplot: the generator's
-// and the discriminator's training and evaluation losses, and the evaluation accuracies and AUC.
+// electra plot: pretraining curves (RUN/metrics.jsonl) as a PNG, drawn by gnuplot. One run: the
+// generator's and the discriminator's training and evaluation losses, and the evaluation
+// accuracies and AUC. Several runs (e.g. ours against bench/reference_electra.py, or one recipe
+// over seeds): their evaluation curves side by side in the same panels (MLM loss and accuracy,
+// RTD loss and AUC), and the same figures as JSON beside the PNG.
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -7,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
 #include "app/train/metrics_log.h"
@@ -19,12 +23,20 @@ namespace {
 namespace fs = std::filesystem;
 
 void declare(po::options_description& options) {
-  options.add_options()("run", po::value<std::string>()->required(),
-                        "run directory of electra pretrain (holding metrics.jsonl)")(
+  options.add_options()("run", po::value<std::vector<std::string>>()->required()->multitoken(),
+                        "run directory of electra pretrain (holding metrics.jsonl); several: "
+                        "their evaluation curves side by side (--out needed)")(
+      "label", po::value<std::vector<std::string>>()->multitoken(),
+      "with several runs: each one's name in the legend and the JSON, in --run's order "
+      "(default: the run folders' names)")(
       "out", po::value<std::string>()->default_value(""),
-      "PNG file; default RUN/curves.png (replaced on every plot)")(
-      "overwrite", po::bool_switch(), "replace an existing --out file");
+      "PNG file; default RUN/curves.png for one run (replaced on every plot); with several runs "
+      "the figures also go to the same name with .json")("overwrite", po::bool_switch(),
+                                                         "replace an existing --out file");
 }
+
+const std::vector<std::string> kEvalFields{"mlm_loss", "disc_loss", "mlm_accuracy", "disc_accuracy",
+                                           "disc_auc"};
 
 // Columns step and FIELDS of the records of one kind, as gnuplot data.
 std::string table(const std::vector<nlohmann::json>& records, const std::string& kind,
@@ -41,25 +53,53 @@ std::string table(const std::vector<nlohmann::json>& records, const std::string&
   return text;
 }
 
-int run(const po::variables_map& options) {
-  const std::string run_dir = options["run"].as<std::string>();
+std::vector<nlohmann::json> run_records(const std::string& run_dir) {
   const std::string metrics = (fs::path(run_dir) / train::kMetricsFile).string();
   if (!fs::exists(metrics)) {
     throw std::runtime_error(metrics + ": missing; pass the --out directory of electra pretrain");
   }
-  const auto records = train::read_metrics(metrics);
+  return train::read_metrics(metrics);
+}
+
+std::string quoted_for_gnuplot(const std::string& text) {
+  std::string out;
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return "'" + out + "'";
+}
+
+// Runs gnuplot on SCRIPT (which draws IMAGE) in the scratch folder WORK, then renames IMAGE to
+// OUT; WORK and IMAGE are removed either way.
+void draw(const fs::path& work, const std::string& script, const std::string& image,
+          const std::string& out) {
+  data::write_file_atomically((work / "curves.gp").string(), script);
+  const std::string command =
+      "gnuplot " + quoted_for_gnuplot((work / "curves.gp").string()) + " 2>&1";
+  const int status = std::system(command.c_str());
+  std::error_code ignored;
+  if (status != 0 || !fs::exists(image)) {
+    fs::remove_all(work, ignored);
+    fs::remove(image, ignored);
+    throw std::runtime_error("gnuplot failed (exit " +
+                             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
+                             "); install it with launch/setup.sh (Debian package gnuplot-nox)");
+  }
+  fs::rename(image, out);
+  fs::remove_all(work, ignored);
+}
+
+int plot_one(const std::string& run_dir, std::string out, bool overwrite) {
+  const std::string metrics = (fs::path(run_dir) / train::kMetricsFile).string();
+  const auto records = run_records(run_dir);
   const std::string train_rows = table(records, "train", {"mlm_loss", "disc_loss"});
-  const std::string eval_rows = table(
-      records, "eval", {"mlm_loss", "disc_loss", "mlm_accuracy", "disc_accuracy", "disc_auc"});
+  const std::string eval_rows = table(records, "eval", kEvalFields);
   if (train_rows.empty() && eval_rows.empty()) {
     throw std::runtime_error(metrics + ": no train or eval records yet");
   }
-  std::string out = options["out"].as<std::string>();
   const bool default_out = out.empty();
   if (default_out) out = (fs::path(run_dir) / "curves.png").string();
   data::refuse_input_as_output(out, "--out", {{metrics, "metrics file of --run"}});
   const auto lock = data::OutputLock::file(out, "--out", "electra plot");
-  if (fs::exists(out) && !options["overwrite"].as<bool>()) {
+  if (fs::exists(out) && !overwrite) {
     std::ifstream existing(out, std::ios::binary);
     char signature[4] = {};
     existing.read(signature, 4);
@@ -80,59 +120,135 @@ int run(const po::variables_map& options) {
   data::write_file_atomically((work / "eval.dat").string(),
                               eval_rows.empty() ? "0 NaN NaN NaN NaN NaN\n" : eval_rows);
   const std::string image = out + ".tmp.png";
+  const std::string train_dat = quoted_for_gnuplot((work / "train.dat").string());
+  const std::string eval_dat = quoted_for_gnuplot((work / "eval.dat").string());
   const std::string script =
       "set terminal pngcairo size 1500,450 font 'sans,10'\n"
-      "set output '" +
-      image +
-      "'\n"
-      "set multiplot layout 1,3 title '" +
-      run_dir +
-      "'\n"
+      "set output " +
+      quoted_for_gnuplot(image) +
+      "\n"
+      "set multiplot layout 1,3 title " +
+      quoted_for_gnuplot(run_dir) +
+      "\n"
       "set key top right\nset grid\nset xlabel 'step'\n"
       "set title 'generator (MLM) loss'\n"
-      "plot '" +
-      (work / "train.dat").string() + "' using 1:2 with lines title 'train', '" +
-      (work / "eval.dat").string() +
-      "' using 1:2 with linespoints title 'eval'\n"
+      "plot " +
+      train_dat + " using 1:2 with lines title 'train', " + eval_dat +
+      " using 1:2 with linespoints title 'eval'\n"
       "set title 'discriminator (RTD) loss'\n"
-      "plot '" +
-      (work / "train.dat").string() + "' using 1:3 with lines title 'train', '" +
-      (work / "eval.dat").string() +
-      "' using 1:3 with linespoints title 'eval'\n"
+      "plot " +
+      train_dat + " using 1:3 with lines title 'train', " + eval_dat +
+      " using 1:3 with linespoints title 'eval'\n"
       "set title 'evaluation'\nset yrange [0:1]\nset key bottom right\n"
-      "plot '" +
-      (work / "eval.dat").string() +
-      "' using 1:4 with linespoints title 'MLM accuracy', '' "
+      "plot " +
+      eval_dat +
+      " using 1:4 with linespoints title 'MLM accuracy', '' "
       "using 1:5 with linespoints title 'RTD accuracy', '' using 1:6 with linespoints title 'RTD "
       "AUC'\n"
       "unset multiplot\n";
-  data::write_file_atomically((work / "curves.gp").string(), script);
-  const std::string command = "gnuplot '" + (work / "curves.gp").string() + "' 2>&1";
-  const int status = std::system(command.c_str());
-  std::error_code ignored;
-  if (status != 0 || !fs::exists(image)) {
-    fs::remove_all(work, ignored);
-    fs::remove(image, ignored);
-    throw std::runtime_error("gnuplot failed (exit " +
-                             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
-                             "); install it with launch/setup.sh (Debian package gnuplot-nox)");
-  }
-  fs::rename(image, out);
-  fs::remove_all(work, ignored);
+  draw(work, script, image, out);
   std::cout << "curves: " << out << "\n";
   return kExitOk;
+}
+
+// Several runs' evaluation curves in four panels, one line per run; OUT.json holds the figures.
+int plot_several(const std::vector<std::string>& runs, std::vector<std::string> labels,
+                 const std::string& out, bool overwrite) {
+  if (out.empty())
+    throw UsageError("--out PNG is needed with several --run (no run's folder owns it)");
+  if (labels.empty()) {
+    for (const auto& run : runs) {
+      const fs::path p = fs::path(run).lexically_normal();
+      labels.push_back((p.filename().empty() ? p.parent_path() : p).filename().string());
+    }
+  } else if (labels.size() != runs.size()) {
+    throw UsageError("--label: " + std::to_string(labels.size()) + " given for " +
+                     std::to_string(runs.size()) + " --run; give one per run, in order");
+  }
+  std::vector<data::CommandInput> inputs;
+  for (const auto& run : runs) {
+    inputs.push_back({(fs::path(run) / train::kMetricsFile).string(), "metrics file of --run"});
+  }
+  const std::string json_out = fs::path(out).replace_extension(".json").string();
+  if (json_out == out) throw UsageError("--out " + out + ": give the PNG a .png name");
+  const auto png_lock =
+      data::OutputLock::claim_file(out, "--out", "electra plot", inputs, overwrite);
+  const auto json_lock = data::OutputLock::claim_file(json_out, "--out (its .json beside it)",
+                                                      "electra plot", inputs, overwrite);
+  const fs::path work = fs::path(out).string() + ".plot";
+  fs::create_directories(work);
+  nlohmann::json figures = {{"runs", nlohmann::json::array()}};
+  std::vector<std::string> files;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto records = run_records(runs[i]);
+    const std::string rows = table(records, "eval", kEvalFields);
+    if (rows.empty()) {
+      fs::remove_all(work);
+      throw std::runtime_error((fs::path(runs[i]) / train::kMetricsFile).string() +
+                               ": no eval records yet");
+    }
+    files.push_back((work / ("run" + std::to_string(i) + ".dat")).string());
+    data::write_file_atomically(files.back(), rows);
+    nlohmann::json eval = nlohmann::json::array();
+    for (const auto& record : records) {
+      if (record.value("kind", "") != "eval") continue;
+      nlohmann::json point = {{"step", record.value("step", 0LL)}};
+      for (const auto& field : kEvalFields) {
+        if (record.contains(field)) point[field] = record[field];
+      }
+      eval.push_back(point);
+    }
+    figures["runs"].push_back({{"run", runs[i]}, {"label", labels[i]}, {"eval", eval}});
+  }
+  const auto panel = [&](const std::string& title, int column, bool unit_range) {
+    std::string text = "set title '" + title + "'\n" +
+                       (unit_range ? "set yrange [0:1]\n" : "set autoscale y\n") + "plot ";
+    for (size_t i = 0; i < files.size(); ++i) {
+      text += (i ? ", " : "") + quoted_for_gnuplot(files[i]) +
+              " using 1:" + std::to_string(column) + " with linespoints title " +
+              quoted_for_gnuplot(labels[i]);
+    }
+    return text + "\n";
+  };
+  const std::string image = out + ".tmp.png";
+  const std::string script =
+      "set terminal pngcairo size 1400,1000 font 'sans,10'\nset output " +
+      quoted_for_gnuplot(image) +
+      "\nset multiplot layout 2,2\nset key top right\nset grid\n"
+      "set xlabel 'step'\nset key noenhanced\n" +
+      panel("eval MLM loss", 2, false) + panel("eval MLM accuracy", 4, false) +
+      panel("eval RTD loss", 3, false) +
+      panel("eval RTD AUC (against its own generator)", 6, true) + "unset multiplot\n";
+  draw(work, script, image, out);
+  data::write_file_atomically(json_out, figures.dump(1) + "\n");
+  std::cout << "curves: " << out << ", figures: " << json_out << "\n";
+  return kExitOk;
+}
+
+int run(const po::variables_map& options) {
+  const auto runs = options["run"].as<std::vector<std::string>>();
+  const std::string out = options["out"].as<std::string>();
+  const bool overwrite = options["overwrite"].as<bool>();
+  std::vector<std::string> labels;
+  if (options.count("label")) labels = options["label"].as<std::vector<std::string>>();
+  if (runs.size() == 1) {
+    if (!labels.empty()) throw UsageError("--label names the curves of several --run");
+    return plot_one(runs.front(), out, overwrite);
+  }
+  return plot_several(runs, labels, out, overwrite);
 }
 
 }  // namespace
 
 Command plot_command() {
   Command command{"plot",
-                  "Draw a pretraining run's loss and accuracy curves to a PNG (gnuplot).",
-                  "RUN_DIR [--out FILE]",
+                  "Draw pretraining runs' loss and accuracy curves to a PNG (gnuplot); several "
+                  "runs side by side.",
+                  "RUN_DIR [RUN_DIR ...] [--label A B ...] [--out FILE]",
                   declare,
                   {},
                   run};
-  command.positional.add("run", 1);
+  command.positional.add("run", -1);
   return command;
 }
 

@@ -121,7 +121,8 @@ std::string task_type_of(const SweepTask& task) {
   const std::string extension = fs::path(task.train).extension().string();
   if (extension == ".json") return "span";
   if (extension == ".conllu" || extension == ".conll") return "token";
-  return data::read_task_file(task.train).format == "sts-b" ? "regression" : "classification";
+  return data::read_task_file(task.train, task.format).format == "sts-b" ? "regression"
+                                                                         : "classification";
 }
 
 // The figures a cell's table row shows beside its metric (span: exact match and F1; tagging:
@@ -348,23 +349,24 @@ std::vector<SweepTask> glue_tasks(const std::string& dir) {
     long long epochs;
     const char* metric;
     const char* dev;
+    const char* format;  // each file read in the task's own layout (WNLI's header is RTE's)
   };
-  const Known known[] = {{"CoLA", "classification", 0, "matthews_corr", "dev.tsv"},
-                         {"SST-2", "classification", 0, "accuracy", "dev.tsv"},
-                         {"MRPC", "classification", 0, "f1_accuracy_mean", "dev.tsv"},
-                         {"STS-B", "regression", 10, "pearson_spearman_mean", "dev.tsv"},
-                         {"QQP", "classification", 0, "f1_accuracy_mean", "dev.tsv"},
-                         {"MNLI", "classification", 0, "accuracy", "dev_matched.tsv"},
-                         {"QNLI", "classification", 0, "accuracy", "dev.tsv"},
-                         {"RTE", "classification", 10, "accuracy", "dev.tsv"},
-                         {"WNLI", "classification", 0, "accuracy", "dev.tsv"}};
+  const Known known[] = {{"CoLA", "classification", 0, "matthews_corr", "dev.tsv", "cola"},
+                         {"SST-2", "classification", 0, "accuracy", "dev.tsv", "sst-2"},
+                         {"MRPC", "classification", 0, "f1_accuracy_mean", "dev.tsv", "mrpc"},
+                         {"STS-B", "regression", 10, "pearson_spearman_mean", "dev.tsv", "sts-b"},
+                         {"QQP", "classification", 0, "f1_accuracy_mean", "dev.tsv", "qqp"},
+                         {"MNLI", "classification", 0, "accuracy", "dev_matched.tsv", "mnli"},
+                         {"QNLI", "classification", 0, "accuracy", "dev.tsv", "qnli"},
+                         {"RTE", "classification", 10, "accuracy", "dev.tsv", "rte"},
+                         {"WNLI", "classification", 0, "accuracy", "dev.tsv", "wnli"}};
   std::vector<SweepTask> tasks;
   for (const Known& k : known) {
     const fs::path folder = fs::path(dir) / k.name;
     const fs::path train = folder / "train.tsv", dev = folder / k.dev;
     if (!fs::is_regular_file(train) || !fs::is_regular_file(dev)) continue;
     SweepTask task{k.name, train.string(), dev.string(), ""};
-    task.type = k.type, task.epochs = k.epochs, task.metric = k.metric;
+    task.type = k.type, task.epochs = k.epochs, task.metric = k.metric, task.format = k.format;
     task.glue = std::string(k.name) != "WNLI";  // BERT's and ELECTRA's GLUE figures leave it out
     tasks.push_back(task);
   }
@@ -478,6 +480,7 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       finetune_config.dev_path = cell.task->dev;
       finetune_config.test_path = cell.task->test;
       finetune_config.task_type = task_type_of(*cell.task);
+      finetune_config.format = cell.task->format;
       finetune_config.selection_metric = cell.task->metric;
       finetune_config.doc_stride = config.doc_stride;
       finetune_config.max_query_len = config.max_query_len;

@@ -1,11 +1,11 @@
 // Evaluation sweeps: every (checkpoint, task, learning rate, seed) cell fine-tuned and evaluated
 // (app/finetune/finetuner.h), the cells handed to the MPI ranks as they become free, the largest
-// first (each alone; app/finetune/sweep_schedule.h), results gathered to rank 0 into OUT/results.csv (one row per cell) and OUT/summary.md
-// (per checkpoint and task: the median over seeds of each learning rate, as the paper reports, and
-// the best learning rate; for GLUE tasks also the paper's table: one column per task, the median
-// at the best lr, and the GLUE score, their average). Resumable: a cell whose
-// OUT/cells/.../results.json exists is not run again. A failed cell is reported
-// (OUT/cells/.../error.txt, status in the CSV) and the others go on.
+// first (each alone; app/finetune/sweep_schedule.h), results gathered to rank 0 into
+// OUT/results.csv (one row per cell) and OUT/summary.md (per checkpoint and task: the median over
+// seeds of each learning rate, as the paper reports, and the best learning rate; for GLUE tasks
+// also the paper's table: one column per task, the median at the best lr, and the GLUE score, their
+// average). Resumable: a cell whose OUT/cells/.../results.json exists is not run again. A failed
+// cell is reported (OUT/cells/.../error.txt, status in the CSV) and the others go on.
 #pragma once
 
 #include <string>
@@ -20,9 +20,10 @@ struct SweepTask {
   // classification, regression, span or token; "": from the files (.json: span, .conllu:
   // token, an STS-B layout: regression, other TSVs: classification).
   std::string type;
-  long long epochs = 0;  // 0: the sweep's
-  std::string metric;    // the dev metric that chooses epochs and lrs; "": the family's
-  bool glue = false;     // a column of the GLUE table
+  long long epochs = 0;         // 0: the sweep's
+  std::string metric;           // the dev metric that chooses epochs and lrs; "": the family's
+  std::string format = "auto";  // sentence tasks: the TSV layout (data/task_reader.h)
+  bool glue = false;            // a column of the GLUE table
 };
 
 struct SweepConfig {

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -351,6 +352,103 @@ TEST_F(FinetuneFamilies, ASweepTakesEveryFamilyAndWritesTheGlueTable) {
                                     " --task ..:" + kData + "/atis_sample_train.conllu:" + kData +
                                     "/atis_sample_dev.conllu --out " + quote(path("x"))),
                           2, "must be letters, digits"));
+}
+
+TEST_F(FinetuneFamilies, AGlueFolderInGluesOwnLayoutRunsWhole) {
+  // Every GLUE task's train and dev files as GLUE lays them out (headers, columns, label words,
+  // MRPC's byte-order mark, CoLA without a header, MNLI's dev_matched with five annotator labels,
+  // WNLI's 0/1 under RTE's header, a QQP question holding a quoted line break); the texts are
+  // made up, 12 rows each.
+  const auto rows = [](const std::string& header, const std::function<std::string(int)>& row) {
+    std::string text = header.empty() ? "" : header + "\n";
+    for (int i = 0; i < 12; ++i) text += row(i) + "\n";
+    return text;
+  };
+  const auto words = [](int i) { return std::string(i % 2 ? "a calm river" : "win a prize"); };
+  const std::string parses = "(a)\t(b)\t(A)\t(B)\t";
+  std::map<std::string, std::string> files;
+  files["CoLA/train.tsv"] = rows("", [&](int i) {
+    return "gj04\t" + std::to_string(i % 2) + "\t\t" + words(i) + " " + std::to_string(i) + ".";
+  });
+  files["SST-2/train.tsv"] =
+      rows("sentence\tlabel", [&](int i) { return words(i) + " \t" + std::to_string(i % 2); });
+  files["MRPC/train.tsv"] =
+      rows("\xEF\xBB\xBFQuality\t#1 ID\t#2 ID\t#1 String\t#2 String", [&](int i) {
+        return std::to_string(i % 2) + "\t" + std::to_string(1000 + i) + "\t" +
+               std::to_string(2000 + i) + "\t" + words(i) + " .\t\" " + words(i + 1) + " .";
+      });
+  files["STS-B/train.tsv"] =
+      rows("index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore",
+           [&](int i) {
+             return std::to_string(i) + "\tmain-captions\tMSRvid\t2012test\t000" +
+                    std::to_string(i % 10) + "\tnone\tnone\t" + words(i) + ".\t" + words(i / 2) +
+                    ".\t" + std::to_string(i % 6) + ".000";
+           });
+  files["QQP/train.tsv"] = rows("id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate", [&](int i) {
+    const std::string q1 = i == 5 ? "\"" + words(i) + "?\n\"" : words(i) + "?";
+    return std::to_string(i) + "\t" + std::to_string(2 * i) + "\t" + std::to_string(2 * i + 1) +
+           "\t" + q1 + "\t" + words(i / 2) + "?\t" + std::to_string(i % 2);
+  });
+  const char* nli[] = {"entailment", "neutral", "contradiction"};
+  files["MNLI/train.tsv"] = rows(
+      "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\t"
+      "sentence1_parse\tsentence2_parse\tsentence1\tsentence2\tlabel1\tgold_label",
+      [&](int i) {
+        return std::to_string(i) + "\t" + std::to_string(i) + "\t" + std::to_string(i) +
+               "n\tgovernment\t" + parses + words(i) + ".\t" + words(i / 2) + ".\t" + nli[i % 3] +
+               "\t" + nli[i % 3];
+      });
+  files["MNLI/dev_matched.tsv"] = rows(
+      "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\t"
+      "sentence1_parse\tsentence2_parse\tsentence1\tsentence2\tlabel1\tlabel2\tlabel3\t"
+      "label4\tlabel5\tgold_label",
+      [&](int i) {
+        std::string annotators;
+        for (int k = 0; k < 5; ++k) annotators += std::string(nli[(i + k / 4) % 3]) + "\t";
+        return std::to_string(i) + "\t" + std::to_string(i) + "\t" + std::to_string(i) +
+               "n\tslate\t" + parses + words(i) + ".\t" + words(i / 2) + ".\t" + annotators +
+               nli[i % 3];
+      });
+  files["QNLI/train.tsv"] = rows("index\tquestion\tsentence\tlabel", [&](int i) {
+    return std::to_string(i) + "\t" + words(i) + "?\t" + words(i / 2) + ".\t" +
+           (i % 2 ? "entailment" : "not_entailment");
+  });
+  files["RTE/train.tsv"] = rows("index\tsentence1\tsentence2\tlabel", [&](int i) {
+    return std::to_string(i) + "\t" + words(i) + ".\t" + words(i / 2) + ".\t" +
+           (i % 2 ? "entailment" : "not_entailment");
+  });
+  files["WNLI/train.tsv"] = rows("index\tsentence1\tsentence2\tlabel", [&](int i) {
+    return std::to_string(i) + "\t" + words(i) + ".\t" + words(i / 2) + ".\t" +
+           std::to_string(i % 2);
+  });
+  for (const auto& [name, text] : std::map<std::string, std::string>(files)) {
+    fs::create_directories(path("fullglue/" + name.substr(0, name.find('/'))));
+    testing::write_file(path("fullglue/" + name), text);
+    if (name.find("train.tsv") != std::string::npos && name.rfind("MNLI", 0) != 0) {
+      testing::write_file(path("fullglue/" + name.substr(0, name.find('/')) + "/dev.tsv"), text);
+    }
+  }
+  const std::string out = path("fullglue-sweep");
+  const auto swept =
+      run_shell(std::string(ELECTRA_MPIRUN) + " -np 2 " + kElectra + " sweep --checkpoints " +
+                quote(kFixture) + " --glue " + quote(path("fullglue")) +
+                " --lrs 1e-3 --seeds 1 --epochs 1 --batch-size 4 --max-seq-len 16 "
+                "--threads 1 --out " +
+                quote(out));
+  ASSERT_EQ(swept.exit_code, 0) << swept.output;
+  EXPECT_NE(swept.output.find("9 cells: 9 finished now"), std::string::npos) << swept.output;
+  const std::string summary = testing::read_file(out + "/summary.md");
+  for (const char* task : {"CoLA", "SST-2", "MRPC", "STS-B", "QQP", "MNLI", "QNLI", "RTE"}) {
+    EXPECT_NE(summary.find(std::string("| ") + task + " |"), std::string::npos) << task << "\n"
+                                                                                << summary;
+  }
+  // WNLI runs (its own labels), and stays out of the GLUE score as in BERT's and ELECTRA's tables.
+  const auto wnli =
+      testing::read_json(out + "/cells/hf-electra-tiny/WNLI/lr0.001-seed1/results.json");
+  EXPECT_EQ(wnli["task"], "wnli") << wnli.dump();
+  const auto qqp =
+      testing::read_json(out + "/cells/hf-electra-tiny/QQP/lr0.001-seed1/results.json");
+  EXPECT_EQ(qqp["throughput"]["train_rows"], 12) << qqp.dump();  // the quoted row is one
 }
 
 TEST_F(FinetuneFamilies, BadFilesAreNamedWithTheirLineOrQuestion) {

@@ -95,6 +95,16 @@ TEST_F(Pretrain, TwoRanksTrainEvaluateCheckpointExportAndPlot) {
   const auto plotted = run_shell(kElectra + " plot " + quote(run));
   EXPECT_EQ(plotted.exit_code, 0) << plotted.output;
   EXPECT_GT(fs::file_size(run + "/curves.png"), 1000u);
+  // Two runs side by side (here the same one twice, under two names): a PNG and its figures.
+  const auto compared = run_shell(kElectra + " plot " + quote(run) + " " + quote(run) +
+                                  " --label ours theirs --out " + quote(path("side.png")));
+  ASSERT_EQ(compared.exit_code, 0) << compared.output;
+  EXPECT_GT(fs::file_size(path("side.png")), 1000u);
+  const auto side = testing::read_json(path("side.json"));
+  ASSERT_EQ(side["runs"].size(), 2u) << side.dump();
+  EXPECT_EQ(side["runs"][1]["label"], "theirs");
+  EXPECT_EQ(side["runs"][0]["eval"], side["runs"][1]["eval"]);
+  EXPECT_TRUE(side["runs"][0]["eval"].back().contains("disc_auc")) << side.dump();
   // Again in the same directory: one process with the same global batch (16) resumes from the
   // finished checkpoint and has nothing left to do; with another global batch it continues at
   // the row of the epoch where the 2 ranks stopped (40 steps x 16 rows).
