@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""What a pretrained discriminator still sees (issue 27: the collapse explained).
+
+For each exported pair (`electra export --checkpoint RUN --out DIR`: DIR/discriminator and
+DIR/generator), on a prepared corpus's validation split: corrupt 15% of the real tokens with the
+pair's own generator (as pretraining does, [MASK] then a sample), run the discriminator, and print
+one JSON line with
+- per layer, the mean cosine similarity between token representations (1.0: every token the same),
+- the RTD head's units that are active (pre-activation > 0) on more than 1% of the tokens,
+- the spread of the logits over ordinary tokens, overall and within one word ("the", ",", "of",
+  "."): a discriminator that ignores its input gives every occurrence the same logit,
+- the RTD AUC, and how much the replaced tokens differ from the originals by frequency alone
+  (the share of the 2,000 most frequent vocabulary ids among each): when they do not, only the
+  context can tell them apart.
+
+  .venv/bin/python bench/probe_discriminator.py --data SHARDS EXPORT [EXPORT ...]
+"""
+import argparse
+import json
+import os
+
+import h5py
+import numpy as np
+import torch
+from transformers import ElectraForMaskedLM, ElectraForPreTraining
+
+
+def auc(labels, scores):
+    ranks = np.empty(len(scores))
+    ranks[np.argsort(scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    positives = labels.sum()
+    negatives = len(labels) - positives
+    return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def probe(pair_dir, ids, mask, cls_id, sep_id, mask_id, seed):
+    torch.manual_seed(seed)
+    discriminator = ElectraForPreTraining.from_pretrained(os.path.join(pair_dir, "discriminator")).eval()
+    generator = ElectraForMaskedLM.from_pretrained(os.path.join(pair_dir, "generator")).eval()
+    special = (ids == cls_id) | (ids == sep_id) | (mask == 0)
+    chosen = (torch.rand(ids.shape) < 0.15) & ~special
+    masked = ids.clone()
+    masked[chosen] = mask_id
+    with torch.no_grad():
+        logits = generator(input_ids=masked, attention_mask=mask).logits
+        corrupted = ids.clone()
+        corrupted[chosen] = torch.distributions.Categorical(logits=logits[chosen]).sample()
+        out = discriminator(input_ids=corrupted, attention_mask=mask, output_hidden_states=True)
+        real = mask.bool()
+        head = discriminator.discriminator_predictions.dense(out.hidden_states[-1][real])
+    replaced = (corrupted != ids)[real].numpy()
+    scores = out.logits[real]
+    ordinary = (~special)[real]
+    cosines = []
+    for hidden in out.hidden_states:
+        x = torch.nn.functional.normalize(hidden[real], dim=-1)
+        pick = torch.randperm(len(x))[:2000]
+        cosines.append(round(float((x[pick] @ x[pick].T).mean()), 3))
+    tokens = corrupted[real][ordinary]
+    within = {}
+    for word, token_id in (("the", 1996), (",", 1010), ("of", 1997), (".", 1012)):
+        here = tokens == token_id
+        if here.sum() > 1:
+            within[word] = round(float(scores[ordinary][here].std()), 3)
+    frequent = tokens < 2100
+    rep = torch.tensor(replaced)[ordinary]
+    return {
+        "pair": pair_dir,
+        "layer_token_cosine": cosines,
+        "head_units_active": int(((head > 0).float().mean(0) > 0.01).sum()),
+        "head_units": int(head.shape[1]),
+        "logit_std_ordinary_tokens": round(float(scores[ordinary].std()), 3),
+        "logit_std_within_word": within,
+        "rtd_auc": round(auc(replaced, scores.numpy()), 3),
+        "replaced_fraction": round(float(replaced.mean()), 3),
+        "frequent_share_replaced": round(float((rep & frequent).sum() / rep.sum()), 3),
+        "frequent_share_original": round(float((~rep & frequent).sum() / (~rep).sum()), 3),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="prepared corpus (electra prepare --out)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("pairs", nargs="+", help="electra export --out folders")
+    args = parser.parse_args()
+    manifest = json.load(open(os.path.join(args.data, "manifest.json")))
+    ids, mask = [], []
+    for shard in manifest["shards"]:
+        if shard["split"] == "validation":
+            with h5py.File(os.path.join(args.data, shard["file"]), "r") as f:
+                ids.append(f["input_ids"][:].astype(np.int64))
+                mask.append(f["input_mask"][:].astype(np.int64))
+    ids, mask = torch.tensor(np.concatenate(ids)), torch.tensor(np.concatenate(mask))
+    for pair in args.pairs:  # BERT's special ids, as the corpus was prepared with its vocabulary
+        print(json.dumps(probe(pair, ids, mask, cls_id=101, sep_id=102, mask_id=103, seed=args.seed)))
+
+
+if __name__ == "__main__":
+    main()
