@@ -32,6 +32,14 @@ if ((${#names[@]} == 0)); then
   names=(base unshared small batch128)
   [[ -n $healthy ]] && names+=(continued moments moments128)
 fi
+for name in "${names[@]}"; do  # every name checked before anything is removed
+  case $name in
+    base | unshared | small | batch128) ;;
+    continued | moments | moments128)
+      [[ -n $healthy ]] || { echo "bench/collapse_screens.sh: $name needs --healthy CHECKPOINT" >&2; exit 2; } ;;
+    *) echo "bench/collapse_screens.sh: unknown screen '$name' (base, unshared, small, batch128, continued, moments, moments128)" >&2; exit 2 ;;
+  esac
+done
 export OMPI_ALLOW_RUN_AS_ROOT=${OMPI_ALLOW_RUN_AS_ROOT:-1} OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
 mkdir -p "$out"
 common=(pretrain --config "$root/configs/tiny.ini" --data "$data" --threads 1 --eval-every 100
@@ -46,11 +54,9 @@ for name in "${names[@]}"; do
     small) cmd=("${two_ranks[@]}" "${common[@]}" --stop-at 400 --model small) ;;
     batch128) cmd=(env OMP_NUM_THREADS=1 "$electra" "${common[@]}" --stop-at 200 --batch-size 16 --grad-accum 8) ;;
     continued | moments | moments128)
-      [[ -n $healthy ]] || { echo "bench/collapse_screens.sh: $name needs --healthy CHECKPOINT" >&2; exit 2; }
       cmd=("${two_ranks[@]}" "${common[@]}" --stop-at 400 --init-from "$healthy")
       [[ $name == moments* ]] && cmd+=(--init-optimizer)
       [[ $name == moments128 ]] && cmd+=(--grad-accum 8) ;;
-    *) echo "bench/collapse_screens.sh: unknown screen '$name'" >&2; exit 2 ;;
   esac
   "${cmd[@]}" --out "$run" >"$run.log" 2>&1 || { echo "bench/collapse_screens.sh: $name failed; see $run.log" >&2; exit 1; }
   python3 - "$name" "$run/metrics.jsonl" <<'PY'

@@ -15,10 +15,10 @@
 #   bash bench/learning_benefit.sh [--out DIR] [--shared DIR] [--lr 3e-4] [--seeds 1,2,3]
 #        [--ranks 2] [--pretrain-args "--learning-rate 1.25e-4 ..."] [--quick]
 # --quick: a smoke run of the whole pipeline (40 pretraining steps, 1 seed, small task subsets);
-# its figures mean nothing.
+# its figures mean nothing (default --out runs/benefit-quick).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=$root/runs/benefit
+out=""
 shared=$root/../shared/data
 lr=3e-4
 seeds=1,2,3
@@ -38,6 +38,11 @@ while (($#)); do
     *) echo "bench/learning_benefit.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
+# A smoke run never shares a folder with a real one (its runs and cells would be kept).
+if [[ -z $out ]]; then
+  out=$root/runs/benefit
+  ((quick)) && out=$root/runs/benefit-quick
+fi
 for need in "$electra" "$shared/glue/SST-2/train.tsv.xz" "$shared/conll2000/train.txt.xz" \
   "$shared/spam_train.tsv.xz"; do
   [[ -e $need ]] || { echo "bench/learning_benefit.sh: $need is missing" >&2; exit 1; }
@@ -87,6 +92,7 @@ pretrain() {
     "$@" $pretrain_args >"$out/$name.log" 2>&1 ||
     { echo "bench/learning_benefit.sh: pretraining $name failed; see $out/$name.log" >&2; exit 1; }
   echo "pretrained $name in $(($(date +%s) - t)) s"
+  echo "pretrain-$name $(($(date +%s) - t))" >>"$out/phase-seconds.txt"
 }
 # flop_per_token RUN: from its train records (model FLOP/s over tokens/s).
 flop_per_token() {
@@ -115,6 +121,7 @@ pretrain mlm --strategy mlm --train-steps "$mlm_steps" "${quick_args[@]}"
 last() { ls -d "$out/$1/checkpoints"/step-* | tail -1; }
 
 # The fine-tuning: one sweep, (b) as its random-init rows.
+t=$(date +%s)
 mpi sweep --checkpoints "$(last joint),$(last mlm)" --random-baseline \
   --task "sst2:$data/sst2-train.tsv:$data/sst2-dev.tsv" \
   --task "chunking@token:$data/conll-train.txt:$data/conll-test.txt" \
@@ -122,10 +129,19 @@ mpi sweep --checkpoints "$(last joint),$(last mlm)" --random-baseline \
   --lrs "$lr" --seeds "$seeds" --epochs 3 --batch-size 32 --max-seq-len 128 --device cpu \
   --out "$out/sweep" >"$out/sweep.log" 2>&1 ||
   { echo "bench/learning_benefit.sh: the sweep failed; see $out/sweep.log" >&2; exit 1; }
+echo "sweep $(($(date +%s) - t))" >>"$out/phase-seconds.txt"
 
 python3 - "$out" "$machine" $(($(date +%s) - start)) "$steps" "$mlm_steps" "$joint_fpt" "$lr" "$seeds" "$pretrain_args" <<'PY'
 import csv, json, statistics, sys
 out, machine, seconds, steps, mlm_steps, joint_fpt, lr, seeds, extra = sys.argv[1:]
+# Each phase's seconds when it ran (a rerun keeps finished phases: their time is what they took).
+phases = {}
+try:
+    for line in open(f"{out}/phase-seconds.txt"):
+        name, value = line.split()
+        phases[name] = phases.get(name, 0) + int(value)  # a resumed phase: both parts
+except FileNotFoundError:
+    pass
 rows = list(csv.DictReader(open(f"{out}/sweep/results.csv")))
 def model(label):
     return "a: ELECTRA" if label.startswith("joint-") else "c: MLM" if label.startswith("mlm-") else "b: random"
@@ -144,13 +160,15 @@ for task, t in tasks.items():
                   "a_beats_b": bool(a and b and a["min"] > b["max"]),
                   "a_beats_c": bool(a and c and a["min"] > c["max"]),
                   "c_beats_a": bool(a and c and c["min"] > a["max"])})
-report = {"machine": machine, "seconds": int(seconds), "electra_steps": int(steps),
+report = {"machine": machine, "seconds_this_call": int(seconds), "phase_seconds": phases,
+          "seconds": sum(phases.values()), "electra_steps": int(steps),
           "mlm_steps": int(mlm_steps), "electra_flop_per_token": float(joint_fpt),
           "finetune": {"lr": lr, "seeds": seeds, "epochs": 3, "batch": 32, "max_seq_len": 128},
           "pretrain_args": extra, "tasks": table,
           "a_beats_b_on": sum(t["a_beats_b"] for t in table)}
 json.dump(report, open(f"{out}/benefit.json", "w"), indent=1)
-lines = [f"# Does pretraining help? ({machine}, {int(seconds)} s in all)", "",
+timing = ", ".join(f"{k} {v} s" for k, v in phases.items())
+lines = [f"# Does pretraining help? ({machine}; {report['seconds']} s in all: {timing})", "",
          f"(a) ELECTRA, configs/tiny.ini {extra}, {steps} steps; (b) random weights; (c) MLM alone, "
          f"{mlm_steps} steps (the same FLOPs). Fine-tuning: lr {lr}, seeds {seeds}, 3 epochs, batch 32.", "",
          "| task (dev metric) | (a) ELECTRA | (b) random | (c) MLM | a > b beyond the seeds | a vs c |",

@@ -10,7 +10,7 @@ one JSON line with
 - the spread of the logits over ordinary tokens, overall and within one word ("the", ",", "of",
   "."): a discriminator that ignores its input gives every occurrence the same logit,
 - the RTD AUC, and how much the replaced tokens differ from the originals by frequency alone
-  (the share of the 2,000 most frequent vocabulary ids among each): when they do not, only the
+  (the share of the corpus's 2,000 most frequent tokens among each): when they do not, only the
   context can tell them apart.
 
   .venv/bin/python bench/probe_discriminator.py --data SHARDS EXPORT [EXPORT ...]
@@ -26,14 +26,24 @@ from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
 
 def auc(labels, scores):
+    order = np.argsort(scores, kind="stable")
     ranks = np.empty(len(scores))
-    ranks[np.argsort(scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    # Ties share their average rank: a head that gives every token one logit scores 0.5.
+    sorted_scores = scores[order]
+    start = 0
+    while start < len(scores):
+        end = start
+        while end + 1 < len(scores) and sorted_scores[end + 1] == sorted_scores[start]:
+            end += 1
+        ranks[order[start:end + 1]] = (start + end) / 2 + 1
+        start = end + 1
     positives = labels.sum()
     negatives = len(labels) - positives
     return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
-def probe(pair_dir, ids, mask, cls_id, sep_id, mask_id, seed):
+def probe(pair_dir, ids, mask, segments, frequent_ids, cls_id, sep_id, mask_id, seed):
     torch.manual_seed(seed)
     discriminator = ElectraForPreTraining.from_pretrained(os.path.join(pair_dir, "discriminator")).eval()
     generator = ElectraForMaskedLM.from_pretrained(os.path.join(pair_dir, "generator")).eval()
@@ -42,10 +52,11 @@ def probe(pair_dir, ids, mask, cls_id, sep_id, mask_id, seed):
     masked = ids.clone()
     masked[chosen] = mask_id
     with torch.no_grad():
-        logits = generator(input_ids=masked, attention_mask=mask).logits
+        logits = generator(input_ids=masked, attention_mask=mask, token_type_ids=segments).logits
         corrupted = ids.clone()
         corrupted[chosen] = torch.distributions.Categorical(logits=logits[chosen]).sample()
-        out = discriminator(input_ids=corrupted, attention_mask=mask, output_hidden_states=True)
+        out = discriminator(input_ids=corrupted, attention_mask=mask, token_type_ids=segments,
+                            output_hidden_states=True)
         real = mask.bool()
         head = discriminator.discriminator_predictions.dense(out.hidden_states[-1][real])
     replaced = (corrupted != ids)[real].numpy()
@@ -62,7 +73,7 @@ def probe(pair_dir, ids, mask, cls_id, sep_id, mask_id, seed):
         here = tokens == token_id
         if here.sum() > 1:
             within[word] = round(float(scores[ordinary][here].std()), 3)
-    frequent = tokens < 2100
+    frequent = torch.isin(tokens, frequent_ids)
     rep = torch.tensor(replaced)[ordinary]
     return {
         "pair": pair_dir,
@@ -85,15 +96,24 @@ def main():
     parser.add_argument("pairs", nargs="+", help="electra export --out folders")
     args = parser.parse_args()
     manifest = json.load(open(os.path.join(args.data, "manifest.json")))
-    ids, mask = [], []
+    ids, mask, segments, counts = [], [], [], None
     for shard in manifest["shards"]:
-        if shard["split"] == "validation":
-            with h5py.File(os.path.join(args.data, shard["file"]), "r") as f:
-                ids.append(f["input_ids"][:].astype(np.int64))
+        with h5py.File(os.path.join(args.data, shard["file"]), "r") as f:
+            shard_ids = f["input_ids"][:].astype(np.int64)
+            real = f["input_mask"][:].astype(bool)
+            found = np.bincount(shard_ids[real], minlength=65536)
+            counts = found if counts is None else counts + found
+            if shard["split"] == "validation":
+                ids.append(shard_ids)
                 mask.append(f["input_mask"][:].astype(np.int64))
+                segments.append(f["segment_ids"][:].astype(np.int64))
     ids, mask = torch.tensor(np.concatenate(ids)), torch.tensor(np.concatenate(mask))
-    for pair in args.pairs:  # BERT's special ids, as the corpus was prepared with its vocabulary
-        print(json.dumps(probe(pair, ids, mask, cls_id=101, sep_id=102, mask_id=103, seed=args.seed)))
+    segments = torch.tensor(np.concatenate(segments))
+    counts[[0, 101, 102, 103]] = 0  # BERT's specials, as the corpus was prepared with its vocabulary
+    frequent_ids = torch.tensor(np.argsort(-counts, kind="stable")[:2000])
+    for pair in args.pairs:
+        print(json.dumps(probe(pair, ids, mask, segments, frequent_ids, cls_id=101, sep_id=102,
+                               mask_id=103, seed=args.seed)))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 // RTD loss and AUC), and the same figures as JSON beside the PNG.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -53,6 +54,12 @@ std::string table(const std::vector<nlohmann::json>& records, const std::string&
   return text;
 }
 
+// Whether any record has FIELD (an MLM-only run's have no discriminator figures).
+bool has_field(const std::vector<nlohmann::json>& records, const std::string& field) {
+  return std::any_of(records.begin(), records.end(),
+                     [&](const nlohmann::json& record) { return record.contains(field); });
+}
+
 std::vector<nlohmann::json> run_records(const std::string& run_dir) {
   const std::string metrics = (fs::path(run_dir) / train::kMetricsFile).string();
   if (!fs::exists(metrics)) {
@@ -72,16 +79,21 @@ std::string quoted_for_gnuplot(const std::string& text) {
 void draw(const fs::path& work, const std::string& script, const std::string& image,
           const std::string& out) {
   data::write_file_atomically((work / "curves.gp").string(), script);
-  const std::string command =
-      "gnuplot " + quoted_for_gnuplot((work / "curves.gp").string()) + " 2>&1";
+  std::string script_path;  // single-quoted for the shell
+  for (char c : (work / "curves.gp").string()) {
+    script_path += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  // gnuplot's own messages stay out of the user's view: the failure is said below.
+  const std::string command = "gnuplot '" + script_path + "' >/dev/null 2>&1";
   const int status = std::system(command.c_str());
   std::error_code ignored;
   if (status != 0 || !fs::exists(image)) {
     fs::remove_all(work, ignored);
     fs::remove(image, ignored);
-    throw std::runtime_error("gnuplot failed (exit " +
+    throw std::runtime_error("gnuplot failed drawing " + out + " (exit " +
                              std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
-                             "); install it with launch/setup.sh (Debian package gnuplot-nox)");
+                             "); is it installed? launch/setup.sh installs it (Debian package "
+                             "gnuplot-nox)");
   }
   fs::rename(image, out);
   fs::remove_all(work, ignored);
@@ -122,30 +134,27 @@ int plot_one(const std::string& run_dir, std::string out, bool overwrite) {
   const std::string image = out + ".tmp.png";
   const std::string train_dat = quoted_for_gnuplot((work / "train.dat").string());
   const std::string eval_dat = quoted_for_gnuplot((work / "eval.dat").string());
+  // An MLM-only run (--strategy mlm) has no discriminator figures: its panels are left out.
+  const bool rtd = has_field(records, "disc_loss");
   const std::string script =
-      "set terminal pngcairo size 1500,450 font 'sans,10'\n"
-      "set output " +
-      quoted_for_gnuplot(image) +
-      "\n"
-      "set multiplot layout 1,3 title " +
-      quoted_for_gnuplot(run_dir) +
-      "\n"
-      "set key top right\nset grid\nset xlabel 'step'\n"
+      std::string("set terminal pngcairo size ") + (rtd ? "1500" : "1000") +
+      ",450 font 'sans,10'\nset output " + quoted_for_gnuplot(image) + "\nset multiplot layout 1," +
+      (rtd ? "3" : "2") + " title " + quoted_for_gnuplot(run_dir) +
+      "\nset key top right\nset grid\nset xlabel 'step'\nset key noenhanced\n"
       "set title 'generator (MLM) loss'\n"
       "plot " +
       train_dat + " using 1:2 with lines title 'train', " + eval_dat +
-      " using 1:2 with linespoints title 'eval'\n"
-      "set title 'discriminator (RTD) loss'\n"
-      "plot " +
-      train_dat + " using 1:3 with lines title 'train', " + eval_dat +
-      " using 1:3 with linespoints title 'eval'\n"
-      "set title 'evaluation'\nset yrange [0:1]\nset key bottom right\n"
-      "plot " +
-      eval_dat +
-      " using 1:4 with linespoints title 'MLM accuracy', '' "
-      "using 1:5 with linespoints title 'RTD accuracy', '' using 1:6 with linespoints title 'RTD "
-      "AUC'\n"
-      "unset multiplot\n";
+      " using 1:2 with linespoints title 'eval'\n" +
+      (rtd ? "set title 'discriminator (RTD) loss'\nplot " + train_dat +
+                 " using 1:3 with lines title 'train', " + eval_dat +
+                 " using 1:3 with linespoints title 'eval'\n"
+           : std::string()) +
+      "set title 'evaluation'\nset yrange [0:1]\nset key bottom right\nplot " + eval_dat +
+      " using 1:4 with linespoints title 'MLM accuracy'" +
+      (rtd ? ", '' using 1:5 with linespoints title 'RTD accuracy', '' using 1:6 with linespoints "
+             "title 'RTD AUC'"
+           : "") +
+      "\nunset multiplot\n";
   draw(work, script, image, out);
   std::cout << "curves: " << out << "\n";
   return kExitOk;
@@ -175,22 +184,24 @@ int plot_several(const std::vector<std::string>& runs, std::vector<std::string> 
       data::OutputLock::claim_file(out, "--out", "electra plot", inputs, overwrite);
   const auto json_lock = data::OutputLock::claim_file(json_out, "--out (its .json beside it)",
                                                       "electra plot", inputs, overwrite);
+  // Every run read before anything is written.
+  std::vector<std::vector<nlohmann::json>> all;
+  for (const auto& run : runs) {
+    all.push_back(run_records(run));
+    if (table(all.back(), "eval", kEvalFields).empty()) {
+      throw std::runtime_error((fs::path(run) / train::kMetricsFile).string() +
+                               ": no eval records yet");
+    }
+  }
   const fs::path work = fs::path(out).string() + ".plot";
   fs::create_directories(work);
   nlohmann::json figures = {{"runs", nlohmann::json::array()}};
   std::vector<std::string> files;
   for (size_t i = 0; i < runs.size(); ++i) {
-    const auto records = run_records(runs[i]);
-    const std::string rows = table(records, "eval", kEvalFields);
-    if (rows.empty()) {
-      fs::remove_all(work);
-      throw std::runtime_error((fs::path(runs[i]) / train::kMetricsFile).string() +
-                               ": no eval records yet");
-    }
     files.push_back((work / ("run" + std::to_string(i) + ".dat")).string());
-    data::write_file_atomically(files.back(), rows);
+    data::write_file_atomically(files.back(), table(all[i], "eval", kEvalFields));
     nlohmann::json eval = nlohmann::json::array();
-    for (const auto& record : records) {
+    for (const auto& record : all[i]) {
       if (record.value("kind", "") != "eval") continue;
       nlohmann::json point = {{"step", record.value("step", 0LL)}};
       for (const auto& field : kEvalFields) {
@@ -200,27 +211,37 @@ int plot_several(const std::vector<std::string>& runs, std::vector<std::string> 
     }
     figures["runs"].push_back({{"run", runs[i]}, {"label", labels[i]}, {"eval", eval}});
   }
-  const auto panel = [&](const std::string& title, int column, bool unit_range) {
-    std::string text = "set title '" + title + "'\n" +
-                       (unit_range ? "set yrange [0:1]\n" : "set autoscale y\n") + "plot ";
+  // A panel draws the runs that have its figure (MLM-only runs have no RTD ones); a panel no run
+  // has is left out.
+  int panels = 0;
+  const auto panel = [&](const std::string& title, const std::string& field, bool unit_range) {
+    const int column =
+        2 + int(std::find(kEvalFields.begin(), kEvalFields.end(), field) - kEvalFields.begin());
+    std::string lines;
     for (size_t i = 0; i < files.size(); ++i) {
-      text += (i ? ", " : "") + quoted_for_gnuplot(files[i]) +
-              " using 1:" + std::to_string(column) + " with linespoints title " +
-              quoted_for_gnuplot(labels[i]);
+      if (!has_field(all[i], field)) continue;
+      lines += (lines.empty() ? "" : ", ") + quoted_for_gnuplot(files[i]) +
+               " using 1:" + std::to_string(column) + " with linespoints title " +
+               quoted_for_gnuplot(labels[i]);
     }
-    return text + "\n";
+    if (lines.empty()) return std::string();
+    ++panels;
+    return "set title '" + title + "'\n" +
+           (unit_range ? "set yrange [0:1]\n" : "set autoscale y\n") + "plot " + lines + "\n";
   };
+  const std::string drawn = panel("eval MLM loss", "mlm_loss", false) +
+                            panel("eval MLM accuracy", "mlm_accuracy", false) +
+                            panel("eval RTD loss", "disc_loss", false) +
+                            panel("eval RTD AUC (against its own generator)", "disc_auc", true);
   const std::string image = out + ".tmp.png";
   const std::string script =
-      "set terminal pngcairo size 1400,1000 font 'sans,10'\nset output " +
-      quoted_for_gnuplot(image) +
-      "\nset multiplot layout 2,2\nset key top right\nset grid\n"
-      "set xlabel 'step'\nset key noenhanced\n" +
-      panel("eval MLM loss", 2, false) + panel("eval MLM accuracy", 4, false) +
-      panel("eval RTD loss", 3, false) +
-      panel("eval RTD AUC (against its own generator)", 6, true) + "unset multiplot\n";
-  draw(work, script, image, out);
+      std::string("set terminal pngcairo size 1400,") + (panels > 2 ? "1000" : "500") +
+      " font 'sans,10'\nset output " + quoted_for_gnuplot(image) + "\nset multiplot layout " +
+      (panels > 2 ? "2,2" : "1,2") +
+      "\nset key top right\nset grid\nset xlabel 'step'\nset key noenhanced opaque\n" + drawn +
+      "unset multiplot\n";
   data::write_file_atomically(json_out, figures.dump(1) + "\n");
+  draw(work, script, image, out);
   std::cout << "curves: " << out << ", figures: " << json_out << "\n";
   return kExitOk;
 }

@@ -129,6 +129,16 @@ int run(const po::variables_map& o) {
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   model::keep_freed_memory_in_process();
   data::OutputLock lock;  // rank 0 holds --out's lock until the end
+  // The claims folder goes however the sweep ends on rank 0 (run_sweep removes it when it ends
+  // well), so that a refused or failed sweep leaves --out as it found it; only by the process
+  // that holds --out's lock (never another sweep's folder).
+  struct ClaimsCleanup {
+    const data::OutputLock& lock;
+    const std::string& out;
+    ~ClaimsCleanup() {
+      if (lock.held()) finetune::remove_cell_claims(out);
+    }
+  } cleanup{lock, config.out_dir};
   try {
     run_phase(*world, "sweep", [&] {
       if (world->is_root()) {

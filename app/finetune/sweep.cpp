@@ -516,6 +516,10 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
     std::fflush(stdout);
     mine.push_back(i);
   }
+  // Ranks that end early wait here, off MPI, for the others' last cells.
+  if (communicator.size() > 1) {
+    wait_for_every_rank(config.out_dir, communicator.rank(), communicator.size());
+  }
   // Rank 0 learns which cells ran where and collects every cell's outcome from its folder.
   double totals[3] = {double(outcome.run), double(outcome.skipped), double(outcome.failed)};
   communicator.all_reduce_sum(totals, 3);

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 namespace electra::finetune {
 
@@ -50,6 +52,26 @@ bool claim_cell(const std::string& out_dir, size_t cell) {
   if (errno == EEXIST) return false;
   throw std::runtime_error(path + ": cannot claim the cell (" + std::strerror(errno) +
                            "); this rank takes no more cells");
+}
+
+void wait_for_every_rank(const std::string& out_dir, int rank, int size) {
+  const fs::path dir = cell_claims_dir(out_dir);
+  const std::string mine = (dir / ("done-" + std::to_string(rank))).string();
+  const int fd = ::open(mine.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw std::runtime_error(mine + ": cannot write (" + std::strerror(errno) +
+                             "); the other ranks would wait for it");
+  }
+  ::close(fd);
+  for (;;) {
+    int done = 0;
+    for (int r = 0; r < size; ++r) {
+      std::error_code error;
+      if (fs::exists(dir / ("done-" + std::to_string(r)), error)) ++done;
+    }
+    if (done == size) return;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
 }
 
 void remove_cell_claims(const std::string& out_dir) {

@@ -21,6 +21,11 @@ void check_cell_claims_visible(const std::string& out_dir);
 // True when this call claimed CELL, false when some rank had already. Throws naming the file on
 // any other error.
 bool claim_cell(const std::string& out_dir, size_t cell);
+// Every rank, when it takes no more cells: writes done-RANK in the claims folder, then waits,
+// polling the folder once a second with no MPI call, until all SIZE ranks' are there. A rank that
+// ends early thus never sits in an MPI collective (whose deadline is for a stuck peer) while
+// another trains its last cell, for hours perhaps. A rank that dies ends the job through mpirun.
+void wait_for_every_rank(const std::string& out_dir, int rank, int size);
 // Rank 0, when every rank is done. Quietly leaves what it cannot remove.
 void remove_cell_claims(const std::string& out_dir);
 

@@ -170,34 +170,9 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
       vocab_(data::Vocabulary::load(config_.vocab_path)) {
   config_.validate();
   config_.model.validate("the model configuration");
-  if (mlm_only()) {
-    config_.model = two_stage_model(config_.model);
-    const model::EncoderConfig& g = config_.model.generator;
-    if (communicator_.is_root()) {
-      std::printf(
-          "pretrain: --strategy mlm: BERT's masked-language-model objective alone on a model of "
-          "the discriminator's size (hidden %lld, %lld layers, %lld heads, FFN %lld); each "
-          "checkpoint's discriminator is a copy of its encoder, for fine-tuning\n",
-          (long long)g.hidden_size, (long long)g.num_hidden_layers,
-          (long long)g.num_attention_heads, (long long)g.intermediate_size);
-    }
-  }
-  if (two_stage()) {
-    const model::EncoderConfig configured = config_.model.generator;
-    config_.model = two_stage_model(config_.model);
-    const model::EncoderConfig& g = config_.model.generator;
-    if (communicator_.is_root()) {
-      std::printf(
-          "pretrain: --strategy two-stage: a generator of the discriminator's size (hidden %lld, "
-          "%lld layers, %lld heads, FFN %lld; configured: hidden %lld, %lld layers) with "
-          "embeddings of its own; steps 1-%lld train it alone, steps %lld-%lld the "
-          "discriminator from its weights\n",
-          (long long)g.hidden_size, (long long)g.num_hidden_layers,
-          (long long)g.num_attention_heads, (long long)g.intermediate_size,
-          (long long)configured.hidden_size, (long long)configured.num_hidden_layers,
-          config_.train_steps / 2, config_.train_steps / 2 + 1, config_.train_steps);
-    }
-  }
+  const std::string said =
+      reshape_for_strategy(config_.model, config_.strategy, config_.train_steps);
+  if (!said.empty() && communicator_.is_root()) std::printf("pretrain: %s\n", said.c_str());
   const data::Manifest manifest = check_data(config_, vocab_);
   check_writable(config_.out_dir);
   const auto latest = latest_training_checkpoint(config_.out_dir);

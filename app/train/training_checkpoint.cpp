@@ -119,6 +119,21 @@ LoadedCheckpoint load_training_checkpoint(const std::string& dir, int rank, int 
                              ": the checkpoint was trained with another vocabulary; pass "
                              "its --vocab or start a new --out directory");
   }
+  // Two-stage and mlm train models of one shape: only the strategy the run recorded tells them
+  // apart (resumed as the other, one would train the network the other froze).
+  const std::string train_config_path = (fs::path(dir) / kTrainConfigFile).string();
+  if (into.config && fs::exists(train_config_path)) {
+    const nlohmann::json saved = data::read_json_file(train_config_path, "missing");
+    const std::string strategy =
+        saved.is_object() && saved.contains("strategy") && saved["strategy"].is_string()
+            ? saved["strategy"].get<std::string>()
+            : "joint";
+    if (strategy != into.config->strategy) {
+      throw std::runtime_error(dir + ": the run was trained with --strategy " + strategy +
+                               ", now --strategy " + into.config->strategy +
+                               "; resume with --strategy " + strategy + " or use another --out");
+    }
+  }
   const std::string config_path = (fs::path(dir) / kModelConfigFile).string();
   // Read as a config first: fields added since the checkpoint was written take their defaults.
   const nlohmann::json saved_model =

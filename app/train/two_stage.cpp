@@ -1,5 +1,6 @@
 #include "app/train/two_stage.h"
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "app/train/optimizer.h"
@@ -37,6 +38,34 @@ model::ModelConfig two_stage_model(const model::ModelConfig& configured) {
   config.generator = config.discriminator;
   config.share_embeddings = false;
   return config;
+}
+
+std::string reshape_for_strategy(model::ModelConfig& model, const std::string& strategy,
+                                 long long train_steps) {
+  if (strategy != "two-stage" && strategy != "mlm") return "";
+  const model::EncoderConfig configured = model.generator;
+  model = two_stage_model(model);
+  const model::EncoderConfig& g = model.generator;
+  char text[512];
+  if (strategy == "mlm") {
+    std::snprintf(text, sizeof text,
+                  "--strategy mlm: BERT's masked-language-model objective alone on a model of the "
+                  "discriminator's size (hidden %lld, %lld layers, %lld heads, FFN %lld); each "
+                  "checkpoint's discriminator is a copy of its encoder, for fine-tuning",
+                  (long long)g.hidden_size, (long long)g.num_hidden_layers,
+                  (long long)g.num_attention_heads, (long long)g.intermediate_size);
+  } else {
+    std::snprintf(text, sizeof text,
+                  "--strategy two-stage: a generator of the discriminator's size (hidden %lld, "
+                  "%lld layers, %lld heads, FFN %lld; configured: hidden %lld, %lld layers) with "
+                  "embeddings of its own; steps 1-%lld train it alone, steps %lld-%lld the "
+                  "discriminator from its weights",
+                  (long long)g.hidden_size, (long long)g.num_hidden_layers,
+                  (long long)g.num_attention_heads, (long long)g.intermediate_size,
+                  (long long)configured.hidden_size, (long long)configured.num_hidden_layers,
+                  train_steps / 2, train_steps / 2 + 1, train_steps);
+  }
+  return text;
 }
 
 void initialise_discriminator_from_generator(model::ElectraModelImpl& model) {

@@ -24,6 +24,12 @@ TwoStagePhase phase_of_step(long long step, long long train_steps);
 // discriminator's sizes, and embeddings of its own (share_embeddings false).
 model::ModelConfig two_stage_model(const model::ModelConfig& configured);
 
+// The model a strategy trains, in place: two-stage's and mlm's generator becomes
+// two_stage_model()'s; joint and adversarial train the configured pair. Returns the line that
+// says so ("" when nothing changed), for the run's start.
+std::string reshape_for_strategy(model::ModelConfig& model, const std::string& strategy,
+                                 long long train_steps);
+
 // The stage boundary: copies the generator's embeddings, projection and encoder into the
 // discriminator (its RTD head keeps its own weights). Throws std::logic_error when the model is
 // not two_stage_model()'s shape.

@@ -1408,6 +1408,15 @@ inline std::vector<BadInputCase> bad_input_cases() {
        "{tmp}/small has 4 training rows: pass the --data the run was trained on",
        {"{tmp}/run/checkpoints/step-00000002/COMPLETE"},
        {"{tmp}/run/checkpoints/step-00000004"}},
+      {"PretrainResumedWithAnotherStrategy",
+       copy_run + "true",
+       "{E} pretrain --data {data} --out {tmp}/run --model tiny --batch-size 4 --train-steps 4 "
+       "--eval-examples 2 --threads 1 --strategy mlm",
+       1,
+       "{tmp}/run/checkpoints/step-00000002: the run was trained with --strategy joint, now "
+       "--strategy mlm; resume with --strategy joint",
+       {"{tmp}/run/checkpoints/step-00000002/COMPLETE"},
+       {"{tmp}/run/checkpoints/step-00000004"}},
       {"PretrainModelJsonNotAnObject",
        "echo '[1, 2]' > {tmp}/m.json",
        "{E} pretrain --data {data} --model {tmp}/m.json --batch-size 4 --train-steps 2 --out "

@@ -237,6 +237,30 @@ TEST_F(Strategy, MlmTrainsTheDiscriminatorSizedModelAloneAndItsCheckpointsCarryI
       run_shell(kElectra + " pretrain --config " + quote(kTiny) + " --data " + quote(path("data")) +
                 " --out " + quote(path("mlm-init")) + " --strategy mlm --init-from " + quote(run)),
       2, "--init-from with --strategy mlm"));
+  // Plotted alone and beside itself: the MLM panels only (no RTD figures to draw).
+  const auto plotted = run_shell(kElectra + " plot " + quote(run));
+  EXPECT_EQ(plotted.exit_code, 0) << plotted.output;
+  const auto side = run_shell(kElectra + " plot " + quote(run) + " " + quote(run) + " --out " +
+                              quote(path("mlm-side.png")));
+  EXPECT_EQ(side.exit_code, 0) << side.output;
+  EXPECT_TRUE(std::filesystem::exists(path("mlm-side.json")));
+  // Stopped at a checkpoint and resumed: every record equals the uninterrupted run's.
+  const std::string pieces = path("mlm-pieces");
+  ASSERT_EQ(run_shell(pretrain(pieces, "mlm", 6) + "--stop-at 6").exit_code, 0);
+  const auto resumed = run_shell(pretrain(pieces, "mlm", 6));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed at step 6"), std::string::npos) << resumed.output;
+  const auto again = train_records(pieces);
+  ASSERT_EQ(again.size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    for (const char* field : {"loss", "mlm_loss", "lr"}) {
+      EXPECT_EQ(again[i][field], records[i][field]) << field << " at step " << i + 1;
+    }
+  }
+  // Resumed as two-stage (a model of the same shape) it is refused: two-stage would train the
+  // discriminator the MLM run never trained.
+  EXPECT_TRUE(fails_with(run_shell(pretrain(run, "two-stage", 6)), 1,
+                         "the run was trained with --strategy mlm, now --strategy two-stage"));
 }
 
 TEST_F(Strategy, AnOddNumberOfTwoStageStepsIsRefused) {
