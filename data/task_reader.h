@@ -2,8 +2,9 @@
 // MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI: their train, dev and test files as GLUE distributes
 // them) and a generic TSV whose header row names the columns `text` (or `sentence`), optionally
 // `text_b`, and `label`. Columns are found by header name, so test files without a label column
-// read as unlabelled. Fields are split on tabs only: quotes are text (GLUE's files have stray ones),
-// except a quoted text that holds a line break (a few QQP rows), which is joined back into one.
+// read as unlabelled. Fields are split on tabs only: quotes are text (GLUE's files have stray
+// ones), except a quoted text that holds a line break (a few QQP rows), which is joined back into
+// one.
 #pragma once
 
 #include <string>

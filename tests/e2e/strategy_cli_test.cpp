@@ -56,6 +56,19 @@ class Strategy : public ::testing::Test {
     }
     return records;
   }
+  // Each train record of AGAIN equals RECORDS' at FIELDS (a resumed run against the whole one).
+  static void expect_same_records(const std::vector<nlohmann::json>& again,
+                                  const std::vector<nlohmann::json>& records,
+                                  const std::vector<const char*>& fields) {
+    ASSERT_EQ(again.size(), records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      for (const char* field : fields) {
+        EXPECT_EQ(again[i].value(field, nlohmann::json()),
+                  records[i].value(field, nlohmann::json()))
+            << field << " at step " << i + 1;
+      }
+    }
+  }
   static TempDir* dir_;
 };
 TempDir* Strategy::dir_ = nullptr;
@@ -182,14 +195,8 @@ TEST_F(Strategy, TwoStageTrainsTheGeneratorThenFreezesItAndResumesAcrossTheBound
   const auto resumed = run_shell(pretrain(pieces, "two-stage", 3));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resumed at step 6"), std::string::npos) << resumed.output;
-  const auto again = train_records(pieces);
-  ASSERT_EQ(again.size(), records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    for (const char* field : {"loss", "mlm_loss", "disc_loss", "stage", "lr"}) {
-      EXPECT_EQ(again[i].value(field, nlohmann::json()), records[i].value(field, nlohmann::json()))
-          << field << " at step " << i + 1;
-    }
-  }
+  expect_same_records(train_records(pieces), records,
+                      {"loss", "mlm_loss", "disc_loss", "stage", "lr"});
 }
 
 TEST_F(Strategy, MlmTrainsTheDiscriminatorSizedModelAloneAndItsCheckpointsCarryItsEncoder) {
@@ -250,13 +257,7 @@ TEST_F(Strategy, MlmTrainsTheDiscriminatorSizedModelAloneAndItsCheckpointsCarryI
   const auto resumed = run_shell(pretrain(pieces, "mlm", 6));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resumed at step 6"), std::string::npos) << resumed.output;
-  const auto again = train_records(pieces);
-  ASSERT_EQ(again.size(), records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    for (const char* field : {"loss", "mlm_loss", "lr"}) {
-      EXPECT_EQ(again[i][field], records[i][field]) << field << " at step " << i + 1;
-    }
-  }
+  expect_same_records(train_records(pieces), records, {"loss", "mlm_loss", "lr"});
   // Resumed as two-stage (a model of the same shape) it is refused: two-stage would train the
   // discriminator the MLM run never trained.
   EXPECT_TRUE(fails_with(run_shell(pretrain(run, "two-stage", 6)), 1,
