@@ -13,7 +13,11 @@
 # dev metric, and whether (a) beats (b) and (c) by more than the seeds' spread (its worst seed above
 # the other's best). A rerun keeps finished runs and cells.
 #   bash bench/learning_benefit.sh [--out DIR] [--shared DIR] [--lr 3e-4] [--seeds 1,2,3]
-#        [--ranks 2] [--pretrain-args "--learning-rate 1.25e-4 ..."] [--quick]
+#        [--ranks 2] [--pretrain-args "--learning-rate 1.25e-4 ..."] [--steps 2000]
+#        [--corpus PATH [--vocab-size N]] [--quick]
+# --corpus: pretrain on these text files or folders instead (prepared into OUT/shards), with
+# --vocab-size a WordPiece vocabulary of that size learnt on them by `electra vocab`
+# (OUT/vocab.txt; the tasks are then read with it too), else BERT's.
 # --quick: a smoke run of the whole pipeline (40 pretraining steps, 1 seed, small task subsets);
 # its figures mean nothing (default --out runs/benefit-quick).
 set -euo pipefail
@@ -24,6 +28,9 @@ lr=3e-4
 seeds=1,2,3
 ranks=2
 pretrain_args=""
+steps=2000
+corpus=()
+vocab_size=0
 quick=0
 electra=${ELECTRA_BINARY:-${ELECTRA_BUILD_DIR:-$root/build}/app/electra}
 while (($#)); do
@@ -34,10 +41,17 @@ while (($#)); do
     --seeds) seeds=$2; shift 2 ;;
     --ranks) ranks=$2; shift 2 ;;
     --pretrain-args) pretrain_args=$2; shift 2 ;;
+    --steps) steps=$2; shift 2 ;;
+    --corpus) corpus+=("$2"); shift 2 ;;
+    --vocab-size) vocab_size=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     *) echo "bench/learning_benefit.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
+if ((vocab_size > 0)) && ((${#corpus[@]} == 0)); then
+  echo "bench/learning_benefit.sh: --vocab-size needs --corpus (the text to learn it on)" >&2; exit 2
+fi
+[[ $steps =~ ^[1-9][0-9]*$ ]] || { echo "bench/learning_benefit.sh: --steps must be a positive whole number" >&2; exit 2; }
 # A smoke run never shares a folder with a real one (its runs and cells would be kept).
 if [[ -z $out ]]; then
   out=$root/runs/benefit
@@ -73,9 +87,22 @@ if ((quick)); then
   spam_files=("$data/spam-quick-train.tsv" "$data/spam-quick-dev.tsv" "$data/spam-quick-test.tsv")
 fi
 
-# The corpus: the main job's shards.
+# The corpus: the main job's shards, or --corpus prepared here (with its own vocabulary).
 shards=$root/runs/quickstart/shards
-if [[ ! -f $shards/manifest.json ]]; then
+vocab_args=()
+if ((${#corpus[@]})); then
+  shards=$out/shards
+  inputs=()
+  for c in "${corpus[@]}"; do inputs+=(--input "$c"); done
+  if ((vocab_size > 0)); then
+    [[ -f $out/vocab.txt ]] || "$electra" vocab "${inputs[@]}" --size "$vocab_size" --out "$out/vocab.txt" >/dev/null
+    vocab_args=(--vocab "$out/vocab.txt")
+  fi
+  [[ -f $shards/manifest.json ]] ||
+    "$electra" prepare "${inputs[@]}" "${vocab_args[@]}" --out "$shards" --seq-len 128 --shards 4 \
+      --val-fraction 0.01 >/dev/null
+  ((vocab_size > 0)) && vocab_args+=(--set "vocab_size=$vocab_size")
+elif [[ ! -f $shards/manifest.json ]]; then
   shards=$out/shards
   [[ -f $shards/manifest.json ]] ||
     "$electra" prepare --input "$root/data/sample" --out "$shards" --seq-len 128 --shards 4 \
@@ -89,7 +116,7 @@ pretrain() {
   local t; t=$(date +%s)
   # shellcheck disable=SC2086
   mpi pretrain --config "$root/configs/tiny.ini" --data "$shards" --out "$out/$name" --device cpu \
-    "$@" $pretrain_args >"$out/$name.log" 2>&1 ||
+    "${vocab_args[@]}" "$@" $pretrain_args >"$out/$name.log" 2>&1 ||
     { echo "bench/learning_benefit.sh: pretraining $name failed; see $out/$name.log" >&2; exit 1; }
   echo "pretrained $name in $(($(date +%s) - t)) s"
   echo "pretrain-$name $(($(date +%s) - t))" >>"$out/phase-seconds.txt"
@@ -103,10 +130,9 @@ r = [x for x in r if x.get("kind") == "train" and x.get("tokens_per_s")]
 print(r[-1]["model_flop_per_s"] / r[-1]["tokens_per_s"])
 PY
 }
-steps=2000
 quick_args=()
 ((quick)) && steps=40 quick_args=(--warmup-steps 4 --eval-every 20 --save-every 20)
-pretrain joint --train-steps $steps "${quick_args[@]}"
+pretrain joint --train-steps "$steps" "${quick_args[@]}"
 joint_fpt=$(flop_per_token "$out/joint")
 if [[ ! -f $out/mlm/FINISHED ]]; then  # a few steps to read the MLM model's FLOP per token
   rm -rf "$out/mlm-probe"
@@ -131,9 +157,12 @@ mpi sweep --checkpoints "$(last joint),$(last mlm)" --random-baseline \
   { echo "bench/learning_benefit.sh: the sweep failed; see $out/sweep.log" >&2; exit 1; }
 echo "sweep $(($(date +%s) - t))" >>"$out/phase-seconds.txt"
 
-python3 - "$out" "$machine" $(($(date +%s) - start)) "$steps" "$mlm_steps" "$joint_fpt" "$lr" "$seeds" "$pretrain_args" <<'PY'
+corpus_said="the main job's corpus"
+((${#corpus[@]})) && corpus_said="${corpus[*]}"
+((vocab_size > 0)) && corpus_said+=" with a ${vocab_size}-token vocabulary learnt on it"
+python3 - "$out" "$machine" $(($(date +%s) - start)) "$steps" "$mlm_steps" "$joint_fpt" "$lr" "$seeds" "$pretrain_args" "$corpus_said" <<'PY'
 import csv, json, statistics, sys
-out, machine, seconds, steps, mlm_steps, joint_fpt, lr, seeds, extra = sys.argv[1:]
+out, machine, seconds, steps, mlm_steps, joint_fpt, lr, seeds, extra, corpus = sys.argv[1:]
 # Each phase's seconds when it ran (a rerun keeps finished phases: their time is what they took).
 phases = {}
 try:
@@ -164,12 +193,12 @@ report = {"machine": machine, "seconds_this_call": int(seconds), "phase_seconds"
           "seconds": sum(phases.values()), "electra_steps": int(steps),
           "mlm_steps": int(mlm_steps), "electra_flop_per_token": float(joint_fpt),
           "finetune": {"lr": lr, "seeds": seeds, "epochs": 3, "batch": 32, "max_seq_len": 128},
-          "pretrain_args": extra, "tasks": table,
+          "pretrain_args": extra, "corpus": corpus, "tasks": table,
           "a_beats_b_on": sum(t["a_beats_b"] for t in table)}
 json.dump(report, open(f"{out}/benefit.json", "w"), indent=1)
 timing = ", ".join(f"{k} {v} s" for k, v in phases.items())
 lines = [f"# Does pretraining help? ({machine}; {report['seconds']} s in all: {timing})", "",
-         f"(a) ELECTRA, configs/tiny.ini {extra}, {steps} steps; (b) random weights; (c) MLM alone, "
+         f"(a) ELECTRA, configs/tiny.ini {extra}, {steps} steps on {corpus}; (b) random weights; (c) MLM alone, "
          f"{mlm_steps} steps (the same FLOPs). Fine-tuning: lr {lr}, seeds {seeds}, 3 epochs, batch 32.", "",
          "| task (dev metric) | (a) ELECTRA | (b) random | (c) MLM | a > b beyond the seeds | a vs c |",
          "| --- | --- | --- | --- | --- | --- |"]

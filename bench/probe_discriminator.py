@@ -43,8 +43,46 @@ def auc(labels, scores):
     return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
-def probe(pair_dir, ids, mask, segments, frequent_ids, cls_id, sep_id, mask_id, seed):
+def context_aucs(discriminator, generator, ids, mask, segments, ordinary, counts, mask_id, seed,
+                 draws=8):
+    """The two context AUCs (see the module's text), each the mean over `draws` corruptions of the
+    split (one corruption of a small split scatters by about 0.02)."""
+    vocab_size = generator.config.vocab_size
+    frequency = counts[:vocab_size].astype(np.float64)
+    frequency = frequency / frequency.sum()
+    log_frequency = torch.tensor(np.log(frequency + 1e-30))
+    rng = np.random.RandomState(seed)
+    found = []
+    for _ in range(draws):
+        picked = torch.tensor(rng.rand(*ids.shape) < 0.30) & ordinary
+        replace = picked & torch.tensor(rng.rand(*ids.shape) < 0.5)
+        corrupted = torch.where(replace, torch.tensor(rng.choice(vocab_size, size=ids.shape, p=frequency)), ids)
+        same = replace & (corrupted == ids)
+        while bool(same.any()):  # never the original token
+            corrupted[same] = torch.tensor(rng.choice(vocab_size, size=int(same.sum()), p=frequency))
+            same = replace & (corrupted == ids)
+        with torch.no_grad():
+            scores = discriminator(input_ids=corrupted, attention_mask=mask, token_type_ids=segments).logits
+            shown = torch.where(picked, torch.full_like(ids, mask_id), corrupted)
+            log_probs = torch.log_softmax(
+                generator(input_ids=shown, attention_mask=mask, token_type_ids=segments).logits, -1)
+        # The generator: how much less likely than its frequency it finds the token shown there.
+        surprise = log_frequency[corrupted] - log_probs.gather(-1, corrupted.unsqueeze(-1)).squeeze(-1)
+        replaced = replace.numpy()
+        found.append((auc(replaced[ordinary.numpy()], scores[ordinary].numpy()),
+                      auc(replaced[picked.numpy()], surprise[picked].numpy())))
+    return tuple(round(float(np.mean([f[i] for f in found])), 3) for i in (0, 1))
+
+
+def probe(pair_dir, ids, mask, segments, counts, seed):
     torch.manual_seed(seed)
+    vocab = open(os.path.join(pair_dir, "discriminator", "vocab.txt"), encoding="utf-8").read().split("\n")
+    token_id = {token: i for i, token in enumerate(vocab)}
+    cls_id, sep_id, mask_id = token_id["[CLS]"], token_id["[SEP]"], token_id["[MASK]"]
+    specials = [i for i, token in enumerate(vocab) if token.startswith("[") and token.endswith("]")]
+    counts = counts.copy()
+    counts[specials] = 0
+    frequent_ids = torch.tensor(np.argsort(-counts, kind="stable")[:2000])
     discriminator = ElectraForPreTraining.from_pretrained(os.path.join(pair_dir, "discriminator")).eval()
     generator = ElectraForMaskedLM.from_pretrained(os.path.join(pair_dir, "generator")).eval()
     special = (ids == cls_id) | (ids == sep_id) | (mask == 0)
@@ -69,12 +107,14 @@ def probe(pair_dir, ids, mask, segments, frequent_ids, cls_id, sep_id, mask_id, 
         cosines.append(round(float((x[pick] @ x[pick].T).mean()), 3))
     tokens = corrupted[real][ordinary]
     within = {}
-    for word, token_id in (("the", 1996), (",", 1010), ("of", 1997), (".", 1012)):
-        here = tokens == token_id
+    for word in ("the", ",", "of", "."):
+        here = tokens == token_id.get(word, -1)
         if here.sum() > 1:
             within[word] = round(float(scores[ordinary][here].std()), 3)
     frequent = torch.isin(tokens, frequent_ids)
     rep = torch.tensor(replaced)[ordinary]
+    context_discriminator, context_generator = context_aucs(
+        discriminator, generator, ids, mask, segments, ~special, counts, mask_id, seed)
     return {
         "pair": pair_dir,
         "layer_token_cosine": cosines,
@@ -86,6 +126,8 @@ def probe(pair_dir, ids, mask, segments, frequent_ids, cls_id, sep_id, mask_id, 
         "replaced_fraction": round(float(replaced.mean()), 3),
         "frequent_share_replaced": round(float((rep & frequent).sum() / rep.sum()), 3),
         "frequent_share_original": round(float((~rep & frequent).sum() / (~rep).sum()), 3),
+        "context_auc_discriminator": context_discriminator,
+        "context_auc_generator": context_generator,
     }
 
 
@@ -109,11 +151,8 @@ def main():
                 segments.append(f["segment_ids"][:].astype(np.int64))
     ids, mask = torch.tensor(np.concatenate(ids)), torch.tensor(np.concatenate(mask))
     segments = torch.tensor(np.concatenate(segments))
-    counts[[0, 101, 102, 103]] = 0  # BERT's specials, as the corpus was prepared with its vocabulary
-    frequent_ids = torch.tensor(np.argsort(-counts, kind="stable")[:2000])
     for pair in args.pairs:
-        print(json.dumps(probe(pair, ids, mask, segments, frequent_ids, cls_id=101, sep_id=102,
-                               mask_id=103, seed=args.seed)))
+        print(json.dumps(probe(pair, ids, mask, segments, counts, seed=args.seed)))
 
 
 if __name__ == "__main__":
