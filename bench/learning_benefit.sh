@@ -48,10 +48,11 @@ while (($#)); do
     *) echo "bench/learning_benefit.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
+[[ $steps =~ ^[1-9][0-9]*$ ]] || { echo "bench/learning_benefit.sh: --steps must be a positive whole number" >&2; exit 2; }
+[[ $vocab_size =~ ^[0-9]+$ ]] || { echo "bench/learning_benefit.sh: --vocab-size must be a whole number of tokens" >&2; exit 2; }
 if ((vocab_size > 0)) && ((${#corpus[@]} == 0)); then
   echo "bench/learning_benefit.sh: --vocab-size needs --corpus (the text to learn it on)" >&2; exit 2
 fi
-[[ $steps =~ ^[1-9][0-9]*$ ]] || { echo "bench/learning_benefit.sh: --steps must be a positive whole number" >&2; exit 2; }
 # A smoke run never shares a folder with a real one (its runs and cells would be kept).
 if [[ -z $out ]]; then
   out=$root/runs/benefit
