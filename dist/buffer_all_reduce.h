@@ -2,7 +2,7 @@
 // of gradients can be reduced while backward computes the next (DESIGN.md section 5). Three
 // implementations behind one interface: MPI for host memory (MPI_Iallreduce), NCCL for GPU
 // memory (CUDA builds: on a side stream ordered after the producing stream, NCCL errors polled
-// with a timeout), and nothing to do for a single process.
+// under the peer deadline), and nothing to do for a single process.
 #pragma once
 
 #include <cstddef>
@@ -19,8 +19,8 @@ enum class ElementType {
 };
 
 // A sum in flight. wait() returns when the buffer holds the sum on every rank (for a GPU buffer:
-// when work queued after it on the consumer stream will see the sum); it throws naming the
-// operation and the rank when the sum failed or did not finish within the timeout.
+// when work queued after it on the consumer stream will see the sum); when the peers do not
+// answer within the peer deadline it ends the process (PeerWatch::give_up names `what`).
 class PendingSum {
  public:
   virtual ~PendingSum() = default;
@@ -44,15 +44,11 @@ class BufferAllReduce {
 std::unique_ptr<BufferAllReduce> make_host_all_reduce(Communicator& communicator);
 
 #ifdef ELECTRA_WITH_CUDA
-// GPU memory on `device`: every rank calls this together (rank 0 makes the NCCL unique id, MPI
-// broadcasts it, every rank joins with ncclCommInitRank). A sum not done within
-// `timeout_seconds` (a dead or stuck peer) aborts the NCCL communicator and throws naming it.
-std::unique_ptr<BufferAllReduce> make_nccl_all_reduce(Communicator& communicator, int device,
-                                                      double timeout_seconds);
+// GPU memory on `device`: every rank of an MPI job calls this together (rank 0 makes the NCCL
+// unique id, MPI broadcasts it, every rank joins with ncclCommInitRank). A sum not done within the
+// peer deadline, an asynchronous NCCL error, or another rank giving up, ends this rank as
+// PeerWatch::give_up does (dist/peer_watch.h).
+std::unique_ptr<BufferAllReduce> make_nccl_all_reduce(Communicator& communicator, int device);
 #endif
-
-// The collective timeout, in seconds, from ELECTRA_COLLECTIVE_TIMEOUT (default 600): how long a
-// rank waits for a GPU sum before it declares a peer dead.
-double collective_timeout_seconds();
 
 }  // namespace electra::dist

@@ -10,6 +10,7 @@
 
 #include "dist/buffer_all_reduce.h"
 #include "dist/mpi_check.h"
+#include "dist/peer_watch.h"
 
 namespace electra::dist {
 
@@ -22,27 +23,6 @@ void throw_mpi_error(int code, const char* call, const char* file, int line) {
   if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   throw std::runtime_error("rank " + std::to_string(rank) + ": " + call + " failed at " + file +
                            ":" + std::to_string(line) + ": " + message);
-}
-
-void wait_for_requests(MPI_Request* requests, int count, const std::string& what,
-                       double timeout_seconds) {
-  const auto start = std::chrono::steady_clock::now();
-  for (int polls = 0;; ++polls) {
-    int done = 0;
-    ELECTRA_MPI_CHECK(MPI_Testall(count, requests, &done, MPI_STATUSES_IGNORE));
-    if (done) return;
-    if (polls < 1000) continue;                                  // a quick one: spin
-    std::this_thread::sleep_for(std::chrono::microseconds(50));  // let the other ranks run
-    const double waited =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (waited > timeout_seconds) {
-      int rank = -1;
-      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-      throw std::runtime_error("rank " + std::to_string(rank) + ": " + what +
-                               " did not complete within " + std::to_string(int(timeout_seconds)) +
-                               " s (ELECTRA_COLLECTIVE_TIMEOUT): another rank is stuck");
-    }
-  }
 }
 
 namespace {
@@ -65,7 +45,7 @@ class SingleProcessCommunicator final : public Communicator {
 
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator() : timeout_seconds_(collective_timeout_seconds()) {
+  MpiCommunicator() {
     int initialized = 0;
     ELECTRA_MPI_CHECK(MPI_Initialized(&initialized));
     if (!initialized) {
@@ -82,8 +62,10 @@ class MpiCommunicator final : public Communicator {
     ELECTRA_MPI_CHECK(MPI_Comm_rank(node, &local_rank_));
     ELECTRA_MPI_CHECK(MPI_Comm_size(node, &local_size_));
     ELECTRA_MPI_CHECK(MPI_Comm_free(&node));
+    watch_ = std::make_unique<PeerWatch>(MPI_COMM_WORLD);
   }
   ~MpiCommunicator() override {
+    watch_.reset();
     if (owns_mpi_) MPI_Finalize();
   }
   int rank() const override { return rank_; }
@@ -137,6 +119,10 @@ class MpiCommunicator final : public Communicator {
     std::exit(code);  // MPI_Abort does not return; this satisfies [[noreturn]]
   }
 
+  void set_peer_timeout(double seconds) override { watch_->set_timeout(seconds); }
+  void set_step(long long step) override { watch_->set_step(step); }
+  PeerWatch* peer_watch() override { return watch_.get(); }
+
   template <typename T>
   void sum_in_place(T* data, size_t count, MPI_Datatype type) {
     constexpr size_t kMaxChunk = size_t(1) << 30;  // MPI counts are int
@@ -162,11 +148,9 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
-  void wait(MPI_Request& request, const char* what) {
-    wait_for_requests(&request, 1, what, timeout_seconds_);
-  }
+  void wait(MPI_Request& request, const char* what) { watch_->wait(&request, 1, what); }
 
-  double timeout_seconds_;
+  std::unique_ptr<PeerWatch> watch_;
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   bool owns_mpi_ = false;
 };
@@ -187,6 +171,17 @@ std::unique_ptr<Communicator> make_world_communicator() {
 
 std::unique_ptr<Communicator> make_single_process_communicator() {
   return std::make_unique<SingleProcessCommunicator>();
+}
+
+NamedWaits::NamedWaits(Communicator& communicator, std::string name)
+    : watch_(communicator.peer_watch()) {
+  if (!watch_) return;
+  previous_ = watch_->operation();
+  watch_->set_operation(std::move(name));
+}
+
+NamedWaits::~NamedWaits() {
+  if (watch_) watch_->set_operation(std::move(previous_));
 }
 
 std::string rank_prefix(const Communicator& communicator) {

@@ -9,6 +9,13 @@
 
 namespace electra::dist {
 
+// The exit status of a rank that gave up waiting for its peers (dist/peer_watch.h): run the same
+// command again to resume from the last complete checkpoint (slurm/pretrain.sbatch requeues it,
+// as it does 75 after a stop signal).
+constexpr int kExitPeerLost = 76;
+
+class PeerWatch;
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -32,6 +39,27 @@ class Communicator {
   // Ends every rank of the job now with `code` (MPI_Abort): for a rank that fails where the
   // others may already wait in a collective and cannot be told otherwise.
   [[noreturn]] virtual void abort(int code) = 0;
+
+  // Waiting for the other ranks (dist/peer_watch.h): the deadline's floor in seconds
+  // (--peer-timeout), and the step named when a rank gives up. Nothing to wait for alone.
+  virtual void set_peer_timeout(double seconds) { (void)seconds; }
+  virtual void set_step(long long step) { (void)step; }
+  // The watch of an MPI job; null for a single process.
+  virtual PeerWatch* peer_watch() { return nullptr; }
+};
+
+// Names what the collectives inside its scope are for ("checkpoint agreement"), for the line of a
+// rank that gives up in one of them.
+class NamedWaits {
+ public:
+  NamedWaits(Communicator& communicator, std::string name);
+  ~NamedWaits();
+  NamedWaits(const NamedWaits&) = delete;
+  NamedWaits& operator=(const NamedWaits&) = delete;
+
+ private:
+  PeerWatch* watch_;
+  std::string previous_;
 };
 
 // True when an MPI launcher (mpirun, srun with PMI/PMIx) started this process.

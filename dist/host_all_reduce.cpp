@@ -2,13 +2,12 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <stdexcept>
 #include <vector>
 
 #include "dist/buffer_all_reduce.h"
 #include "dist/mpi_check.h"
+#include "dist/peer_watch.h"
 
 namespace electra::dist {
 
@@ -38,8 +37,8 @@ void sum_bf16(void* in, void* inout, int* length, MPI_Datatype*) {
 
 class MpiPendingSum final : public PendingSum {
  public:
-  MpiPendingSum(std::vector<MPI_Request> requests, std::string what, double timeout_seconds)
-      : requests_(std::move(requests)), what_(std::move(what)), timeout_seconds_(timeout_seconds) {}
+  MpiPendingSum(std::vector<MPI_Request> requests, std::string what, PeerWatch& watch)
+      : requests_(std::move(requests)), what_(std::move(what)), watch_(watch) {}
   ~MpiPendingSum() override {
     // Not waited for (an exception unwinds): complete it, or MPI would write into freed memory.
     try {
@@ -51,19 +50,18 @@ class MpiPendingSum final : public PendingSum {
     std::vector<MPI_Request> requests = std::move(requests_);
     requests_.clear();
     if (requests.empty()) return;
-    wait_for_requests(requests.data(), int(requests.size()), "MPI_Iallreduce of " + what_,
-                      timeout_seconds_);
+    watch_.wait(requests.data(), int(requests.size()), "MPI_Iallreduce of " + what_);
   }
 
  private:
   std::vector<MPI_Request> requests_;
   std::string what_;
-  double timeout_seconds_;
+  PeerWatch& watch_;
 };
 
 class MpiAllReduce final : public BufferAllReduce {
  public:
-  MpiAllReduce() : timeout_seconds_(collective_timeout_seconds()) {
+  explicit MpiAllReduce(PeerWatch& watch) : watch_(watch) {
     ELECTRA_MPI_CHECK(MPI_Op_create(&sum_bf16, 1, &bf16_sum_));
   }
   ~MpiAllReduce() override { MPI_Op_free(&bf16_sum_); }
@@ -82,7 +80,7 @@ class MpiAllReduce final : public BufferAllReduce {
                          bf16 ? bf16_sum_ : MPI_SUM, MPI_COMM_WORLD, &request));
       requests.push_back(request);
     }
-    return std::make_unique<MpiPendingSum>(std::move(requests), what, timeout_seconds_);
+    return std::make_unique<MpiPendingSum>(std::move(requests), what, watch_);
   }
 
   void progress() override {
@@ -93,7 +91,7 @@ class MpiAllReduce final : public BufferAllReduce {
 
  private:
   MPI_Op bf16_sum_ = MPI_OP_NULL;
-  double timeout_seconds_;
+  PeerWatch& watch_;
 };
 
 class NothingToSum final : public PendingSum {
@@ -113,19 +111,7 @@ class SingleProcessAllReduce final : public BufferAllReduce {
 
 std::unique_ptr<BufferAllReduce> make_host_all_reduce(Communicator& communicator) {
   if (communicator.size() == 1) return std::make_unique<SingleProcessAllReduce>();
-  return std::make_unique<MpiAllReduce>();
-}
-
-double collective_timeout_seconds() {
-  const char* value = std::getenv("ELECTRA_COLLECTIVE_TIMEOUT");
-  if (!value || !*value) return 600;
-  char* end = nullptr;
-  const double seconds = std::strtod(value, &end);
-  if (*end != '\0' || !(seconds > 0)) {
-    throw std::runtime_error(std::string("ELECTRA_COLLECTIVE_TIMEOUT=") + value +
-                             ": expected a positive number of seconds");
-  }
-  return seconds;
+  return std::make_unique<MpiAllReduce>(*communicator.peer_watch());
 }
 
 }  // namespace electra::dist

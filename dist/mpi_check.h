@@ -1,9 +1,8 @@
 // Every MPI call goes through ELECTRA_MPI_CHECK: a failure throws, naming the call, the source
 // location and the rank (communicators use MPI_ERRORS_RETURN so that errors come back).
-// Collectives are started non-blocking and finished by wait_for_requests, so that a peer that is
-// stuck (alive, but never reaching the collective) becomes an error naming the operation after
-// the collective timeout instead of a job that waits forever; a peer that dies ends the job
-// through mpirun or srun before that.
+// Collectives are started non-blocking and finished by PeerWatch::wait (dist/peer_watch.h), so
+// that a peer that is silent (dead, frozen, cut off, or alive but never reaching the collective)
+// ends the job after the peer deadline instead of a job that waits forever.
 #pragma once
 
 #include <mpi.h>
@@ -13,11 +12,6 @@
 namespace electra::dist {
 
 [[noreturn]] void throw_mpi_error(int code, const char* call, const char* file, int line);
-
-// Polls until every request completes; throws "rank R: WHAT did not complete within ..." after
-// `timeout_seconds`.
-void wait_for_requests(MPI_Request* requests, int count, const std::string& what,
-                       double timeout_seconds);
 
 #define ELECTRA_MPI_CHECK(call)                                                     \
   do {                                                                              \

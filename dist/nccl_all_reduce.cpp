@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dist/buffer_all_reduce.h"
+#include "dist/peer_watch.h"
 
 namespace electra::dist {
 
@@ -49,8 +50,8 @@ class NcclPendingSum final : public PendingSum {
 
 class NcclAllReduce final : public BufferAllReduce {
  public:
-  NcclAllReduce(Communicator& communicator, int device, double timeout_seconds)
-      : rank_(communicator.rank()), timeout_seconds_(timeout_seconds) {
+  NcclAllReduce(Communicator& communicator, int device)
+      : rank_(communicator.rank()), watch_(*communicator.peer_watch()) {
     ELECTRA_CUDA_CHECK(cudaSetDevice(device));
     ncclUniqueId id{};
     if (communicator.is_root()) ELECTRA_NCCL_CHECK(ncclGetUniqueId(&id));
@@ -63,12 +64,11 @@ class NcclAllReduce final : public BufferAllReduce {
   }
   ~NcclAllReduce() override {
     if (side_) cudaStreamDestroy(side_);
-    if (comm_ && !aborted_) ncclCommDestroy(comm_);
+    if (comm_) ncclCommDestroy(comm_);
   }
 
   std::unique_ptr<PendingSum> start_sum(void* data, size_t count, ElementType type, void* stream,
                                         const std::string& what) override {
-    if (aborted_) fail(rank_, "NCCL all-reduce of " + what + " after the communicator was aborted");
     cudaEvent_t ready = nullptr, done = nullptr;
     ELECTRA_CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
     ELECTRA_CUDA_CHECK(cudaEventRecord(ready, static_cast<cudaStream_t>(stream)));
@@ -82,46 +82,42 @@ class NcclAllReduce final : public BufferAllReduce {
     return std::make_unique<NcclPendingSum>(*this, done, what);
   }
 
-  // Blocks until `done` completes, polling NCCL's asynchronous error; a failure or the timeout
-  // aborts the communicator (no later call can hang on it) and throws naming `what`.
+  // Blocks until `done` completes, polling NCCL's asynchronous error and the peer watch: an
+  // error, the peer deadline, or another rank giving up ends this rank through
+  // PeerWatch::give_up (the process ends: the communicator is not aborted, which can itself hang
+  // on a dead peer).
   void wait_for(cudaEvent_t done, const std::string& what) {
+    const double deadline = watch_.deadline_seconds();
     const auto start = std::chrono::steady_clock::now();
-    for (;;) {
+    for (long long polls = 1;; ++polls) {
       const cudaError_t state = cudaEventQuery(done);
       if (state == cudaSuccess) return;
       if (state != cudaErrorNotReady)
         check_cuda(state, ("cudaEventQuery after the NCCL all-reduce of " + what).c_str(), rank_);
       ncclResult_t async = ncclSuccess;
       ELECTRA_NCCL_CHECK(ncclCommGetAsyncError(comm_, &async));
+      const std::string operation = "NCCL all-reduce of " + what;
       if (async != ncclSuccess && async != ncclInProgress) {
-        abort_communicator();
-        fail(rank_, "NCCL all-reduce of " + what + " failed: " + ncclGetErrorString(async) +
-                        "; the NCCL communicator was aborted");
+        watch_.give_up(operation, std::string("failed: ") + ncclGetErrorString(async));
       }
       const double waited =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (waited > timeout_seconds_) {
-        abort_communicator();
-        fail(rank_, "NCCL all-reduce of " + what + " did not finish within " +
-                        std::to_string(int(timeout_seconds_)) +
-                        " s (ELECTRA_COLLECTIVE_TIMEOUT): a peer rank is dead or stuck; the "
-                        "NCCL communicator was aborted");
+      if (polls % 64 == 0 && watch_.peer_gave_up()) {
+        watch_.give_up(operation,
+                       "was given up by another rank after " + std::to_string(int(waited)) + " s");
+      }
+      if (waited > deadline) {
+        watch_.give_up(operation, "did not finish within " + std::to_string(int(deadline)) + " s");
       }
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   }
 
  private:
-  void abort_communicator() {
-    if (!aborted_) ncclCommAbort(comm_);
-    aborted_ = true;
-  }
-
   int rank_;
-  double timeout_seconds_;
+  PeerWatch& watch_;
   ncclComm_t comm_ = nullptr;
   cudaStream_t side_ = nullptr;  // the sums run here, beside the compute stream
-  bool aborted_ = false;
 };
 
 NcclPendingSum::~NcclPendingSum() {
@@ -141,9 +137,8 @@ void NcclPendingSum::wait() {
 
 }  // namespace
 
-std::unique_ptr<BufferAllReduce> make_nccl_all_reduce(Communicator& communicator, int device,
-                                                      double timeout_seconds) {
-  return std::make_unique<NcclAllReduce>(communicator, device, timeout_seconds);
+std::unique_ptr<BufferAllReduce> make_nccl_all_reduce(Communicator& communicator, int device) {
+  return std::make_unique<NcclAllReduce>(communicator, device);
 }
 
 }  // namespace electra::dist

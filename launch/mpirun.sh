@@ -10,11 +10,14 @@
 #   any NCCL_* / ELECTRA_* / UCX_* variable of this shell (exported to every node).
 # - Run as root, mpirun's refusal is lifted (containers); a node oversubscribed is allowed.
 # The exit status is mpirun's: 75 when the run stopped on SIGTERM/SIGUSR1 after a checkpoint
-# (mpirun forwards both signals to the ranks), so a scheduler can requeue it.
+# (mpirun forwards both signals to the ranks), so a scheduler can requeue it; 76 when a rank gave
+# up on silent peers (--peer-timeout) or a node was lost: mpirun is ended within
+# ELECTRA_LAUNCHER_GRACE seconds (15) of that even when a host is frozen or unreachable
+# (launch/launcher_watch.sh); run the same command to resume.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 hostfile="" ranks_per_node="" threads="" dry_run=0
 electra=${ELECTRA_BINARY:-${ELECTRA_BUILD_DIR:-$root/build}/app/electra}
 while [[ $# -gt 0 ]]; do
@@ -73,4 +76,5 @@ echo "launch/mpirun.sh: $nodes node(s) x $ranks_per_node rank(s) x $threads thre
 printf '%q ' "${command[@]}" >&2
 echo >&2
 (( dry_run )) && exit 0
-exec "${command[@]}"
+# mpirun ends once a rank gave up on silent peers (launch/launcher_watch.sh).
+exec bash "$root/launch/launcher_watch.sh" -- "${command[@]}"

@@ -21,6 +21,7 @@ packages=(
   gnuplot-nox                                           # electra plot: curves to PNG
   python3-h5py                                          # reading shards from Python (tests, users)
   slurm-wlm munge                                       # the slurm test's local cluster
+  iproute2 bc                                           # the multihost tests: namespaces, tc
 )
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 

@@ -39,5 +39,8 @@ constexpr int kExitFailure = 1;  // bad input data, I/O error
 constexpr int kExitUsage = 2;    // bad options
 // Stopped by SIGTERM/SIGUSR1 after writing a checkpoint: run again to resume (requeue).
 constexpr int kExitInterrupted = 75;
+// A rank gave up waiting for silent peers (dist/peer_watch.h, --peer-timeout): run again to
+// resume from the last complete checkpoint (requeue), on the hosts that are left if need be.
+constexpr int kExitPeerLost = 76;
 
 }  // namespace electra::cli

@@ -11,6 +11,7 @@
 
 #include "app/cli/command.h"
 #include "app/cli/cpu_threads.h"
+#include "app/cli/peer_timeout_option.h"
 #include "app/cli/rank_phase.h"
 #include "app/cli/user_message.h"
 #include "app/finetune/conlleval.h"
@@ -85,6 +86,7 @@ void declare_finetune(po::options_description& options) {
     ("threads", number(0, thread_range()),
      "CPU threads per rank; 0: OMP_NUM_THREADS, else the cores divided among the node's ranks");
   // clang-format on
+  declare_peer_timeout(options);
 }
 
 int run_finetune(const po::variables_map& o) {
@@ -120,6 +122,7 @@ int run_finetune(const po::variables_map& o) {
     throw UsageError(e.what());
   }
   auto world = dist::make_world_communicator();
+  apply_peer_timeout(o, *world);
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   model::keep_freed_memory_in_process();
   train::ModelSource source;

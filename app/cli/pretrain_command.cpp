@@ -13,6 +13,7 @@
 #include "app/cli/command.h"
 #include "app/cli/cpu_threads.h"
 #include "app/cli/defaults.h"
+#include "app/cli/peer_timeout_option.h"
 #include "app/cli/rank_phase.h"
 #include "app/cli/user_message.h"
 #include "app/model/cpu_runtime.h"
@@ -117,6 +118,7 @@ void declare(po::options_description& options) {
      "CPU threads per rank; 0: OMP_NUM_THREADS when set, else the cores divided among this "
      "node's ranks");
   // clang-format on
+  declare_peer_timeout(options);
 }
 
 std::vector<std::string> assignments(const po::variables_map& o) {
@@ -281,6 +283,7 @@ int run(const po::variables_map& options) {
     throw UsageError(e.what());
   }
   auto world = dist::make_world_communicator();
+  apply_peer_timeout(options, *world);
   torch::set_num_threads(threads_per_rank(options["threads"].as<int>()));
   model::keep_freed_memory_in_process();
   train::catch_stop_signals();  // after MPI_Init: these are the handlers in place

@@ -8,6 +8,7 @@
 
 #include "app/cli/command.h"
 #include "app/cli/cpu_threads.h"
+#include "app/cli/peer_timeout_option.h"
 #include "app/cli/rank_phase.h"
 #include "app/finetune/sweep.h"
 #include "app/finetune/sweep_schedule.h"
@@ -78,6 +79,7 @@ void declare(po::options_description& options) {
     ("threads", number(0, thread_range()),
      "CPU threads per rank; 0: OMP_NUM_THREADS, else the cores divided among the node's ranks");
   // clang-format on
+  declare_peer_timeout(options);
 }
 
 int run(const po::variables_map& o) {
@@ -126,6 +128,7 @@ int run(const po::variables_map& o) {
     throw UsageError(e.what());
   }
   auto world = dist::make_world_communicator();
+  apply_peer_timeout(o, *world);
   torch::set_num_threads(threads_per_rank(o["threads"].as<int>()));
   model::keep_freed_memory_in_process();
   data::OutputLock lock;  // rank 0 holds --out's lock until the end

@@ -103,8 +103,7 @@ GradientReducer::GradientReducer(torch::nn::Module& module, dist::Communicator& 
     all_reduce_ = dist::make_host_all_reduce(communicator_);  // nothing to do
   } else if (device.is_cuda()) {
 #ifdef ELECTRA_WITH_CUDA
-    all_reduce_ = dist::make_nccl_all_reduce(communicator_, int(device.index()),
-                                             dist::collective_timeout_seconds());
+    all_reduce_ = dist::make_nccl_all_reduce(communicator_, int(device.index()));
 #else
     throw std::logic_error("CUDA gradients in a build without CUDA and NCCL");
 #endif

@@ -386,7 +386,10 @@ Trainer::StepFigures Trainer::train_step() {
       counts[1] += double(std::count_if(mask, mask + rows.length, [](uint8_t m) { return m; }));
     }
   }
-  communicator_.all_reduce_sum(counts, 2);
+  {
+    dist::NamedWaits waits(communicator_, "the step's token counts");
+    communicator_.all_reduce_sum(counts, 2);
+  }
   for (auto& info : infos) {
     info.denominators = {float(std::max(counts[0], 1.0) / communicator_.size()),
                          float(std::max(counts[1], 1.0) / communicator_.size())};
@@ -530,7 +533,10 @@ void Trainer::check_boundary(StepFigures& figures) {
   double agreed[3] = {double(stop_signal()),
                       std::chrono::duration<double>(now - last_check_time_).count() / steps,
                       double(first_nonfinite ? 1 : 0)};
-  communicator_.all_reduce_sum(agreed, 3);
+  {
+    dist::NamedWaits waits(communicator_, "the step-boundary agreement (stop signals, step time)");
+    communicator_.all_reduce_sum(agreed, 3);
+  }
   last_check_time_ = now;
   if (agreed[2] > 0) {
     // Nothing from this step on is saved, evaluated or called done.
@@ -624,6 +630,7 @@ Trainer::Outcome Trainer::run_steps() {
       throw std::runtime_error("injected failure at step " + std::to_string(position_.step + 1) +
                                " (" + kInjectFailure + ")");
     }
+    communicator_.set_step(position_.step + 1);
     StepFigures figures = train_step();
     const long long step = position_.step;
     const bool last = step == config_.train_steps, stop = step == config_.stop_at;
@@ -665,7 +672,10 @@ void Trainer::log_train(const StepFigures& figures) {
   double values[4] = {figures.loss.item<double>(), figures.mlm_loss.item<double>(),
                       discriminator_ran ? figures.disc_loss.item<double>() : 0,
                       figures.reinforce ? figures.entropy.item<double>() / config_.grad_accum : 0};
-  communicator_.all_reduce_sum(values, 4);
+  {
+    dist::NamedWaits waits(communicator_, "the training metrics");
+    communicator_.all_reduce_sum(values, 4);
+  }
   for (double& v : values) v /= communicator_.size();
   const auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - last_log_time_).count();
@@ -720,6 +730,7 @@ void Trainer::log_train(const StepFigures& figures) {
 }
 
 EvalMetrics Trainer::evaluate() {
+  dist::NamedWaits waits(communicator_, "the evaluation");
   torch::NoGradGuard no_grad;
   model_->eval();  // no dropout; masks and samples keyed by the row: the same every time
   const bool bf16 = device_.is_cuda();

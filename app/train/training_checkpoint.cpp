@@ -1,8 +1,10 @@
 #include "app/train/training_checkpoint.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "app/train/checkpoint_files.h"
 #include "data/atomic_file.h"
@@ -25,6 +27,20 @@ long long global_batch(const TrainConfig& config, int world) {
   return config.batch_size * config.grad_accum * world;
 }
 
+// For tests: that rank stops here, half-way through the checkpoint of that step (its own state
+// written, the model not yet), for the test to cut, freeze or kill its host
+// (ELECTRA_INJECT_CHECKPOINT_STALL=RANK:STEP; tests/multihost).
+void stall_if_injected(int rank, long long step) {
+  const char* value = std::getenv("ELECTRA_INJECT_CHECKPOINT_STALL");
+  int stall_rank = -1;
+  long long stall_step = -1;
+  if (!value || std::sscanf(value, "%d:%lld", &stall_rank, &stall_step) != 2) return;
+  if (stall_rank != rank || stall_step != step) return;
+  std::fprintf(stderr, "rank %d: stalled in the checkpoint of step %lld (%s)\n", rank, step,
+               "ELECTRA_INJECT_CHECKPOINT_STALL");
+  for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
 }  // namespace
 
 void save_training_checkpoint(dist::Communicator& communicator, const CheckpointContents& what,
@@ -44,6 +60,7 @@ void save_training_checkpoint(dist::Communicator& communicator, const Checkpoint
         // the seed and the step are the whole random-number state.
         {"rng", {{"seed", what.config->seed}, {"step", position.step}}}};
     data::write_file_atomically(rank_file(dir, communicator.rank()), rank_state.dump(2) + "\n");
+    stall_if_injected(communicator.rank(), position.step);
     if (communicator.is_root()) {
       write_model_files(*what.model, what.config->vocab_path, dir);
       const std::string optimizer_path = (fs::path(dir) / kOptimizerFile).string();
@@ -65,6 +82,8 @@ void save_training_checkpoint(dist::Communicator& communicator, const Checkpoint
   if (const char* crash = std::getenv("ELECTRA_INJECT_CHECKPOINT_CRASH")) {
     if (std::atoll(crash) == position.step) std::_Exit(137);
   }
+  dist::NamedWaits waits(communicator,
+                         "the checkpoint agreement of step " + std::to_string(position.step));
   if (!communicator.all_ok(ok)) {
     // The incomplete folder is never loaded; removing it gives back the space a full disk needs.
     std::error_code ignored;

@@ -2,7 +2,9 @@
 // checkpoint exports to HuggingFace format and loads again, and whose curves plot; and clear
 // errors, before any training step, for input that cannot work.
 #include <gtest/gtest.h>
+
 #include <torch/cuda.h>
+#include <regex>
 
 #include <algorithm>
 #include <filesystem>
@@ -427,14 +429,18 @@ TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
   EXPECT_TRUE(ended_with_error(failed, "rank 1: injected failure at step 3"));
   EXPECT_NE(failed.output.find("rank 1: injected failure at step 3"), std::string::npos)
       << failed.output;
-  // A rank that stops responding (alive, never reaching the next collective): the others give
-  // up after ELECTRA_COLLECTIVE_TIMEOUT seconds naming the operation, and the job ends.
-  const auto hung = run_shell("timeout 120 " + kMpirun +
-                              " -np 2 -x ELECTRA_INJECT_HANG=1:3 -x ELECTRA_COLLECTIVE_TIMEOUT=5 " +
-                              pretrain(path("o8")) + "--train-steps 6 --batch-size 4");
-  EXPECT_TRUE(ended_with_error(hung,
-                               "rank 0: MPI_Iallreduce did not complete within 5 s "
-                               "(ELECTRA_COLLECTIVE_TIMEOUT): another rank is stuck"));
+  // A rank that stops responding (alive, never reaching the next collective): the other gives up
+  // after --peer-timeout seconds naming the step, the operation and the silent rank, and the job
+  // ends with the requeue status.
+  const auto hung =
+      run_shell("timeout 120 " + kMpirun + " -np 2 -x ELECTRA_INJECT_HANG=1:3 " +
+                pretrain(path("o8")) + "--train-steps 6 --batch-size 4 --peer-timeout 5");
+  EXPECT_EQ(hung.exit_code, 76) << hung.output;
+  EXPECT_TRUE(std::regex_search(
+      hung.output, std::regex("electra: rank 0 \\([^)]+\\): step 3: the step's token counts "
+                              "\\(MPI_Iallreduce\\) did not complete within 5 s .*no answer within "
+                              "5 s from rank 1 \\([^)]+\\); exit status 76")))
+      << hung.output;
   // Under mpirun every rank reports its own error with its rank.
   const auto ranks =
       run_shell(kMpirun + " -np 2 " + kElectra + " pretrain --model tiny --data " +

@@ -57,7 +57,7 @@ at::Device my_gpu() {
 TEST(NcclAllReduce, SumsFp32AndBf16Buffers) {
   SKIP_UNLESS_RUNNABLE();
 #ifdef ELECTRA_WITH_CUDA
-  auto nccl = dist::make_nccl_all_reduce(world(), world().local_rank(), 60);
+  auto nccl = dist::make_nccl_all_reduce(world(), world().local_rank());
   const int w = world().size();
   for (auto type : {at::kFloat, at::kBFloat16}) {
     at::Tensor values = at::full({1000}, float(world().rank() + 1),
