@@ -33,16 +33,16 @@ hosts_remove_stale() {
   for ns in $(ip netns list | awk '{print $1}' | grep -E '^emh[0-9]+-' || true); do
     owner=${ns#emh}; owner=${owner%%-*}
     kill -0 "$owner" 2>/dev/null && continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
   done
   for bridge in $(ip -o link show type bridge | awk -F': ' '{print $2}' | grep -E '^emhbr[0-9]+$' || true); do
-    kill -0 "${bridge#emhbr}" 2>/dev/null || ip link del "$bridge" 2>/dev/null
+    kill -0 "${bridge#emhbr}" 2>/dev/null || ip link del "$bridge" 2>/dev/null || true
   done
   for group in /sys/fs/cgroup/cpu/emh*; do
     [[ -d $group ]] || continue
     owner=${group##*/emh}; owner=${owner%%-*}
-    kill -0 "$owner" 2>/dev/null || rmdir "$group" 2>/dev/null
+    kill -0 "$owner" 2>/dev/null || rmdir "$group" 2>/dev/null || true
   done
   true
 }
@@ -88,9 +88,6 @@ hosts_up() {
   export OMPI_MCA_btl_tcp_if_include=$HOSTS_SUBNET
   export OMPI_MCA_oob_tcp_if_include=$HOSTS_SUBNET
   export OMPI_MCA_pml=ob1
-  for i in $(seq "$count"); do
-    ip netns exec "emh$HOSTS_OWNER-h1" true  # the namespaces answer
-  done
 }
 
 hosts_down() {
@@ -98,14 +95,17 @@ hosts_down() {
   [[ -n ${HOSTS_OWNER:-} ]] || return 0
   for i in $(seq "$HOSTS_COUNT"); do
     ns=emh$HOSTS_OWNER-h$i
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -CONT "$pid" 2>/dev/null; kill -9 "$pid" 2>/dev/null; done
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      kill -CONT "$pid" 2>/dev/null || true
+      kill -9 "$pid" 2>/dev/null || true
+    done
   done
   sleep 0.2
   for i in $(seq "$HOSTS_COUNT"); do
-    ip netns del "emh$HOSTS_OWNER-h$i" 2>/dev/null
-    rmdir "/sys/fs/cgroup/cpu/emh$HOSTS_OWNER-h$i" 2>/dev/null
+    ip netns del "emh$HOSTS_OWNER-h$i" 2>/dev/null || true
+    rmdir "/sys/fs/cgroup/cpu/emh$HOSTS_OWNER-h$i" 2>/dev/null || true
   done
-  ip link del "$HOSTS_BRIDGE" 2>/dev/null
+  ip link del "$HOSTS_BRIDGE" 2>/dev/null || true
   rm -rf "$HOSTS_DIR"
   HOSTS_OWNER=""
   true
@@ -113,23 +113,23 @@ hosts_down() {
 
 host_ns() { echo "emh$HOSTS_OWNER-$1"; }
 host_address() { echo "$HOSTS_SUBNET_PREFIX.$((10 + ${1#h}))"; }
-host_pids() { ip netns pids "$(host_ns "$1")" 2>/dev/null; }
+host_pids() { ip netns pids "$(host_ns "$1")" 2>/dev/null || true; }
 
 # A cable pulled: the host's link goes down; its processes run on, unreachable.
 host_cut() { ip -n "$(host_ns "$1")" link set eth0 down; }
 host_restore() { ip -n "$(host_ns "$1")" link set eth0 up; }
 # A frozen host: every process in it stopped (SIGSTOP); its kernel still answers TCP.
-host_freeze() { local pid; for pid in $(host_pids "$1"); do kill -STOP "$pid" 2>/dev/null; done; true; }
-host_thaw() { local pid; for pid in $(host_pids "$1"); do kill -CONT "$pid" 2>/dev/null; done; true; }
+host_freeze() { local pid; for pid in $(host_pids "$1"); do kill -STOP "$pid" 2>/dev/null || true; done; }
+host_thaw() { local pid; for pid in $(host_pids "$1"); do kill -CONT "$pid" 2>/dev/null || true; done; }
 # A host that dies: every process in it killed.
-host_kill() { local pid; for pid in $(host_pids "$1"); do kill -9 "$pid" 2>/dev/null; done; true; }
+host_kill() { local pid; for pid in $(host_pids "$1"); do kill -9 "$pid" 2>/dev/null || true; done; }
 
 # links_rate RATE: every host's outgoing link shaped to RATE (tc tbf, e.g. 40mbit); "none" lifts it.
 links_rate() {
   local i ns
   for i in $(seq "$HOSTS_COUNT"); do
     ns=emh$HOSTS_OWNER-h$i
-    tc -n "$ns" qdisc del dev eth0 root 2>/dev/null
+    tc -n "$ns" qdisc del dev eth0 root 2>/dev/null || true
     [[ $1 == none ]] || tc -n "$ns" qdisc add dev eth0 root tbf rate "$1" burst 256kbit latency 400ms
   done
   true
@@ -142,6 +142,6 @@ host_cpu_share() {
   mkdir -p "$group"
   echo 100000 > "$group/cpu.cfs_period_us"
   echo $(($2 * 1000)) > "$group/cpu.cfs_quota_us"
-  for pid in $(host_pids "$1"); do echo "$pid" > "$group/cgroup.procs" 2>/dev/null; done
+  for pid in $(host_pids "$1"); do echo "$pid" > "$group/cgroup.procs" 2>/dev/null || true; done
   true
 }
