@@ -6,7 +6,8 @@
 # - Ranks per node: one per GPU (nvidia-smi), or 1 on a CPU node; --ranks-per-node overrides.
 # - Nodes: this one, or every host of --hostfile (Open MPI format: "host slots=N" per line).
 # - OpenMP/intra-op threads per rank: the node's cores divided among its ranks (--threads).
-# - Each rank is bound to its share of cores when they fit, and sees the NCCL settings below and
+# - Each rank is bound to its share of cores when they fit (unless the shell sets Open MPI's
+#   OMPI_MCA_hwloc_base_binding_policy, which is then used), and sees the NCCL settings below and
 #   any NCCL_* / ELECTRA_* / UCX_* variable of this shell (exported to every node).
 # - Run as root, mpirun's refusal is lifted (containers); a node oversubscribed is allowed.
 # The exit status is mpirun's: 75 when the run stopped on SIGTERM/SIGUSR1 after a checkpoint
@@ -17,7 +18,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 hostfile="" ranks_per_node="" threads="" dry_run=0
 electra=${ELECTRA_BINARY:-${ELECTRA_BUILD_DIR:-$root/build}/app/electra}
 while [[ $# -gt 0 ]]; do
@@ -57,7 +58,11 @@ ranks=$(( nodes * ranks_per_node ))
 
 command=(mpirun -np "$ranks")
 [[ -n $hostfile ]] && command+=(--hostfile "$hostfile")
-if (( ranks_per_node * threads <= cores )); then
+if [[ -n ${OMPI_MCA_hwloc_base_binding_policy:-} ]]; then
+  # The shell's own Open MPI binding policy (e.g. none where a cpuset already places each node's
+  # processes) is kept.
+  command+=(--map-by "ppr:$ranks_per_node:node" --oversubscribe)
+elif (( ranks_per_node * threads <= cores )); then
   command+=(--map-by "ppr:$ranks_per_node:node:PE=$threads" --bind-to core)
 else
   command+=(--map-by "ppr:$ranks_per_node:node" --bind-to none --oversubscribe)

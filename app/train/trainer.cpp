@@ -456,10 +456,13 @@ Trainer::StepFigures Trainer::train_step() {
   return figures;
 }
 
+// Keyed by the micro-batch's slot in the step's global batch, as the rows' keys are
+// (train_row_keys), not by the rank: the same rows get the same dropout whatever their split
+// across ranks and micro-batches of one size (a run resumed on half the hosts with twice the
+// accumulation trains as before, up to the order of the gradient sums).
 long long Trainer::dropout_seed(long long micro) const {
-  return (long long)data::mix_seed(config_.seed ^ kDropoutSalt,
-                                   uint64_t(position_.step * config_.grad_accum + micro),
-                                   uint64_t(communicator_.rank()));
+  return (long long)data::mix_seed(config_.seed ^ kDropoutSalt, uint64_t(position_.step),
+                                   uint64_t(micro * communicator_.size() + communicator_.rank()));
 }
 
 void Trainer::device_step(const std::vector<data::RowBatch>& micro_rows,

@@ -9,6 +9,9 @@
 #   host_cut h2 / host_restore h2 / host_freeze h2 / host_thaw h2 / host_kill h2
 #   links_rate 40mbit           # every host's link limited (tc tbf); links_rate none lifts it
 #   host_cpu_share h2 25        # host h2's processes get 25% of one core (cgroup cpu quota)
+#   hosts_file h1 h2            # prints the path of a hostfile of these hosts only
+# Each host runs on its own core of this machine (a cpuset; round robin when there are more hosts
+# than cores), so that mpirun's binding on one host does not pile ranks of all hosts on core 0.
 # Everything is removed by hosts_down, which hosts_up arranges to run on exit (also after a
 # failure or SIGTERM/SIGINT); a test killed with SIGKILL leaves namespaces that the next
 # hosts_up removes (their owner process is gone).
@@ -39,7 +42,7 @@ hosts_remove_stale() {
   for bridge in $(ip -o link show type bridge | awk -F': ' '{print $2}' | grep -E '^emhbr[0-9]+$' || true); do
     kill -0 "${bridge#emhbr}" 2>/dev/null || ip link del "$bridge" 2>/dev/null || true
   done
-  for group in /sys/fs/cgroup/cpu/emh*; do
+  for group in /sys/fs/cgroup/cpu/emh* /sys/fs/cgroup/cpuset/emh*; do
     [[ -d $group ]] || continue
     owner=${group##*/emh}; owner=${owner%%-*}
     kill -0 "$owner" 2>/dev/null || rmdir "$group" 2>/dev/null || true
@@ -74,6 +77,12 @@ hosts_up() {
     ip -n "$ns" addr add "$address/24" dev eth0
     ip -n "$ns" link set eth0 up
     ip -n "$ns" link set lo up
+    # The host's own core (cpuset): round robin over this machine's cores.
+    local cpuset=/sys/fs/cgroup/cpuset/$ns
+    if [[ -d /sys/fs/cgroup/cpuset ]] && mkdir -p "$cpuset" 2>/dev/null; then
+      echo $(((i - 1) % $(nproc))) > "$cpuset/cpuset.cpus"
+      cat /sys/fs/cgroup/cpuset/cpuset.mems > "$cpuset/cpuset.mems"
+    fi
     echo "$address slots=1" >> "$HOSTS_DIR/hostfile"
     echo "$address $ns h$i" >> "$HOSTS_DIR/names"
   done
@@ -88,6 +97,9 @@ hosts_up() {
   export OMPI_MCA_btl_tcp_if_include=$HOSTS_SUBNET
   export OMPI_MCA_oob_tcp_if_include=$HOSTS_SUBNET
   export OMPI_MCA_pml=ob1
+  # Each host's processes are on its core already (its cpuset): mpirun binds nothing (it would
+  # bind to core 0 of the whole machine, outside a host's cpuset).
+  export OMPI_MCA_hwloc_base_binding_policy=none
 }
 
 hosts_down() {
@@ -104,6 +116,7 @@ hosts_down() {
   for i in $(seq "$HOSTS_COUNT"); do
     ip netns del "emh$HOSTS_OWNER-h$i" 2>/dev/null || true
     rmdir "/sys/fs/cgroup/cpu/emh$HOSTS_OWNER-h$i" 2>/dev/null || true
+    rmdir "/sys/fs/cgroup/cpuset/emh$HOSTS_OWNER-h$i" 2>/dev/null || true
   done
   ip link del "$HOSTS_BRIDGE" 2>/dev/null || true
   rm -rf "$HOSTS_DIR"
@@ -112,6 +125,12 @@ hosts_down() {
 }
 
 host_ns() { echo "emh$HOSTS_OWNER-$1"; }
+hosts_file() {
+  local file=$HOSTS_DIR/hostfile-$(IFS=-; echo "$*") host
+  : > "$file"
+  for host in "$@"; do echo "$(host_address "$host") slots=1" >> "$file"; done
+  echo "$file"
+}
 host_address() { echo "$HOSTS_SUBNET_PREFIX.$((10 + ${1#h}))"; }
 host_pids() { ip netns pids "$(host_ns "$1")" 2>/dev/null || true; }
 
@@ -124,15 +143,22 @@ host_thaw() { local pid; for pid in $(host_pids "$1"); do kill -CONT "$pid" 2>/d
 # A host that dies: every process in it killed.
 host_kill() { local pid; for pid in $(host_pids "$1"); do kill -9 "$pid" 2>/dev/null || true; done; }
 
-# links_rate RATE: every host's outgoing link shaped to RATE (tc tbf, e.g. 40mbit); "none" lifts it.
+# links_rate RATE: every host's outgoing link shaped to RATE (tc tbf: NNmbit or NNgbit, bursts of
+# 10 ms at that rate); "none" lifts it.
 links_rate() {
-  local i ns
+  local i ns bytes=0
+  case $1 in
+    *gbit) bytes=$((${1%gbit} * 1000000000 / 8 / 100)) ;;
+    *mbit) bytes=$((${1%mbit} * 1000000 / 8 / 100)) ;;
+    none) ;;
+    *) echo "links_rate: RATE is NNmbit, NNgbit or none, not '$1'" >&2; return 2 ;;
+  esac
+  ((bytes >= 32768)) || bytes=32768
   for i in $(seq "$HOSTS_COUNT"); do
     ns=emh$HOSTS_OWNER-h$i
     tc -n "$ns" qdisc del dev eth0 root 2>/dev/null || true
-    [[ $1 == none ]] || tc -n "$ns" qdisc add dev eth0 root tbf rate "$1" burst 256kbit latency 400ms
+    [[ $1 == none ]] || tc -n "$ns" qdisc add dev eth0 root tbf rate "$1" burst "$bytes" latency 50ms
   done
-  true
 }
 
 # host_cpu_share HOST PERCENT: the host's processes (now and their children later) limited to

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Resume on the hosts left: a 4-host run (1 rank each, batch 4) loses host h4 at step 15 (killed),
+# and resumes from its last complete checkpoint (step 10) on 2 hosts with --grad-accum 2, the same
+# global batch of 16 rows. Every step then sees the same rows, masks, generator samples and dropout
+# masks as on 4 hosts (all keyed by the row's slot in the global batch), so the runs differ only in
+# the order of the fp32 gradient sums: (g0 + g2) + (g1 + g3) on 2 ranks against MPI's order over
+# 4. The final loss must agree with the uninterrupted 4-host run's within 1e-6 (relative).
+#   resize_test.sh ELECTRA_BINARY PROJECT_ROOT
+# Exit 77 (skipped) without root, iproute2 or network namespaces.
+set -euo pipefail
+electra=$(realpath "$1")
+root=$(realpath "$2")
+source "$root/tests/multihost/hosts.sh"
+hosts_require
+hosts_up 4
+work=$HOSTS_DIR/work
+mkdir -p "$work"
+fail() {
+  echo "FAIL: $*"
+  for log in "$work"/*.log; do [[ -f $log ]] && { echo "--- $log (tail)"; tail -n 25 "$log"; }; done
+  exit 1
+}
+"$electra" prepare --input "$root/data/sample/mobydick.txt" --out "$work/data" --seq-len 64 \
+  --shards 4 --val-fraction 0.05 >/dev/null
+
+steps=30
+# pretrain HOSTFILE RUN LOG [OPTIONS...]: the job, one rank per host, in the background.
+pretrain() {
+  local hostfile=$1 run=$2 log=$3
+  shift 3
+  bash "$root/launch/mpirun.sh" --hostfile "$hostfile" --threads 1 --electra "$electra" \
+    -- pretrain --config "$root/configs/tiny.ini" --data "$work/data" --out "$run" \
+    --train-steps $steps --batch-size 4 --log-every 1 --eval-every 0 --save-every 10 \
+    --eval-examples 16 --device cpu --peer-timeout 5 "$@" > "$log" 2>&1 &
+  launcher=$!
+}
+final_loss() { grep "\"step\":$steps," "$1/metrics.jsonl" | grep '"kind":"train"' | tail -n 1 |
+  grep -oP '"loss":\K[^,]+'; }
+
+pretrain "$HOSTS_FILE" "$work/four" "$work/four.log"
+wait "$launcher" || fail "the uninterrupted 4-host run failed"
+expected=$(final_loss "$work/four")
+
+run=$work/resized
+pretrain "$HOSTS_FILE" "$run" "$work/lost.log"
+until grep -q '"step":15,' "$run/metrics.jsonl" 2>/dev/null; do
+  kill -0 "$launcher" 2>/dev/null || fail "the job ended before step 15"
+  sleep 0.1
+done
+host_kill h4
+status=0
+wait "$launcher" || status=$?
+[[ $status -eq 76 ]] || fail "losing h4: the launcher's status is $status, not 76"
+pretrain "$(hosts_file h1 h2)" "$run" "$work/resumed.log" --grad-accum 2
+wait "$launcher" || fail "the resumed 2-host run failed"
+grep -q "resumed at step 10" "$work/resumed.log" || fail "did not resume at step 10"
+grep -q "written by 4 rank(s) with global batch 16, now 2 rank(s) with global batch 16" \
+  "$work/resumed.log" || fail "the resume did not report 4 -> 2 ranks at global batch 16"
+resumed=$(final_loss "$run")
+difference=$(python3 -c "a, b = $expected, $resumed; print(f'{abs(a - b) / abs(a):.3g}')")
+echo "4 hosts uninterrupted: loss at step $steps $expected; lost h4 at step 15, resumed on 2 hosts" \
+  "x --grad-accum 2 from step 10: $resumed; relative difference $difference (bound 1e-6)"
+python3 -c "import sys; sys.exit(0 if $difference <= 1e-6 else 1)" ||
+  fail "the resumed run's loss differs by $difference (relative) from the 4-host run's"
+echo "PASS: resumed on the hosts left"
