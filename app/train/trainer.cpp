@@ -56,8 +56,8 @@ Batch on_device(Batch batch, const torch::Device& device) {
 // must end the job, not leave the others waiting). ELECTRA_INJECT_NONFINITE: that rank's loss is
 // NaN for COUNT steps from STEP (the step is skipped on every rank; too many stop training).
 // ELECTRA_INJECT_HANG: that rank stops responding as it starts step STEP (the others must give
-// up after the collective timeout, not wait forever). ELECTRA_INJECT_DIVERGENCE: that rank's
-// parameters drift from the others' after step STEP (--check-replicas-every must notice).
+// up after the peer deadline, --peer-timeout, not wait forever). ELECTRA_INJECT_DIVERGENCE: that
+// rank's parameters drift from the others' after step STEP (--check-replicas-every must notice).
 // ELECTRA_INJECT_NONFINITE_WEIGHTS: that rank's update of step STEP leaves a NaN in its
 // parameters (an update that overflowed: training must stop before anything is saved).
 constexpr const char* kInjectNonfiniteWeights = "ELECTRA_INJECT_NONFINITE_WEIGHTS";
