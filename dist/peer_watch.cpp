@@ -7,6 +7,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "dist/mpi_check.h"
 
 namespace electra::dist {
@@ -22,7 +24,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 std::string seconds_text(double seconds) {
   std::ostringstream text;
-  text.precision(seconds < 10 ? 2 : 3);
+  text << std::fixed;
+  text.precision(seconds < 10 ? 2 : 0);
   text << seconds << " s";
   return text.str();
 }
@@ -92,7 +95,13 @@ void PeerWatch::wait(MPI_Request* requests, int count, const std::string& what) 
   const auto start = std::chrono::steady_clock::now();
   for (long long polls = 0;; ++polls) {
     int done = 0;
-    ELECTRA_MPI_CHECK(MPI_Testall(count, requests, &done, MPI_STATUSES_IGNORE));
+    const int code = MPI_Testall(count, requests, &done, MPI_STATUSES_IGNORE);
+    if (code != MPI_SUCCESS) {  // the request stays active: this rank cannot go on
+      char message[MPI_MAX_ERROR_STRING] = {0};
+      int length = 0;
+      MPI_Error_string(code, message, &length);
+      give_up(what, std::string("failed: ") + message);
+    }
     if (done) return;
     if (polls < 1000) continue;                                  // a quick one: spin
     std::this_thread::sleep_for(std::chrono::microseconds(50));  // let the other ranks run
@@ -184,8 +193,16 @@ void PeerWatch::give_up(const std::string& what, const std::string& reason) {
          << describe_ranks(silent, hosts_);
   }
   line << "; exit status " << kExitPeerLost
-       << ": run the same command again to resume from the last complete checkpoint";
-  std::cerr << line.str() << std::endl;
+       << ": run the same command again to resume from the last complete checkpoint\n";
+  const std::string text = line.str();  // one write: the lines of ranks do not interleave
+  if (::write(STDERR_FILENO, text.data(), text.size()) < 0) std::perror("electra");
+  // Still answering a moment: the other survivors print their lines before this rank's exit
+  // makes the launcher end the job.
+  const auto printed = std::chrono::steady_clock::now();
+  while (seconds_since(printed) < kLingerSeconds) {
+    answer_pending(&answered);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   std::_Exit(kExitPeerLost);
 }
 

@@ -3,15 +3,17 @@
 // with every surviving rank saying which ranks and hosts it waited for, and an exit status that
 // a scheduler requeues (kExitPeerLost), without waiting on the peers that do not answer.
 //
-// The deadline: max(--peer-timeout, kStepFactor x the longest step this run has measured, its
-// evaluation and checkpoint included), so that a long step or a slow checkpoint write on a big
-// model is never taken for a failure.
+// The deadline: max(--peer-timeout, kStepFactor x the longest step this start of the run has
+// measured, its evaluation and checkpoint included), so that a long step on a big model is not
+// taken for a failure. What comes before a step is measured (start-up, the first step, the first
+// checkpoint after a start) must fit --peer-timeout.
 //
 // On expiry a rank sends "gave up" to every rank on a communicator of its own, answers the same
 // from the others, and listens kAnswerSeconds: ranks that are alive and waiting answer at once
 // (and give up with it, so that the survivors end together); the ranks that do not answer are
-// the ones named. Then it prints its line and ends the process (std::_Exit: no destructor may wait
-// on a peer).
+// the ones named. Then it prints its line, answers 1 s more (the other survivors print theirs),
+// and ends the process (std::_Exit: no destructor may wait on a peer). An MPI error in a wait
+// ends the rank the same way.
 #pragma once
 
 #include <mpi.h>
@@ -32,6 +34,7 @@ class PeerWatch {
   static constexpr double kDefaultTimeoutSeconds = 300;
   static constexpr double kStepFactor = 4;
   static constexpr double kAnswerSeconds = 5;
+  static constexpr double kLingerSeconds = 1;  // answering on after the line, before the exit
 
   // Collective over `world`: duplicates it (the watch's own messages never meet the job's) and
   // learns every rank's host name.

@@ -22,8 +22,12 @@ readonly peer_lost=76
 marker=$(mktemp "${TMPDIR:-/tmp}/electra-launcher-watch.XXXXXX")
 trap 'rm -f "$marker"' EXIT
 
+launcher=""
+for signal in TERM USR1 INT; do
+  trap "[[ -n \$launcher ]] && kill -s $signal \$launcher 2>/dev/null" "$signal"
+done
 # The launcher's stderr passes through unchanged; the first sign of a lost peer is timed.
-"$@" 2> >(
+exec {watch_fd}> >(
   while IFS= read -r line || [[ -n $line ]]; do
     printf '%s\n' "$line" >&2
     case $line in
@@ -32,18 +36,19 @@ trap 'rm -f "$marker"' EXIT
         [[ -s $marker ]] || date +%s > "$marker" ;;
     esac
   done
-) &
+)
+watcher=$!
+# Its own session: the launcher and what it started (ssh, local daemons) are killed together.
+setsid "$@" 2>&"$watch_fd" &
 launcher=$!
-for signal in TERM USR1 INT; do
-  trap "kill -s $signal $launcher 2>/dev/null" "$signal"
-done
+exec {watch_fd}>&-
 
 killed=0
 while kill -0 "$launcher" 2>/dev/null; do
   if [[ -s $marker ]] && (( $(date +%s) - $(cat "$marker") >= grace )); then
     echo "launch/launcher_watch.sh: the launcher did not end ${grace} s after a rank gave up on" \
       "its peers (a host is unreachable or frozen); killing it" >&2
-    kill -9 "$launcher" 2>/dev/null
+    kill -9 -- "-$launcher" 2>/dev/null || kill -9 "$launcher" 2>/dev/null
     killed=1
     break
   fi
@@ -55,6 +60,8 @@ while :; do
   status=$?
   kill -0 "$launcher" 2>/dev/null || break  # else a trapped signal interrupted the wait
 done
+# The watcher sees the launcher's last lines (up to 2 s: a lost host's agent may hold the pipe).
+for _ in $(seq 20); do kill -0 "$watcher" 2>/dev/null || break; sleep 0.1; done
 if [[ -s $marker ]]; then
   (( killed )) || [[ $status -eq $peer_lost ]] ||
     echo "launch/launcher_watch.sh: the launcher ended with status $status after a lost peer" \

@@ -80,8 +80,9 @@ hosts_up() {
     # The host's own core (cpuset): round robin over this machine's cores.
     local cpuset=/sys/fs/cgroup/cpuset/$ns
     if [[ -d /sys/fs/cgroup/cpuset ]] && mkdir -p "$cpuset" 2>/dev/null; then
-      echo $(((i - 1) % $(nproc))) > "$cpuset/cpuset.cpus"
-      cat /sys/fs/cgroup/cpuset/cpuset.mems > "$cpuset/cpuset.mems"
+      { echo $(((i - 1) % $(nproc))) > "$cpuset/cpuset.cpus" &&
+        cat /sys/fs/cgroup/cpuset/cpuset.mems > "$cpuset/cpuset.mems"; } 2>/dev/null ||
+        rmdir "$cpuset"  # not placeable here: the host runs on every core
     fi
     echo "$address slots=1" >> "$HOSTS_DIR/hostfile"
     echo "$address $ns h$i" >> "$HOSTS_DIR/names"
@@ -165,6 +166,10 @@ links_rate() {
 # PERCENT of one core (cgroup v1 cpu quota).
 host_cpu_share() {
   local group=/sys/fs/cgroup/cpu/emh$HOSTS_OWNER-$1 pid
+  [[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]] || {
+    echo "host_cpu_share: needs the cgroup v1 cpu controller at /sys/fs/cgroup/cpu" >&2
+    return 1
+  }
   mkdir -p "$group"
   echo 100000 > "$group/cpu.cfs_period_us"
   echo $(($2 * 1000)) > "$group/cpu.cfs_quota_us"

@@ -8,9 +8,9 @@ while [[ $# -gt 0 && $1 == -* ]]; do shift; done  # ssh options (-x ...) mean no
 host=${1:?netns_agent.sh: no host}
 shift
 names=${ELECTRA_TEST_HOSTS_NAMES:?netns_agent.sh: ELECTRA_TEST_HOSTS_NAMES is not set}
-read -r _ ns name < <(awk -v h="$host" '$1 == h || $3 == h' "$names")
+read -r _ ns name < <(awk -v h="$host" '$1 == h || $3 == h' "$names") || true
 [[ -n ${ns:-} ]] || { echo "netns_agent.sh: unknown test host $host" >&2; exit 255; }
 for group in /sys/fs/cgroup/cpuset/$ns /sys/fs/cgroup/cpu/$ns; do
-  [[ -d $group ]] && echo $$ > "$group/cgroup.procs"
+  [[ -d $group ]] && { echo $$ > "$group/cgroup.procs"; } 2>/dev/null || true
 done
 exec ip netns exec "$ns" unshare --uts /bin/sh -c 'hostname "$0" && eval "$1"' "$name" "$*"

@@ -17,6 +17,7 @@ work=$HOSTS_DIR/work
 mkdir -p "$work"
 fail() {
   echo "FAIL: $*"
+  [[ -n ${launcher:-} ]] && kill -9 "$launcher" 2>/dev/null
   for log in "$work"/*.log; do [[ -f $log ]] && { echo "--- $log (tail)"; tail -n 25 "$log"; }; done
   exit 1
 }

@@ -16,6 +16,7 @@ work=$HOSTS_DIR/work
 mkdir -p "$work"
 fail() {
   echo "FAIL: $*"
+  [[ -n ${launcher:-} ]] && kill -9 "$launcher" 2>/dev/null
   for log in "$work"/*.log; do [[ -f $log ]] && { echo "--- $log (tail)"; tail -n 25 "$log"; }; done
   exit 1
 }
@@ -33,10 +34,12 @@ slow() {
     --eval-examples 16 --device cpu --peer-timeout 10 > "$work/$1.log" 2>&1 || status=$?
   local seconds slowest
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
-  slowest=$(grep -oP '"tokens_per_s":\K[0-9.e+-]+' "$work/$1/metrics.jsonl" | sort -g | head -n 1)
+  [[ $status -eq 0 ]] || fail "$1: the run ended with status $status after $seconds s"
+  slowest=$(grep -oP '"tokens_per_s":\K[0-9.e+-]+' "$work/$1/metrics.jsonl" | sort -g |
+    head -n 1 || true)
+  [[ -n $slowest ]] || fail "$1: no train records in $work/$1/metrics.jsonl"
   printf '%s: status %s after %.0f s; slowest step %.1f s (--peer-timeout 10)\n' "$1" "$status" \
     "$seconds" "$(echo "512 / $slowest" | bc -l)"
-  [[ $status -eq 0 ]] || fail "$1: the run ended with status $status"
   grep -q 'electra: rank .* exit status 76' "$work/$1.log" && fail "$1: a rank gave up"
   [[ -f $work/$1/FINISHED ]] || fail "$1: the run did not finish"
 }
