@@ -49,8 +49,11 @@ until grep -q '"step":15,' "$run/metrics.jsonl" 2>/dev/null; do
   sleep 0.1
 done
 host_kill h4
+start=$(date +%s.%N)
 status=0
 wait "$launcher" || status=$?
+printf 'h4 killed at step 15: the job ended %.1f s later, status %s\n' \
+  "$(echo "$(date +%s.%N) - $start" | bc)" "$status"
 [[ $status -eq 76 ]] || fail "losing h4: the launcher's status is $status, not 76"
 pretrain "$(hosts_file h1 h2)" "$run" "$work/resumed.log" --grad-accum 2
 wait "$launcher" || fail "the resumed 2-host run failed"
