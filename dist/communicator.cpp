@@ -56,13 +56,16 @@ class MpiCommunicator final : public Communicator {
     ELECTRA_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
     ELECTRA_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
     ELECTRA_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
-    MPI_Comm node;
-    ELECTRA_MPI_CHECK(
-        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node));
-    ELECTRA_MPI_CHECK(MPI_Comm_rank(node, &local_rank_));
-    ELECTRA_MPI_CHECK(MPI_Comm_size(node, &local_size_));
-    ELECTRA_MPI_CHECK(MPI_Comm_free(&node));
     watch_ = std::make_unique<PeerWatch>(MPI_COMM_WORLD);
+    // The ranks of this node: those of this rank's host name, from the watch's exchange (under
+    // the deadline; MPI_Comm_split_type would block without one).
+    const std::vector<std::string>& hosts = watch_->hosts();
+    local_rank_ = local_size_ = 0;
+    for (int r = 0; r < size_; ++r) {
+      if (hosts[size_t(r)] != hosts[size_t(rank_)]) continue;
+      if (r < rank_) ++local_rank_;
+      ++local_size_;
+    }
   }
   ~MpiCommunicator() override {
     watch_.reset();

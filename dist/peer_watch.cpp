@@ -53,16 +53,18 @@ std::string describe_ranks(const std::vector<int>& ranks, const std::vector<std:
 }
 
 PeerWatch::PeerWatch(MPI_Comm world) {
-  ELECTRA_MPI_CHECK(MPI_Comm_dup(world, &comm_));
-  ELECTRA_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
-  ELECTRA_MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
-  ELECTRA_MPI_CHECK(MPI_Comm_size(comm_, &size_));
+  ELECTRA_MPI_CHECK(MPI_Comm_rank(world, &rank_));
+  ELECTRA_MPI_CHECK(MPI_Comm_size(world, &size_));
   hosts_.assign(size_t(size_), "?");
+  MPI_Request request;
+  ELECTRA_MPI_CHECK(MPI_Comm_idup(world, &comm_, &request));  // under the deadline too
+  wait(&request, 1, "MPI_Comm_idup of the watch's communicator");
+  ready_ = true;
+  ELECTRA_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
   char name[MPI_MAX_PROCESSOR_NAME] = {0};
   int length = 0;
   ELECTRA_MPI_CHECK(MPI_Get_processor_name(name, &length));
   std::vector<char> all(size_t(size_) * MPI_MAX_PROCESSOR_NAME, '\0');
-  MPI_Request request;
   ELECTRA_MPI_CHECK(MPI_Iallgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(),
                                    MPI_MAX_PROCESSOR_NAME, MPI_CHAR, comm_, &request));
   wait(&request, 1, "MPI_Iallgather of the host names");
@@ -73,7 +75,7 @@ PeerWatch::PeerWatch(MPI_Comm world) {
 }
 
 PeerWatch::~PeerWatch() {
-  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  if (ready_) MPI_Comm_free(&comm_);
 }
 
 double PeerWatch::deadline_seconds() const {
@@ -116,6 +118,7 @@ void PeerWatch::wait(MPI_Request* requests, int count, const std::string& what) 
 }
 
 bool PeerWatch::peer_gave_up() {
+  if (!ready_) return false;
   int flag = 0;
   MPI_Status status;
   if (MPI_Iprobe(MPI_ANY_SOURCE, kGaveUpTag, comm_, &flag, &status) != MPI_SUCCESS || !flag) {
@@ -128,7 +131,7 @@ bool PeerWatch::peer_gave_up() {
 // Receives what has arrived on the watch's communicator: every sender is marked as alive, and a
 // rank that gave up gets an answer.
 void PeerWatch::answer_pending(std::vector<bool>* answered) {
-  for (;;) {
+  while (ready_) {
     int flag = 0;
     MPI_Status status;
     if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status) != MPI_SUCCESS || !flag) {
@@ -159,7 +162,7 @@ void PeerWatch::give_up(const std::string& what, const std::string& reason) {
   std::cout.flush();
   message_ = step_;
   // Every MPI call from here on is unchecked: a peer may be gone, and this rank ends regardless.
-  for (int r = 0; r < size_; ++r) {
+  for (int r = 0; r < size_ && ready_; ++r) {
     if (r == rank_) continue;
     MPI_Request request;
     if (MPI_Isend(&message_, 1, MPI_LONG_LONG, r, kGaveUpTag, comm_, &request) == MPI_SUCCESS) {
@@ -170,7 +173,7 @@ void PeerWatch::give_up(const std::string& what, const std::string& reason) {
   answered[size_t(rank_)] = true;
   if (first_to_give_up_ >= 0) answered[size_t(first_to_give_up_)] = true;
   const auto start = std::chrono::steady_clock::now();
-  while (seconds_since(start) < kAnswerSeconds &&
+  while (ready_ && seconds_since(start) < kAnswerSeconds &&
          std::find(answered.begin(), answered.end(), false) != answered.end()) {
     answer_pending(&answered);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -36,8 +36,8 @@ class PeerWatch {
   static constexpr double kAnswerSeconds = 5;
   static constexpr double kLingerSeconds = 1;  // answering on after the line, before the exit
 
-  // Collective over `world`: duplicates it (the watch's own messages never meet the job's) and
-  // learns every rank's host name.
+  // Collective over `world`, under the deadline: duplicates it (the watch's own messages never
+  // meet the job's) and learns every rank's host name.
   explicit PeerWatch(MPI_Comm world);
   ~PeerWatch();
 
@@ -71,6 +71,7 @@ class PeerWatch {
   std::string operation_text(const std::string& what) const;
 
   MPI_Comm comm_ = MPI_COMM_NULL;
+  bool ready_ = false;  // comm_ usable (its non-blocking duplication has completed)
   int rank_ = 0, size_ = 1;
   std::vector<std::string> hosts_;
   double timeout_seconds_ = kDefaultTimeoutSeconds;

@@ -18,6 +18,12 @@ TEST(MpiCommunicator, RunsUnderMpirunWithSeveralRanks) {
   EXPECT_LT(world().local_rank(), world().size());
 }
 
+TEST(MpiCommunicator, RanksOnThisOneHostAreItsLocalRanks) {
+  // mpirun started every rank here: the node's ranks are the job's, in the same order.
+  EXPECT_EQ(world().local_size(), world().size());
+  EXPECT_EQ(world().local_rank(), world().rank());
+}
+
 TEST(MpiCommunicator, GathersStringsOfEveryRankInOrder) {
   const auto gathered =
       world().gather_to_root(std::string(size_t(world().rank()) + 1, 'a' + char(world().rank())));
