@@ -3,10 +3,8 @@
 #include <nccl.h>
 
 #include <algorithm>
-#include <chrono>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "dist/buffer_all_reduce.h"
 #include "dist/peer_watch.h"
@@ -87,30 +85,21 @@ class NcclAllReduce final : public BufferAllReduce {
   // PeerWatch::give_up (the process ends: the communicator is not aborted, which can itself hang
   // on a dead peer).
   void wait_for(cudaEvent_t done, const std::string& what) {
-    const double deadline = watch_.deadline_seconds();
-    const auto start = std::chrono::steady_clock::now();
-    for (long long polls = 1;; ++polls) {
-      const cudaError_t state = cudaEventQuery(done);
-      if (state == cudaSuccess) return;
-      if (state != cudaErrorNotReady)
-        check_cuda(state, ("cudaEventQuery after the NCCL all-reduce of " + what).c_str(), rank_);
-      ncclResult_t async = ncclSuccess;
-      ELECTRA_NCCL_CHECK(ncclCommGetAsyncError(comm_, &async));
-      const std::string operation = "NCCL all-reduce of " + what;
-      if (async != ncclSuccess && async != ncclInProgress) {
-        watch_.give_up(operation, std::string("failed: ") + ncclGetErrorString(async));
-      }
-      const double waited =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (polls % 64 == 0 && watch_.peer_gave_up()) {
-        watch_.give_up(operation,
-                       "was given up by another rank after " + std::to_string(int(waited)) + " s");
-      }
-      if (waited > deadline) {
-        watch_.give_up(operation, "did not finish within " + std::to_string(int(deadline)) + " s");
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
-    }
+    const std::string operation = "NCCL all-reduce of " + what;
+    watch_.wait_until(
+        [&] {
+          const cudaError_t state = cudaEventQuery(done);
+          if (state == cudaSuccess) return true;
+          if (state != cudaErrorNotReady)
+            check_cuda(state, ("cudaEventQuery after the " + operation).c_str(), rank_);
+          ncclResult_t async = ncclSuccess;
+          ELECTRA_NCCL_CHECK(ncclCommGetAsyncError(comm_, &async));
+          if (async != ncclSuccess && async != ncclInProgress) {
+            watch_.give_up(operation, std::string("failed: ") + ncclGetErrorString(async));
+          }
+          return false;
+        },
+        operation);
   }
 
  private:

@@ -93,18 +93,26 @@ void PeerWatch::set_step(long long step) {
 }
 
 void PeerWatch::wait(MPI_Request* requests, int count, const std::string& what) {
+  wait_until(
+      [&] {
+        int done = 0;
+        const int code = MPI_Testall(count, requests, &done, MPI_STATUSES_IGNORE);
+        if (code != MPI_SUCCESS) {  // the request stays active: this rank cannot go on
+          char message[MPI_MAX_ERROR_STRING] = {0};
+          int length = 0;
+          MPI_Error_string(code, message, &length);
+          give_up(what, std::string("failed: ") + message);
+        }
+        return done != 0;
+      },
+      what);
+}
+
+void PeerWatch::wait_until(const std::function<bool()>& done, const std::string& what) {
   const double deadline = deadline_seconds();
   const auto start = std::chrono::steady_clock::now();
   for (long long polls = 0;; ++polls) {
-    int done = 0;
-    const int code = MPI_Testall(count, requests, &done, MPI_STATUSES_IGNORE);
-    if (code != MPI_SUCCESS) {  // the request stays active: this rank cannot go on
-      char message[MPI_MAX_ERROR_STRING] = {0};
-      int length = 0;
-      MPI_Error_string(code, message, &length);
-      give_up(what, std::string("failed: ") + message);
-    }
-    if (done) return;
+    if (done()) return;
     if (polls < 1000) continue;                                  // a quick one: spin
     std::this_thread::sleep_for(std::chrono::microseconds(50));  // let the other ranks run
     if (polls % 64 == 0 && peer_gave_up()) {

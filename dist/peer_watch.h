@@ -19,6 +19,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,15 +59,16 @@ class PeerWatch {
   // another rank gave up meanwhile. `what` names the MPI call ("MPI_Iallreduce").
   void wait(MPI_Request* requests, int count, const std::string& what);
 
-  // For waits that are not MPI requests (NCCL): true when another rank has given up, after
-  // which the caller gives up too.
-  bool peer_gave_up();
+  // The same for a wait of another kind (NCCL): polls `done` (which may itself give up, on an
+  // error) under the deadline, and gives up as wait() does.
+  void wait_until(const std::function<bool()>& done, const std::string& what);
 
   // Tells the others, names the ranks that do not answer, prints one line and ends the process
   // with kExitPeerLost. `reason` ("did not complete within 20 s") follows the operation's name.
   [[noreturn]] void give_up(const std::string& what, const std::string& reason);
 
  private:
+  bool peer_gave_up();  // a "gave up" from another rank has arrived
   void answer_pending(std::vector<bool>* answered);
   std::string operation_text(const std::string& what) const;
 

@@ -13,8 +13,7 @@ set -euo pipefail
 electra=$(realpath "$1")
 root=$(realpath "$2")
 mode=$3
-source "$root/tests/multihost/hosts.sh"
-hosts_require
+source "$root/tests/multihost/test_job.sh"
 
 peer_timeout=5
 # A silent host ends the job within: the deadline (--peer-timeout, or 4x the longest step when
@@ -28,35 +27,14 @@ case $mode in
   checkpoint) count=3 victim=h1 ;;
   *) echo "faults_test.sh: mode is training or checkpoint, not '$mode'" >&2; exit 2 ;;
 esac
+test_job_setup "$count"
 
-hosts_up "$count"
-work=$HOSTS_DIR/work
-mkdir -p "$work"
-fail() {
-  echo "FAIL: $*"
-  [[ -n ${launcher:-} ]] && kill -9 "$launcher" 2>/dev/null
-  for log in "$work"/*.log; do [[ -f $log ]] && { echo "--- $log (tail)"; tail -n 25 "$log"; }; done
-  exit 1
-}
-"$electra" prepare --input "$root/data/sample/mobydick.txt" --out "$work/data" --seq-len 64 \
-  --shards "$count" --val-fraction 0.05 >/dev/null
-
-# pretrain RUN LOG [VAR=VALUE ...]: the job on every host (one rank each), in the background.
-pretrain() {
-  local run=$1 log=$2
-  shift 2
-  env "$@" bash "$root/launch/mpirun.sh" --hostfile "$HOSTS_FILE" --threads 1 --electra "$electra" \
-    -- pretrain --config "$root/configs/tiny.ini" --data "$work/data" --out "$run" \
-    --train-steps $steps --batch-size 4 --log-every 1 --eval-every 0 --save-every 10 \
-    --eval-examples 16 --device cpu --peer-timeout $peer_timeout > "$log" 2>&1 &
-  launcher=$!
-}
-final_loss() { grep "\"step\":$steps," "$1/metrics.jsonl" | grep '"kind":"train"' | tail -n 1 |
-  grep -oP '"loss":\K[^,]+'; }
+# pretrain RUN LOG [VAR=VALUE ...]: the job on every host, in the background.
+pretrain() { start_pretrain "$HOSTS_FILE" "$1" "$2" $steps $peer_timeout "${@:3}"; }
 
 pretrain "$work/baseline" "$work/baseline.log"
 wait "$launcher" || fail "the uninterrupted run failed"
-expected=$(final_loss "$work/baseline")
+expected=$(final_loss "$work/baseline" $steps)
 echo "uninterrupted: $count hosts, loss at step $steps: $expected"
 
 for fault in cut freeze kill; do
@@ -106,7 +84,7 @@ for fault in cut freeze kill; do
   pretrain "$run" "$work/$fault-resume.log"
   wait "$launcher" || fail "$fault: the resumed run failed"
   grep -q "resumed at step 10" "$work/$fault-resume.log" || fail "$fault: did not resume at step 10"
-  resumed=$(final_loss "$run")
+  resumed=$(final_loss "$run" $steps)
   echo "  resumed at step 10; loss at step $steps: $resumed"
   [[ $resumed == "$expected" ]] || fail "$fault: the resumed run's loss $resumed is not $expected"
 done

@@ -10,37 +10,16 @@
 set -euo pipefail
 electra=$(realpath "$1")
 root=$(realpath "$2")
-source "$root/tests/multihost/hosts.sh"
-hosts_require
-hosts_up 4
-work=$HOSTS_DIR/work
-mkdir -p "$work"
-fail() {
-  echo "FAIL: $*"
-  [[ -n ${launcher:-} ]] && kill -9 "$launcher" 2>/dev/null
-  for log in "$work"/*.log; do [[ -f $log ]] && { echo "--- $log (tail)"; tail -n 25 "$log"; }; done
-  exit 1
-}
-"$electra" prepare --input "$root/data/sample/mobydick.txt" --out "$work/data" --seq-len 64 \
-  --shards 4 --val-fraction 0.05 >/dev/null
+source "$root/tests/multihost/test_job.sh"
+test_job_setup 4
 
 steps=30
 # pretrain HOSTFILE RUN LOG [OPTIONS...]: the job, one rank per host, in the background.
-pretrain() {
-  local hostfile=$1 run=$2 log=$3
-  shift 3
-  bash "$root/launch/mpirun.sh" --hostfile "$hostfile" --threads 1 --electra "$electra" \
-    -- pretrain --config "$root/configs/tiny.ini" --data "$work/data" --out "$run" \
-    --train-steps $steps --batch-size 4 --log-every 1 --eval-every 0 --save-every 10 \
-    --eval-examples 16 --device cpu --peer-timeout 5 "$@" > "$log" 2>&1 &
-  launcher=$!
-}
-final_loss() { grep "\"step\":$steps," "$1/metrics.jsonl" | grep '"kind":"train"' | tail -n 1 |
-  grep -oP '"loss":\K[^,]+'; }
+pretrain() { start_pretrain "$1" "$2" "$3" $steps 5 -- "${@:4}"; }
 
 pretrain "$HOSTS_FILE" "$work/four" "$work/four.log"
 wait "$launcher" || fail "the uninterrupted 4-host run failed"
-expected=$(final_loss "$work/four")
+expected=$(final_loss "$work/four" $steps)
 
 run=$work/resized
 pretrain "$HOSTS_FILE" "$run" "$work/lost.log"
@@ -60,7 +39,7 @@ wait "$launcher" || fail "the resumed 2-host run failed"
 grep -q "resumed at step 10" "$work/resumed.log" || fail "did not resume at step 10"
 grep -q "written by 4 rank(s) with global batch 16, now 2 rank(s) with global batch 16" \
   "$work/resumed.log" || fail "the resume did not report 4 -> 2 ranks at global batch 16"
-resumed=$(final_loss "$run")
+resumed=$(final_loss "$run" $steps)
 difference=$(python3 -c "a, b = $expected, $resumed; print(f'{abs(a - b) / abs(a):.3g}')")
 echo "4 hosts uninterrupted: loss at step $steps $expected; lost h4 at step 15, resumed on 2 hosts" \
   "x --grad-accum 2 from step 10: $resumed; relative difference $difference (bound 1e-6)"

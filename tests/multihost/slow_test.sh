@@ -9,29 +9,16 @@
 set -euo pipefail
 electra=$(realpath "$1")
 root=$(realpath "$2")
-source "$root/tests/multihost/hosts.sh"
-hosts_require
-hosts_up 2
-work=$HOSTS_DIR/work
-mkdir -p "$work"
-fail() {
-  echo "FAIL: $*"
-  [[ -n ${launcher:-} ]] && kill -9 "$launcher" 2>/dev/null
-  for log in "$work"/*.log; do [[ -f $log ]] && { echo "--- $log (tail)"; tail -n 25 "$log"; }; done
-  exit 1
-}
-"$electra" prepare --input "$root/data/sample/mobydick.txt" --out "$work/data" --seq-len 64 \
-  --shards 2 --val-fraction 0.05 >/dev/null
+source "$root/tests/multihost/test_job.sh"
+test_job_setup 2
 
 steps=12
 # slow NAME: a run under the current slowdown must end with status 0 and every step.
 slow() {
   local start status=0
   start=$(date +%s.%N)
-  bash "$root/launch/mpirun.sh" --hostfile "$HOSTS_FILE" --threads 1 --electra "$electra" \
-    -- pretrain --config "$root/configs/tiny.ini" --data "$work/data" --out "$work/$1" \
-    --train-steps $steps --batch-size 4 --log-every 1 --eval-every 0 --save-every 10 \
-    --eval-examples 16 --device cpu --peer-timeout 10 > "$work/$1.log" 2>&1 || status=$?
+  start_pretrain "$HOSTS_FILE" "$work/$1" "$work/$1.log" $steps 10
+  wait "$launcher" || status=$?
   local seconds slowest
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   [[ $status -eq 0 ]] || fail "$1: the run ended with status $status after $seconds s"
