@@ -114,6 +114,9 @@ void declare(po::options_description& options) {
      "auto (a GPU per rank when CUDA is present, else the CPU), cpu, or cuda (one rank per GPU)")
     ("cuda-graph", po::bool_switch(),
      "CUDA, one rank: capture the whole step (forward, backward, optimizer) once and replay it")
+    ("fp32-matmul", po::value<std::string>()->default_value(d.fp32_matmul),
+     "CUDA: the matmuls kept in fp32 (vocabulary projection, losses) on tensor cores with TF32 "
+     "inputs (tf32), or in full fp32 (ieee)")
     ("threads", number(0, thread_range()),
      "CPU threads per rank; 0: OMP_NUM_THREADS when set, else the cores divided among this "
      "node's ranks");
@@ -245,6 +248,7 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.reduce_dtype = o["reduce-dtype"].as<std::string>();
   c.device = o["device"].as<std::string>();
   c.cuda_graph = o["cuda-graph"].as<bool>();
+  c.fp32_matmul = o["fp32-matmul"].as<std::string>();
   if (c.init_optimizer && !o.count("init-from")) {
     throw UsageError(
         "--init-optimizer carries the optimizer state of --init-from SOURCE: give "

@@ -106,7 +106,7 @@ void save_resume(const std::string& out_dir, const nlohmann::json& fingerprint,
   fs::create_directories(staging);
   {
     torch::serialize::OutputArchive archive;
-    model.save(archive);
+    train::save_module_on_host(model, archive);
     train::save_archive_atomically(archive, (staging / kModelFile).string());
   }
   {

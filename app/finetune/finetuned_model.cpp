@@ -226,7 +226,7 @@ void save_finetuned(FinetunedModel& finetuned, const std::string& vocab_path,
   fs::create_directories(dir, error);
   if (error) throw std::runtime_error(dir + ": cannot create: " + error.message());
   torch::serialize::OutputArchive archive;
-  finetuned.module().save(archive);
+  train::save_module_on_host(finetuned.module(), archive);
   train::save_archive_atomically(archive, (fs::path(dir) / train::kModelFile).string());
   data::write_file_atomically((fs::path(dir) / train::kModelConfigFile).string(),
                               finetuned.config().to_json().dump(2) + "\n");
@@ -285,7 +285,7 @@ FinetunedModel read_finetuned(const std::string& given) {
   const model::ParameterShapes made = model::parameter_shapes(finetuned.module());
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(model_path);
+    archive.load_from(model_path, torch::kCPU);  // created on the CPU, whoever wrote the file
     finetuned.module().load(archive);
   } catch (const c10::Error& e) {
     throw std::runtime_error(model_path +

@@ -267,12 +267,12 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
                         {"selection_metric", metric},
                         {"source_model", config.model_dir},
                         {"random_init", config.random_init}};
-      model.to(torch::kCPU);
+      // Copied to the host as it is written; the model stays on its device (a move would reset
+      // the gradient accumulators and with them the reducer's overlap hooks).
       const std::string staging = best_dir + ".new";
       fs::remove_all(staging);
       save_finetuned(finetuned, vocab_path, staging);
       replace_folder(staging, best_dir);
-      model.to(device);
       data::write_file_atomically(
           (fs::path(config.out_dir) / family->predictions_name("dev")).string(), dev.predictions);
     }

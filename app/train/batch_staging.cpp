@@ -24,6 +24,13 @@ at::Tensor field(const at::Tensor& bytes, int64_t offset, at::ScalarType dtype,
       .view(shape);
 }
 
+std::string shape_text(const BatchStager::Layout& layout) {
+  std::string text =
+      std::to_string(layout.rows) + " rows x " + std::to_string(layout.length) + " tokens";
+  if (layout.predictions) text += " (" + std::to_string(layout.predictions) + " masked positions)";
+  return text;
+}
+
 }  // namespace
 
 at::Tensor BatchStager::pack(const data::RowBatch& rows, const HostBatchInfo& info,
@@ -98,11 +105,20 @@ Batch BatchStager::stage(const data::RowBatch& rows, const HostBatchInfo& info) 
 void BatchStager::copy_to_device_buffer(const data::RowBatch& rows, const HostBatchInfo& info) {
   Layout layout;
   const at::Tensor host = pack(rows, info, layout);
-  if (!device_buffer_.defined() || layout.total != layout_.total) {
+  if (!device_buffer_.defined()) {
     device_buffer_ =
         at::empty({layout.total}, at::TensorOptions().dtype(at::kByte).device(device_));
+    layout_ = layout;
+  } else if (layout.rows != layout_.rows || layout.length != layout_.length ||
+             layout.predictions != layout_.predictions) {
+    // Reallocated, the buffer would move under the captured graph, which would go on reading the
+    // freed one.
+    throw std::runtime_error(
+        "--cuda-graph: a micro-batch of " + shape_text(layout) +
+        " after the step was captured for " + shape_text(layout_) +
+        "; a captured step reads its inputs at one address, so every micro-batch must have one "
+        "shape: run without --cuda-graph");
   }
-  layout_ = layout;
   device_buffer_.copy_(host, /*non_blocking=*/true);
 }
 

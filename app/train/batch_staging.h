@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "app/train/electra_step.h"
@@ -35,15 +36,20 @@ class BatchStager {
   // For a captured CUDA graph, whose inputs stay at one address: the packed batch goes into one
   // device buffer, reused, and unpack_device_buffer() (captured with the step) reads it;
   // has_padding is then always true (a graph captured without the mask would ignore padding).
+  // The first copy fixes the buffer and its shape: a micro-batch of another shape later throws
+  // std::runtime_error naming both shapes and --cuda-graph (never a reallocation under the graph).
   void copy_to_device_buffer(const data::RowBatch& rows, const HostBatchInfo& info);
   Batch unpack_device_buffer() const;
+  // The device buffer copy_to_device_buffer() fills (undefined before the first copy).
+  const at::Tensor& device_buffer() const { return device_buffer_; }
 
- private:
   struct Layout {
     int64_t rows = 0, length = 0;
     int64_t keys = 0, denominators = 0, counts = 0, ids = 0, mask = 0, segments = 0, total = 0;
     int64_t predictions = 0, positions = 0, keep = 0;  // whole-word masking: P, its fields
   };
+
+ private:
   at::Tensor pack(const data::RowBatch& rows, const HostBatchInfo& info, Layout& layout) const;
   static Batch unpack(const at::Tensor& bytes, const Layout& layout);
 

@@ -92,6 +92,21 @@ void save_archive_atomically(torch::serialize::OutputArchive& archive, const std
   writer.commit();
 }
 
+void save_module_on_host(const torch::nn::Module& module,
+                         torch::serialize::OutputArchive& archive) {
+  for (const auto& parameter : module.named_parameters(/*recurse=*/false)) {
+    archive.write(parameter.key(), parameter.value().detach().to(torch::kCPU));
+  }
+  for (const auto& buffer : module.named_buffers(/*recurse=*/false)) {
+    archive.write(buffer.key(), buffer.value().to(torch::kCPU), /*is_buffer=*/true);
+  }
+  for (const auto& child : module.named_children()) {
+    torch::serialize::OutputArchive child_archive(archive.compilation_unit());
+    save_module_on_host(*child.value(), child_archive);
+    archive.write(child.key(), child_archive);
+  }
+}
+
 void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_path,
                        const std::string& dir) {
   std::error_code error;
@@ -99,7 +114,7 @@ void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_
   if (error) throw std::runtime_error(dir + ": cannot create: " + error.message());
   const std::string model_path = (fs::path(dir) / kModelFile).string();
   torch::serialize::OutputArchive archive;
-  model.save(archive);
+  save_module_on_host(model, archive);
   save_archive_atomically(archive, model_path);
   data::write_file_atomically((fs::path(dir) / kModelConfigFile).string(),
                               model.config.to_json().dump(2) + "\n");

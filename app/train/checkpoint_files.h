@@ -40,6 +40,12 @@ std::string resolve_checkpoint(const std::string& path);
 // file-size limit) throws naming PATH and the reason and leaves what PATH held.
 void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path);
 
+// Writes MODULE's parameters and buffers into ARCHIVE under the names Module::save gives them
+// (Module::load reads it), each copied to the host: the file says "cpu" whatever device trained
+// the model, and the module stays where it is (moving it would reset its gradient accumulators
+// and with them the gradient reducer's hooks).
+void save_module_on_host(const torch::nn::Module& module, torch::serialize::OutputArchive& archive);
+
 // Writes model.pt, model_config.json and vocab.txt into DIR (each through a temporary name).
 void write_model_files(model::ElectraModelImpl& model, const std::string& vocab_path,
                        const std::string& dir);

@@ -29,22 +29,19 @@ void EvalTotals::add(const StepOutput& out, const at::Tensor& input_mask) {
   const at::Tensor logits = out.disc_logits.detach().to(at::kFloat);
   const at::Tensor predicted = logits.gt(0).to(at::kFloat);
   const at::Tensor one = at::scalar_tensor(1.0, real.options());  // the losses' sums
-  const at::Tensor sums =
-      at::stack({
-                    at::scalar_tensor(double(input_mask.size(0)), real.options()),
-                    weights.sum(),
-                    // the training losses' sums (denominator 1)
-                    mlm_loss(out.generator_logits, out.masked.targets, weights, one),
-                    (mlm_hit.to(at::kFloat) * weights).sum(),
-                    real.sum(),
-                    discriminator_loss(logits, replaced, input_mask, one),
-                    (predicted.eq(replaced).to(at::kFloat) * real).sum(),
-                    (predicted * replaced * real).sum(),
-                    (predicted * real).sum(),
-                    (replaced * real).sum(),
-                })
-          .to(at::kDouble)
-          .cpu();
+  const at::Tensor sums = at::stack({
+      at::scalar_tensor(double(input_mask.size(0)), real.options()),
+      weights.sum(),
+      // the training losses' sums (denominator 1)
+      mlm_loss(out.generator_logits, out.masked.targets, weights, one),
+      (mlm_hit.to(at::kFloat) * weights).sum(),
+      real.sum(),
+      discriminator_loss(logits, replaced, input_mask, one),
+      (predicted.eq(replaced).to(at::kFloat) * real).sum(),
+      (predicted * replaced * real).sum(),
+      (predicted * real).sum(),
+      (replaced * real).sum(),
+  });
   const at::Tensor bins =
       (at::sigmoid(logits) * kBins).to(at::kLong).clamp(0, kBins - 1).flatten();  // [B * L]
   const at::Tensor real_flat = real.flatten();
@@ -52,13 +49,23 @@ void EvalTotals::add(const StepOutput& out, const at::Tensor& input_mask) {
       at::zeros({kBins}, real.options()).index_add(0, bins, real_flat * replaced.flatten());
   const at::Tensor original_histogram =
       at::zeros({kBins}, real.options()).index_add(0, bins, real_flat * (1 - replaced.flatten()));
-  const at::Tensor all = at::cat(
-      {sums, replaced_histogram.to(at::kDouble).cpu(), original_histogram.to(at::kDouble).cpu()});
-  const double* values = all.data_ptr<double>();
-  for (size_t i = 0; i < totals_.size(); ++i) totals_[i] += values[i];
+  // Added up where the batch was computed; the host reads the totals once, in reduce().
+  const at::Tensor batch_totals =
+      at::cat({sums, replaced_histogram, original_histogram}).to(at::kDouble);
+  if (device_totals_.defined()) {
+    device_totals_.add_(batch_totals);
+  } else {
+    device_totals_ = batch_totals;
+  }
 }
 
 void EvalTotals::reduce(dist::Communicator& communicator) {
+  if (device_totals_.defined()) {
+    const at::Tensor host = device_totals_.cpu();  // the evaluation's one wait for the device
+    const double* values = host.data_ptr<double>();
+    for (size_t i = 0; i < totals_.size(); ++i) totals_[i] += values[i];
+    device_totals_ = at::Tensor();
+  }
   communicator.all_reduce_sum(totals_.data(), totals_.size());
 }
 

@@ -27,7 +27,8 @@ class EvalTotals {
 
   // Adds one batch: `out` from electra_forward on it, `input_mask` [B, L] its real tokens.
   void add(const StepOutput& out, const at::Tensor& input_mask);
-  // Sums over every rank (in place; every rank calls it).
+  // Reads what add() summed on the device (the one host synchronisation of an evaluation) and
+  // sums over every rank (in place; every rank calls it).
   void reduce(dist::Communicator& communicator);
   EvalMetrics metrics() const;
 
@@ -50,6 +51,7 @@ class EvalTotals {
   };
   // [sums | replaced histogram | original histogram], one buffer for one all-reduce
   std::array<double, kSums + 2 * kBins> totals_{};
+  at::Tensor device_totals_;  // the same, added up on the batches' device until reduce()
 };
 
 }  // namespace electra::train

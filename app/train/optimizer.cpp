@@ -238,8 +238,8 @@ torch::Tensor clip_gradient_norm(FlatParameters& flat, double max_norm) {
 void AdamW::save(torch::serialize::OutputArchive& archive) const {
   archive.write("steps", torch::tensor(steps_taken(), torch::kLong));
   for (const auto& slot : slots_) {
-    archive.write("m." + slot.name, slot.m);
-    archive.write("v." + slot.name, slot.v);
+    archive.write("m." + slot.name, slot.m.to(at::kCPU));  // the file says "cpu" (loaded onto
+    archive.write("v." + slot.name, slot.v.to(at::kCPU));  // any device: load_from's device)
   }
 }
 

@@ -48,6 +48,8 @@ class AdamW {
   void set_lr_scales(const std::function<double(const std::string&)>& scale);
   // Updates applied so far (a read from the device).
   int64_t steps_taken() const;
+  // Where the parameters and moments live (a checkpoint's state is loaded onto it).
+  at::Device device() const { return steps_.device(); }
   // The moments and the step count, by parameter name (for checkpoints; the format of the
   // per-parameter optimiser it replaced); load() throws naming the parameter when the archive was
   // written for another model, and reads archives written before the attention's query, key and

@@ -1,60 +1,43 @@
 // The device of a rank (DESIGN.md section 5), chosen by --device: `auto` (a GPU when CUDA is
-// present, else the CPU), `cpu`, or `cuda` (refused without CUDA). On GPUs rank `local_rank` of a
-// node takes GPU local_rank; a node with more ranks than GPUs is refused, naming both counts and
-// the option, before anything starts NCCL (which cannot put two ranks on one GPU). Pretraining,
-// fine-tuning and sweeps use it.
+// present, else the CPU), `cpu`, or `cuda` (refused without CUDA). A rank takes device
+// local_rank modulo the devices it sees: GPU local_rank where every rank of a node sees all its
+// GPUs, and its one GPU where the launcher binds one to each rank (srun --gpus-per-task=1,
+// --gpu-bind, a CUDA_VISIBLE_DEVICES per rank). The ranks of a node then compare the GPUs they
+// took (by UUID) and refuse, naming the counts and the option, before anything starts NCCL (which
+// cannot put two ranks on one GPU) when two of them took the same one. Pretraining, fine-tuning
+// and sweeps use it.
 #pragma once
 
-#include <torch/cuda.h>
 #include <torch/types.h>
 
-#include <iostream>
-#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "app/train/device_choice.h"
 #include "dist/communicator.h"
 
 namespace electra::train {
 
-// The GPU index of rank `local_rank` of the `local_ranks` on a node with `gpus` GPUs: its local
-// rank, or (`ranks_share_gpus`: sweeps, whose cells train alone without NCCL) that modulo the
-// GPUs. Throws std::runtime_error naming both counts and the option when the ranks cannot each
-// have their own GPU.
-inline int gpu_of_rank(int local_rank, int local_ranks, int gpus, bool ranks_share_gpus) {
-  if (gpus < 1) {
-    throw std::runtime_error("--device cuda, but no CUDA device is usable here; use --device cpu");
-  }
-  if (local_ranks > gpus && !ranks_share_gpus) {
-    throw std::runtime_error(
-        std::to_string(local_ranks) + " ranks on this node but " + std::to_string(gpus) +
-        " GPU(s): one rank per GPU (NCCL cannot share one); start " + std::to_string(gpus) +
-        " rank(s) per node, or pass --device cpu to train on the CPU");
-  }
-  return local_rank % gpus;
-}
+// The device index rank `local_rank` takes among the `visible_gpus` it sees: local_rank modulo
+// them. Throws std::runtime_error naming --device when it sees none.
+int gpu_of_rank(int local_rank, int visible_gpus);
 
-inline torch::Device device_for(const dist::Communicator& communicator,
-                                const std::string& choice = "auto", bool ranks_share_gpus = false) {
-  check_device_choice(choice);
-  const bool cuda = torch::cuda::is_available();
-#ifdef ELECTRA_WITH_CUDA
-  static bool said_cpu = false;  // once a process
-  if (choice == "auto" && !cuda && !said_cpu && communicator.is_root()) {
-    said_cpu = true;
-    std::cout << "device: no CUDA device visible to this CUDA build; using the CPU (--device cpu "
-                 "says so quietly)\n";
-  }
-#endif
-  if (choice == "cpu" || (choice == "auto" && !cuda)) return torch::kCPU;
-  if (!cuda) {
-    throw std::runtime_error(
-        "--device cuda, but no CUDA device is usable here (a CPU-only build, or no GPU "
-        "visible); use --device cpu or auto");
-  }
-  const int gpu = gpu_of_rank(communicator.local_rank(), communicator.local_size(),
-                              int(torch::cuda::device_count()), ranks_share_gpus);
-  return torch::Device(torch::kCUDA, c10::DeviceIndex(gpu));
-}
+// The GPU a rank took, as the node's ranks compare them.
+struct RankGpu {
+  std::string host;  // the node's host name
+  std::string gpu;   // the GPU's UUID
+  int visible_gpus = 0;
+  int local_ranks = 0;  // ranks on its node
+};
+
+// Empty when no two ranks of one host took the same GPU; else the error for the user, naming the
+// ranks, the host, the counts and what to do. `ranks`: indexed by rank.
+std::string shared_gpu_error(const std::vector<RankGpu>& ranks);
+
+// The device of this rank. `ranks_share_gpus`: sweeps, whose cells train alone without NCCL, may
+// put several ranks on one GPU in turn. Every rank of the job calls it together (the ranks
+// compare their GPUs) unless `ranks_share_gpus`.
+torch::Device device_for(dist::Communicator& communicator, const std::string& choice = "auto",
+                         bool ranks_share_gpus = false);
 
 }  // namespace electra::train

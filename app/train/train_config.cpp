@@ -40,6 +40,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"reduce_dtype", reduce_dtype},
           {"device", device},
           {"cuda_graph", cuda_graph},
+          {"fp32_matmul", fp32_matmul},
           {"whole_word_masking", whole_word_masking},
           {"init_from", init_record.is_null() ? nlohmann::json(nullptr) : init_record}};
 }
@@ -81,6 +82,7 @@ void TrainConfig::validate() const {
   require(check_replicas_every >= 0, "check-replicas-every", "0 (never) or more");
   require(bucket_mb > 0, "bucket-mb", "positive");
   require(reduce_dtype == "fp32" || reduce_dtype == "bf16", "reduce-dtype", "fp32 or bf16");
+  require(fp32_matmul == "tf32" || fp32_matmul == "ieee", "fp32-matmul", "tf32 or ieee");
   check_device_choice(device);
 }
 

@@ -45,6 +45,7 @@ struct TrainConfig {
   std::string reduce_dtype = "fp32";   // what the gradient all-reduce sends: fp32 or bf16
   std::string device = "auto";         // auto, cpu or cuda (app/train/rank_device.h)
   bool cuda_graph = false;             // capture the whole step once and replay it (CUDA, 1 rank)
+  std::string fp32_matmul = "tf32";  // CUDA's fp32 matmuls: tf32 or ieee (app/train/fp32_matmul.h)
 
   // Masking chooses whole words (a token and its ## continuations) instead of tokens.
   bool whole_word_masking = false;

@@ -14,6 +14,7 @@
 #include "app/model/autocast.h"
 #include "app/train/batch_staging.h"
 #include "app/train/checkpoint_files.h"
+#include "app/train/fp32_matmul.h"
 #include "app/train/init_source.h"
 #include "app/train/rank_device.h"
 #include "app/train/replica_check.h"
@@ -46,8 +47,11 @@ std::string duration_text(double seconds) {
 }
 
 Batch on_device(Batch batch, const torch::Device& device) {
-  batch.input_ids = batch.input_ids.to(device), batch.input_mask = batch.input_mask.to(device);
-  batch.segment_ids = batch.segment_ids.to(device);
+  if (device.is_cpu()) return batch;
+  // From pinned memory the copies are asynchronous: the host goes on queueing the batch's work.
+  for (at::Tensor* field : {&batch.input_ids, &batch.input_mask, &batch.segment_ids}) {
+    *field = field->pin_memory().to(device, /*non_blocking=*/true);
+  }
   return batch;
 }
 
@@ -205,6 +209,7 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   step_options_.discriminator_weight = config_.discriminator_weight;
   step_options_.entropy_weight = config_.adversarial_entropy;
   device_ = device_for(communicator_, config_.device);
+  if (device_.is_cuda()) use_cuda_fp32_matmul(config_.fp32_matmul);
   reward_baseline_ = RewardBaseline(config_.adversarial_baseline_decay, device_);
 
   torch::manual_seed(config_.seed);  // the same initial weights on every rank

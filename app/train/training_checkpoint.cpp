@@ -116,7 +116,9 @@ void load_optimizer_file(const std::string& dir, AdamW& optimizer, const std::st
   const std::string path = (fs::path(dir) / kOptimizerFile).string();
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    // Onto the optimizer's device, wherever the writer's was: a GPU host's checkpoint resumes on
+    // a CPU host, and no rank makes a context on another rank's GPU.
+    archive.load_from(path, optimizer.device());
     optimizer.load(archive);
   } catch (const c10::Error& e) {
     throw std::runtime_error(path +

@@ -2,14 +2,28 @@
 // bf16 autocast the losses stay close to fp32's on the same batch and masks, the generator's
 // vocabulary logits stay fp32, gradients are finite and land in the fp32 parameters; the row-keyed
 // random numbers and masks are the same on CPU and CUDA; a short Trainer run works on CUDA, and 20
-// steps captured in a CUDA graph train as 20 eager ones.
+// steps captured in a CUDA graph train as 20 eager ones; a step that cannot be captured falls back
+// to eager; checkpoints move between CUDA and the CPU, and saving leaves the model in place.
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
+#include <ATen/autocast_mode.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <torch/csrc/autograd/variable.h>
+
+#include <functional>
+
+#include "app/finetune/finetuned_model.h"
 #include "app/model/autocast.h"
+#include "app/train/checkpoint_files.h"
+#include "app/train/cuda_graph.h"
 #include "app/train/electra_step.h"
+#include "app/train/fp32_matmul.h"
 #include "app/train/masking.h"
 #include "app/train/metrics_log.h"
+#include "app/train/optimizer.h"
+#include "app/train/rank_device.h"
+#include "app/train/training_checkpoint.h"
 #include "gpu/gpu_test_util.h"
 #include "test_util.h"
 
@@ -46,6 +60,34 @@ TEST(GpuStep, Bf16AutocastMatchesFp32WithinBf16Precision) {
     EXPECT_EQ(p.scalar_type(), torch::kFloat);
     EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
   }
+}
+
+// --fp32-matmul tf32 (the default): the fp32 matmuls on tensor cores change the losses by no more
+// than TF32's rounding.
+TEST(GpuStep, Tf32MatmulsKeepTheLossesWithinTolerance) {
+  ELECTRA_NEED_CUDA();
+  torch::manual_seed(3);
+  model::ElectraModel pair(model::ModelConfig::load("small"));
+  pair->to(torch::kCUDA);
+  pair->eval();
+  const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kLong);
+  const Batch batch{torch::randint(1000, 30000, {8, 128}, options), torch::ones({8, 128}, options),
+                    torch::zeros({8, 128}, options)};
+  StepOptions step;
+  step.masking.max_predictions = max_predictions_per_seq(0.15, 128);
+  const std::vector<uint64_t> keys{1, 2, 3, 4, 5, 6, 7, 8};
+  const auto losses = [&](const char* fp32_matmul) {
+    use_cuda_fp32_matmul(fp32_matmul);
+    model::CudaBf16Autocast autocast(true);
+    const StepOutput out = electra_forward(*pair, batch, step, RowRandom(keys));
+    return std::pair{out.mlm_loss.item<double>(), out.disc_loss.item<double>()};
+  };
+  const auto ieee = losses("ieee");
+  const auto tf32 = losses("tf32");
+  std::printf("MLM loss ieee %.6f tf32 %.6f; disc loss ieee %.6f tf32 %.6f\n", ieee.first,
+              tf32.first, ieee.second, tf32.second);
+  EXPECT_NEAR(tf32.first, ieee.first, 2e-3 * ieee.first);
+  EXPECT_NEAR(tf32.second, ieee.second, 5e-3 * ieee.second + 1e-4);
 }
 
 TEST(GpuPretrain, AShortBf16RunOfElectraSmallTrainsAndCheckpoints) {
@@ -144,6 +186,149 @@ TEST(GpuGraph, TwentyCapturedStepsTrainAsTwentyEagerOnes) {
       graph.back()["tokens_per_s"].get<double>());
   // The same computation; only the attention kernels' (non-deterministic) backward can differ.
   EXPECT_LT(worst, 1e-3);
+}
+
+// Bytes the caching allocator holds for tensors on GPU 0 now.
+int64_t cuda_bytes_in_use() {
+  return c10::cuda::CUDACachingAllocator::getDeviceStats(0)
+      .allocated_bytes[size_t(c10::CachingAllocator::StatType::AGGREGATE)]
+      .current;
+}
+
+TEST(GpuCheckpoint, OptimizerStateMovesFromCudaToCpuAndBack) {
+  ELECTRA_NEED_CUDA();
+  electra::testing::TempDir dir;
+  torch::manual_seed(5);
+  model::ElectraModel on_gpu(model::ModelConfig::load("tiny"));
+  on_gpu->to(torch::kCUDA);
+  for (auto& p : on_gpu->parameters()) p.mutable_grad() = torch::full_like(p, 0.25);
+  AdamW written(*on_gpu, AdamWOptions{});
+  written.step(0.1);
+  {
+    torch::serialize::OutputArchive archive;
+    written.save(archive);
+    save_archive_atomically(archive, dir / kOptimizerFile);
+  }
+  // CUDA-saved -> CPU-loaded, without touching the GPU (no context, no copy on cuda:0).
+  model::ElectraModel on_cpu(model::ModelConfig::load("tiny"));
+  AdamW restored(*on_cpu, AdamWOptions{});
+  const int64_t before = cuda_bytes_in_use();
+  load_optimizer_file(dir.path().string(), restored, "");
+  EXPECT_EQ(cuda_bytes_in_use(), before);
+  EXPECT_EQ(restored.steps_taken(), 1);
+  for (size_t i = 0; i < restored.slots().size(); ++i) {
+    EXPECT_TRUE(restored.slots()[i].m.device().is_cpu());
+    EXPECT_TRUE(restored.slots()[i].m.equal(written.slots()[i].m.cpu())) << i;
+  }
+  // CPU-saved -> CUDA-loaded.
+  electra::testing::TempDir again;
+  {
+    torch::serialize::OutputArchive archive;
+    restored.save(archive);
+    save_archive_atomically(archive, again / kOptimizerFile);
+  }
+  model::ElectraModel back(model::ModelConfig::load("tiny"));
+  back->to(torch::kCUDA);
+  AdamW on_device(*back, AdamWOptions{});
+  load_optimizer_file(again.path().string(), on_device, "");
+  for (size_t i = 0; i < on_device.slots().size(); ++i) {
+    EXPECT_TRUE(on_device.slots()[i].v.is_cuda());
+    EXPECT_TRUE(on_device.slots()[i].v.equal(written.slots()[i].v)) << i;
+  }
+}
+
+// Fine-tuning saves its best epoch while training goes on: the model must stay where it is (a
+// move would reset the gradient accumulators that carry the gradient reducer's hooks).
+TEST(GpuCheckpoint, SavingTheBestModelLeavesItsWeightsAndAccumulatorsOnTheGpu) {
+  ELECTRA_NEED_CUDA();
+  electra::testing::TempDir dir;
+  electra::testing::write_file(dir / "vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
+  finetune::FinetunedModel finetuned;
+  finetuned.labels = finetune::LabelSet({"0", "1"});
+  finetuned.create(model::ModelConfig::load("tiny"));
+  finetuned.module().to(torch::kCUDA);
+  std::vector<const void*> storage, accumulators;
+  std::vector<std::shared_ptr<void>> held;  // as the reducer holds them
+  const auto placement = [&] {
+    std::vector<const void*> where;
+    for (auto& p : finetuned.module().parameters()) {
+      where.push_back(p.data_ptr());
+      auto accumulator = torch::autograd::impl::grad_accumulator(p);
+      where.push_back(accumulator.get());
+      held.push_back(std::make_shared<decltype(accumulator)>(std::move(accumulator)));
+    }
+    return where;
+  };
+  const auto before = placement();
+  finetune::save_finetuned(finetuned, dir / "vocab.txt", dir / "best");
+  EXPECT_EQ(placement(), before);
+  EXPECT_TRUE(finetuned.module().parameters().front().is_cuda());
+  finetune::FinetunedModel loaded = finetune::load_finetuned(dir / "best");
+  const auto trained = finetuned.module().named_parameters();
+  for (const auto& p : loaded.module().named_parameters()) {
+    EXPECT_TRUE(p.value().device().is_cpu()) << p.key();
+    EXPECT_TRUE(p.value().equal(trained[p.key()].cpu())) << p.key();
+  }
+}
+
+TEST(GpuRankDevice, ASingleProcessTakesItsFirstVisibleGpu) {
+  ELECTRA_NEED_CUDA();
+  const auto alone = dist::make_single_process_communicator();
+  EXPECT_EQ(device_for(*alone, "cuda"), torch::Device(torch::kCUDA, 0));
+  EXPECT_EQ(device_for(*alone, "auto"), torch::Device(torch::kCUDA, 0));
+}
+
+// A step that cannot be captured: the capture is ended and dropped, the step runs eagerly then
+// and on every later call, and CUDA works on (no capture left open, no allocation sent to the
+// dead graph's pool). `bad` makes the capture fail.
+void falls_back_to_eager(const std::function<void(const at::Tensor&)>& bad) {
+  StepGraph graph(torch::Device(torch::kCUDA, 0), /*eager_steps=*/1);
+  at::Tensor counter = torch::zeros({}, torch::TensorOptions().device(torch::kCUDA));
+  int host_calls = 0;
+  const auto step = [&] {
+    ++host_calls;
+    counter.add_(1);
+    // A draw from the CUDA generator (as dropout makes): the capture puts the generator in
+    // capture mode, which the failed capture must undo.
+    (void)torch::rand({4}, torch::TensorOptions().device(torch::kCUDA));
+    if (host_calls == 2) bad(counter);  // the call being captured
+  };
+  graph.run(step);  // eager
+  graph.run(step);  // the capture fails, then this call's step runs eagerly
+  EXPECT_FALSE(graph.captured());
+  graph.run(step);
+  graph.run(step);
+  EXPECT_EQ(host_calls, 5);  // 1 eager + the failed capture + its eager run + 2 eager calls
+  EXPECT_EQ(counter.item<float>(), 4.0f);  // nothing of the capture ran
+  EXPECT_TRUE(at::autocast::is_autocast_cache_enabled());
+  const at::Tensor later = torch::ones({1 << 20}, torch::TensorOptions().device(torch::kCUDA));
+  EXPECT_EQ(later.sum().item<float>(), float(1 << 20));
+}
+
+TEST(GpuGraph, AThrowDuringCaptureFallsBackToEager) {
+  ELECTRA_NEED_CUDA();
+  falls_back_to_eager([](const at::Tensor&) { throw std::runtime_error("a step that throws"); });
+}
+
+TEST(GpuGraph, AHostSyncDuringCaptureFallsBackToEager) {
+  ELECTRA_NEED_CUDA();
+  falls_back_to_eager([](const at::Tensor& counter) { (void)counter.item<float>(); });
+}
+
+TEST(GpuGraph, AutocastKeepsItsCacheOutsideTheCapturedStep) {
+  ELECTRA_NEED_CUDA();
+  StepGraph graph(torch::Device(torch::kCUDA, 0), /*eager_steps=*/0);
+  at::Tensor x = torch::ones({4}, torch::TensorOptions().device(torch::kCUDA));
+  bool cache_during_capture = true;
+  graph.run([&] {
+    cache_during_capture = at::autocast::is_autocast_cache_enabled();
+    x.mul_(2);
+  });
+  EXPECT_TRUE(graph.captured());
+  EXPECT_FALSE(cache_during_capture);
+  EXPECT_TRUE(at::autocast::is_autocast_cache_enabled());  // evaluation and eager steps keep it
+  graph.run([] {});
+  EXPECT_EQ(x.sum().item<float>(), 16.0f);  // captured (x2, replayed at once) and replayed (x2)
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "app/model/electra_model.h"
+#include "app/train/checkpoint_files.h"
 #include "app/train/electra_step.h"
 #include "app/train/gradient_reducer.h"
 #include "app/train/optimizer.h"
 #include "dist/communicator.h"
+#include "test_util.h"
 #include "unit/train/reference_adamw.h"
 
 namespace electra::train {
@@ -115,6 +117,29 @@ TEST(GradientReducer, BucketsOverlapBackwardAndEqualTheUnbucketedReference) {
   // Most buckets start while backward still runs (a bucket waits for every gradient in it and
   // for the buckets before it).
   EXPECT_GE(started, reducer.bucket_count() / 2);
+}
+
+// Saving a model (a checkpoint, fine-tuning's best epoch) copies it to the host and leaves it in
+// place: the hooks on its gradient accumulators still start buckets during backward.
+TEST(GradientReducer, BucketsStillStartDuringBackwardAfterTheModelIsSaved) {
+  Pair pair;
+  GradientReducerOptions options;
+  options.bucket_megabytes = 0.05;
+  GradientReducer reducer(*pair.model, world(), options);
+  const auto step = [&] {
+    reducer.zero_gradients();
+    reducer.before_backward(true);
+    pair.backward(0);
+    const size_t started = reducer.buckets_started_in_backward();
+    reducer.finish();
+    return started;
+  };
+  const size_t before = step();
+  ASSERT_GE(before, reducer.bucket_count() / 2);
+  electra::testing::TempDir dir;
+  electra::testing::write_file(dir / "vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
+  write_model_files(*pair.model, dir / "vocab.txt", dir / "saved");
+  EXPECT_EQ(step(), before);
 }
 
 TEST(GradientReducer, Bf16OnTheWireStaysCloseToFp32) {
