@@ -35,6 +35,16 @@ class AutocastCacheOff {
   bool was_;
 };
 
+// A CUDA generator's state out of capture mode: up to LibTorch 2.1x one flag that only a
+// successful capture_end() clears (an eager draw after a failed capture then asserts); later
+// versions keep a state per capture and have no flag (nothing to undo).
+template <typename State>
+auto leave_capture_mode(State& state, int) -> decltype(state.capturing_ = false, void()) {
+  state.capturing_ = false;
+}
+template <typename State>
+void leave_capture_mode(State&, long) {}
+
 // The first line of an error (LibTorch's carry a backtrace below it).
 std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
@@ -53,7 +63,7 @@ struct StepGraph::Impl {
     // capture_begin() put the CUDA generators in capture mode and only capture_end()'s epilogue
     // takes them out: after a failed capture every eager draw would assert.
     void abandon_generator_capture() {
-      for (auto& entry : captured_generator_states_) entry.first->capturing_ = false;
+      for (auto& entry : captured_generator_states_) leave_capture_mode(*entry.first, 0);
     }
   };
   std::unique_ptr<Graph> graph;
