@@ -1,8 +1,9 @@
 // Sums contiguous buffers across the ranks, started now and waited for later, so that a bucket
 // of gradients can be reduced while backward computes the next (DESIGN.md section 5). Three
 // implementations behind one interface: MPI for host memory (MPI_Iallreduce), NCCL for GPU
-// memory (CUDA builds: on a side stream ordered after the producing stream, NCCL errors polled
-// under the peer deadline), and nothing to do for a single process.
+// memory (CUDA builds: on a side stream ordered after the producing stream, which waits for the
+// sum on the device; NCCL errors and the peer deadline watched by the peer watch's thread), and
+// nothing to do for a single process.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +37,11 @@ class BufferAllReduce {
   // it wait for the sum. `what` names the operation in errors ("gradient bucket 3").
   virtual std::unique_ptr<PendingSum> start_sum(void* data, size_t count, ElementType type,
                                                 void* stream, const std::string& what) = 0;
+  // The mean over the ranks instead of the sum, where the backend divides as it reduces (NCCL's
+  // ncclAvg: no pass of its own); elsewhere averages() is false and the caller divides the sum.
+  virtual bool averages() const { return false; }
+  virtual std::unique_ptr<PendingSum> start_average(void* data, size_t count, ElementType type,
+                                                    void* stream, const std::string& what);
   // Lets started host sums advance (MPI progresses non-blocking collectives only inside MPI calls).
   virtual void progress() {}
 };

@@ -114,4 +114,9 @@ std::unique_ptr<BufferAllReduce> make_host_all_reduce(Communicator& communicator
   return std::make_unique<MpiAllReduce>(*communicator.peer_watch());
 }
 
+std::unique_ptr<PendingSum> BufferAllReduce::start_average(void*, size_t, ElementType, void*,
+                                                           const std::string& what) {
+  throw std::logic_error("start_average(" + what + ") on a backend that only sums");
+}
+
 }  // namespace electra::dist

@@ -3,9 +3,11 @@
 #include <nccl.h>
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "dist/background_waits.h"
 #include "dist/buffer_all_reduce.h"
 #include "dist/peer_watch.h"
 
@@ -29,27 +31,34 @@ void check_cuda(cudaError_t error, const char* call, int rank) {
 #define ELECTRA_NCCL_CHECK(call) check_nccl((call), #call, rank_)
 #define ELECTRA_CUDA_CHECK(call) check_cuda((call), #call, rank_)
 
-class NcclAllReduce;
+// A CUDA event shared by the sum's consumer and the watch's thread; destroyed by the last.
+using Event = std::shared_ptr<CUevent_st>;
 
-// A sum queued on the side stream; `done_` is recorded after it.
+// A sum queued on the side stream; `done_` is recorded after it. wait() makes the consumer
+// stream wait for it on the device: the host goes on queueing the step.
 class NcclPendingSum final : public PendingSum {
  public:
-  NcclPendingSum(NcclAllReduce& owner, cudaEvent_t done, std::string what)
-      : owner_(owner), done_(done), what_(std::move(what)) {}
-  ~NcclPendingSum() override;
-  void wait() override;
+  NcclPendingSum(Event done, cudaStream_t consumer, int rank)
+      : done_(std::move(done)), consumer_(consumer), rank_(rank) {}
+  ~NcclPendingSum() override {
+    if (!waited_) cudaStreamWaitEvent(consumer_, done_.get(), 0);  // what follows sees the sum
+  }
+  void wait() override {
+    waited_ = true;
+    ELECTRA_CUDA_CHECK(cudaStreamWaitEvent(consumer_, done_.get(), 0));
+  }
 
  private:
-  NcclAllReduce& owner_;
-  cudaEvent_t done_;
-  std::string what_;
+  Event done_;
+  cudaStream_t consumer_;
+  int rank_;
   bool waited_ = false;
 };
 
 class NcclAllReduce final : public BufferAllReduce {
  public:
   NcclAllReduce(Communicator& communicator, int device)
-      : rank_(communicator.rank()), watch_(*communicator.peer_watch()) {
+      : rank_(communicator.rank()), device_(device), watch_(*communicator.peer_watch()) {
     ELECTRA_CUDA_CHECK(cudaSetDevice(device));
     ncclUniqueId id{};
     if (communicator.is_root()) ELECTRA_NCCL_CHECK(ncclGetUniqueId(&id));
@@ -61,68 +70,77 @@ class NcclAllReduce final : public BufferAllReduce {
     ELECTRA_CUDA_CHECK(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking));
   }
   ~NcclAllReduce() override {
-    if (side_) cudaStreamDestroy(side_);
+    if (side_) {
+      // The sums still in flight end first (under the deadline, on this thread: it may talk
+      // MPI); then nothing polls the communicator any more.
+      watch_.wait_until([&] { return cudaStreamQuery(side_) != cudaErrorNotReady; },
+                        "the NCCL sums in flight at the end");
+      watch_.background().forget();
+      cudaStreamDestroy(side_);
+    }
     if (comm_) ncclCommDestroy(comm_);
   }
 
   std::unique_ptr<PendingSum> start_sum(void* data, size_t count, ElementType type, void* stream,
                                         const std::string& what) override {
-    cudaEvent_t ready = nullptr, done = nullptr;
-    ELECTRA_CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
-    ELECTRA_CUDA_CHECK(cudaEventRecord(ready, static_cast<cudaStream_t>(stream)));
-    ELECTRA_CUDA_CHECK(cudaStreamWaitEvent(side_, ready, 0));
-    ELECTRA_CUDA_CHECK(cudaEventDestroy(ready));  // released once recorded work completes
-    ELECTRA_NCCL_CHECK(ncclAllReduce(data, data, count,
-                                     type == ElementType::kBfloat16 ? ncclBfloat16 : ncclFloat,
-                                     ncclSum, comm_, side_));
-    ELECTRA_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
-    ELECTRA_CUDA_CHECK(cudaEventRecord(done, side_));
-    return std::make_unique<NcclPendingSum>(*this, done, what);
+    return start(data, count, type, ncclSum, static_cast<cudaStream_t>(stream), what);
   }
-
-  // Blocks until `done` completes, polling NCCL's asynchronous error and the peer watch: an
-  // error, the peer deadline, or another rank giving up ends this rank through
-  // PeerWatch::give_up (the process ends: the communicator is not aborted, which can itself hang
-  // on a dead peer).
-  void wait_for(cudaEvent_t done, const std::string& what) {
-    const std::string operation = "NCCL all-reduce of " + what;
-    watch_.wait_until(
-        [&] {
-          const cudaError_t state = cudaEventQuery(done);
-          if (state == cudaSuccess) return true;
-          if (state != cudaErrorNotReady)
-            check_cuda(state, ("cudaEventQuery after the " + operation).c_str(), rank_);
-          ncclResult_t async = ncclSuccess;
-          ELECTRA_NCCL_CHECK(ncclCommGetAsyncError(comm_, &async));
-          if (async != ncclSuccess && async != ncclInProgress) {
-            watch_.give_up(operation, std::string("failed: ") + ncclGetErrorString(async));
-          }
-          return false;
-        },
-        operation);
+  bool averages() const override { return true; }
+  std::unique_ptr<PendingSum> start_average(void* data, size_t count, ElementType type,
+                                            void* stream, const std::string& what) override {
+    return start(data, count, type, ncclAvg, static_cast<cudaStream_t>(stream), what);
   }
 
  private:
+  Event make_event() const {
+    cudaEvent_t event = nullptr;
+    ELECTRA_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+    return Event(event, [](cudaEvent_t e) { cudaEventDestroy(e); });
+  }
+
+  // Queues the reduction on the side stream after what `producer` queued so far, and hands its
+  // completion to the watch's thread: it polls the event and NCCL's asynchronous error under the
+  // peer deadline (an error or the deadline ends this rank: dist/background_waits.h; the
+  // communicator is not aborted, which can itself hang on a dead peer).
+  std::unique_ptr<PendingSum> start(void* data, size_t count, ElementType type, ncclRedOp_t op,
+                                    cudaStream_t producer, const std::string& what) {
+    const Event ready = make_event();
+    ELECTRA_CUDA_CHECK(cudaEventRecord(ready.get(), producer));
+    ELECTRA_CUDA_CHECK(cudaStreamWaitEvent(side_, ready.get(), 0));
+    ELECTRA_NCCL_CHECK(ncclAllReduce(data, data, count,
+                                     type == ElementType::kBfloat16 ? ncclBfloat16 : ncclFloat, op,
+                                     comm_, side_));
+    Event done = make_event();
+    ELECTRA_CUDA_CHECK(cudaEventRecord(done.get(), side_));
+    watch_.background().add(
+        [done, comm = comm_, device = device_] {
+          BackgroundWaits::Poll poll;
+          cudaSetDevice(device);  // the watch's thread: the event's device
+          const cudaError_t state = cudaEventQuery(done.get());
+          if (state == cudaSuccess) {
+            poll.done = true;
+          } else if (state != cudaErrorNotReady) {
+            poll.failure = std::string("failed: ") + cudaGetErrorString(state);
+          } else {
+            ncclResult_t async = ncclSuccess;
+            const ncclResult_t queried = ncclCommGetAsyncError(comm, &async);
+            if (queried != ncclSuccess) async = queried;
+            if (async != ncclSuccess && async != ncclInProgress) {
+              poll.failure = std::string("failed: ") + ncclGetErrorString(async);
+            }
+          }
+          return poll;
+        },
+        "NCCL all-reduce of " + what);
+    return std::make_unique<NcclPendingSum>(std::move(done), producer, rank_);
+  }
+
   int rank_;
+  int device_;
   PeerWatch& watch_;
   ncclComm_t comm_ = nullptr;
   cudaStream_t side_ = nullptr;  // the sums run here, beside the compute stream
 };
-
-NcclPendingSum::~NcclPendingSum() {
-  if (!waited_) {
-    try {
-      owner_.wait_for(done_, what_);
-    } catch (...) {  // unwinding already: the first error is the one reported
-    }
-  }
-  cudaEventDestroy(done_);
-}
-
-void NcclPendingSum::wait() {
-  waited_ = true;
-  owner_.wait_for(done_, what_);
-}
 
 }  // namespace
 

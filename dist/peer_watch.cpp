@@ -52,7 +52,13 @@ std::string describe_ranks(const std::vector<int>& ranks, const std::vector<std:
   return text;
 }
 
-PeerWatch::PeerWatch(MPI_Comm world) {
+// How long the main thread may take to give up on a background wait's mark itself: it looks
+// every few milliseconds while it waits for peers, and at every step.
+constexpr double kMainThreadGraceSeconds = 3;
+
+PeerWatch::PeerWatch(MPI_Comm world)
+    : background_([this] { return published_deadline_.load(); }, kMainThreadGraceSeconds,
+                  [this](const BackgroundWaits::Mark& mark) { give_up_without_peers(mark); }) {
   ELECTRA_MPI_CHECK(MPI_Comm_rank(world, &rank_));
   ELECTRA_MPI_CHECK(MPI_Comm_size(world, &size_));
   hosts_.assign(size_t(size_), "?");
@@ -78,6 +84,11 @@ PeerWatch::~PeerWatch() {
   if (ready_) MPI_Comm_free(&comm_);
 }
 
+void PeerWatch::set_timeout(double seconds) {
+  timeout_seconds_ = seconds;
+  published_deadline_ = deadline_seconds();
+}
+
 double PeerWatch::deadline_seconds() const {
   return std::max(timeout_seconds_, kStepFactor * longest_step_seconds_);
 }
@@ -90,6 +101,13 @@ void PeerWatch::set_step(long long step) {
   }
   step_ = step;
   step_start_ = now;
+  published_deadline_ = deadline_seconds();
+  published_step_ = step;
+  give_up_if_marked();
+}
+
+void PeerWatch::give_up_if_marked() {
+  if (const auto mark = background_.take_mark()) give_up(mark->what, mark->reason);
 }
 
 void PeerWatch::wait(MPI_Request* requests, int count, const std::string& what) {
@@ -115,6 +133,7 @@ void PeerWatch::wait_until(const std::function<bool()>& done, const std::string&
     if (done()) return;
     if (polls < 1000) continue;                                  // a quick one: spin
     std::this_thread::sleep_for(std::chrono::microseconds(50));  // let the other ranks run
+    if (polls % 64 == 0) give_up_if_marked();
     if (polls % 64 == 0 && peer_gave_up()) {
       give_up(what, "was given up after " + seconds_text(seconds_since(start)) + " by " +
                         describe_ranks({first_to_give_up_}, hosts_));
@@ -166,6 +185,7 @@ std::string PeerWatch::operation_text(const std::string& what) const {
 }
 
 void PeerWatch::give_up(const std::string& what, const std::string& reason) {
+  background_.disarm();  // this thread prints the line
   std::fflush(stdout);
   std::cout.flush();
   message_ = step_;
@@ -214,6 +234,20 @@ void PeerWatch::give_up(const std::string& what, const std::string& reason) {
     answer_pending(&answered);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  std::_Exit(kExitPeerLost);
+}
+
+void PeerWatch::give_up_without_peers(const BackgroundWaits::Mark& mark) {
+  std::ostringstream line;
+  line << "electra: " << describe_ranks({rank_}, hosts_) << ": ";
+  if (published_step_ >= 0) line << "step " << published_step_ << ": ";
+  line << mark.what << " " << mark.reason
+       << " (--peer-timeout); this rank is blocked waiting for its GPU, so the other ranks were "
+          "not asked; exit status "
+       << kExitPeerLost
+       << ": run the same command again to resume from the last complete checkpoint\n";
+  const std::string text = line.str();
+  if (::write(STDERR_FILENO, text.data(), text.size()) < 0) std::perror("electra");
   std::_Exit(kExitPeerLost);
 }
 

@@ -13,16 +13,20 @@
 // (and give up with it, so that the survivors end together); the ranks that do not answer are
 // the ones named. Then it prints its line, answers 1 s more (the other survivors print theirs),
 // and ends the process (std::_Exit: no destructor may wait on a peer). An MPI error in a wait
-// ends the rank the same way.
+// ends the rank the same way. Waits the host does not block on (NCCL sums) are watched by the
+// watch's thread under the same deadline (dist/background_waits.h); the main thread gives up on
+// them at its next wait or step, or the thread itself when the main thread is blocked.
 #pragma once
 
 #include <mpi.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "dist/background_waits.h"
 #include "dist/communicator.h"
 
 namespace electra::dist {
@@ -42,7 +46,7 @@ class PeerWatch {
   explicit PeerWatch(MPI_Comm world);
   ~PeerWatch();
 
-  void set_timeout(double seconds) { timeout_seconds_ = seconds; }
+  void set_timeout(double seconds);
   double timeout_seconds() const { return timeout_seconds_; }
   // The step this rank starts now: named in the line; the time since the previous one is a step's
   // time, which scales the deadline.
@@ -67,7 +71,14 @@ class PeerWatch {
   // with kExitPeerLost. `reason` ("did not complete within 20 s") follows the operation's name.
   [[noreturn]] void give_up(const std::string& what, const std::string& reason);
 
+  // Waits polled on the watch's thread (NCCL sums), under the same deadline.
+  BackgroundWaits& background() { return background_; }
+
  private:
+  // When the main thread does not take a background wait's mark (it is blocked on the device):
+  // this rank's line, without asking the other ranks (no MPI off the main thread), and the exit.
+  [[noreturn]] void give_up_without_peers(const BackgroundWaits::Mark& mark);
+  void give_up_if_marked();
   bool peer_gave_up();  // a "gave up" from another rank has arrived
   void answer_pending(std::vector<bool>* answered);
   std::string operation_text(const std::string& what) const;
@@ -83,6 +94,9 @@ class PeerWatch {
   std::string operation_;
   int first_to_give_up_ = -1;  // a rank whose "gave up" arrived before this rank's own deadline
   long long message_ = 0;      // payload of the watch's messages (their content is the tag)
+  std::atomic<double> published_deadline_{kDefaultTimeoutSeconds};  // for the watch's thread
+  std::atomic<long long> published_step_{-1};
+  BackgroundWaits background_;  // last: its thread stops before the members it reads go
 };
 
 }  // namespace electra::dist

@@ -24,6 +24,11 @@ at::Tensor field(const at::Tensor& bytes, int64_t offset, at::ScalarType dtype,
       .view(shape);
 }
 
+bool has_padding(const data::RowBatch& rows) {
+  return std::any_of(rows.input_mask.begin(), rows.input_mask.end(),
+                     [](uint8_t real) { return real == 0; });
+}
+
 std::string shape_text(const BatchStager::Layout& layout) {
   std::string text =
       std::to_string(layout.rows) + " rows x " + std::to_string(layout.length) + " tokens";
@@ -97,12 +102,11 @@ Batch BatchStager::stage(const data::RowBatch& rows, const HostBatchInfo& info) 
   Layout layout;
   const at::Tensor host = pack(rows, info, layout);
   Batch batch = unpack(device_.is_cpu() ? host : host.to(device_, /*non_blocking=*/true), layout);
-  batch.has_padding = std::any_of(rows.input_mask.begin(), rows.input_mask.end(),
-                                  [](uint8_t real) { return real == 0; });
+  batch.has_padding = has_padding(rows);
   return batch;
 }
 
-void BatchStager::copy_to_device_buffer(const data::RowBatch& rows, const HostBatchInfo& info) {
+bool BatchStager::copy_to_device_buffer(const data::RowBatch& rows, const HostBatchInfo& info) {
   Layout layout;
   const at::Tensor host = pack(rows, info, layout);
   if (!device_buffer_.defined()) {
@@ -120,11 +124,15 @@ void BatchStager::copy_to_device_buffer(const data::RowBatch& rows, const HostBa
         "shape: run without --cuda-graph");
   }
   device_buffer_.copy_(host, /*non_blocking=*/true);
+  buffer_has_padding_ = has_padding(rows);
+  return buffer_has_padding_;
 }
 
 Batch BatchStager::unpack_device_buffer() const {
   if (!device_buffer_.defined()) throw std::logic_error("BatchStager: nothing copied yet");
-  return unpack(device_buffer_, layout_);
+  Batch batch = unpack(device_buffer_, layout_);
+  batch.has_padding = buffer_has_padding_;
+  return batch;
 }
 
 }  // namespace electra::train

@@ -34,11 +34,12 @@ class BatchStager {
   Batch stage(const data::RowBatch& rows, const HostBatchInfo& info);
 
   // For a captured CUDA graph, whose inputs stay at one address: the packed batch goes into one
-  // device buffer, reused, and unpack_device_buffer() (captured with the step) reads it;
-  // has_padding is then always true (a graph captured without the mask would ignore padding).
+  // device buffer, reused, and unpack_device_buffer() (captured with the step) reads it, with
+  // has_padding that of the rows last copied (returned here): a step captured for a batch without
+  // padding attends without the mask (flash attention), and serves only such batches.
   // The first copy fixes the buffer and its shape: a micro-batch of another shape later throws
   // std::runtime_error naming both shapes and --cuda-graph (never a reallocation under the graph).
-  void copy_to_device_buffer(const data::RowBatch& rows, const HostBatchInfo& info);
+  bool copy_to_device_buffer(const data::RowBatch& rows, const HostBatchInfo& info);
   Batch unpack_device_buffer() const;
   // The device buffer copy_to_device_buffer() fills (undefined before the first copy).
   const at::Tensor& device_buffer() const { return device_buffer_; }
@@ -56,6 +57,7 @@ class BatchStager {
   at::Device device_;
   Layout layout_;             // of device_buffer_
   at::Tensor device_buffer_;  // [bytes] uint8
+  bool buffer_has_padding_ = true;
 };
 
 }  // namespace electra::train

@@ -177,6 +177,17 @@ void StepGraph::run(const std::function<void()>& step) {
   Impl::order(impl.stream, caller);
 }
 
+void StepGraph::run_eagerly(const std::function<void()>& step) {
+  Impl& impl = *impl_;
+  const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream(impl.device.index());
+  Impl::order(caller, impl.stream);
+  {
+    c10::cuda::CUDAStreamGuard on_step_stream(impl.stream);
+    step();
+  }
+  Impl::order(impl.stream, caller);
+}
+
 #else
 
 struct StepGraph::Impl {};
@@ -193,6 +204,10 @@ bool StepGraph::captured() const {
 }
 
 void StepGraph::run(const std::function<void()>& step) {
+  step();
+}
+
+void StepGraph::run_eagerly(const std::function<void()>& step) {
   step();
 }
 

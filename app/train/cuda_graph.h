@@ -26,6 +26,9 @@ class StepGraph {
   // capture, so that call trains too); later calls only replay (`step` is not called). What the
   // step's outputs were written to during the capture holds each replay's results.
   void run(const std::function<void()>& step);
+  // Runs `step` eagerly on the graph's stream, whatever was captured: for a batch the capture
+  // does not serve (one with padding, when the step was captured without the attention mask).
+  void run_eagerly(const std::function<void()>& step);
   bool captured() const;
 
  private:

@@ -154,8 +154,13 @@ void GradientReducer::start(size_t b) {
   const bool bf16 = options_.wire_type == dist::ElementType::kBfloat16;
   if (bf16) bucket.wire = bucket.buffer.to(at::kBFloat16);  // queued on `stream`
   at::Tensor& data = bf16 ? bucket.wire : bucket.buffer;
-  bucket.sum = all_reduce_->start_sum(data.data_ptr(), size_t(data.numel()), options_.wire_type,
-                                      stream, "gradient bucket " + std::to_string(b));
+  // The mean where the backend divides as it reduces (NCCL), else the sum (divided in finish()).
+  const std::string what = "gradient bucket " + std::to_string(b);
+  bucket.sum = all_reduce_->averages()
+                   ? all_reduce_->start_average(data.data_ptr(), size_t(data.numel()),
+                                                options_.wire_type, stream, what)
+                   : all_reduce_->start_sum(data.data_ptr(), size_t(data.numel()),
+                                            options_.wire_type, stream, what);
 }
 
 void GradientReducer::finish() {
@@ -176,7 +181,7 @@ void GradientReducer::finish() {
     bucket.sum->wait();
     bucket.sum.reset();
     if (bucket.wire.defined()) bucket.buffer.copy_(bucket.wire), bucket.wire = at::Tensor();
-    bucket.buffer.div_(double(communicator_.size()));
+    if (!all_reduce_->averages()) bucket.buffer.div_(double(communicator_.size()));
   }
   extras_sum_->wait();
   extras_sum_.reset();

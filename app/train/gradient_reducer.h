@@ -4,9 +4,11 @@
 // it, so a bucket is reduced without copies. A hook
 // after each parameter's gradient accumulation counts the bucket down; when a bucket is complete
 // on the final micro-batch of a step its sum starts at once, in bucket order (the same order on
-// every rank) — on CUDA on a side stream while backward goes on, on the CPU as a non-blocking MPI
-// all-reduce. finish() starts what backward did not (parameters without a gradient take part as
-// zeros), waits for all and divides by the number of ranks. A few fp32 extras (sums the step
+// every rank) — on CUDA on a side stream while backward goes on (NCCL averages as it reduces:
+// ncclAvg), on the CPU as a non-blocking MPI all-reduce. finish() starts what backward did not
+// (parameters without a gradient take part as zeros) and waits for all — on CUDA the compute
+// stream waits on the device, the host goes on queueing the step — and divides MPI's sums by the
+// number of ranks. A few fp32 extras (sums the step
 // needs from every rank: non-finite losses, rewards) travel with the last bucket's sums.
 #pragma once
 

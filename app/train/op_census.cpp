@@ -8,7 +8,8 @@ namespace electra::train {
 namespace {
 
 OpCensus* g_census = nullptr;
-thread_local int t_operator_depth = 0;  // operators now running in this thread
+thread_local int t_operator_depth = 0;        // operators now running in this thread
+thread_local bool t_in_fused_kernel = false;  // the top-level operator is a fused optimizer's
 
 bool synchronises(const char* name) {
   for (const char* sync :
@@ -37,9 +38,13 @@ bool copies_to_the_host(const at::RecordFunction& fn) {
 std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   const char* name = fn.name();
   if (!is_operator(name)) return nullptr;
+  if (t_operator_depth == 0) t_in_fused_kernel = std::strncmp(name, "aten::_fused_", 13) == 0;
   if (g_census) {
+    // The CPU kernels of the fused optimizers read their scalars (the step count) with .item();
+    // their CUDA kernels read them on the device: not a synchronisation to count.
     const bool sync =
-        synchronises(name) || (!std::strcmp(name, "aten::copy_") && copies_to_the_host(fn));
+        !t_in_fused_kernel &&
+        (synchronises(name) || (!std::strcmp(name, "aten::copy_") && copies_to_the_host(fn)));
     g_census->record(current_profiled_step(), current_step_phase(), name, t_operator_depth == 0,
                      sync);
   }

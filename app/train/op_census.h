@@ -2,7 +2,8 @@
 // through an at::RecordFunction observer, and the calls that make the host wait for the device
 // (.item(), nonzero, equal, masked_select, unique, a blocking copy from a device to the host:
 // device-to-host synchronisations on a GPU; on the CPU the same calls are counted, but the
-// copies are not, there being no device).
+// copies are not, there being no device; nor the scalar reads inside a fused optimizer's CPU
+// kernel, which its CUDA kernel makes on the device).
 // Top-level: a call made by our code or by an autograd node, not by another operator — about
 // one kernel launch each on a GPU. For benchmarks (bench/step_profile) and tests; one at a time.
 #pragma once

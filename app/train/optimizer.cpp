@@ -1,9 +1,11 @@
 #include "app/train/optimizer.h"
 
 #include <ATen/Functions.h>
+#include <ATen/ops/_fused_adamw.h>
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 #include "app/model/encoder.h"
@@ -28,6 +30,22 @@ bool excluded_from_weight_decay(const std::string& name) {
   };
   return ends_with("bias") || name.find("norm") != std::string::npos;
 }
+
+// AdamW (not LAMB) runs in LibTorch's fused kernel: one pass over the parameters instead of a
+// dozen operator calls, each a pass. It takes lists of tensors with one weight decay and one
+// learning rate each: the flat buffers' runs of consecutive trainable segments of one
+// (decay, lr scale), as 1-D views. A masked step is its found_inf (the kernel skips the step on
+// the device). The reference applies no bias correction; the kernel always divides by
+// 1 - beta^step, which a step count of 1e9 makes exactly 1 (beta^1e9 underflows to 0).
+struct AdamW::FusedRun {
+  size_t group = 0;  // of the flat storage: one device and dtype
+  double weight_decay = 0, lr_scale = 1;
+  std::vector<at::Tensor> p, g, m, v, steps;
+};
+
+namespace {
+constexpr double kStepWithoutCorrection = 1e9;
+}  // namespace
 
 struct AdamW::GroupState {
   at::Tensor m, v;       // [elements]
@@ -67,6 +85,52 @@ AdamW::AdamW(torch::nn::Module& module, AdamWOptions options)
   const auto device =
       flat_->groups().empty() ? at::Device(at::kCPU) : flat_->groups().front().values.device();
   steps_ = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
+  fused_step_ = at::full({}, options_.bias_correction ? 0.0 : kStepWithoutCorrection,
+                         at::TensorOptions().dtype(at::kFloat).device(device));
+  build_fused_runs();
+}
+
+void AdamW::build_fused_runs() {
+  fused_.clear();
+  if (options_.lamb) return;
+  size_t slot = 0;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    const FlatParameters::Group& group = flat_->groups()[g];
+    const GroupState& state = groups_[g];
+    // [first, end) elements of the run being extended, and its key
+    int64_t first = 0, end = 0;
+    double decay = 0, scale = 1;
+    const auto close = [&] {
+      if (end == first) return;
+      auto run = std::find_if(fused_.begin(), fused_.end(), [&](const FusedRun& r) {
+        return r.group == g && r.weight_decay == decay && r.lr_scale == scale;
+      });
+      if (run == fused_.end())
+        run = fused_.insert(fused_.end(), FusedRun{g, decay, scale, {}, {}, {}, {}, {}});
+      run->p.push_back(group.values.narrow(0, first, end - first));
+      run->g.push_back(group.gradients.narrow(0, first, end - first));
+      run->m.push_back(state.m.narrow(0, first, end - first));
+      run->v.push_back(state.v.narrow(0, first, end - first));
+      run->steps.push_back(fused_step_);
+      first = end;
+    };
+    for (const auto& segment : group.segments) {
+      const Slot& s = slots_[slot];
+      const bool trains = trainable_[slot++];
+      const double segment_decay = s.decay ? options_.weight_decay : 0.0;
+      if (!trains || segment.offset != end || segment_decay != decay || s.lr_scale != scale) {
+        close();
+        first = end = segment.offset;
+        decay = segment_decay, scale = s.lr_scale;
+      }
+      if (!trains) {
+        first = end = segment.offset + segment.numel;  // frozen: left out, as `where` leaves it
+        continue;
+      }
+      end = segment.offset + segment.numel;
+    }
+    close();
+  }
 }
 
 AdamW::~AdamW() = default;
@@ -93,6 +157,8 @@ void AdamW::update_trainable_masks() {
     state.trainable =
         all ? at::Tensor() : per_element(flags, state.lengths, state.elements, at::kFloat).gt(0);
   }
+  if (!fused_step_.defined()) return;  // constructing: the runs are built after
+  build_fused_runs();
 }
 
 void AdamW::step(double lr, const at::Tensor& apply) {
@@ -116,6 +182,7 @@ void AdamW::update(const Rate& rate, const at::Tensor& given_apply) {
   } else {
     steps_.add_(1);
   }
+  if (!options_.lamb) return fused_update(rate, apply);
   at::Tensor correction1, correction2;  // 1 - beta^t for the step count t (on the device)
   if (options_.bias_correction) {
     correction1 = at::pow(b1, steps_).neg_().add_(1).to(at::kFloat);
@@ -162,6 +229,33 @@ void AdamW::update(const Rate& rate, const at::Tensor& given_apply) {
   }
 }
 
+void AdamW::fused_update(const Rate& rate, const at::Tensor& apply) {
+  if (options_.bias_correction) fused_step_.copy_(steps_);  // after this step's count
+  const std::optional<at::Tensor> skip =
+      apply.defined() ? std::optional<at::Tensor>(apply.logical_not().to(at::kFloat))
+                      : std::nullopt;
+  const double b1 = options_.beta1, b2 = options_.beta2;
+  // On the CPU the rate is read where it is (no device to wait for; an .item() would count as a
+  // synchronisation in the op census).
+  const bool rate_on_device = rate.tensor.defined() && !rate.tensor.is_cpu();
+  const double rate_value =
+      rate.tensor.defined() && !rate_on_device
+          ? (rate.tensor.scalar_type() == at::kFloat ? double(*rate.tensor.data_ptr<float>())
+                                                     : rate.tensor.item<double>())
+          : rate.value;
+  for (const FusedRun& run : fused_) {
+    if (rate_on_device) {
+      const at::Tensor lr = run.lr_scale == 1 ? rate.tensor : rate.tensor * run.lr_scale;
+      at::_fused_adamw_(run.p, run.g, run.m, run.v, {}, run.steps, lr, b1, b2, run.weight_decay,
+                        options_.eps, /*amsgrad=*/false, /*maximize=*/false, std::nullopt, skip);
+    } else {
+      at::_fused_adamw_(run.p, run.g, run.m, run.v, {}, run.steps, rate_value * run.lr_scale, b1,
+                        b2, run.weight_decay, options_.eps, /*amsgrad=*/false,
+                        /*maximize=*/false, std::nullopt, skip);
+    }
+  }
+}
+
 // LAMB: each parameter's update times ||w|| / ||update|| (1 where either norm is zero), from
 // segment sums of squares: [elements].
 at::Tensor AdamW::trust_ratios(const GroupState& state, const at::Tensor& p,
@@ -190,6 +284,7 @@ void AdamW::set_lr_scales(const std::function<double(const std::string&)>& scale
                              : per_element(scales, state.lengths, state.elements,
                                            flat_->groups()[g].values.scalar_type());
   }
+  build_fused_runs();
 }
 
 int64_t AdamW::steps_taken() const {

@@ -68,11 +68,14 @@ class AdamW {
 
  private:
   struct GroupState;
+  struct FusedRun;
   struct Rate {
     double value;
     at::Tensor tensor;  // defined: the rate on the device, instead of value
   };
   void update(const Rate& rate, const at::Tensor& apply);
+  void fused_update(const Rate& rate, const at::Tensor& apply);  // AdamW: LibTorch's fused kernel
+  void build_fused_runs();
   void update_trainable_masks();
   at::Tensor trust_ratios(const GroupState& state, const at::Tensor& p,
                           const at::Tensor& update) const;
@@ -83,6 +86,8 @@ class AdamW {
   std::vector<Slot> slots_;
   std::vector<bool> trainable_;  // [slot] requires_grad when the masks were last built
   at::Tensor steps_;             // scalar double on the device: updates applied
+  std::vector<FusedRun> fused_;  // AdamW's tensor lists for the fused kernel (empty for LAMB)
+  at::Tensor fused_step_;        // float scalar the kernel reads as the step count
 };
 
 // Layer-wise learning-rate decay for fine-tuning (DESIGN.md section 3): a parameter at `depth`

@@ -410,11 +410,18 @@ Trainer::StepFigures Trainer::train_step() {
   lr_.fill_(figures.lr);
   if (graph_) {
     // The step's inputs go where the captured graph reads them; dropout is seeded here, outside.
-    stager_->copy_to_device_buffer(micro_rows.front(), infos.front());
+    const bool padded = stager_->copy_to_device_buffer(micro_rows.front(), infos.front());
     torch::manual_seed(dropout_seed(0));
     phase.reset();
     graph_figures_->objective = figures.objective, graph_figures_->reinforce = figures.reinforce;
-    graph_->run([&] { device_step(micro_rows, infos, *graph_figures_); });
+    const auto step = [&] { device_step(micro_rows, infos, *graph_figures_); };
+    if (graph_->captured() && padded && !graph_masks_) {
+      graph_->run_eagerly(step);  // captured without the mask, which this batch needs
+    } else {
+      if (!graph_->captured()) graph_masks_ = padded;  // the batch it is captured for decides
+      graph_->run(step);
+      announce_graph();
+    }
     const double lr = figures.lr;
     figures = *graph_figures_;
     figures.lr = lr;
@@ -459,6 +466,18 @@ Trainer::StepFigures Trainer::train_step() {
     check_replicas_identical(*model_, communicator_, position_.step);
   }
   return figures;
+}
+
+// Once, when the step is captured: whether its attention takes the mask.
+void Trainer::announce_graph() {
+  if (graph_announced_ || !graph_->captured()) return;
+  graph_announced_ = true;
+  if (!communicator_.is_root()) return;
+  std::printf("pretrain: step %lld: the step is captured in a CUDA graph, %s\n", position_.step + 1,
+              graph_masks_ ? "attention with the padding mask (the captured batch had padding)"
+                           : "attention without a mask (flash kernels; a batch with padding runs "
+                             "eagerly)");
+  std::fflush(stdout);
 }
 
 // Keyed by the micro-batch's slot in the step's global batch, as the rows' keys are

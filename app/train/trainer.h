@@ -70,6 +70,7 @@ class Trainer {
   void device_step(const std::vector<data::RowBatch>& micro_rows,
                    const std::vector<HostBatchInfo>& infos, StepFigures& figures);
   long long dropout_seed(long long micro) const;  // of micro-batch `micro` of the next step
+  void announce_graph();  // once, when the step was captured: with or without the mask
   Objective objective_of_next_step() const;
   bool two_stage() const { return config_.strategy == "two-stage"; }
   bool mlm_only() const { return config_.strategy == "mlm"; }
@@ -96,6 +97,8 @@ class Trainer {
   at::Tensor lr_;                     // the step's learning rate: a float scalar on the device
   std::unique_ptr<StepGraph> graph_;  // --cuda-graph
   std::unique_ptr<StepFigures> graph_figures_;  // what the captured step writes
+  bool graph_masks_ = true;  // the captured step's attention takes the padding mask
+  bool graph_announced_ = false;
   std::unique_ptr<data::BatchLoader> loader_;
   std::unique_ptr<data::EvalBatches> eval_batches_;
   std::unique_ptr<MetricsLog> log_;  // rank 0 only

@@ -66,9 +66,16 @@ TEST(NcclAllReduce, SumsFp32AndBf16Buffers) {
         values.data_ptr(), 1000,
         type == at::kFloat ? dist::ElementType::kFloat32 : dist::ElementType::kBfloat16, nullptr,
         "a test buffer");
-    pending->wait();
+    pending->wait();  // the stream waits for the sum on the device; the read below follows it
     EXPECT_TRUE(values.to(at::kFloat).eq(float(w * (w + 1) / 2)).all().item<bool>());
   }
+  // ncclAvg: the mean as it reduces (the gradient reducer divides nothing after it).
+  ASSERT_TRUE(nccl->averages());
+  at::Tensor values = at::full({1000}, float(2 * (world().rank() + 1)),
+                               at::TensorOptions().device(my_gpu()).dtype(at::kFloat));
+  nccl->start_average(values.data_ptr(), 1000, dist::ElementType::kFloat32, nullptr, "a mean")
+      ->wait();
+  EXPECT_TRUE(values.eq(float(w + 1)).all().item<bool>());
 #endif
 }
 

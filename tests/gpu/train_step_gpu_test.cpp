@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
+#include <ATen/SDPBackend.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/ops/_fused_sdp_choice.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <torch/csrc/autograd/variable.h>
 
@@ -145,7 +147,7 @@ TEST(GpuRandom, CpuAndCudaDrawTheSameNumbersAndMasks) {
 // The train records of a 20-step ELECTRA-Small run on the GPU (dropout off: the two runs draw
 // the same numbers), with or without --cuda-graph.
 std::vector<nlohmann::json> twenty_steps(const std::string& data, const std::string& run,
-                                         const std::string& extra) {
+                                         const std::string& extra, std::string* said = nullptr) {
   const auto trained = electra::testing::run_shell(
       std::string(ELECTRA_BINARY) + " pretrain --model small --data " + data + " --out " + run +
       " --train-steps 20 --warmup-steps 5 --batch-size 16 --learning-rate 5e-4 --log-every 1 "
@@ -153,6 +155,7 @@ std::vector<nlohmann::json> twenty_steps(const std::string& data, const std::str
       "--set attention_probs_dropout_prob=0 " +
       extra);
   EXPECT_EQ(trained.exit_code, 0) << trained.output;
+  if (said) *said = trained.output;
   std::vector<nlohmann::json> train;
   for (const auto& record : read_metrics(run + "/metrics.jsonl")) {
     if (record["kind"] == "train") train.push_back(record);
@@ -169,7 +172,12 @@ TEST(GpuGraph, TwentyCapturedStepsTrainAsTwentyEagerOnes) {
       "/sample/mobydick.txt --out " + data + " --seq-len 128 --shards 2 --val-fraction 0.05");
   ASSERT_EQ(prepared.exit_code, 0) << prepared.output;
   const auto eager = twenty_steps(data, (dir.path() / "eager").string(), "");
-  const auto graph = twenty_steps(data, (dir.path() / "graph").string(), "--cuda-graph");
+  std::string said;
+  const auto graph = twenty_steps(data, (dir.path() / "graph").string(), "--cuda-graph", &said);
+  // The run says when it captured and whether its attention takes the mask.
+  const auto captured = said.find("the step is captured in a CUDA graph");
+  ASSERT_NE(captured, std::string::npos) << said;
+  std::printf("%s\n", said.substr(captured, said.find('\n', captured) - captured).c_str());
   ASSERT_EQ(eager.size(), 20u);
   ASSERT_EQ(graph.size(), 20u);
   double worst = 0;
@@ -329,6 +337,26 @@ TEST(GpuGraph, AutocastKeepsItsCacheOutsideTheCapturedStep) {
   EXPECT_TRUE(at::autocast::is_autocast_cache_enabled());  // evaluation and eager steps keep it
   graph.run([] {});
   EXPECT_EQ(x.sum().item<float>(), 16.0f);  // captured (x2, replayed at once) and replayed (x2)
+}
+
+// Why a batch without padding attends without the mask: the fused kernels SDPA picks for
+// ELECTRA-Small's attention in bf16 — without a mask flash attention (or cuDNN's), with the
+// additive padding mask not flash (it takes no arbitrary mask).
+TEST(GpuAttention, WithoutAMaskSdpaPicksAFlashKernel) {
+  ELECTRA_NEED_CUDA();
+  const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kBFloat16);
+  const at::Tensor q = torch::randn({16, 4, 128, 64}, options), k = torch::randn_like(q),
+                   v = torch::randn_like(q);
+  const at::Tensor mask = torch::zeros({16, 1, 1, 128}, options);
+  const auto without = static_cast<at::SDPBackend>(at::_fused_sdp_choice(q, k, v, {}, 0.1));
+  const auto with = static_cast<at::SDPBackend>(at::_fused_sdp_choice(q, k, v, mask, 0.1));
+  std::printf(
+      "SDPA backend without a mask %d, with the padding mask %d (1 flash, 2 efficient, "
+      "3 cuDNN)\n",
+      int(without), int(with));
+  EXPECT_TRUE(without == at::SDPBackend::flash_attention ||
+              without == at::SDPBackend::cudnn_attention);
+  EXPECT_NE(with, at::SDPBackend::flash_attention);
 }
 
 }  // namespace

@@ -221,6 +221,7 @@ TEST(FlatAdamW, TwentyAccumulatedStepsOnTheseRanksAgreeWithThePerParameterRefere
   options.bucket_megabytes = 0.2;
   GradientReducer reducer(*flat.model, world(), options);
   testing::ReferenceAdamW reference_optimizer(*reference.model, AdamWOptions{});
+  double difference = 0;  // the worst step's
   for (int step = 0; step < 20; ++step) {
     const double lr = scheduled_learning_rate(2e-3, step, 5, 20);
     reducer.zero_gradients();
@@ -240,13 +241,19 @@ TEST(FlatAdamW, TwentyAccumulatedStepsOnTheseRanksAgreeWithThePerParameterRefere
     for (auto& p : reference.model->parameters()) p.mutable_grad().copy_(averaged[i++]);
     testing::ReferenceAdamW::clip(*reference.model, 1.0);
     reference_optimizer.step(lr);
+    // Compared after every step, and the reference then takes the flat model's weights: the
+    // generator's samples are discontinuous in the weights, so a difference at float's rounding
+    // (AdamW's fused kernel rounds in another order than the reference's terms) can flip a sampled
+    // token a few steps later and give its embedding row an update the other run does not make.
+    std::vector<at::Tensor> a, b;
+    for (const auto& p : flat.model->parameters()) a.push_back(p.detach());
+    for (const auto& p : reference.model->parameters()) b.push_back(p.detach());
+    difference = std::max(difference, relative_difference(a, b));
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < a.size(); ++i) b[i].copy_(a[i]);
   }
-  std::vector<at::Tensor> a, b;
-  for (const auto& p : flat.model->parameters()) a.push_back(p.detach());
-  for (const auto& p : reference.model->parameters()) b.push_back(p.detach());
-  const double difference = relative_difference(a, b);
   if (world().is_root()) {
-    std::printf("%d ranks x 2 micro-batches, 20 steps: flat vs per-parameter %.3g\n",
+    std::printf("%d ranks x 2 micro-batches, 20 steps: flat vs per-parameter, worst step %.3g\n",
                 world().size(), difference);
   }
   EXPECT_LE(difference, 1e-6);

@@ -1,6 +1,7 @@
 // The staged batch (app/train/batch_staging.h): the device buffer a captured CUDA graph reads
 // stays where it is for batches of one shape, and a batch of another shape is an error naming
-// both shapes and --cuda-graph — never a reallocation the graph would not see.
+// both shapes and --cuda-graph — never a reallocation the graph would not see; the buffer's
+// batch says whether it has padding (a step captured without it attends without the mask).
 #include <gtest/gtest.h>
 
 #include "app/train/batch_staging.h"
@@ -33,7 +34,11 @@ TEST(BatchStaging, TheGraphsBufferStaysInPlaceAndHoldsEachNewBatch) {
   const Batch batch = stager.unpack_device_buffer();
   EXPECT_EQ(batch.input_ids[1][3].item<int64_t>(), 57);
   EXPECT_EQ(batch.row_keys[1].item<int64_t>(), 101);
-  EXPECT_TRUE(batch.has_padding);  // the graph always takes the mask
+  EXPECT_FALSE(batch.has_padding);  // rows packed to full length: attention without the mask
+  StagedRows padded(2, 4, 10);
+  padded.rows.input_mask[7] = 0;
+  EXPECT_TRUE(stager.copy_to_device_buffer(padded.rows, padded.info));
+  EXPECT_TRUE(stager.unpack_device_buffer().has_padding);
 }
 
 TEST(BatchStaging, ABatchOfAnotherShapeAfterCaptureIsRefusedNamingBothShapes) {

@@ -269,6 +269,32 @@ TEST(FlatAdamW, OperatorCallsDoNotGrowWithTheParameterCount) {
   }
 }
 
+// AdamW's update is one call of LibTorch's fused kernel (one pass over the parameters, the
+// masked step skipped inside it), plus the step count and the mask's flip: no pass per term.
+TEST(FlatAdamW, AdamWIsOneFusedPassOverTheParameters) {
+  torch::manual_seed(1);
+  model::ElectraModel pair(model::ModelConfig::load("small"));
+  AdamW optimizer(*pair, AdamWOptions{});
+  for (auto& p : pair->parameters()) p.mutable_grad().fill_(0.01);
+  const at::Tensor apply = at::scalar_tensor(true, at::kBool), lr = at::scalar_tensor(1e-3f);
+  optimizer.step(lr, apply);
+  OpCensus census;
+  {
+    StepPhaseScope phase(StepPhase::kOptimizer);
+    optimizer.step(lr, apply);
+  }
+  const auto counts = census.total(StepPhase::kOptimizer);
+  for (const auto& [name, calls] : counts.by_operator)
+    std::printf("%s %lld\n", name.c_str(), calls);
+  // two runs: the weights that decay and the biases and LayerNorms that do not
+  EXPECT_EQ(counts.by_operator.count("aten::_fused_adamw_")
+                ? counts.by_operator.at("aten::_fused_adamw_")
+                : 0,
+            2);
+  EXPECT_LE(counts.calls, 6);
+  EXPECT_EQ(counts.syncs, 0);
+}
+
 TEST(FlatAdamW, ReadsOptimizerStateWrittenBeforeTheAttentionFusion) {
   model::ElectraModel pair(model::ModelConfig::load("tiny"));
   AdamW optimizer(*pair, AdamWOptions{});
