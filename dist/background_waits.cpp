@@ -34,12 +34,11 @@ BackgroundWaits::~BackgroundWaits() {
 }
 
 void BackgroundWaits::add(std::function<Poll()> poll, std::string what) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    waits_.push_back({std::move(poll), std::move(what), std::chrono::steady_clock::now()});
-    if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
-  }
-  wake_.notify_all();
+  // Called from backward's hooks: no wake-up (the thread's 2 ms tick finds the wait), so backward
+  // never stalls on a polling pass.
+  std::lock_guard<std::mutex> lock(mutex_);
+  waits_.push_back({std::move(poll), std::move(what), std::chrono::steady_clock::now()});
+  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
 }
 
 void BackgroundWaits::forget() {
@@ -68,7 +67,11 @@ void BackgroundWaits::disarm() {
 void BackgroundWaits::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(2));
+    if (waits_.empty() && !mark_) {  // nothing to poll: sleep until a wait or the end
+      wake_.wait_for(lock, std::chrono::milliseconds(100));
+    } else {
+      wake_.wait_for(lock, std::chrono::milliseconds(2));
+    }
     if (stop_) break;
     if (mark_) {  // one mark: the main thread gives up on it, or `lost` is called once
       if (!taken_ && !disarmed_ && seconds_since(marked_at_) > grace_) {

@@ -75,6 +75,7 @@ class NcclAllReduce final : public BufferAllReduce {
       // MPI); then nothing polls the communicator any more.
       watch_.wait_until([&] { return cudaStreamQuery(side_) != cudaErrorNotReady; },
                         "the NCCL sums in flight at the end");
+      watch_.give_up_if_marked();  // a sum that failed before: not to be dropped silently
       watch_.background().forget();
       cudaStreamDestroy(side_);
     }

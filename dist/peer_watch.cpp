@@ -107,7 +107,10 @@ void PeerWatch::set_step(long long step) {
 }
 
 void PeerWatch::give_up_if_marked() {
-  if (const auto mark = background_.take_mark()) give_up(mark->what, mark->reason);
+  if (const auto mark = background_.take_mark()) {
+    operation_.clear();  // the wait that failed is the marked one, not the one running now
+    give_up(mark->what, mark->reason);
+  }
 }
 
 void PeerWatch::wait(MPI_Request* requests, int count, const std::string& what) {

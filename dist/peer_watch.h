@@ -73,12 +73,13 @@ class PeerWatch {
 
   // Waits polled on the watch's thread (NCCL sums), under the same deadline.
   BackgroundWaits& background() { return background_; }
+  // Gives up (never returns) when a background wait expired or failed; else returns.
+  void give_up_if_marked();
 
  private:
   // When the main thread does not take a background wait's mark (it is blocked on the device):
   // this rank's line, without asking the other ranks (no MPI off the main thread), and the exit.
   [[noreturn]] void give_up_without_peers(const BackgroundWaits::Mark& mark);
-  void give_up_if_marked();
   bool peer_gave_up();  // a "gave up" from another rank has arrived
   void answer_pending(std::vector<bool>* answered);
   std::string operation_text(const std::string& what) const;

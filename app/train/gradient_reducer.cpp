@@ -110,6 +110,11 @@ GradientReducer::GradientReducer(torch::nn::Module& module, dist::Communicator& 
   } else {
     all_reduce_ = dist::make_host_all_reduce(communicator_);
   }
+  // NCCL averages by scaling each input by 1/ranks before the sum; in bf16 that factor is itself
+  // rounded (+0.2% for 3 ranks) unless the ranks are a power of two: then sum, and divide in fp32.
+  const int ranks = communicator_.size();
+  averaging_ = all_reduce_->averages() &&
+               (options_.wire_type == dist::ElementType::kFloat32 || (ranks & (ranks - 1)) == 0);
 }
 
 GradientReducer::~GradientReducer() = default;
@@ -156,11 +161,10 @@ void GradientReducer::start(size_t b) {
   at::Tensor& data = bf16 ? bucket.wire : bucket.buffer;
   // The mean where the backend divides as it reduces (NCCL), else the sum (divided in finish()).
   const std::string what = "gradient bucket " + std::to_string(b);
-  bucket.sum = all_reduce_->averages()
-                   ? all_reduce_->start_average(data.data_ptr(), size_t(data.numel()),
-                                                options_.wire_type, stream, what)
-                   : all_reduce_->start_sum(data.data_ptr(), size_t(data.numel()),
-                                            options_.wire_type, stream, what);
+  bucket.sum = averaging_ ? all_reduce_->start_average(data.data_ptr(), size_t(data.numel()),
+                                                       options_.wire_type, stream, what)
+                          : all_reduce_->start_sum(data.data_ptr(), size_t(data.numel()),
+                                                   options_.wire_type, stream, what);
 }
 
 void GradientReducer::finish() {
@@ -181,7 +185,7 @@ void GradientReducer::finish() {
     bucket.sum->wait();
     bucket.sum.reset();
     if (bucket.wire.defined()) bucket.buffer.copy_(bucket.wire), bucket.wire = at::Tensor();
-    if (!all_reduce_->averages()) bucket.buffer.div_(double(communicator_.size()));
+    if (!averaging_) bucket.buffer.div_(double(communicator_.size()));
   }
   extras_sum_->wait();
   extras_sum_.reset();

@@ -5,11 +5,11 @@
 // after each parameter's gradient accumulation counts the bucket down; when a bucket is complete
 // on the final micro-batch of a step its sum starts at once, in bucket order (the same order on
 // every rank) — on CUDA on a side stream while backward goes on (NCCL averages as it reduces:
-// ncclAvg), on the CPU as a non-blocking MPI all-reduce. finish() starts what backward did not
-// (parameters without a gradient take part as zeros) and waits for all — on CUDA the compute
-// stream waits on the device, the host goes on queueing the step — and divides MPI's sums by the
-// number of ranks. A few fp32 extras (sums the step
-// needs from every rank: non-finite losses, rewards) travel with the last bucket's sums.
+// ncclAvg, for fp32 or a power-of-two number of ranks), on the CPU as a non-blocking MPI
+// all-reduce. finish() starts what backward did not (parameters without a gradient take part as
+// zeros) and waits for all — on CUDA the compute stream waits on the device, the host goes on
+// queueing the step — and divides MPI's sums by the number of ranks. A few fp32 extras (sums the
+// step needs from every rank: non-finite losses, rewards) travel with the last bucket's sums.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -69,6 +69,7 @@ class GradientReducer {
   std::unique_ptr<dist::PendingSum> extras_sum_;
   std::vector<std::shared_ptr<void>> accumulators_;  // [parameter] keeps the hooks alive
   bool armed_ = false;                               // final micro-batch: buckets may start
+  bool averaging_ = false;  // the backend averages (ncclAvg): nothing to divide after it
   size_t next_to_start_ = 0, started_in_backward_ = 0;
 };
 

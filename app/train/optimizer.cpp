@@ -232,7 +232,7 @@ void AdamW::update(const Rate& rate, const at::Tensor& given_apply) {
 void AdamW::fused_update(const Rate& rate, const at::Tensor& apply) {
   if (options_.bias_correction) fused_step_.copy_(steps_);  // after this step's count
   const std::optional<at::Tensor> skip =
-      apply.defined() ? std::optional<at::Tensor>(apply.logical_not().to(at::kFloat))
+      apply.defined() ? std::optional<at::Tensor>(apply.logical_not().to(device(), at::kFloat))
                       : std::nullopt;
   const double b1 = options_.beta1, b2 = options_.beta2;
   // On the CPU the rate is read where it is (no device to wait for; an .item() would count as a
@@ -243,9 +243,14 @@ void AdamW::fused_update(const Rate& rate, const at::Tensor& apply) {
           ? (rate.tensor.scalar_type() == at::kFloat ? double(*rate.tensor.data_ptr<float>())
                                                      : rate.tensor.item<double>())
           : rate.value;
+  // The kernel reads a device rate as a float on the parameters' device.
+  const at::Tensor base = rate_on_device && (rate.tensor.scalar_type() != at::kFloat ||
+                                             rate.tensor.device() != device())
+                              ? rate.tensor.to(device(), at::kFloat)
+                              : rate.tensor;
   for (const FusedRun& run : fused_) {
     if (rate_on_device) {
-      const at::Tensor lr = run.lr_scale == 1 ? rate.tensor : rate.tensor * run.lr_scale;
+      const at::Tensor lr = run.lr_scale == 1 ? base : base * run.lr_scale;
       at::_fused_adamw_(run.p, run.g, run.m, run.v, {}, run.steps, lr, b1, b2, run.weight_decay,
                         options_.eps, /*amsgrad=*/false, /*maximize=*/false, std::nullopt, skip);
     } else {

@@ -414,16 +414,20 @@ Trainer::StepFigures Trainer::train_step() {
     torch::manual_seed(dropout_seed(0));
     phase.reset();
     graph_figures_->objective = figures.objective, graph_figures_->reinforce = figures.reinforce;
-    const auto step = [&] { device_step(micro_rows, infos, *graph_figures_); };
+    const double lr = figures.lr;
     if (graph_->captured() && padded && !graph_masks_) {
-      graph_->run_eagerly(step);  // captured without the mask, which this batch needs
+      // Captured without the mask, which this batch needs: eagerly, into figures of its own (the
+      // graph's tensors must stay the ones its replays write).
+      StepFigures eager;
+      eager.objective = figures.objective, eager.reinforce = figures.reinforce;
+      graph_->run_eagerly([&] { device_step(micro_rows, infos, eager); });
+      figures = eager;
     } else {
       if (!graph_->captured()) graph_masks_ = padded;  // the batch it is captured for decides
-      graph_->run(step);
+      graph_->run([&] { device_step(micro_rows, infos, *graph_figures_); });
       announce_graph();
+      figures = *graph_figures_;
     }
-    const double lr = figures.lr;
-    figures = *graph_figures_;
     figures.lr = lr;
   } else {
     phase.reset();
