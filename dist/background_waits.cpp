@@ -1,24 +1,8 @@
 #include "dist/background_waits.h"
 
-#include <sstream>
+#include "dist/seconds_text.h"
 
 namespace electra::dist {
-
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-std::string seconds_text(double seconds) {
-  std::ostringstream text;
-  text << std::fixed;
-  text.precision(seconds < 10 ? 2 : 0);
-  text << seconds << " s";
-  return text.str();
-}
-
-}  // namespace
 
 BackgroundWaits::BackgroundWaits(std::function<double()> deadline, double grace,
                                  std::function<void(const Mark&)> lost)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dist/mpi_check.h"
+#include "dist/seconds_text.h"
 
 namespace electra::dist {
 
@@ -17,18 +18,6 @@ namespace {
 
 constexpr int kGaveUpTag = 7601;  // "I gave up waiting": also an answer
 constexpr int kAnswerTag = 7602;  // "I am here" to a rank that gave up
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-std::string seconds_text(double seconds) {
-  std::ostringstream text;
-  text << std::fixed;
-  text.precision(seconds < 10 ? 2 : 0);
-  text << seconds << " s";
-  return text.str();
-}
 
 }  // namespace
 

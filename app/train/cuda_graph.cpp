@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "data/debug_detail.h"
+
 #ifdef ELECTRA_WITH_CUDA
 #include <ATen/autocast_mode.h>
 #include <ATen/core/CachingHostAllocator.h>
@@ -131,6 +133,18 @@ struct StepGraph::Impl {
     }
   }
 
+  // Runs `body` with the step's stream current, ordered after what the caller's stream queued
+  // so far and before what it queues next.
+  void on_step_stream(const std::function<void()>& body) const {
+    const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream(device.index());
+    order(caller, stream);
+    {
+      c10::cuda::CUDAStreamGuard on_step_stream(stream);
+      body();
+    }
+    order(stream, caller);
+  }
+
   // `to` waits for what was queued on `from` so far (on the device; the host goes on).
   static void order(const c10::cuda::CUDAStream& from, const c10::cuda::CUDAStream& to) {
     at::cuda::CUDAEvent event;
@@ -155,10 +169,7 @@ bool StepGraph::captured() const {
 
 void StepGraph::run(const std::function<void()>& step) {
   Impl& impl = *impl_;
-  const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream(impl.device.index());
-  Impl::order(caller, impl.stream);
-  {
-    c10::cuda::CUDAStreamGuard on_step_stream(impl.stream);
+  impl.on_step_stream([&] {
     if (impl.graph) {
       impl.graph->replay();
     } else if (impl.calls < impl.eager_steps || !impl.why_eager.empty()) {
@@ -167,25 +178,18 @@ void StepGraph::run(const std::function<void()>& step) {
       impl.graph->replay();
     } else {
       std::fprintf(stderr,
-                   "--cuda-graph: the step could not be captured (%s); training on without "
-                   "the graph\n",
-                   impl.why_eager.c_str());
+                   "--cuda-graph: the step could not be captured (one of its operations cannot "
+                   "be recorded in a CUDA graph; ELECTRA_DEBUG=1 says which); training on "
+                   "without the graph%s\n",
+                   data::debug_detail(impl.why_eager).c_str());
       step();  // none of the failed capture ran on the device: this call's step, eagerly
     }
-  }
+  });
   ++impl.calls;
-  Impl::order(impl.stream, caller);
 }
 
 void StepGraph::run_eagerly(const std::function<void()>& step) {
-  Impl& impl = *impl_;
-  const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream(impl.device.index());
-  Impl::order(caller, impl.stream);
-  {
-    c10::cuda::CUDAStreamGuard on_step_stream(impl.stream);
-    step();
-  }
-  Impl::order(impl.stream, caller);
+  impl_->on_step_stream(step);
 }
 
 #else

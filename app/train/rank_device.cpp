@@ -1,13 +1,14 @@
 #include "app/train/rank_device.h"
 
 #include <torch/cuda.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+
+#include "dist/peer_watch.h"
 
 #ifdef ELECTRA_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -16,12 +17,6 @@
 namespace electra::train {
 
 namespace {
-
-std::string host_name() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) return "localhost";
-  return host;
-}
 
 // The UUID of CUDA device `index` as nvidia-smi prints it ("GPU-" and 32 hex digits in groups).
 std::string gpu_uuid(int index) {
@@ -41,17 +36,19 @@ std::string gpu_uuid(int index) {
 #endif
 }
 
+// What a rank sends rank 0: its visible GPUs, its node's ranks and the GPU it took (the host
+// names are the peer watch's, from which the node's ranks were counted too).
 std::string encode(const RankGpu& gpu) {
   std::ostringstream text;
-  text << gpu.visible_gpus << ' ' << gpu.local_ranks << ' ' << gpu.gpu << ' ' << gpu.host;
+  text << gpu.visible_gpus << ' ' << gpu.local_ranks << ' ' << gpu.gpu;
   return text.str();
 }
 
-RankGpu decode(const std::string& text) {
+RankGpu decode(const std::string& text, std::string host) {
   RankGpu gpu;
   std::istringstream in(text);
   in >> gpu.visible_gpus >> gpu.local_ranks >> gpu.gpu;
-  std::getline(in >> std::ws, gpu.host);
+  gpu.host = std::move(host);
   return gpu;
 }
 
@@ -101,13 +98,16 @@ torch::Device device_for(dist::Communicator& communicator, const std::string& ch
   }
   const int visible = int(torch::cuda::device_count());
   const int gpu = gpu_of_rank(communicator.local_rank(), visible);
-  if (!ranks_share_gpus && communicator.size() > 1) {
+  if (!ranks_share_gpus && communicator.size() > 1 && communicator.peer_watch()) {
     const std::vector<std::string> taken = communicator.gather_to_root(
-        encode({host_name(), gpu_uuid(gpu), visible, communicator.local_size()}));
+        encode({"", gpu_uuid(gpu), visible, communicator.local_size()}));
     std::string error;
     if (communicator.is_root()) {
+      const std::vector<std::string>& hosts = communicator.peer_watch()->hosts();
       std::vector<RankGpu> ranks;
-      for (const auto& text : taken) ranks.push_back(decode(text));
+      for (size_t rank = 0; rank < taken.size(); ++rank) {
+        ranks.push_back(decode(taken[rank], rank < hosts.size() ? hosts[rank] : "?"));
+      }
       error = shared_gpu_error(ranks);
     }
     error = communicator.broadcast_from_root(error);

@@ -28,28 +28,40 @@
 #include "app/train/training_checkpoint.h"
 #include "gpu/gpu_test_util.h"
 #include "test_util.h"
+#include "unit/train/parameter_placement.h"
 
 namespace electra::train {
 namespace {
 
+// ELECTRA-Small on the GPU in eval mode (no dropout: two passes see the same network) and one
+// batch of 8 x 128 with its masking options and row keys.
+struct SmallOnGpu {
+  model::ElectraModel pair{nullptr};
+  Batch batch;
+  StepOptions step;
+  std::vector<uint64_t> keys{1, 2, 3, 4, 5, 6, 7, 8};
+  SmallOnGpu() {
+    torch::manual_seed(3);
+    pair = model::ElectraModel(model::ModelConfig::load("small"));
+    pair->to(torch::kCUDA);
+    pair->eval();
+    const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kLong);
+    batch = Batch{torch::randint(1000, 30000, {8, 128}, options), torch::ones({8, 128}, options),
+                  torch::zeros({8, 128}, options)};
+    step.masking.max_predictions = max_predictions_per_seq(0.15, 128);
+  }
+  StepOutput forward(bool bf16) {
+    model::CudaBf16Autocast autocast(bf16);
+    return electra_forward(*pair, batch, step, RowRandom(keys));
+  }
+};
+
 TEST(GpuStep, Bf16AutocastMatchesFp32WithinBf16Precision) {
   ELECTRA_NEED_CUDA();
-  torch::manual_seed(3);
-  model::ElectraModel pair(model::ModelConfig::load("small"));
-  pair->to(torch::kCUDA);
-  pair->eval();  // no dropout: both passes see the same network
-  const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kLong);
-  const Batch batch{torch::randint(1000, 30000, {8, 128}, options), torch::ones({8, 128}, options),
-                    torch::zeros({8, 128}, options)};
-  StepOptions step;
-  step.masking.max_predictions = max_predictions_per_seq(0.15, 128);
-  const std::vector<uint64_t> keys{1, 2, 3, 4, 5, 6, 7, 8};
-  const StepOutput fp32 = electra_forward(*pair, batch, step, RowRandom(keys));
-  StepOutput bf16;
-  {
-    model::CudaBf16Autocast autocast(true);
-    bf16 = electra_forward(*pair, batch, step, RowRandom(keys));
-  }
+  SmallOnGpu small;
+  auto& pair = small.pair;
+  const StepOutput fp32 = small.forward(false);
+  StepOutput bf16 = small.forward(true);
   EXPECT_TRUE(bf16.masked.positions.equal(fp32.masked.positions));  // the same masks
   EXPECT_EQ(bf16.generator_logits.scalar_type(), torch::kFloat);
   const double a = fp32.mlm_loss.item<double>(), b = bf16.mlm_loss.item<double>();
@@ -68,20 +80,10 @@ TEST(GpuStep, Bf16AutocastMatchesFp32WithinBf16Precision) {
 // than TF32's rounding.
 TEST(GpuStep, Tf32MatmulsKeepTheLossesWithinTolerance) {
   ELECTRA_NEED_CUDA();
-  torch::manual_seed(3);
-  model::ElectraModel pair(model::ModelConfig::load("small"));
-  pair->to(torch::kCUDA);
-  pair->eval();
-  const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kLong);
-  const Batch batch{torch::randint(1000, 30000, {8, 128}, options), torch::ones({8, 128}, options),
-                    torch::zeros({8, 128}, options)};
-  StepOptions step;
-  step.masking.max_predictions = max_predictions_per_seq(0.15, 128);
-  const std::vector<uint64_t> keys{1, 2, 3, 4, 5, 6, 7, 8};
+  SmallOnGpu small;
   const auto losses = [&](const char* fp32_matmul) {
     use_cuda_fp32_matmul(fp32_matmul);
-    model::CudaBf16Autocast autocast(true);
-    const StepOutput out = electra_forward(*pair, batch, step, RowRandom(keys));
+    const StepOutput out = small.forward(true);
     return std::pair{out.mlm_loss.item<double>(), out.disc_loss.item<double>()};
   };
   const auto ieee = losses("ieee");
@@ -255,21 +257,11 @@ TEST(GpuCheckpoint, SavingTheBestModelLeavesItsWeightsAndAccumulatorsOnTheGpu) {
   finetuned.labels = finetune::LabelSet({"0", "1"});
   finetuned.create(model::ModelConfig::load("tiny"));
   finetuned.module().to(torch::kCUDA);
-  std::vector<const void*> storage, accumulators;
-  std::vector<std::shared_ptr<void>> held;  // as the reducer holds them
-  const auto placement = [&] {
-    std::vector<const void*> where;
-    for (auto& p : finetuned.module().parameters()) {
-      where.push_back(p.data_ptr());
-      auto accumulator = torch::autograd::impl::grad_accumulator(p);
-      where.push_back(accumulator.get());
-      held.push_back(std::make_shared<decltype(accumulator)>(std::move(accumulator)));
-    }
-    return where;
-  };
-  const auto before = placement();
+  const ParameterPlacement before(finetuned.module());
   finetune::save_finetuned(finetuned, dir / "vocab.txt", dir / "best");
-  EXPECT_EQ(placement(), before);
+  const ParameterPlacement after(finetuned.module());
+  EXPECT_EQ(after.storage, before.storage);
+  EXPECT_EQ(after.accumulators, before.accumulators);
   EXPECT_TRUE(finetuned.module().parameters().front().is_cuda());
   finetune::FinetunedModel loaded = finetune::load_finetuned(dir / "best");
   const auto trained = finetuned.module().named_parameters();

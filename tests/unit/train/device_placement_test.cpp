@@ -5,7 +5,6 @@
 // gradient reducer's hooks). The CUDA halves of these are in tests/gpu/train_step_gpu_test.cpp.
 #include <gtest/gtest.h>
 
-#include <torch/csrc/autograd/variable.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
@@ -17,6 +16,7 @@
 #include "app/train/optimizer.h"
 #include "app/train/training_checkpoint.h"
 #include "test_util.h"
+#include "unit/train/parameter_placement.h"
 
 namespace electra::train {
 namespace {
@@ -42,22 +42,6 @@ std::vector<std::pair<std::string, c10::Device>> recorded_devices(const std::str
   }
   return devices;
 }
-
-// Where each parameter's values and gradient accumulator are: unchanged by a save that leaves
-// the module where it is. The accumulators are held (autograd keeps only a weak reference; the
-// gradient reducer holds them, with its hooks on them).
-struct Placement {
-  std::vector<const void*> storage, accumulators;
-  std::vector<std::shared_ptr<void>> held;
-  explicit Placement(torch::nn::Module& module) {
-    for (auto& p : module.parameters()) {
-      storage.push_back(p.data_ptr());
-      auto accumulator = torch::autograd::impl::grad_accumulator(p);
-      accumulators.push_back(accumulator.get());
-      held.push_back(std::make_shared<decltype(accumulator)>(std::move(accumulator)));
-    }
-  }
-};
 
 TEST(DevicePlacement, OptimizerStateLoadsOntoTheOptimizersDeviceWhateverWroteIt) {
   testing::TempDir dir;
@@ -92,9 +76,9 @@ TEST(DevicePlacement, ACheckpointsModelIsAHostCopyAndTheModelStaysInPlace) {
   testing::write_file(dir / "vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\nb\nc\n");
   model::ElectraModel model(little_config());
   AdamW optimizer(*model, AdamWOptions{});  // flat storage, as in training
-  const Placement before(*model);
+  const ParameterPlacement before(*model);
   write_model_files(*model, dir / "vocab.txt", dir / "checkpoint");
-  const Placement after(*model);
+  const ParameterPlacement after(*model);
   EXPECT_EQ(after.storage, before.storage);
   EXPECT_EQ(after.accumulators, before.accumulators);
   for (const auto& [key, device] :
@@ -115,9 +99,9 @@ TEST(DevicePlacement, SavingAFineTunedModelLeavesItInPlaceAndLoadsBackEqual) {
   finetune::FinetunedModel finetuned;
   finetuned.labels = finetune::LabelSet({"0", "1"});
   finetuned.create(little_config());
-  const Placement before(finetuned.module());
+  const ParameterPlacement before(finetuned.module());
   finetune::save_finetuned(finetuned, dir / "vocab.txt", dir / "best");
-  const Placement after(finetuned.module());
+  const ParameterPlacement after(finetuned.module());
   EXPECT_EQ(after.storage, before.storage);
   EXPECT_EQ(after.accumulators, before.accumulators);
   finetune::FinetunedModel loaded = finetune::load_finetuned(dir / "best");
