@@ -3,9 +3,11 @@
 // optimizer+clipping, step boundary), counted by an at::RecordFunction observer
 // (app/train/op_census), and the device-to-host synchronisations among them. The step counted is
 // a non-logging one (the second last of the run). On a GPU each call is about one kernel launch;
-// the counts do not depend on the batch size unless something loops over rows.
+// the counts do not depend on the batch size unless something loops over rows. Each phase also
+// has the host's time in it (host_ms: on a GPU the time to queue it, on the CPU the work).
 // usage: step_profile --data DIR --model PRESET [--batch-size B] [--steps N] [--grad-accum A]
-//                     [--optimizer adamw|lamb] [--strategy S] [--out RUN]
+//                     [--optimizer adamw|lamb] [--strategy S] [--whole-word-masking 0|1]
+//                     [--out RUN]
 // Under mpirun the reduction phase shows the gradient averaging. Prints the run's progress, then
 // one JSON object on the last line (rank 0).
 #include <torch/utils.h>
@@ -13,6 +15,7 @@
 
 #include <unistd.h>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -47,7 +50,10 @@ nlohmann::json phase_json(const train::OpCensus::PhaseCounts& counts) {
   std::sort(top.rbegin(), top.rend());
   nlohmann::json operators = nlohmann::json::object();
   for (size_t i = 0; i < top.size() && i < 6; ++i) operators[top[i].second] = top[i].first;
-  return {{"calls", counts.calls}, {"host_syncs", counts.syncs}, {"top_operators", operators}};
+  return {{"calls", counts.calls},
+          {"host_syncs", counts.syncs},
+          {"host_ms", std::round(counts.host_seconds * 1e5) / 100},
+          {"top_operators", operators}};
 }
 
 }  // namespace
@@ -60,6 +66,7 @@ int main(int argc, char** argv) {
       {"--grad-accum", "1"},
       {"--optimizer", "adamw"},
       {"--strategy", "joint"},
+      {"--whole-word-masking", "0"},
       {"--data", ""},
       {"--out", ""},
       {"--vocab", ELECTRA_DATA_DIR "/vocab/bert-base-uncased-vocab.txt"}};
@@ -96,6 +103,7 @@ int main(int argc, char** argv) {
   config.grad_accum = std::stoll(args["--grad-accum"]);
   config.optimizer = args["--optimizer"];
   config.strategy = args["--strategy"];
+  config.whole_word_masking = args["--whole-word-masking"] == "1";
   config.log_every = config.train_steps, config.eval_every = 0, config.save_every = 0;
   config.eval_examples = 8;
   const long long profiled = config.train_steps - 1;  // a step that neither logs nor evaluates
@@ -138,6 +146,7 @@ int main(int argc, char** argv) {
                 {"seq_length", data::Manifest::load(config.data_dir).max_seq_length},
                 {"optimizer", config.optimizer},
                 {"strategy", config.strategy},
+                {"whole_word_masking", config.whole_word_masking},
                 {"ranks", world->size()},
                 {"parameter_tensors", parameters},
                 {"profiled_step", profiled},

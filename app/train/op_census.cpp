@@ -1,6 +1,8 @@
 #include "app/train/op_census.h"
 
+#include <chrono>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 namespace electra::train {
@@ -56,6 +58,28 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext*) {
   if (is_operator(fn.name())) --t_operator_depth;
 }
 
+// A phase's scope (StepPhaseScope's user-scope record): its phase, step and start.
+struct PhaseStart : at::ObserverContext {
+  StepPhase phase;
+  long long step;
+  std::chrono::steady_clock::time_point start;
+};
+
+std::unique_ptr<at::ObserverContext> on_phase_start(const at::RecordFunction&) {
+  auto context = std::make_unique<PhaseStart>();
+  context->phase = current_step_phase(), context->step = current_profiled_step();
+  context->start = std::chrono::steady_clock::now();
+  return context;
+}
+
+void on_phase_end(const at::RecordFunction&, at::ObserverContext* context) {
+  const auto* started = static_cast<PhaseStart*>(context);
+  if (!g_census || !started) return;
+  g_census->add_host_time(
+      started->step, started->phase,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started->start).count());
+}
+
 }  // namespace
 
 OpCensus::OpCensus() {
@@ -65,10 +89,13 @@ OpCensus::OpCensus() {
       at::RecordFunctionCallback(on_start, on_end)
           .needsInputs(true)  // to see which copies go from a device to the host
           .scopes({at::RecordScope::FUNCTION}));
+  phase_handle_ = at::addGlobalCallback(at::RecordFunctionCallback(on_phase_start, on_phase_end)
+                                            .scopes({at::RecordScope::USER_SCOPE}));
 }
 
 OpCensus::~OpCensus() {
   at::removeCallback(handle_);
+  at::removeCallback(phase_handle_);
   g_census = nullptr;
 }
 
@@ -79,6 +106,11 @@ void OpCensus::record(long long step, StepPhase phase, const char* name, bool to
   PhaseCounts& counts = counts_[{step, int(phase)}];
   if (top_level) ++counts.calls, ++counts.by_operator[name];
   if (sync) ++counts.syncs;
+}
+
+void OpCensus::add_host_time(long long step, StepPhase phase, double seconds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  counts_[{step, int(phase)}].host_seconds += seconds;
 }
 
 OpCensus::PhaseCounts OpCensus::counts(long long step, StepPhase phase) const {
@@ -92,7 +124,7 @@ OpCensus::PhaseCounts OpCensus::total(StepPhase phase) const {
   PhaseCounts sum;
   for (const auto& [key, counts] : counts_) {
     if (key.second != int(phase)) continue;
-    sum.calls += counts.calls, sum.syncs += counts.syncs;
+    sum.calls += counts.calls, sum.syncs += counts.syncs, sum.host_seconds += counts.host_seconds;
     for (const auto& [name, n] : counts.by_operator) sum.by_operator[name] += n;
   }
   return sum;

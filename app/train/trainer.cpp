@@ -240,7 +240,6 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
     graph_figures_ = std::make_unique<StepFigures>();
   }
   skipped_ = at::zeros({kMaxCheckEvery}, at::TensorOptions().dtype(at::kFloat).device(device_));
-  nonfinite_parameters_ = at::zeros_like(skipped_);
 
   data::BatchLoaderOptions loading;
   loading.rank = communicator_.rank(), loading.world = communicator_.size();
@@ -301,17 +300,6 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
 
 Trainer::~Trainer() = default;
 
-data::RowBatch Trainer::next_micro_batch() {
-  data::RowBatch rows;
-  if (!loader_->next(rows)) {
-    ++position_.epoch, position_.epoch_rows = 0;
-    loader_->start_epoch(position_.epoch);
-    loader_->next(rows);
-  }
-  position_.epoch_rows += loader_->global_batch_rows();
-  return rows;
-}
-
 Batch Trainer::to_tensors(const data::RowBatch& rows) const {
   const auto column = [&](const auto& values, at::ScalarType type) {
     return torch::from_blob(const_cast<void*>(static_cast<const void*>(values.data())),
@@ -320,18 +308,6 @@ Batch Trainer::to_tensors(const data::RowBatch& rows) const {
   };
   return {column(rows.input_ids, torch::kInt), column(rows.input_mask, torch::kByte),
           column(rows.segment_ids, torch::kByte)};
-}
-
-// Row i of rank r in micro-batch m of step s: key (seed, s, m * W * b + r * b + i), its slot in the
-// step's global batch — the same whether the batch is split across ranks or micro-batches.
-std::vector<uint64_t> Trainer::train_row_keys(long long micro) const {
-  std::vector<uint64_t> keys(size_t(config_.batch_size));
-  const long long first =
-      (micro * communicator_.size() + communicator_.rank()) * config_.batch_size;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    keys[i] = data::mix_seed(config_.seed, uint64_t(position_.step), uint64_t(first) + i);
-  }
-  return keys;
 }
 
 void Trainer::tag_stage(nlohmann::json& record) const {
@@ -363,34 +339,17 @@ Trainer::StepFigures Trainer::train_step() {
   // The losses of the step are global means: every rank divides its sums by the global counts of
   // masked positions and real tokens over all micro-batches and ranks (divided by the number of
   // ranks, since gradients are averaged), so 2 ranks x b train as 1 rank x 2b. The counts come
-  // from the host copy of the batches (the device does not count them again).
+  // from the host copy of the batches, prepared ahead (step_batches.h), not counted by the device.
   std::optional<StepPhaseScope> phase(std::in_place, StepPhase::kLoading);
-  std::vector<data::RowBatch> micro_rows(size_t(config_.grad_accum));
-  std::vector<HostBatchInfo> infos(micro_rows.size());
-  double counts[2] = {0, 0};  // masked positions, real tokens
-  for (size_t micro = 0; micro < micro_rows.size(); ++micro) {
-    const data::RowBatch& rows = micro_rows[micro] = next_micro_batch();
-    HostBatchInfo& info = infos[micro];
-    info.row_keys = train_row_keys((long long)micro);
-    if (config_.whole_word_masking) {
-      BatchWordChoice words =
-          choose_whole_words(rows.input_ids.data(), rows.input_mask.data(), rows.rows, rows.length,
-                             continuation_, step_options_.masking, info.row_keys);
-      info.counts = std::move(words.counts);
-      info.mask_positions = std::move(words.positions);
-      info.keep_original = std::move(words.keep);
-    }
-    for (long long r = 0; r < rows.rows; ++r) {
-      const int32_t* ids = rows.input_ids.data() + r * rows.length;
-      const uint8_t* mask = rows.input_mask.data() + r * rows.length;
-      if (!config_.whole_word_masking) {
-        info.counts.push_back(
-            int32_t(prediction_count(ids, mask, rows.length, step_options_.masking)));
-      }
-      counts[0] += info.counts[size_t(r)];
-      counts[1] += double(std::count_if(mask, mask + rows.length, [](uint8_t m) { return m; }));
-    }
+  PreparedStep prepared = step_batches_->next();
+  if (prepared.step != position_.step + 1) {
+    throw std::logic_error("Trainer: prepared step " + std::to_string(prepared.step) +
+                           " for step " + std::to_string(position_.step + 1));
   }
+  position_.epoch = prepared.epoch, position_.epoch_rows = prepared.epoch_rows;
+  const std::vector<data::RowBatch>& micro_rows = prepared.micro_rows;
+  std::vector<HostBatchInfo>& infos = prepared.infos;
+  double* counts = prepared.counts;
   {
     dist::NamedWaits waits(communicator_, "the step's token counts");
     communicator_.all_reduce_sum(counts, 2);
@@ -440,14 +399,6 @@ Trainer::StepFigures Trainer::train_step() {
   if (overflow.hits(communicator_.rank(), position_.step + 1)) {
     optimizer_->flat().groups().front().values.view(-1)[0].fill_(std::nan(""));
   }
-  // Whether the parameters are still finite after the update: their sum is (NaN and inf
-  // propagate through it; finite weights sum far below float's range). Read with the flags above.
-  at::Tensor total;
-  for (const auto& group : optimizer_->flat().groups()) {
-    const at::Tensor sum = group.values.sum(at::kFloat);
-    total = total.defined() ? total + sum : sum;
-  }
-  nonfinite_parameters_.select(0, slot).copy_(total.isfinite().logical_not());
   phase.reset();
   ++position_.step;
   if (two_stage() && position_.step == config_.train_steps / 2) {
@@ -549,36 +500,41 @@ void Trainer::device_step(const std::vector<data::RowBatch>& micro_rows,
 void Trainer::check_boundary(StepFigures& figures) {
   StepPhaseScope phase(StepPhase::kCheck);
   const long long steps = position_.step - window_first_ + 1;
-  // The one read from the device: which steps since the last check were skipped, and after
-  // which the parameters were not finite.
+  // The one read from the device: which steps since the last check were skipped, and whether the
+  // parameters are still finite. Their sum says it (NaN and inf propagate through it; finite
+  // weights sum far below float's range), taken here rather than after every update: with finite
+  // gradients (a step with any other is skipped) and a learning rate in (0, 1] an update cannot
+  // overflow, so what this catches (a fault) is named to within the steps since the last check.
+  at::Tensor parameter_sum = at::zeros({1}, skipped_.options());
+  for (const auto& group : optimizer_->flat().groups())
+    parameter_sum += group.values.sum(at::kFloat);
   const at::Tensor flags =
-      at::stack({skipped_.narrow(0, 0, steps), nonfinite_parameters_.narrow(0, 0, steps)})
+      at::cat({skipped_.narrow(0, 0, steps), parameter_sum.isfinite().logical_not().to(at::kFloat)})
           .to(at::kCPU);
   const float* skipped = flags.data_ptr<float>();
-  const float* nonfinite = skipped + steps;
-  long long first_nonfinite = 0;
-  for (long long i = 0; i < steps && !first_nonfinite; ++i) {
-    if (nonfinite[i] != 0) first_nonfinite = window_first_ + i;
-  }
+  const bool nonfinite = skipped[steps] != 0;
   const auto now = std::chrono::steady_clock::now();
   double agreed[3] = {double(stop_signal()),
                       std::chrono::duration<double>(now - last_check_time_).count() / steps,
-                      double(first_nonfinite ? 1 : 0)};
+                      double(nonfinite ? 1 : 0)};
   {
     dist::NamedWaits waits(communicator_, "the step-boundary agreement (stop signals, step time)");
     communicator_.all_reduce_sum(agreed, 3);
   }
   last_check_time_ = now;
   if (agreed[2] > 0) {
-    // Nothing from this step on is saved, evaluated or called done.
+    // Nothing from the window's first step on is saved, evaluated or called done: the update
+    // that broke the parameters is one of the window's.
+    const std::string window = steps == 1 ? "step " + std::to_string(window_first_)
+                                          : "steps " + std::to_string(window_first_) + ".." +
+                                                std::to_string(position_.step);
+    const std::string kept = "nothing from step " + std::to_string(window_first_) + " on is saved";
     throw std::runtime_error(
-        first_nonfinite
-            ? "step " + std::to_string(first_nonfinite) +
-                  ": the parameters are not finite (NaN or inf) after the update; nothing from "
-                  "this step on is saved: resume from the last complete checkpoint with a lower "
-                  "--learning-rate"
-            : "the parameters of another rank are not finite (NaN or inf) after an update; "
-              "nothing from it on is saved");
+        nonfinite
+            ? window + ": the parameters are not finite (NaN or inf) after an update; " + kept +
+                  ": resume from the last complete checkpoint with a lower " + "--learning-rate"
+            : "the parameters of another rank are not finite (NaN or inf) after an update of " +
+                  window + "; " + kept);
   }
   for (long long i = 0; i < steps; ++i) {
     const long long step = window_first_ + i;
@@ -614,6 +570,7 @@ void Trainer::check_boundary(StepFigures& figures) {
 
 Trainer::Outcome Trainer::run() {
   const Outcome outcome = run_steps();
+  step_batches_.reset();  // its thread reads no further ahead
   // RUN/FINISHED exists exactly when the run has reached train_steps: what a scheduler script
   // checks before it calls a job done (a launcher may exit 0 without having run the ranks).
   if (communicator_.is_root()) {
@@ -649,7 +606,14 @@ Trainer::Outcome Trainer::run_steps() {
   // A run from a trained model is evaluated before its first step: where the source stands on
   // this corpus.
   if (position_.step == 0 && !config_.init_from.empty()) log_eval(evaluate());
-  loader_->start_epoch(position_.epoch, position_.epoch_rows);
+  StepBatchOptions preparing;
+  preparing.rank = communicator_.rank(), preparing.world = communicator_.size();
+  preparing.batch_size = config_.batch_size, preparing.grad_accum = config_.grad_accum;
+  preparing.seed = config_.seed;
+  preparing.masking = step_options_.masking;
+  preparing.continuation = continuation_;
+  step_batches_ = std::make_unique<StepBatches>(*loader_, std::move(preparing), position_.step + 1,
+                                                position_.epoch, position_.epoch_rows);
   window_first_ = position_.step + 1, check_every_ = 1;
   last_check_time_ = std::chrono::steady_clock::now();
   const InjectedFault failure = injected_fault(kInjectFailure), hang = injected_fault(kInjectHang);

@@ -15,6 +15,7 @@
 #include "app/train/gradient_reducer.h"
 #include "app/train/metrics_log.h"
 #include "app/train/optimizer.h"
+#include "app/train/step_batches.h"
 #include "app/train/train_config.h"
 #include "app/train/training_checkpoint.h"
 #include "app/train/two_stage.h"
@@ -76,9 +77,7 @@ class Trainer {
   bool mlm_only() const { return config_.strategy == "mlm"; }
   // Adds "stage" (the phase of the last step taken) to a record of a two-stage run.
   void tag_stage(nlohmann::json& record) const;
-  data::RowBatch next_micro_batch();
-  Batch to_tensors(const data::RowBatch& rows) const;           // on the CPU
-  std::vector<uint64_t> train_row_keys(long long micro) const;  // of this step
+  Batch to_tensors(const data::RowBatch& rows) const;  // on the CPU
   void log_train(const StepFigures& figures);
   void log_eval(const EvalMetrics& metrics);
   void save();
@@ -100,6 +99,7 @@ class Trainer {
   bool graph_masks_ = true;  // the captured step's attention takes the padding mask
   bool graph_announced_ = false;
   std::unique_ptr<data::BatchLoader> loader_;
+  std::unique_ptr<StepBatches> step_batches_;  // run_steps': the loader's while it lives
   std::unique_ptr<data::EvalBatches> eval_batches_;
   std::unique_ptr<MetricsLog> log_;  // rank 0 only
   TrainingPosition position_;
@@ -108,9 +108,8 @@ class Trainer {
   // kMaxCheckEvery steps, and before every log, evaluation and checkpoint.
   static constexpr long long kMaxCheckEvery = 16;
   static constexpr double kCheckSeconds = 2.0;
-  at::Tensor skipped_;               // [kMaxCheckEvery] float on the device: 1 for a skipped step
-  at::Tensor nonfinite_parameters_;  // [kMaxCheckEvery]: 1 after an update left NaN or inf
-  long long window_first_ = 1;       // the step of skipped_[0]
+  at::Tensor skipped_;          // [kMaxCheckEvery] float on the device: 1 for a skipped step
+  long long window_first_ = 1;  // the step of skipped_[0]
   long long check_every_ = 1;
   std::chrono::steady_clock::time_point last_check_time_;
   long long resumed_from_ = 0;

@@ -69,7 +69,8 @@ inline std::vector<BadInputCase> bad_input_cases() {
        "env ELECTRA_INJECT_NONFINITE_WEIGHTS=0:3 {E} pretrain --data {data} --model tiny "
        "--batch-size 4 --train-steps 4 --save-every 2 --eval-every 0 --threads 1 --out {tmp}/r",
        1,
-       "step 3: the parameters are not finite (NaN or inf) after the update",
+       "the parameters are not finite (NaN or inf) after an update; nothing from step 3 on is "
+       "saved",
        {"{tmp}/r/checkpoints/step-00000002/COMPLETE"},
        {"{tmp}/r/FINISHED", "{tmp}/r/checkpoints/step-00000004"}},
       {"PretrainLearningRateInf",
