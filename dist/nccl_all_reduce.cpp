@@ -3,6 +3,7 @@
 #include <nccl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -66,7 +67,22 @@ class NcclAllReduce final : public BufferAllReduce {
         std::string(reinterpret_cast<const char*>(&id), sizeof id));
     if (shared.size() != sizeof id) fail(rank_, "NCCL unique id of the wrong size");
     std::copy(shared.begin(), shared.end(), reinterpret_cast<char*>(&id));
-    ELECTRA_NCCL_CHECK(ncclCommInitRank(&comm_, communicator.size(), id, communicator.rank()));
+    // Set-up blocks until every rank has joined: a rank that never comes would hold this one
+    // forever, so the peer watch's thread times it (and ends the process under the peer
+    // deadline, naming the set-up, if it does not return).
+    auto joined = std::make_shared<std::atomic<bool>>(false);
+    watch_.background().add(
+        [joined] {
+          BackgroundWaits::Poll poll;
+          poll.done = joined->load();
+          return poll;
+        },
+        "the NCCL communicator's set-up (ncclCommInitRank)");
+    const ncclResult_t initialised =
+        ncclCommInitRank(&comm_, communicator.size(), id, communicator.rank());
+    joined->store(true);
+    ELECTRA_NCCL_CHECK(initialised);
+    watch_.give_up_if_marked();  // it returned, but after the deadline had passed
     ELECTRA_CUDA_CHECK(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking));
   }
   ~NcclAllReduce() override {
