@@ -4,7 +4,8 @@
 // (app/train/op_census), and the device-to-host synchronisations among them. The step counted is
 // a non-logging one (the second last of the run). On a GPU each call is about one kernel launch;
 // the counts do not depend on the batch size unless something loops over rows. Each phase also
-// has the host's time in it (host_ms: on a GPU the time to queue it, on the CPU the work).
+// has the host's time in it (host_ms: on a GPU the time to queue it, on the CPU the work). The
+// run's one evaluation (4 batches of validation rows, when the corpus has them) is counted apart.
 // usage: step_profile --data DIR --model PRESET [--batch-size B] [--steps N] [--grad-accum A]
 //                     [--optimizer adamw|lamb] [--strategy S] [--whole-word-masking 0|1]
 //                     [--out RUN]
@@ -105,7 +106,7 @@ int main(int argc, char** argv) {
   config.strategy = args["--strategy"];
   config.whole_word_masking = args["--whole-word-masking"] == "1";
   config.log_every = config.train_steps, config.eval_every = 0, config.save_every = 0;
-  config.eval_examples = 8;
+  config.eval_examples = 4 * config.batch_size;  // the run's one evaluation (after its last step)
   const long long profiled = config.train_steps - 1;  // a step that neither logs nor evaluates
   nlohmann::json result;
   try {
@@ -157,6 +158,10 @@ int main(int argc, char** argv) {
                 {"libtorch", TORCH_VERSION},
                 {"device", trainer.model().parameters().front().device().str()}}},
               {"phases", phases},
+              {"evaluation",
+               {{"examples", config.eval_examples},
+                {"batches", (config.eval_examples + config.batch_size - 1) / config.batch_size},
+                {"counts", phase_json(census.total(train::StepPhase::kEvaluation))}}},
               {"total_calls", calls},
               {"host_syncs", syncs},
               {"host_syncs_note",

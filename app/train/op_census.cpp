@@ -28,13 +28,14 @@ bool is_operator(const char* name) {
   return std::strncmp(name, "aten::", 6) == 0;
 }
 
-// A copy into host memory from a device, not asynchronous: the host waits for the device.
-bool copies_to_the_host(const at::RecordFunction& fn) {
+// A blocking copy between the host and a device, either way: LibTorch waits for the stream (a
+// copy to the host for its data; one from pageable host memory synchronises the stream too).
+bool blocking_transfer(const at::RecordFunction& fn) {
   const auto inputs = fn.inputs();
   if (inputs.size() < 2 || !inputs[0].isTensor() || !inputs[1].isTensor()) return false;
   const at::Tensor &to = inputs[0].toTensor(), &from = inputs[1].toTensor();
   const bool non_blocking = inputs.size() > 2 && inputs[2].isBool() && inputs[2].toBool();
-  return to.defined() && from.defined() && to.is_cpu() && !from.is_cpu() && !non_blocking;
+  return to.defined() && from.defined() && to.is_cpu() != from.is_cpu() && !non_blocking;
 }
 
 std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
@@ -46,7 +47,7 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
     // their CUDA kernels read them on the device: not a synchronisation to count.
     const bool sync =
         !t_in_fused_kernel &&
-        (synchronises(name) || (!std::strcmp(name, "aten::copy_") && copies_to_the_host(fn)));
+        (synchronises(name) || (!std::strcmp(name, "aten::copy_") && blocking_transfer(fn)));
     g_census->record(current_profiled_step(), current_step_phase(), name, t_operator_depth == 0,
                      sync);
   }
@@ -85,10 +86,9 @@ void on_phase_end(const at::RecordFunction&, at::ObserverContext* context) {
 OpCensus::OpCensus() {
   if (g_census) throw std::logic_error("OpCensus: one at a time");
   g_census = this;
-  handle_ = at::addGlobalCallback(
-      at::RecordFunctionCallback(on_start, on_end)
-          .needsInputs(true)  // to see which copies go from a device to the host
-          .scopes({at::RecordScope::FUNCTION}));
+  handle_ = at::addGlobalCallback(at::RecordFunctionCallback(on_start, on_end)
+                                      .needsInputs(true)  // to see which copies block the host
+                                      .scopes({at::RecordScope::FUNCTION}));
   phase_handle_ = at::addGlobalCallback(at::RecordFunctionCallback(on_phase_start, on_phase_end)
                                             .scopes({at::RecordScope::USER_SCOPE}));
 }

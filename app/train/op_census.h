@@ -1,9 +1,9 @@
 // Counts the top-level ATen operator calls of training steps by phase (app/train/step_phases.h)
 // through an at::RecordFunction observer, the host's time in each phase, and the calls that make
 // the host wait for the device
-// (.item(), nonzero, equal, masked_select, unique, a blocking copy from a device to the host:
-// device-to-host synchronisations on a GPU; on the CPU the same calls are counted, but the
-// copies are not, there being no device; nor the scalar reads inside a fused optimizer's CPU
+// (.item(), nonzero, equal, masked_select, unique, a blocking copy between the host and a device
+// either way: host-device synchronisations on a GPU; on the CPU the same calls are counted, but
+// the copies are not, there being no device; nor the scalar reads inside a fused optimizer's CPU
 // kernel, which its CUDA kernel makes on the device).
 // Top-level: a call made by our code or by an autograd node, not by another operator — about
 // one kernel launch each on a GPU. For benchmarks (bench/step_profile) and tests; one at a time.

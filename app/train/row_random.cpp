@@ -8,6 +8,8 @@
 #include <string>
 #include <tuple>
 
+#include "app/train/host_to_device.h"
+
 namespace electra::train {
 
 namespace {
@@ -71,7 +73,7 @@ uint64_t counter_hash(uint64_t key, uint64_t counter) {
 RowRandom::RowRandom(const std::vector<uint64_t>& row_keys, at::Device device) {
   std::vector<int64_t> keys(row_keys.size());
   for (size_t i = 0; i < keys.size(); ++i) keys[i] = as_signed(row_keys[i]);
-  row_keys_ = at::tensor(keys, at::kLong).to(device);
+  row_keys_ = to_device_async(at::tensor(keys, at::kLong), device);
 }
 
 at::Tensor RowRandom::hash(const at::Tensor& counters) const {

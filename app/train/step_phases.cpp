@@ -25,6 +25,8 @@ const char* phase_name(StepPhase phase) {
       return "boundary_check";
     case StepPhase::kBoundary:
       return "boundary";
+    case StepPhase::kEvaluation:
+      return "evaluation";
     default:
       return "other";
   }

@@ -17,10 +17,11 @@ enum class StepPhase : int {
   kMaskingSampling,  // masks, generator samples, the corrupted input
   kForward,          // generator and discriminator, losses
   kBackward,
-  kReduction,  // gradient averaging across ranks
-  kOptimizer,  // clipping and the update
-  kBoundary,   // the step's figures kept for the boundary check
-  kCheck,      // the boundary check, every few steps: skipped steps and signals read and agreed
+  kReduction,   // gradient averaging across ranks
+  kOptimizer,   // clipping and the update
+  kBoundary,    // the step's figures kept for the boundary check
+  kCheck,       // the boundary check, every few steps: skipped steps and signals read and agreed
+  kEvaluation,  // an evaluation on the validation rows (not part of a step)
   kCount,
 };
 

@@ -15,6 +15,7 @@
 #include "app/train/batch_staging.h"
 #include "app/train/checkpoint_files.h"
 #include "app/train/fp32_matmul.h"
+#include "app/train/host_to_device.h"
 #include "app/train/init_source.h"
 #include "app/train/rank_device.h"
 #include "app/train/replica_check.h"
@@ -47,10 +48,8 @@ std::string duration_text(double seconds) {
 }
 
 Batch on_device(Batch batch, const torch::Device& device) {
-  if (device.is_cpu()) return batch;
-  // From pinned memory the copies are asynchronous: the host goes on queueing the batch's work.
   for (at::Tensor* field : {&batch.input_ids, &batch.input_mask, &batch.segment_ids}) {
-    *field = field->pin_memory().to(device, /*non_blocking=*/true);
+    *field = to_device_async(*field, device);
   }
   return batch;
 }
@@ -725,6 +724,7 @@ void Trainer::log_train(const StepFigures& figures) {
 }
 
 EvalMetrics Trainer::evaluate() {
+  StepPhaseScope phase(StepPhase::kEvaluation);
   dist::NamedWaits waits(communicator_, "the evaluation");
   torch::NoGradGuard no_grad;
   model_->eval();  // no dropout; masks and samples keyed by the row: the same every time
@@ -746,14 +746,15 @@ EvalMetrics Trainer::evaluate() {
           choose_whole_words(rows.input_ids.data(), rows.input_mask.data(), rows.rows, rows.length,
                              continuation_, step_options_.masking, keys);
       const int64_t p = step_options_.masking.max_predictions;
-      batch.prediction_counts = at::tensor(words.counts, at::kInt).to(at::kLong).to(device_);
-      batch.mask_positions =
-          at::tensor(words.positions, at::kInt).view({rows.rows, p}).to(at::kLong).to(device_);
-      batch.keep_original =
+      batch.prediction_counts =
+          to_device_async(at::tensor(words.counts, at::kInt).to(at::kLong), device_);
+      batch.mask_positions = to_device_async(
+          at::tensor(words.positions, at::kInt).view({rows.rows, p}).to(at::kLong), device_);
+      batch.keep_original = to_device_async(
           at::tensor(std::vector<int32_t>(words.keep.begin(), words.keep.end()), at::kInt)
               .view({rows.rows, p})
-              .to(at::kBool)
-              .to(device_);
+              .to(at::kBool),
+          device_);
     }
     model::CudaBf16Autocast autocast(bf16);
     totals.add(electra_forward(*model_, batch, options, RowRandom(keys, device_)),

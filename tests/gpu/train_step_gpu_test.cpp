@@ -3,7 +3,8 @@
 // vocabulary logits stay fp32, gradients are finite and land in the fp32 parameters; the row-keyed
 // random numbers and masks are the same on CPU and CUDA; a short Trainer run works on CUDA, and 20
 // steps captured in a CUDA graph train as 20 eager ones; a step that cannot be captured falls back
-// to eager; checkpoints move between CUDA and the CPU, and saving leaves the model in place.
+// to eager; checkpoints move between CUDA and the CPU, and saving leaves the model in place; a
+// step makes the host wait for the device nowhere outside the boundary check.
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
@@ -23,9 +24,12 @@
 #include "app/train/fp32_matmul.h"
 #include "app/train/masking.h"
 #include "app/train/metrics_log.h"
+#include "app/train/op_census.h"
 #include "app/train/optimizer.h"
 #include "app/train/rank_device.h"
+#include "app/train/trainer.h"
 #include "app/train/training_checkpoint.h"
+#include "dist/communicator.h"
 #include "gpu/gpu_test_util.h"
 #include "test_util.h"
 #include "unit/train/parameter_placement.h"
@@ -163,6 +167,38 @@ std::vector<nlohmann::json> twenty_steps(const std::string& data, const std::str
     if (record["kind"] == "train") train.push_back(record);
   }
   return train;
+}
+
+// Four steps of ELECTRA-Small on CUDA under the operator census (whole-word masking: its
+// choices go to the device as well): no step makes the host wait for the device outside the
+// boundary check, and the evaluation after the last step waits once, for its totals.
+TEST(GpuProfile, NoHostSyncInAStepAndOneInAnEvaluation) {
+  ELECTRA_NEED_CUDA();
+  electra::testing::TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  const auto prepared = electra::testing::run_shell(
+      std::string(ELECTRA_BINARY) + " prepare --input " + std::string(ELECTRA_DATA_DIR) +
+      "/sample/mobydick.txt --out " + data + " --seq-len 128 --shards 2 --val-fraction 0.05");
+  ASSERT_EQ(prepared.exit_code, 0) << prepared.output;
+  TrainConfig config;
+  config.model = model::ModelConfig::load("small");
+  config.data_dir = data, config.out_dir = (dir.path() / "run").string();
+  config.vocab_path = std::string(ELECTRA_DATA_DIR) + "/vocab/bert-base-uncased-vocab.txt";
+  config.train_steps = 4, config.warmup_steps = 1, config.batch_size = 8;
+  config.log_every = 4, config.eval_every = 0, config.save_every = 0, config.eval_examples = 32;
+  config.whole_word_masking = true;
+  auto world = dist::make_world_communicator();
+  Trainer trainer(config, *world, ResumeMode::kIfPresent);
+  OpCensus census;
+  trainer.run();
+  for (long long step = 1; step <= config.train_steps; ++step) {
+    long long syncs = 0;
+    for (const auto phase : kStepPhases) {
+      if (phase != StepPhase::kCheck) syncs += census.counts(step, phase).syncs;
+    }
+    EXPECT_EQ(syncs, 0) << "step " << step;
+  }
+  EXPECT_EQ(census.total(StepPhase::kEvaluation).syncs, 1);
 }
 
 TEST(GpuGraph, TwentyCapturedStepsTrainAsTwentyEagerOnes) {
