@@ -81,6 +81,7 @@ class NcclAllReduce final : public BufferAllReduce {
     const ncclResult_t initialised =
         ncclCommInitRank(&comm_, communicator.size(), id, communicator.rank());
     joined->store(true);
+    if (initialised != ncclSuccess) watch_.background().disarm();  // NCCL's error, not a timeout
     ELECTRA_NCCL_CHECK(initialised);
     watch_.give_up_if_marked();  // it returned, but after the deadline had passed
     ELECTRA_CUDA_CHECK(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking));

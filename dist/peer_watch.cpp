@@ -234,8 +234,8 @@ void PeerWatch::give_up_without_peers(const BackgroundWaits::Mark& mark) {
   line << "electra: " << describe_ranks({rank_}, hosts_) << ": ";
   if (published_step_ >= 0) line << "step " << published_step_ << ": ";
   line << mark.what << " " << mark.reason
-       << " (--peer-timeout); this rank is blocked waiting for its GPU, so the other ranks were "
-          "not asked; exit status "
+       << " (--peer-timeout); this rank is blocked in a call to its GPU or to NCCL, so the other "
+          "ranks were not asked; exit status "
        << kExitPeerLost
        << ": run the same command again to resume from the last complete checkpoint\n";
   const std::string text = line.str();

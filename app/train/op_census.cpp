@@ -59,26 +59,40 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext*) {
   if (is_operator(fn.name())) --t_operator_depth;
 }
 
-// A phase's scope (StepPhaseScope's user-scope record): its phase, step and start.
-struct PhaseStart : at::ObserverContext {
+// A phase's scope (StepPhaseScope's user-scope record): its phase and step, and its own time —
+// a scope nested in it (masking inside the forward pass) stops its clock meanwhile.
+struct PhaseScope : at::ObserverContext {
   StepPhase phase;
   long long step;
-  std::chrono::steady_clock::time_point start;
+  PhaseScope* outer;
+  std::chrono::steady_clock::time_point since;  // when its clock last started
+  double seconds = 0;
 };
+thread_local PhaseScope* t_innermost_scope = nullptr;
+
+double seconds_between(std::chrono::steady_clock::time_point from,
+                       std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
 
 std::unique_ptr<at::ObserverContext> on_phase_start(const at::RecordFunction&) {
-  auto context = std::make_unique<PhaseStart>();
-  context->phase = current_step_phase(), context->step = current_profiled_step();
-  context->start = std::chrono::steady_clock::now();
-  return context;
+  const auto now = std::chrono::steady_clock::now();
+  auto scope = std::make_unique<PhaseScope>();
+  scope->phase = current_step_phase(), scope->step = current_profiled_step();
+  scope->outer = t_innermost_scope, scope->since = now;
+  if (scope->outer) scope->outer->seconds += seconds_between(scope->outer->since, now);
+  t_innermost_scope = scope.get();
+  return scope;
 }
 
 void on_phase_end(const at::RecordFunction&, at::ObserverContext* context) {
-  const auto* started = static_cast<PhaseStart*>(context);
-  if (!g_census || !started) return;
-  g_census->add_host_time(
-      started->step, started->phase,
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started->start).count());
+  auto* scope = static_cast<PhaseScope*>(context);
+  if (!scope) return;
+  const auto now = std::chrono::steady_clock::now();
+  scope->seconds += seconds_between(scope->since, now);
+  t_innermost_scope = scope->outer;
+  if (scope->outer) scope->outer->since = now;
+  if (g_census) g_census->add_host_time(scope->step, scope->phase, scope->seconds);
 }
 
 }  // namespace

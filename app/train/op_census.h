@@ -28,8 +28,8 @@ class OpCensus {
     long long calls = 0;                           // top-level operator calls
     long long syncs = 0;                           // device-to-host synchronisations
     std::map<std::string, long long> by_operator;  // top-level calls by name
-    // The host's time inside the phase's scopes (StepPhaseScope), in any thread: on a GPU the
-    // time to queue its work, on the CPU the work itself.
+    // The host's time in the phase's scopes (StepPhaseScope), in any thread, less the scopes
+    // nested in them: on a GPU the time to queue its work, on the CPU the work itself.
     double host_seconds = 0;
   };
   // The counts of one optimiser step (current_profiled_step() while they ran), or of every step.

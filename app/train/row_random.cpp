@@ -42,7 +42,7 @@ at::Tensor step_offsets(int64_t length, int64_t predictions, at::Device device) 
     add(Draw::kMaskPositions, length);
     add(Draw::kKeepOriginal, predictions);
     add(Draw::kSample, predictions);
-    cached = at::tensor(offsets, at::kLong).unsqueeze(0).to(device);
+    cached = to_device_async(at::tensor(offsets, at::kLong).unsqueeze(0), device);
   }
   return cached;
 }

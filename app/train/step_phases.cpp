@@ -44,8 +44,10 @@ void mark_step_begin(long long step) {
   g_step.store(step, std::memory_order_relaxed);
 }
 
-StepPhaseScope::StepPhaseScope(StepPhase phase)
-    : previous_(StepPhase(g_phase.exchange(int(phase), std::memory_order_relaxed))) {
+StepPhaseScope::StepPhaseScope(StepPhase phase) : previous_(current_step_phase()) {
+  // An evaluation runs the step's own code (masking, the forward pass): all of it is evaluation.
+  if (previous_ == StepPhase::kEvaluation) phase = StepPhase::kEvaluation;
+  g_phase.store(int(phase), std::memory_order_relaxed);
   if (record_.isActive()) record_.before(phase_name(phase));
 }
 

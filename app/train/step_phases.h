@@ -21,7 +21,8 @@ enum class StepPhase : int {
   kOptimizer,   // clipping and the update
   kBoundary,    // the step's figures kept for the boundary check
   kCheck,       // the boundary check, every few steps: skipped steps and signals read and agreed
-  kEvaluation,  // an evaluation on the validation rows (not part of a step)
+  kEvaluation,  // an evaluation on the validation rows (not part of a step; the phases opened
+                // within it count as evaluation)
   kCount,
 };
 

@@ -568,8 +568,14 @@ void Trainer::check_boundary(StepFigures& figures) {
 }
 
 Trainer::Outcome Trainer::run() {
-  const Outcome outcome = run_steps();
-  step_batches_.reset();  // its thread reads no further ahead
+  Outcome outcome;
+  try {
+    outcome = run_steps();
+  } catch (...) {
+    step_batches_.reset();  // its thread reads no further ahead
+    throw;
+  }
+  step_batches_.reset();
   // RUN/FINISHED exists exactly when the run has reached train_steps: what a scheduler script
   // checks before it calls a job done (a launcher may exit 0 without having run the ranks).
   if (communicator_.is_root()) {
@@ -611,6 +617,7 @@ Trainer::Outcome Trainer::run_steps() {
   preparing.seed = config_.seed;
   preparing.masking = step_options_.masking;
   preparing.continuation = continuation_;
+  step_batches_.reset();  // one thread on the loader at a time
   step_batches_ = std::make_unique<StepBatches>(*loader_, std::move(preparing), position_.step + 1,
                                                 position_.epoch, position_.epoch_rows);
   window_first_ = position_.step + 1, check_every_ = 1;

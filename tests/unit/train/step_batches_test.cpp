@@ -19,7 +19,10 @@
 namespace electra::train {
 namespace {
 
-constexpr long long kBatch = 32, kAccum = 2;  // 470 rows: 7 steps of 64 rows per epoch
+constexpr long long kBatch = 32, kAccum = 2;
+// 490 rows: 15 batches an epoch, so an epoch ends within a step (step 8 takes epoch 0's last batch
+// and epoch 1's first).
+const std::vector<int> kShards = {300, 190};
 
 StepBatchOptions options(bool whole_words) {
   StepBatchOptions o;
@@ -107,15 +110,19 @@ class StepBatchesTest : public ::testing::TestWithParam<bool> {};  // whole-word
 
 TEST_P(StepBatchesTest, GiveWhatTheLoaderReadInlineGivesAcrossAnEpochsEnd) {
   testing::TempDir dir;
-  data::write_corpus(dir.path().string());
+  data::write_corpus(dir.path().string(), kShards);
   auto reference = loader(dir.path().string()), ours = loader(dir.path().string());
   reference.start_epoch(0);
   InlineSteps inline_steps{reference, options(GetParam())};
   StepBatches prepared(ours, options(GetParam()), 1, 0, 0);
   long long counted = 0;
-  for (long long step = 1; step <= 16; ++step) {  // 7 steps an epoch: into the third
+  for (long long step = 1; step <= 16; ++step) {  // 32 batches: into the third epoch
     const PreparedStep got = prepared.next();
     expect_same(got, inline_steps.next(step));
+    if (step == 8) {  // epoch 0's last batch, then epoch 1's first
+      EXPECT_EQ(got.epoch, 1);
+      EXPECT_EQ(got.epoch_rows, kBatch);
+    }
     counted += (long long)got.counts[0];
   }
   EXPECT_EQ(inline_steps.epoch, 2);
@@ -128,7 +135,7 @@ TEST_P(StepBatchesTest, GiveWhatTheLoaderReadInlineGivesAcrossAnEpochsEnd) {
 
 TEST_P(StepBatchesTest, StartAtAResumedPositionAsTheRunWouldHaveGoneOn) {
   testing::TempDir dir;
-  data::write_corpus(dir.path().string());
+  data::write_corpus(dir.path().string(), kShards);
   auto whole_run = loader(dir.path().string()), resumed = loader(dir.path().string());
   StepBatches from_start(whole_run, options(GetParam()), 1, 0, 0);
   PreparedStep fifth;
