@@ -335,28 +335,13 @@ Trainer::StepFigures Trainer::train_step() {
     model_->train();
   }
   mark_step_begin(position_.step + 1);
-  // The losses of the step are global means: every rank divides its sums by the global counts of
-  // masked positions and real tokens over all micro-batches and ranks (divided by the number of
-  // ranks, since gradients are averaged), so 2 ranks x b train as 1 rank x 2b. The counts come
-  // from the host copy of the batches, prepared ahead (step_batches.h), not counted by the device.
   std::optional<StepPhaseScope> phase(std::in_place, StepPhase::kLoading);
-  PreparedStep prepared = step_batches_->next();
-  if (prepared.step != position_.step + 1) {
-    throw std::logic_error("Trainer: prepared step " + std::to_string(prepared.step) +
-                           " for step " + std::to_string(position_.step + 1));
-  }
-  position_.epoch = prepared.epoch, position_.epoch_rows = prepared.epoch_rows;
+  const PreparedStep prepared =
+      counted_next_ ? std::move(*counted_next_) : counted_step_batches();  // the first step
+  counted_next_.reset();
+  position_.epoch = prepared.epoch, position_.epoch_rows = prepared.epoch_rows;  // now taken
   const std::vector<data::RowBatch>& micro_rows = prepared.micro_rows;
-  std::vector<HostBatchInfo>& infos = prepared.infos;
-  double* counts = prepared.counts;
-  {
-    dist::NamedWaits waits(communicator_, "the step's token counts");
-    communicator_.all_reduce_sum(counts, 2);
-  }
-  for (auto& info : infos) {
-    info.denominators = {float(std::max(counts[0], 1.0) / communicator_.size()),
-                         float(std::max(counts[1], 1.0) / communicator_.size())};
-  }
+  const std::vector<HostBatchInfo>& infos = prepared.infos;
   StepFigures figures;
   figures.objective = step_options_.objective = objective_of_next_step();
   figures.reinforce = figures.objective == Objective::kAdversarial;
@@ -419,7 +404,36 @@ Trainer::StepFigures Trainer::train_step() {
   if (every(position_.step, config_.check_replicas_every)) {
     check_replicas_identical(*model_, communicator_, position_.step);
   }
+  if (position_.step < config_.train_steps && position_.step != config_.stop_at) {
+    // The next step's counts are added over the ranks while the device runs this one, so that
+    // its launch waits for no rank (nor does the launch after a boundary check's read).
+    phase.emplace(StepPhase::kLoading);
+    counted_next_ = counted_step_batches();
+  }
   return figures;
+}
+
+// The losses of a step are global means: every rank divides its sums by the global counts of
+// masked positions and real tokens over all micro-batches and ranks (divided by the number of
+// ranks, since gradients are averaged), so 2 ranks x b train as 1 rank x 2b. The counts come
+// from the host copy of the batches, prepared ahead (step_batches.h), not counted by the device.
+PreparedStep Trainer::counted_step_batches() {
+  PreparedStep prepared = step_batches_->next();
+  if (prepared.step != position_.step + 1) {
+    throw std::logic_error("Trainer: prepared step " + std::to_string(prepared.step) +
+                           " for step " + std::to_string(position_.step + 1));
+  }
+  double* counts = prepared.counts;
+  {
+    dist::NamedWaits waits(communicator_,
+                           "the token counts of step " + std::to_string(prepared.step));
+    communicator_.all_reduce_sum(counts, 2);
+  }
+  for (auto& info : prepared.infos) {
+    info.denominators = {float(std::max(counts[0], 1.0) / communicator_.size()),
+                         float(std::max(counts[1], 1.0) / communicator_.size())};
+  }
+  return prepared;
 }
 
 // Once, when the step is captured: whether its attention takes the mask.
@@ -572,10 +586,10 @@ Trainer::Outcome Trainer::run() {
   try {
     outcome = run_steps();
   } catch (...) {
-    step_batches_.reset();  // its thread reads no further ahead
+    counted_next_.reset(), step_batches_.reset();  // its thread reads no further ahead
     throw;
   }
-  step_batches_.reset();
+  counted_next_.reset(), step_batches_.reset();
   // RUN/FINISHED exists exactly when the run has reached train_steps: what a scheduler script
   // checks before it calls a job done (a launcher may exit 0 without having run the ranks).
   if (communicator_.is_root()) {
@@ -617,7 +631,7 @@ Trainer::Outcome Trainer::run_steps() {
   preparing.seed = config_.seed;
   preparing.masking = step_options_.masking;
   preparing.continuation = continuation_;
-  step_batches_.reset();  // one thread on the loader at a time
+  counted_next_.reset(), step_batches_.reset();  // one thread on the loader at a time
   step_batches_ = std::make_unique<StepBatches>(*loader_, std::move(preparing), position_.step + 1,
                                                 position_.epoch, position_.epoch_rows);
   window_first_ = position_.step + 1, check_every_ = 1;

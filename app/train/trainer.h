@@ -77,6 +77,8 @@ class Trainer {
   bool mlm_only() const { return config_.strategy == "mlm"; }
   // Adds "stage" (the phase of the last step taken) to a record of a two-stage run.
   void tag_stage(nlohmann::json& record) const;
+  // The next step's batches from step_batches_, their token counts added over the ranks.
+  PreparedStep counted_step_batches();
   Batch to_tensors(const data::RowBatch& rows) const;  // on the CPU
   void log_train(const StepFigures& figures);
   void log_eval(const EvalMetrics& metrics);
@@ -100,6 +102,7 @@ class Trainer {
   bool graph_announced_ = false;
   std::unique_ptr<data::BatchLoader> loader_;
   std::unique_ptr<StepBatches> step_batches_;  // run_steps': the loader's while it lives
+  std::optional<PreparedStep> counted_next_;   // the next step's, its counts over the ranks added
   std::unique_ptr<data::EvalBatches> eval_batches_;
   std::unique_ptr<MetricsLog> log_;  // rank 0 only
   TrainingPosition position_;
