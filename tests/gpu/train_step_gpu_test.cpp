@@ -15,6 +15,7 @@
 #include <torch/csrc/autograd/variable.h>
 
 #include <functional>
+#include <stdexcept>
 
 #include "app/finetune/finetuned_model.h"
 #include "app/model/autocast.h"
@@ -98,15 +99,21 @@ TEST(GpuStep, Tf32MatmulsKeepTheLossesWithinTolerance) {
   EXPECT_NEAR(tf32.second, ieee.second, 5e-3 * ieee.second + 1e-4);
 }
 
+// The embedded sample text prepared under `dir` as a corpus of 128-token rows; its folder.
+std::string sample_corpus(const std::filesystem::path& dir) {
+  const std::string data = (dir / "data").string();
+  const auto prepared = electra::testing::run_shell(
+      std::string(ELECTRA_BINARY) + " prepare --input " + std::string(ELECTRA_DATA_DIR) +
+      "/sample/mobydick.txt --out " + data + " --seq-len 128 --shards 2 --val-fraction 0.05");
+  if (prepared.exit_code != 0) throw std::runtime_error("electra prepare: " + prepared.output);
+  return data;
+}
+
 TEST(GpuPretrain, AShortBf16RunOfElectraSmallTrainsAndCheckpoints) {
   ELECTRA_NEED_CUDA();
   electra::testing::TempDir dir;
-  const std::string electra = ELECTRA_BINARY, data = (dir.path() / "data").string(),
+  const std::string electra = ELECTRA_BINARY, data = sample_corpus(dir.path()),
                     run = (dir.path() / "run").string();
-  const auto prepared = electra::testing::run_shell(
-      electra + " prepare --input " + std::string(ELECTRA_DATA_DIR) +
-      "/sample/mobydick.txt --out " + data + " --seq-len 128 --shards 2 --val-fraction 0.05");
-  ASSERT_EQ(prepared.exit_code, 0) << prepared.output;
   const auto trained = electra::testing::run_shell(
       electra + " pretrain --model small --data " + data + " --out " + run +
       " --train-steps 60 --warmup-steps 20 --batch-size 32 --learning-rate 5e-4 --log-every 20 "
@@ -175,11 +182,7 @@ std::vector<nlohmann::json> twenty_steps(const std::string& data, const std::str
 TEST(GpuProfile, NoHostSyncInAStepAndOneInAnEvaluation) {
   ELECTRA_NEED_CUDA();
   electra::testing::TempDir dir;
-  const std::string data = (dir.path() / "data").string();
-  const auto prepared = electra::testing::run_shell(
-      std::string(ELECTRA_BINARY) + " prepare --input " + std::string(ELECTRA_DATA_DIR) +
-      "/sample/mobydick.txt --out " + data + " --seq-len 128 --shards 2 --val-fraction 0.05");
-  ASSERT_EQ(prepared.exit_code, 0) << prepared.output;
+  const std::string data = sample_corpus(dir.path());
   TrainConfig config;
   config.model = model::ModelConfig::load("small");
   config.data_dir = data, config.out_dir = (dir.path() / "run").string();
@@ -204,11 +207,7 @@ TEST(GpuProfile, NoHostSyncInAStepAndOneInAnEvaluation) {
 TEST(GpuGraph, TwentyCapturedStepsTrainAsTwentyEagerOnes) {
   ELECTRA_NEED_CUDA();
   electra::testing::TempDir dir;
-  const std::string data = (dir.path() / "data").string();
-  const auto prepared = electra::testing::run_shell(
-      std::string(ELECTRA_BINARY) + " prepare --input " + std::string(ELECTRA_DATA_DIR) +
-      "/sample/mobydick.txt --out " + data + " --seq-len 128 --shards 2 --val-fraction 0.05");
-  ASSERT_EQ(prepared.exit_code, 0) << prepared.output;
+  const std::string data = sample_corpus(dir.path());
   const auto eager = twenty_steps(data, (dir.path() / "eager").string(), "");
   std::string said;
   const auto graph = twenty_steps(data, (dir.path() / "graph").string(), "--cuda-graph", &said);
