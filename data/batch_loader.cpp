@@ -6,7 +6,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "data/shard_set_writer.h"
+#include "data/seed_hash.h"
 
 namespace electra::data {
 

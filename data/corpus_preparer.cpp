@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "data/example_builder.h"
+#include "data/seed_hash.h"
 #include "data/shard_reader.h"
 #include "data/text_line_reader.h"
 

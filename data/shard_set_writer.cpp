@@ -3,15 +3,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "data/seed_hash.h"
+
 namespace electra::data {
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 std::string shard_name(const char* split, int index) {
   char name[64];
@@ -20,10 +15,6 @@ std::string shard_name(const char* split, int index) {
 }
 
 }  // namespace
-
-uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c) {
-  return splitmix64(splitmix64(splitmix64(a) ^ b) ^ c);
-}
 
 ShardSetWriter::ShardSetWriter(ShardSetOptions options)
     : options_(std::move(options)),

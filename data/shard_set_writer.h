@@ -35,7 +35,4 @@ class ShardSetWriter {
   long long train_examples_ = 0;
 };
 
-// A well-mixed 64-bit hash of (a, b, c): seeds and split decisions that depend on data, not ranks.
-uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c = 0);
-
 }  // namespace electra::data

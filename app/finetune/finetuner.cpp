@@ -18,7 +18,7 @@
 #include "app/train/rank_device.h"
 #include "app/train/stop_signals.h"
 #include "data/atomic_file.h"
-#include "data/shard_set_writer.h"
+#include "data/seed_hash.h"
 
 namespace electra::finetune {
 

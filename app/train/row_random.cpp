@@ -14,8 +14,8 @@ namespace electra::train {
 
 namespace {
 
-constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;
-constexpr uint64_t kMix1 = 0xBF58476D1CE4E5B9ull, kMix2 = 0x94D049BB133111EBull;
+constexpr uint64_t kGolden = data::kSplitMixGolden;
+constexpr uint64_t kMix1 = data::kSplitMixMul1, kMix2 = data::kSplitMixMul2;
 
 int64_t as_signed(uint64_t value) {
   return static_cast<int64_t>(value);  // two's complement: the same bits
@@ -62,13 +62,6 @@ at::Tensor to_uniform(const at::Tensor& z) {
 }
 
 }  // namespace
-
-uint64_t counter_hash(uint64_t key, uint64_t counter) {
-  uint64_t z = key + counter * kGolden;
-  z = (z ^ (z >> 30)) * kMix1;
-  z = (z ^ (z >> 27)) * kMix2;
-  return z ^ (z >> 31);
-}
 
 RowRandom::RowRandom(const std::vector<uint64_t>& row_keys, at::Device device) {
   std::vector<int64_t> keys(row_keys.size());

@@ -17,13 +17,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "data/seed_hash.h"
+
 namespace electra::train {
 
 // What a draw is for: one key gives independent numbers for each purpose.
 enum class Draw : uint64_t { kMaskPositions = 1, kKeepOriginal = 2, kSample = 3 };
 
-// The hash on the host: the reference the tensor version is tested against.
-uint64_t counter_hash(uint64_t key, uint64_t counter);
+// The hash on the host (data/seed_hash.h): the reference the tensor version is tested against.
+using data::counter_hash;
 inline uint64_t draw_counter(Draw draw, uint64_t index) {
   return (uint64_t(draw) << 32) + index + 1;
 }

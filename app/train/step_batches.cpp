@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "app/train/whole_word_masking.h"
-#include "data/shard_set_writer.h"
+#include "data/seed_hash.h"
 
 namespace electra::train {
 

@@ -24,7 +24,7 @@
 #include "app/train/stop_signals.h"
 #include "app/train/whole_word_masking.h"
 #include "data/atomic_file.h"
-#include "data/shard_set_writer.h"
+#include "data/seed_hash.h"
 
 namespace electra::train {
 

@@ -11,7 +11,7 @@
 #include "app/train/checkpoint_files.h"
 #include "app/train/init_source.h"
 #include "app/train/trainer.h"
-#include "data/shard_set_writer.h"
+#include "data/seed_hash.h"
 #include "data/shard_writer.h"
 #include "dist/communicator.h"
 

@@ -12,7 +12,7 @@
 
 #include "app/train/step_batches.h"
 #include "app/train/whole_word_masking.h"
-#include "data/shard_set_writer.h"
+#include "data/seed_hash.h"
 #include "test_util.h"
 #include "unit/data/numbered_corpus.h"
 
