@@ -5,7 +5,7 @@
 // a non-logging one (the second last of the run). On a GPU each call is about one kernel launch;
 // the counts do not depend on the batch size unless something loops over rows. Each phase also
 // has the host's time in it (host_ms: on a GPU the time to queue it, on the CPU the work). The
-// run's one evaluation (4 batches of validation rows, when the corpus has them) is counted apart.
+// run's one evaluation (of up to 4 x B validation rows, over the ranks) is counted apart.
 // usage: step_profile --data DIR --model PRESET [--batch-size B] [--steps N] [--grad-accum A]
 //                     [--optimizer adamw|lamb] [--strategy S] [--whole-word-masking 0|1]
 //                     [--out RUN]
@@ -139,35 +139,36 @@ int main(int argc, char** argv) {
     }
     long long parameters = 0;
     for (const auto& p : trainer.model().parameters()) parameters += p.defined();
-    result = {{"benchmark", "step_profile: top-level ATen calls of one optimiser step"},
-              {"config",
-               {{"model", args["--model"]},
-                {"batch_size", config.batch_size},
-                {"grad_accum", config.grad_accum},
-                {"seq_length", data::Manifest::load(config.data_dir).max_seq_length},
-                {"optimizer", config.optimizer},
-                {"strategy", config.strategy},
-                {"whole_word_masking", config.whole_word_masking},
-                {"ranks", world->size()},
-                {"parameter_tensors", parameters},
-                {"profiled_step", profiled},
-                {"of_steps", config.train_steps}}},
-              {"machine",
-               {{"cpu", cpu_name()},
-                {"threads", torch::get_num_threads()},
-                {"libtorch", TORCH_VERSION},
-                {"device", trainer.model().parameters().front().device().str()}}},
-              {"phases", phases},
-              {"evaluation",
-               {{"examples", config.eval_examples},
-                {"batches", (config.eval_examples + config.batch_size - 1) / config.batch_size},
-                {"counts", phase_json(census.total(train::StepPhase::kEvaluation))}}},
-              {"total_calls", calls},
-              {"host_syncs", syncs},
-              {"host_syncs_note",
-               "outside the boundary check, which reads the skipped-step flags once every few "
-               "steps (phases.boundary_check)"},
-              {"steps", steps}};
+    result = {
+        {"benchmark", "step_profile: top-level ATen calls of one optimiser step"},
+        {"config",
+         {{"model", args["--model"]},
+          {"batch_size", config.batch_size},
+          {"grad_accum", config.grad_accum},
+          {"seq_length", data::Manifest::load(config.data_dir).max_seq_length},
+          {"optimizer", config.optimizer},
+          {"strategy", config.strategy},
+          {"whole_word_masking", config.whole_word_masking},
+          {"ranks", world->size()},
+          {"parameter_tensors", parameters},
+          {"profiled_step", profiled},
+          {"of_steps", config.train_steps}}},
+        {"machine",
+         {{"cpu", cpu_name()},
+          {"threads", torch::get_num_threads()},
+          {"libtorch", TORCH_VERSION},
+          {"device", trainer.model().parameters().front().device().str()}}},
+        {"phases", phases},
+        {"evaluation",
+         {{"rows", std::min(config.eval_examples,
+                            data::Manifest::load(config.data_dir).num_examples("validation"))},
+          {"counts", phase_json(census.total(train::StepPhase::kEvaluation))}}},
+        {"total_calls", calls},
+        {"host_syncs", syncs},
+        {"host_syncs_note",
+         "outside the boundary check, which reads the skipped-step flags once every few "
+         "steps (phases.boundary_check)"},
+        {"steps", steps}};
   } catch (const std::exception& e) {
     std::cerr << "step_profile: " << e.what() << "\n";
     return 1;

@@ -545,7 +545,7 @@ void Trainer::check_boundary(StepFigures& figures) {
     throw std::runtime_error(
         nonfinite
             ? window + ": the parameters are not finite (NaN or inf) after an update; " + kept +
-                  ": resume from the last complete checkpoint with a lower " + "--learning-rate"
+                  ": resume from the last complete checkpoint with a lower --learning-rate"
             : "the parameters of another rank are not finite (NaN or inf) after an update of " +
                   window + "; " + kept);
   }
@@ -582,14 +582,12 @@ void Trainer::check_boundary(StepFigures& figures) {
 }
 
 Trainer::Outcome Trainer::run() {
-  Outcome outcome;
-  try {
-    outcome = run_steps();
-  } catch (...) {
-    counted_next_.reset(), step_batches_.reset();  // its thread reads no further ahead
-    throw;
-  }
-  counted_next_.reset(), step_batches_.reset();
+  // However the steps end, the preparing thread reads no further ahead.
+  struct StopPreparing {
+    Trainer& trainer;
+    ~StopPreparing() { trainer.counted_next_.reset(), trainer.step_batches_.reset(); }
+  } stop_preparing{*this};
+  const Outcome outcome = run_steps();
   // RUN/FINISHED exists exactly when the run has reached train_steps: what a scheduler script
   // checks before it calls a job done (a launcher may exit 0 without having run the ranks).
   if (communicator_.is_root()) {
