@@ -29,11 +29,13 @@ EmbeddingsImpl::EmbeddingsImpl(const ModelConfig& config) {
 }
 
 torch::Tensor EmbeddingsImpl::forward(const torch::Tensor& input_ids,
-                                      const torch::Tensor& token_type_ids) {
+                                      const torch::Tensor& token_type_ids, bool word_gradients) {
   const torch::Tensor positions =
       torch::arange(input_ids.size(1), input_ids.options().dtype(torch::kLong));
-  torch::Tensor sum = word_embeddings(input_ids) + position_embeddings(positions) +
-                      token_type_embeddings(token_type_ids);
+  torch::Tensor words = word_embeddings(input_ids);
+  if (!word_gradients) words = words.detach();
+  torch::Tensor sum =
+      words + position_embeddings(positions) + token_type_embeddings(token_type_ids);
   return model::dropout(layer_norm(sum), dropout->options.p(), is_training());
 }
 
@@ -50,13 +52,14 @@ EncoderStackImpl::EncoderStackImpl(const EncoderConfig& config, const ModelConfi
 EncoderStackImpl::Output EncoderStackImpl::encode(const torch::Tensor& input_ids,
                                                   const torch::Tensor& token_type_ids,
                                                   const torch::Tensor& attention_mask) {
-  torch::Tensor x = embeddings(input_ids, token_type_ids);
+  torch::Tensor x = embeddings->forward(input_ids, token_type_ids, trains_word_embeddings);
   if (embeddings_project) x = embeddings_project(x);
   return {x, encoder(x, attention_mask)};
 }
 
 DiscriminatorImpl::DiscriminatorImpl(const ModelConfig& config, Embeddings embeddings)
     : EncoderStackImpl(config.discriminator, config, std::move(embeddings)) {
+  trains_word_embeddings = config.discriminator_trains_word_embeddings;
   const int64_t h = config.discriminator.hidden_size;
   head_dense = register_module("head_dense", torch::nn::Linear(h, h));
   head_prediction = register_module("head_prediction", torch::nn::Linear(h, 1));

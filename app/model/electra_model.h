@@ -12,7 +12,10 @@ namespace electra::model {
 // Word + position + token-type embeddings, LayerNorm, dropout: [B, L] -> [B, L, E].
 struct EmbeddingsImpl : torch::nn::Module {
   explicit EmbeddingsImpl(const ModelConfig& config);
-  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids);
+  // word_gradients false: the word rows are read without a gradient (the caller does not train
+  // them; the other tables and the LayerNorm still do).
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                        bool word_gradients = true);
 
   torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr},
       token_type_embeddings{nullptr};
@@ -36,6 +39,7 @@ struct EncoderStackImpl : torch::nn::Module {
   Embeddings embeddings;                          // shared, owned by the pair
   torch::nn::Linear embeddings_project{nullptr};  // E -> H, only when E != H
   Encoder encoder{nullptr};
+  bool trains_word_embeddings = true;  // false: its loss leaves the word rows to the other network
 };
 
 struct DiscriminatorImpl : EncoderStackImpl {

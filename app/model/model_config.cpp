@@ -43,7 +43,8 @@ json ModelConfig::to_json() const {
           {"initializer_range", initializer_range},
           {"discriminator", encoder_json(discriminator)},
           {"generator", encoder_json(generator)},
-          {"share_embeddings", share_embeddings}};
+          {"share_embeddings", share_embeddings},
+          {"discriminator_trains_word_embeddings", discriminator_trains_word_embeddings}};
 }
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
@@ -64,6 +65,10 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
       encoder_from_json(data::json_field<json>(j, "generator", source), source + " generator");
   if (j.contains("share_embeddings")) {
     c.share_embeddings = data::json_field<bool>(j, "share_embeddings", source);
+  }
+  if (j.contains("discriminator_trains_word_embeddings")) {
+    c.discriminator_trains_word_embeddings =
+        data::json_field<bool>(j, "discriminator_trains_word_embeddings", source);
   }
   c.validate(source);
   return c;
@@ -166,6 +171,9 @@ void ModelConfig::validate(const std::string& source) const {
           "dropout probabilities must be in [0, 1)");
   require(layer_norm_eps > 0 && initializer_range > 0,
           "layer_norm_eps and initializer_range must be positive");
+  require(discriminator_trains_word_embeddings || share_embeddings,
+          "discriminator_trains_word_embeddings false needs share_embeddings true (the "
+          "generator's masked LM trains the word rows the discriminator reads)");
   // Each size within its limit can still make a model no machine holds (hidden 16384, FFN 65536,
   // 1024 layers: 3 x 10^12 parameters): the whole is bounded too, and by this machine's memory.
   const double parameters = parameter_count();

@@ -33,6 +33,10 @@ struct ModelConfig {
   // it its own (--strategy two-stage, where the generator stays frozen while the discriminator's
   // embeddings train). Optional in JSON (configs written before it existed share them).
   bool share_embeddings = true;
+  // false: the discriminator reads the shared word embeddings without a gradient, so only the
+  // generator's masked LM trains them (its loss still trains the position and segment tables and
+  // the embedding LayerNorm). Optional in JSON (true, the paper's, before it existed).
+  bool discriminator_trains_word_embeddings = true;
 
   nlohmann::json to_json() const;
   // Every field must be present and valid; throws naming `source` and the field.

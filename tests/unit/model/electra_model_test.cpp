@@ -84,6 +84,50 @@ TEST(ElectraModel, SharesOneEmbeddingModuleAndTiesTheGeneratorOutput) {
   EXPECT_FALSE(model->discriminator->head_dense->weight.grad().defined());
 }
 
+// discriminator_trains_word_embeddings false: the discriminator's loss leaves the shared word rows
+// alone (the generator's still trains them) but trains every other table and its own layers; the
+// forward is the same.
+TEST(ElectraModel, DiscriminatorCanLeaveTheWordEmbeddingsToTheGenerator) {
+  auto config = ModelConfig::load("tiny");
+  const auto ids = torch::randint(5, config.vocab_size, {2, 16});
+  const auto types = torch::zeros({2, 16}, torch::kLong);
+  const auto mask = torch::ones({2, 16}, torch::kLong);
+  auto gradients = [&](bool trains) {
+    auto c = config;
+    c.set(std::string("discriminator_trains_word_embeddings=") + (trains ? "true" : "false"));
+    torch::manual_seed(7);
+    ElectraModel model(c);
+    model->eval();
+    const auto logits = model->discriminator->forward(ids, types, mask);
+    logits.sum().backward();
+    const auto& words = model->embeddings->word_embeddings->weight;
+    return std::tuple{
+        logits.detach(), words.grad().defined() ? words.grad().abs().sum().item<double>() : 0.0,
+        model->embeddings->position_embeddings->weight.grad().abs().sum().item<double>()};
+  };
+  const auto [paper_logits, paper_words, paper_positions] = gradients(true);
+  const auto [left_logits, left_words, left_positions] = gradients(false);
+  EXPECT_TRUE(paper_logits.equal(left_logits));
+  EXPECT_GT(paper_words, 0);
+  EXPECT_EQ(left_words, 0);
+  EXPECT_GT(left_positions, 0);
+  EXPECT_NEAR(left_positions, paper_positions, 1e-6 * paper_positions);
+
+  auto unshared = config;
+  unshared.share_embeddings = false;
+  unshared.discriminator_trains_word_embeddings = false;
+  try {
+    unshared.validate("test");
+    ADD_FAILURE() << "no error for word rows no network trains";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs share_embeddings true"), std::string::npos);
+  }
+  EXPECT_TRUE(ModelConfig::from_json(config.to_json(), "t").discriminator_trains_word_embeddings);
+  auto older = config.to_json();
+  older.erase("discriminator_trains_word_embeddings");  // a config written before the option
+  EXPECT_TRUE(ModelConfig::from_json(older, "older").discriminator_trains_word_embeddings);
+}
+
 TEST(ElectraModel, InitialisesAsTheReference) {
   auto config = ModelConfig::load("tiny");
   ElectraModel model(config);
