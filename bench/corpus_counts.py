@@ -19,3 +19,14 @@ def training_token_counts(data, size=65536):
             real = f["input_mask"][:].astype(bool)
             counts += np.bincount(ids[real], minlength=len(counts))
     return counts[:size]
+
+
+def vocabulary(vocab_file):
+    """The tokens of a vocab.txt, in id order."""
+    with open(vocab_file, encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f]
+
+
+def special_ids(tokens):
+    """Ids of the bracketed tokens ([PAD], [CLS], [unused0], ...): not words of the corpus."""
+    return np.array([i for i, t in enumerate(tokens) if t.startswith("[") and t.endswith("]")], dtype=np.int64)

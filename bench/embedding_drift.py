@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from transformers import ElectraConfig, ElectraForPreTraining
 
-from corpus_counts import training_token_counts
+from corpus_counts import special_ids, training_token_counts, vocabulary
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tokenizer"))
 from reference_tokenize import bert_tokenizer  # noqa: E402
@@ -52,13 +52,14 @@ def task_token_counts(files, vocab_file, vocab_size):
 
 
 @torch.no_grad()
-def drift(model, counts, task_counts, rng):
+def drift(model, counts, task_counts, tokens, rng):
     embeddings = model.electra.embeddings
     rows = embeddings.word_embeddings.weight.detach()
     vocab_size = rows.shape[0]
     counts = counts[:vocab_size]
     special = np.zeros(vocab_size, dtype=bool)
-    special[:1000] = True  # BERT's [PAD], [unused*], [UNK], [CLS], [SEP], [MASK]
+    special[special_ids(tokens)] = True
+    cls_id = tokens.index("[CLS]")
     found = {}
     for name, low, high in GROUPS:
         members = np.flatnonzero((counts >= low) & (counts <= (high if high is not None else 1 << 62)) & ~special)
@@ -68,7 +69,7 @@ def drift(model, counts, task_counts, rng):
         common = float(group.mean(0).pow(2).sum() / group.pow(2).sum(1).mean())
         sample = torch.tensor(rng.choice(members, size=min(len(members), 2000), replace=False))
         ids = sample.view(-1, 1)
-        seen = embeddings(input_ids=torch.cat([torch.full_like(ids, 101), ids], 1))[:, 1]
+        seen = embeddings(input_ids=torch.cat([torch.full_like(ids, cls_id), ids], 1))[:, 1]
         if hasattr(model.electra, "embeddings_project"):
             seen = model.electra.embeddings_project(seen)
         unit = torch.nn.functional.normalize(seen, dim=1)
@@ -100,7 +101,7 @@ def main():
     models += [(pair, ElectraForPreTraining.from_pretrained(os.path.join(pair, "discriminator")).eval())
                for pair in args.pairs]
     for name, model in models:
-        groups = drift(model, counts, task_counts, np.random.RandomState(args.seed))
+        groups = drift(model, counts, task_counts, vocabulary(vocab), np.random.RandomState(args.seed))
         print(json.dumps({"model": name, "groups": groups}))
 
 

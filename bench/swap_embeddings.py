@@ -23,7 +23,7 @@ import shutil
 import torch
 from transformers import ElectraConfig, ElectraForPreTraining
 
-from corpus_counts import training_token_counts
+from corpus_counts import special_ids, training_token_counts, vocabulary
 
 EMBEDDING_PREFIXES = ("electra.embeddings.", "electra.embeddings_project.")
 
@@ -65,7 +65,7 @@ def main():
         rows = state[name].clone()
         counts = training_token_counts(args.data, rows.shape[0])
         rare = torch.tensor(counts < args.rare_below)
-        rare[:1000] = False  # BERT's [PAD], [unused*], [UNK], [CLS], [SEP], [MASK]
+        rare[special_ids(vocabulary(os.path.join(args.config_from, "vocab.txt")))] = False
         if args.rare == "random":
             rows[rare] = load("random", config, args.seed).state_dict()[name][rare]
         else:
