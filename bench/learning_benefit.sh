@@ -14,10 +14,15 @@
 # the other's best). A rerun keeps finished runs and cells.
 #   bash bench/learning_benefit.sh [--out DIR] [--shared DIR] [--lr 3e-4] [--seeds 1,2,3]
 #        [--ranks 2] [--pretrain-args "--learning-rate 1.25e-4 ..."] [--steps 2000]
-#        [--corpus PATH [--vocab-size N]] [--quick]
+#        [--corpus PATH [--vocab-size N]] [--word-rows random|ppmi] [--bias zero|prior] [--quick]
 # --corpus: pretrain on these text files or folders instead (prepared into OUT/shards), with
 # --vocab-size a WordPiece vocabulary of that size learnt on them by `electra vocab`
 # (OUT/vocab.txt; the tasks are then read with it too), else BERT's.
+# --word-rows ppmi / --bias prior: (a) starts from bench/prior_bias_init.py's pair instead of the
+# paper's initialisation (the shared word rows as the corpus's count-based token vectors; the
+# generator's output bias at the log unigram frequencies), written to OUT/start; that start itself
+# is then fine-tuned too, as (d), so that what the pretraining adds to it is measured. (c) keeps the
+# paper's initialisation.
 # --quick: a smoke run of the whole pipeline (40 pretraining steps, 1 seed, small task subsets);
 # its figures mean nothing (default --out runs/benefit-quick).
 set -euo pipefail
@@ -32,6 +37,8 @@ steps=2000
 corpus=()
 vocab_size=0
 quick=0
+word_rows=random
+bias=zero
 electra=${ELECTRA_BINARY:-${ELECTRA_BUILD_DIR:-$root/build}/app/electra}
 while (($#)); do
   case $1 in
@@ -44,12 +51,16 @@ while (($#)); do
     --steps) steps=$2; shift 2 ;;
     --corpus) corpus+=("$2"); shift 2 ;;
     --vocab-size) vocab_size=$2; shift 2 ;;
+    --word-rows) word_rows=$2; shift 2 ;;
+    --bias) bias=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     *) echo "bench/learning_benefit.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
 [[ $steps =~ ^[1-9][0-9]*$ ]] || { echo "bench/learning_benefit.sh: --steps must be a positive whole number" >&2; exit 2; }
 [[ $vocab_size =~ ^[0-9]+$ ]] || { echo "bench/learning_benefit.sh: --vocab-size must be a whole number of tokens" >&2; exit 2; }
+[[ $word_rows == random || $word_rows == ppmi ]] || { echo "bench/learning_benefit.sh: --word-rows is random or ppmi" >&2; exit 2; }
+[[ $bias == zero || $bias == prior ]] || { echo "bench/learning_benefit.sh: --bias is zero or prior" >&2; exit 2; }
 if ((vocab_size > 0)) && ((${#corpus[@]} == 0)); then
   echo "bench/learning_benefit.sh: --vocab-size needs --corpus (the text to learn it on)" >&2; exit 2
 fi
@@ -133,7 +144,28 @@ PY
 }
 quick_args=()
 ((quick)) && steps=40 quick_args=(--warmup-steps 4 --eval-every 20 --save-every 20)
-pretrain joint --train-steps "$steps" "${quick_args[@]}"
+start_args=() start_checkpoint=""
+if [[ $word_rows != random || $bias != zero ]]; then
+  # The start: an export of these sizes (a one-step run) shapes bench/prior_bias_init.py's pair.
+  if [[ ! -f $out/start/discriminator/config.json ]]; then
+    t=$(date +%s)
+    rm -rf "$out/shape" "$out/shape-hf"
+    # shellcheck disable=SC2086
+    mpi pretrain --config "$root/configs/tiny.ini" --data "$shards" --out "$out/shape" --device cpu \
+      "${vocab_args[@]}" $pretrain_args --train-steps 1 --warmup-steps 0 --log-every 1 --eval-every 0 \
+      --save-every 1 >"$out/shape.log" 2>&1 ||
+      { echo "bench/learning_benefit.sh: the one-step run failed; see $out/shape.log" >&2; exit 1; }
+    "$electra" export --checkpoint "$out/shape" --out "$out/shape-hf" >/dev/null
+    "$root/.venv/bin/python" "$root/bench/prior_bias_init.py" --like "$out/shape-hf" --data "$shards" \
+      --out "$out/start" --word-rows "$word_rows" --bias "$bias" >"$out/start.log" 2>&1 ||
+      { echo "bench/learning_benefit.sh: the start failed; see $out/start.log" >&2; exit 1; }
+    rm -rf "$out/shape" "$out/shape.log" "$out/shape-hf"
+    echo "start $(($(date +%s) - t))" >>"$out/phase-seconds.txt"
+  fi
+  start_args=(--init-from "$out/start")
+  start_checkpoint=",$out/start/discriminator"
+fi
+pretrain joint --train-steps "$steps" "${start_args[@]}" "${quick_args[@]}"
 joint_fpt=$(flop_per_token "$out/joint")
 if [[ ! -f $out/mlm/FINISHED ]]; then  # a few steps to read the MLM model's FLOP per token
   rm -rf "$out/mlm-probe"
@@ -149,7 +181,7 @@ last() { ls -d "$out/$1/checkpoints"/step-* | tail -1; }
 
 # The fine-tuning: one sweep, (b) as its random-init rows.
 t=$(date +%s)
-mpi sweep --checkpoints "$(last joint),$(last mlm)" --random-baseline \
+mpi sweep --checkpoints "$(last joint),$(last mlm)$start_checkpoint" --random-baseline \
   --task "sst2:$data/sst2-train.tsv:$data/sst2-dev.tsv" \
   --task "chunking@token:$data/conll-train.txt:$data/conll-test.txt" \
   --task "spam:${spam_files[0]}:${spam_files[1]}:${spam_files[2]}" \
@@ -161,9 +193,11 @@ echo "sweep $(($(date +%s) - t))" >>"$out/phase-seconds.txt"
 corpus_said="the main job's corpus"
 ((${#corpus[@]})) && corpus_said="${corpus[*]}"
 ((vocab_size > 0)) && corpus_said+=" with a ${vocab_size}-token vocabulary learnt on it"
-python3 - "$out" "$machine" $(($(date +%s) - start)) "$steps" "$mlm_steps" "$joint_fpt" "$lr" "$seeds" "$pretrain_args" "$corpus_said" <<'PY'
+start_said="the paper's initialisation"
+[[ -n $start_checkpoint ]] && start_said="bench/prior_bias_init.py --word-rows $word_rows --bias $bias"
+python3 - "$out" "$machine" $(($(date +%s) - start)) "$steps" "$mlm_steps" "$joint_fpt" "$lr" "$seeds" "$pretrain_args" "$corpus_said" "$start_said" <<'PY'
 import csv, json, statistics, sys
-out, machine, seconds, steps, mlm_steps, joint_fpt, lr, seeds, extra, corpus = sys.argv[1:]
+out, machine, seconds, steps, mlm_steps, joint_fpt, lr, seeds, extra, corpus, start = sys.argv[1:]
 # Each phase's seconds when it ran (a rerun keeps finished phases: their time is what they took).
 phases = {}
 try:
@@ -174,7 +208,11 @@ except FileNotFoundError:
     pass
 rows = list(csv.DictReader(open(f"{out}/sweep/results.csv")))
 def model(label):
-    return "a: ELECTRA" if label.startswith("joint-") else "c: MLM" if label.startswith("mlm-") else "b: random"
+    if label.startswith("joint-"):
+        return "a: ELECTRA"
+    if label.startswith("mlm-"):
+        return "c: MLM"
+    return "b: random" if label == "random-init" else "d: the start alone"
 tasks = {}
 for r in rows:
     if r["status"] != "ok":
@@ -185,31 +223,35 @@ table = []
 for task, t in tasks.items():
     m = {k: {"seeds": v, "median": statistics.median(v), "min": min(v), "max": max(v)}
          for k, v in sorted(t["models"].items())}
-    a, b, c = m.get("a: ELECTRA"), m.get("b: random"), m.get("c: MLM")
+    a, b, c, d = m.get("a: ELECTRA"), m.get("b: random"), m.get("c: MLM"), m.get("d: the start alone")
     table.append({"task": task, "metric": t["metric"], "models": m,
                   "a_beats_b": bool(a and b and a["min"] > b["max"]),
+                  "a_beats_d": bool(a and d and a["min"] > d["max"]),
                   "a_beats_c": bool(a and c and a["min"] > c["max"]),
                   "c_beats_a": bool(a and c and c["min"] > a["max"])})
 report = {"machine": machine, "seconds_this_call": int(seconds), "phase_seconds": phases,
           "seconds": sum(phases.values()), "electra_steps": int(steps),
           "mlm_steps": int(mlm_steps), "electra_flop_per_token": float(joint_fpt),
           "finetune": {"lr": lr, "seeds": seeds, "epochs": 3, "batch": 32, "max_seq_len": 128},
-          "pretrain_args": extra, "corpus": corpus, "tasks": table,
+          "pretrain_args": extra, "corpus": corpus, "start": start, "tasks": table,
           "a_beats_b_on": sum(t["a_beats_b"] for t in table)}
 json.dump(report, open(f"{out}/benefit.json", "w"), indent=1)
 timing = ", ".join(f"{k} {v} s" for k, v in phases.items())
 lines = [f"# Does pretraining help? ({machine}; {report['seconds']} s in all: {timing})", "",
-         f"(a) ELECTRA, configs/tiny.ini {extra}, {steps} steps on {corpus}; (b) random weights; (c) MLM alone, "
-         f"{mlm_steps} steps (the same FLOPs). Fine-tuning: lr {lr}, seeds {seeds}, 3 epochs, batch 32.", "",
-         "| task (dev metric) | (a) ELECTRA | (b) random | (c) MLM | a > b beyond the seeds | a vs c |",
-         "| --- | --- | --- | --- | --- | --- |"]
+         f"(a) ELECTRA, configs/tiny.ini {extra}, {steps} steps on {corpus}, from {start}; (b) random weights; "
+         f"(c) MLM alone, {mlm_steps} steps (the same FLOPs), from the paper's initialisation; (d) (a)'s start, "
+         f"not pretrained. Fine-tuning: lr {lr}, seeds {seeds}, 3 epochs, batch 32.", "",
+         "| task (dev metric) | (a) ELECTRA | (b) random | (c) MLM | (d) the start alone | a > b beyond the seeds "
+         "| a vs c | a > d beyond the seeds |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
 def cell(x):
     return "-" if not x else f"{x['median']:.4f} ({x['min']:.4f}-{x['max']:.4f})"
 for t in table:
     m = t["models"]
     versus = "a better" if t["a_beats_c"] else "c better" if t["c_beats_a"] else "within the seeds"
     lines.append(f"| {t['task']} ({t['metric']}) | {cell(m.get('a: ELECTRA'))} | {cell(m.get('b: random'))} "
-                 f"| {cell(m.get('c: MLM'))} | {'yes' if t['a_beats_b'] else 'no'} | {versus} |")
+                 f"| {cell(m.get('c: MLM'))} | {cell(m.get('d: the start alone'))} "
+                 f"| {'yes' if t['a_beats_b'] else 'no'} | {versus} "
+                 f"| {('yes' if t['a_beats_d'] else 'no') if m.get('d: the start alone') else '-'} |")
 lines += ["", f"(a) beats (b) beyond the seeds' spread on {report['a_beats_b_on']} of {len(table)} tasks."]
 open(f"{out}/benefit.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
