@@ -7,17 +7,21 @@ import h5py
 import numpy as np
 
 
+def training_shards(data):
+    """(input_ids, real-token mask) of each training shard of `data` (an `electra prepare --out`
+    folder), in the manifest's order."""
+    manifest = json.load(open(os.path.join(data, "manifest.json")))
+    for shard in manifest["shards"]:
+        if shard["split"] == "train":
+            with h5py.File(os.path.join(data, shard["file"]), "r") as f:
+                yield f["input_ids"][:].astype(np.int64), f["input_mask"][:].astype(bool)
+
+
 def training_token_counts(data, size=65536):
     """counts[id] over the training shards of `data` (an `electra prepare --out` folder)."""
-    manifest = json.load(open(os.path.join(data, "manifest.json")))
     counts = np.zeros(max(size, 65536), dtype=np.int64)
-    for shard in manifest["shards"]:
-        if shard["split"] != "train":
-            continue
-        with h5py.File(os.path.join(data, shard["file"]), "r") as f:
-            ids = f["input_ids"][:].astype(np.int64)
-            real = f["input_mask"][:].astype(bool)
-            counts += np.bincount(ids[real], minlength=len(counts))
+    for ids, real in training_shards(data):
+        counts += np.bincount(ids[real], minlength=len(counts))
     return counts[:size]
 
 
@@ -37,7 +41,6 @@ def ppmi_rows(data, size, window=2, contexts=5000, dims=64):
     knows): each token's positive pointwise mutual information with the CONTEXTS most frequent
     tokens within WINDOW places of it, reduced by SVD to DIMS dimensions (U * sqrt(S)); rows of
     tokens the corpus never shows are zero."""
-    manifest = json.load(open(os.path.join(data, "manifest.json")))
     counts = training_token_counts(data, size)
     seen = np.flatnonzero(counts)
     row = np.full(size, -1, dtype=np.int64)
@@ -46,12 +49,7 @@ def ppmi_rows(data, size, window=2, contexts=5000, dims=64):
     column = np.full(size, -1, dtype=np.int64)
     column[context_ids] = np.arange(len(context_ids))
     pairs = []
-    for shard in manifest["shards"]:
-        if shard["split"] != "train":
-            continue
-        with h5py.File(os.path.join(data, shard["file"]), "r") as f:
-            ids = f["input_ids"][:].astype(np.int64)
-            real = f["input_mask"][:].astype(bool)
+    for ids, real in training_shards(data):
         for offset in range(1, window + 1):
             both = real[:, :-offset] & real[:, offset:]  # two real tokens OFFSET apart
             left, right = ids[:, :-offset][both], ids[:, offset:][both]
