@@ -148,13 +148,9 @@ start_args=() start_checkpoint=""
 if [[ $word_rows != random || $bias != zero ]]; then
   # The start: an export of these sizes (a one-step run) shapes bench/prior_bias_init.py's pair.
   if [[ ! -f $out/start/discriminator/config.json ]]; then
-    t=$(date +%s)
     rm -rf "$out/shape" "$out/shape-hf"
-    # shellcheck disable=SC2086
-    mpi pretrain --config "$root/configs/tiny.ini" --data "$shards" --out "$out/shape" --device cpu \
-      "${vocab_args[@]}" $pretrain_args --train-steps 1 --warmup-steps 0 --log-every 1 --eval-every 0 \
-      --save-every 1 >"$out/shape.log" 2>&1 ||
-      { echo "bench/learning_benefit.sh: the one-step run failed; see $out/shape.log" >&2; exit 1; }
+    pretrain shape --train-steps 1 --warmup-steps 0 --log-every 1 --eval-every 0 --save-every 1
+    t=$(date +%s)
     "$electra" export --checkpoint "$out/shape" --out "$out/shape-hf" >/dev/null
     "$root/.venv/bin/python" "$root/bench/prior_bias_init.py" --like "$out/shape-hf" --data "$shards" \
       --out "$out/start" --word-rows "$word_rows" --bias "$bias" >"$out/start.log" 2>&1 ||
