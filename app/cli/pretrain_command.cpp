@@ -48,6 +48,15 @@ void declare(po::options_description& options) {
      "run's own checkpoints: they resume")
     ("init-optimizer", po::bool_switch(),
      "with --init-from a checkpoint: carry its optimizer moments too (NVIDIA's phase 2)")
+    ("word-rows-init", po::value<std::string>()->default_value(d.word_rows_init),
+     "the shared word rows of a fresh pair: random (normal, initializer_range), or ppmi: count-"
+     "based token vectors of the training shards (each token's positive PMI with the 5,000 most "
+     "frequent tokens within 2 places, SVD to the embedding size, scaled to initializer_range; "
+     "tokens never seen stay random). Not applied with --init-from (its trained rows)")
+    ("output-bias-init", po::value<std::string>()->default_value(d.output_bias_init),
+     "the generator's (mlm: the model's) output bias of a fresh pair: zero, or unigram: the log "
+     "of each token's add-one-smoothed frequency in the training shards ([PAD], [CLS], [SEP], "
+     "[MASK] as never seen). Not applied with --init-from")
     ("whole-word-masking", po::bool_switch(),
      "mask whole words (a token and its ## continuations) instead of single tokens")
     ("model", po::value<std::string>()->default_value("small"),
@@ -177,6 +186,7 @@ void resolve_start(const po::variables_map& o, train::TrainConfig& c,
     if (!explicit_vocab) c.vocab_path = (fs::path(c.out_dir) / train::kVocabFile).string();
     c.init_from = started_from;
     c.init_record = recorded;
+    c.word_rows_init = "random", c.output_bias_init = "zero";  // the source's weights
     return;
   }
   if (given.empty()) {
@@ -197,6 +207,12 @@ void resolve_start(const po::variables_map& o, train::TrainConfig& c,
   c.vocab_path = init->vocab_path;
   c.init_from = given;
   c.init_record = init->record(c.init_optimizer);
+  if (c.starts_from_corpus_counts()) {
+    notes.push_back("pretrain: --word-rows-init " + c.word_rows_init + " and --output-bias-init " +
+                    c.output_bias_init + " are a fresh pair's start; " + given +
+                    "'s trained weights are used instead");
+    c.word_rows_init = "random", c.output_bias_init = "zero";
+  }
   const auto& g = c.model.generator;
   notes.push_back(
       "pretrain: initialised from " + given + " (" + init->kind + ", " + init->weights_dir + "): " +
@@ -218,6 +234,8 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.vocab_path = o["vocab"].as<std::string>();
   c.init_optimizer = o["init-optimizer"].as<bool>();
   c.whole_word_masking = o["whole-word-masking"].as<bool>();
+  c.word_rows_init = o["word-rows-init"].as<std::string>();
+  c.output_bias_init = o["output-bias-init"].as<std::string>();
   c.train_steps = o["train-steps"].as<long long>();
   c.warmup_steps = o["warmup-steps"].as<long long>();
   c.batch_size = o["batch-size"].as<long long>();

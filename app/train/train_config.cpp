@@ -42,6 +42,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"cuda_graph", cuda_graph},
           {"fp32_matmul", fp32_matmul},
           {"whole_word_masking", whole_word_masking},
+          {"word_rows_init", word_rows_init},
+          {"output_bias_init", output_bias_init},
           {"init_from", init_record.is_null() ? nlohmann::json(nullptr) : init_record}};
 }
 
@@ -83,6 +85,10 @@ void TrainConfig::validate() const {
   require(bucket_mb > 0, "bucket-mb", "positive");
   require(reduce_dtype == "fp32" || reduce_dtype == "bf16", "reduce-dtype", "fp32 or bf16");
   require(fp32_matmul == "tf32" || fp32_matmul == "ieee", "fp32-matmul", "tf32 or ieee");
+  require(word_rows_init == "random" || word_rows_init == "ppmi", "word-rows-init",
+          "random or ppmi");
+  require(output_bias_init == "zero" || output_bias_init == "unigram", "output-bias-init",
+          "zero or unigram");
   check_device_choice(device);
 }
 

@@ -49,6 +49,14 @@ struct TrainConfig {
 
   // Masking chooses whole words (a token and its ## continuations) instead of tokens.
   bool whole_word_masking = false;
+  // A fresh pair's start from the training corpus's counts (app/train/corpus_start.h): the word
+  // rows "random" or "ppmi"; the generator's output bias "zero" or "unigram". A run that starts
+  // from trained weights (--init-from) records "random" and "zero": the weights are the source's.
+  std::string word_rows_init = "random";
+  std::string output_bias_init = "zero";
+  bool starts_from_corpus_counts() const {
+    return word_rows_init != "random" || output_bias_init != "zero";
+  }
   // --init-from SOURCE (app/train/init_source.h): "" for a run from scratch; `init_record` is
   // what it started from (InitSource::record), written into train_config.json.
   std::string init_from;

@@ -14,6 +14,7 @@
 #include "app/model/autocast.h"
 #include "app/train/batch_staging.h"
 #include "app/train/checkpoint_files.h"
+#include "app/train/corpus_start.h"
 #include "app/train/fp32_matmul.h"
 #include "app/train/host_to_device.h"
 #include "app/train/init_source.h"
@@ -264,6 +265,13 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   if (init && !latest) {
     copy_init_weights(*init, *model_);
     if (config_.init_optimizer) load_init_optimizer(*init, *optimizer_);
+  } else if (!latest && config_.starts_from_corpus_counts()) {
+    const CorpusStart start =
+        shared_corpus_start(communicator_, config_, vocab_, manifest.lowercase);
+    apply_corpus_start(start, *model_);
+    if (communicator_.is_root()) {
+      std::printf("pretrain: the start from the corpus's counts: %s\n", describe(start).c_str());
+    }
   }
   if (latest) {
     const LoadedCheckpoint loaded =

@@ -381,6 +381,57 @@ TEST_F(Pretrain, ACorruptShardMidEpochStopsTheJobWithAnErrorNamingIt) {
   EXPECT_NE(failed.output.find("step 10/2000"), std::string::npos) << "not mid-epoch";
 }
 
+double first_mlm_loss(const std::string& run) {
+  for (const auto& record : train::read_metrics(run + "/metrics.jsonl")) {
+    if (record["kind"] == "train") return record["mlm_loss"].get<double>();
+  }
+  return 0;
+}
+
+std::string recorded(const std::string& run, const char* field) {
+  std::ifstream in(run + "/train_config.json");
+  return nlohmann::json::parse(in)[field].get<std::string>();
+}
+
+// --word-rows-init ppmi --output-bias-init unigram: said, recorded, a generator that starts at the
+// unigram prior (its first MLM loss far below a uniform guess's log 30522 = 10.3); resumed runs
+// and --init-from keep their weights.
+TEST_F(Pretrain, TheStartFromTheCorpusCountsIsSaidRecordedAndYieldsToTrainedWeights) {
+  const std::string quick = "--train-steps 2 --batch-size 4 --log-every 1 --eval-every 0 ";
+  const std::string counted = path("counted"), paper = path("paper");
+  const auto started =
+      run_shell(pretrain(counted) + quick + "--word-rows-init ppmi --output-bias-init unigram");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  EXPECT_TRUE(std::regex_search(
+      started.output, std::regex("pretrain: the start from the corpus's counts: counted [0-9,]+ "
+                                 "tokens .*SVD to 64 dimensions.*log unigram prior")))
+      << started.output;
+  EXPECT_EQ(recorded(counted, "word_rows_init"), "ppmi");
+  EXPECT_EQ(recorded(counted, "output_bias_init"), "unigram");
+  const auto fresh =
+      run_shell(pretrain(paper) + quick + "--word-rows-init random --output-bias-init zero");
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.output;
+  EXPECT_EQ(fresh.output.find("corpus's counts"), std::string::npos) << fresh.output;
+  EXPECT_GT(first_mlm_loss(paper), 10.0);
+  EXPECT_LT(first_mlm_loss(counted), 8.5);
+  const auto resumed = run_shell(pretrain(counted) +
+                                 "--train-steps 3 --batch-size 4 "
+                                 "--word-rows-init ppmi --output-bias-init unigram");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(resumed.output.find("corpus's counts"), std::string::npos) << resumed.output;
+  const std::string continued = path("continued");
+  const auto init = run_shell(pretrain(continued) + quick + "--init-from " + quote(counted) +
+                              " --word-rows-init ppmi --output-bias-init unigram");
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  EXPECT_NE(init.output.find("--word-rows-init ppmi and --output-bias-init unigram are a fresh "
+                             "pair's start; " +
+                             counted + "'s trained weights are used instead"),
+            std::string::npos)
+      << init.output;
+  EXPECT_EQ(init.output.find("the start from the corpus's counts"), std::string::npos);
+  EXPECT_EQ(recorded(continued, "word_rows_init"), "random");
+}
+
 TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
   const std::string quick = "--train-steps 2 --batch-size 4 ";
   EXPECT_TRUE(fails_with(run_shell(kElectra + " pretrain --data " + quote(path("nope")) +

@@ -288,6 +288,41 @@ TEST(PretrainRanks, EveryRankEndsWithTheSameParametersAndTheNewestCheckpointsAre
   }
 }
 
+// --word-rows-init ppmi --output-bias-init unigram: rank 0 counts, every rank starts from the
+// same weights, and they are the ones one process starts from.
+TEST(PretrainRanks, TheStartFromTheCorpusCountsIsTheSameOnEveryRankAndForOneProcess) {
+  SharedDir dir;
+  write_corpus(dir / "data");
+  TrainConfig config = tiny_config(dir / "data", dir / "run");
+  config.word_rows_init = "ppmi", config.output_bias_init = "unigram";
+  Trainer trainer(config, world(), ResumeMode::kIfPresent);
+  const auto parameters = trainer.model().named_parameters();
+  for (const auto& item : parameters) {
+    at::Tensor mine = item.value().detach().to(at::kFloat).contiguous().clone();
+    at::Tensor sum = mine.clone();
+    world().all_reduce_sum(sum.data_ptr<float>(), size_t(sum.numel()));
+    EXPECT_TRUE(sum.equal(mine * float(world().size()))) << item.key();
+  }
+  if (!world().is_root()) return;
+  auto alone = dist::make_single_process_communicator();
+  config.out_dir = dir / "alone";
+  Trainer one(config, *alone, ResumeMode::kIfPresent);
+  const auto one_parameters = one.model().named_parameters();
+  for (const char* name : {"embeddings.word_embeddings.weight", "generator.output_bias"}) {
+    EXPECT_TRUE(parameters[name].equal(one_parameters[name])) << name;
+  }
+  // Not the paper's start: the bias is the prior, the rows of the counted tokens are new.
+  EXPECT_LT(parameters["generator.output_bias"].max().item<double>(), -1);
+  TrainConfig paper = config;
+  paper.out_dir = dir / "paper", paper.word_rows_init = "random", paper.output_bias_init = "zero";
+  Trainer fresh(paper, *alone, ResumeMode::kIfPresent);
+  const at::Tensor random_rows =
+      fresh.model().named_parameters()["embeddings.word_embeddings.weight"];
+  EXPECT_FALSE(
+      random_rows[101].equal(parameters["embeddings.word_embeddings.weight"][101]));  // [CLS]
+  EXPECT_TRUE(random_rows[1000].equal(parameters["embeddings.word_embeddings.weight"][1000]));
+}
+
 TEST(PretrainRanks, TheReplicaCheckPassesAndCatchesARankThatDrifts) {
   SharedDir dir;
   write_corpus(dir / "data");
