@@ -3,26 +3,25 @@
 #   (a) the ELECTRA pair pretrained with configs/tiny.ini (plus --pretrain-args) on the main job's
 #       corpus (the quickstart shards; prepared as launch/quickstart.sh does when missing),
 #   (b) the same discriminator architecture from random weights (sweep --random-baseline),
-#   (c) BERT's MLM objective alone (--strategy mlm) on a model of the discriminator's size, for
-#       the same pretraining compute: its steps = (a)'s x (a)'s FLOP per token / (c)'s, both read
-#       from the runs' own model_flop_per_s records,
+#   (c) BERT's MLM objective alone (--strategy mlm) on a model of the discriminator's size, from
+#       the same start, for the same pretraining compute: its steps = (a)'s x (a)'s FLOP per
+#       token / (c)'s, both read from the runs' own model_flop_per_s records,
+#   (d) with --start counts, that start itself, not pretrained (a one-step run at lr 1e-12),
 # each fine-tuned on SST-2 (every 8th training row, 8,419, and the full dev set), CoNLL-2000
 # chunking (train / test as dev) and SpamAssassin (train / dev / test), the same settings for all
 # (3 epochs, batch 32, 128 tokens, --lr, seeds 1,2,3) in one `electra sweep`. Writes
 # OUT/benefit.md and OUT/benefit.json: per task and model the median and range over seeds of the
-# dev metric, and whether (a) beats (b) and (c) by more than the seeds' spread (its worst seed above
-# the other's best). A rerun keeps finished runs and cells.
+# dev metric, and whether (a) beats (b), (c) and (d) by more than the seeds' spread (its worst seed
+# above the other's best). A rerun keeps finished runs and cells.
 #   bash bench/learning_benefit.sh [--out DIR] [--shared DIR] [--lr 3e-4] [--seeds 1,2,3]
 #        [--ranks 2] [--pretrain-args "--learning-rate 1.25e-4 ..."] [--steps 2000]
-#        [--corpus PATH [--vocab-size N]] [--word-rows random|ppmi] [--bias zero|prior] [--quick]
+#        [--corpus PATH [--vocab-size N]] [--start counts|paper] [--quick]
 # --corpus: pretrain on these text files or folders instead (prepared into OUT/shards), with
 # --vocab-size a WordPiece vocabulary of that size learnt on them by `electra vocab`
 # (OUT/vocab.txt; the tasks are then read with it too), else BERT's.
-# --word-rows ppmi / --bias prior: (a) starts from bench/prior_bias_init.py's pair instead of the
-# paper's initialisation (the shared word rows as the corpus's count-based token vectors; the
-# generator's output bias at the log unigram frequencies), written to OUT/start; that start itself
-# is then fine-tuned too, as (d), so that what the pretraining adds to it is measured. (c) keeps the
-# paper's initialisation.
+# --start: counts (configs/tiny.ini's: `pretrain --word-rows-init ppmi --output-bias-init
+# unigram`, the word rows from the corpus's counts and the generator's output bias at the log
+# unigram prior) or paper (the paper's initialisation: random rows, zero bias).
 # --quick: a smoke run of the whole pipeline (40 pretraining steps, 1 seed, small task subsets);
 # its figures mean nothing (default --out runs/benefit-quick).
 set -euo pipefail
@@ -37,8 +36,7 @@ steps=2000
 corpus=()
 vocab_size=0
 quick=0
-word_rows=random
-bias=zero
+start_kind=counts
 electra=${ELECTRA_BINARY:-${ELECTRA_BUILD_DIR:-$root/build}/app/electra}
 while (($#)); do
   case $1 in
@@ -51,16 +49,14 @@ while (($#)); do
     --steps) steps=$2; shift 2 ;;
     --corpus) corpus+=("$2"); shift 2 ;;
     --vocab-size) vocab_size=$2; shift 2 ;;
-    --word-rows) word_rows=$2; shift 2 ;;
-    --bias) bias=$2; shift 2 ;;
+    --start) start_kind=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     *) echo "bench/learning_benefit.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
 [[ $steps =~ ^[1-9][0-9]*$ ]] || { echo "bench/learning_benefit.sh: --steps must be a positive whole number" >&2; exit 2; }
 [[ $vocab_size =~ ^[0-9]+$ ]] || { echo "bench/learning_benefit.sh: --vocab-size must be a whole number of tokens" >&2; exit 2; }
-[[ $word_rows == random || $word_rows == ppmi ]] || { echo "bench/learning_benefit.sh: --word-rows is random or ppmi" >&2; exit 2; }
-[[ $bias == zero || $bias == prior ]] || { echo "bench/learning_benefit.sh: --bias is zero or prior" >&2; exit 2; }
+[[ $start_kind == counts || $start_kind == paper ]] || { echo "bench/learning_benefit.sh: --start is counts or paper" >&2; exit 2; }
 if ((vocab_size > 0)) && ((${#corpus[@]} == 0)); then
   echo "bench/learning_benefit.sh: --vocab-size needs --corpus (the text to learn it on)" >&2; exit 2
 fi
@@ -144,22 +140,14 @@ PY
 }
 quick_args=()
 ((quick)) && steps=40 quick_args=(--warmup-steps 4 --eval-every 20 --save-every 20)
-start_args=() start_checkpoint=""
-if [[ $word_rows != random || $bias != zero ]]; then
-  # The start: an export of these sizes (a one-step run) shapes bench/prior_bias_init.py's pair.
-  if [[ ! -f $out/start/discriminator/config.json ]]; then
-    rm -rf "$out/shape" "$out/shape-hf"
-    pretrain shape --train-steps 1 --warmup-steps 0 --log-every 1 --eval-every 0 --save-every 1
-    t=$(date +%s)
-    "$electra" export --checkpoint "$out/shape" --out "$out/shape-hf" >/dev/null
-    "$root/.venv/bin/python" "$root/bench/prior_bias_init.py" --like "$out/shape-hf" --data "$shards" \
-      --out "$out/start" --word-rows "$word_rows" --bias "$bias" >"$out/start.log" 2>&1 ||
-      { echo "bench/learning_benefit.sh: the start failed; see $out/start.log" >&2; exit 1; }
-    rm -rf "$out/shape" "$out/shape.log" "$out/shape-hf"
-    echo "start $(($(date +%s) - t))" >>"$out/phase-seconds.txt"
-  fi
-  start_args=(--init-from "$out/start")
-  start_checkpoint=",$out/start/discriminator"
+start_args=(--word-rows-init ppmi --output-bias-init unigram) start_checkpoint=""
+if [[ $start_kind == counts ]]; then
+  # (d): the start as a checkpoint, one step at a learning rate that moves nothing.
+  pretrain start --train-steps 1 --learning-rate 1e-12 --log-every 1 --eval-every 0 --save-every 1 \
+    "${start_args[@]}"
+  start_checkpoint=",$(ls -d "$out/start/checkpoints"/step-* | tail -1)"
+else
+  start_args=(--word-rows-init random --output-bias-init zero)
 fi
 pretrain joint --train-steps "$steps" "${start_args[@]}" "${quick_args[@]}"
 joint_fpt=$(flop_per_token "$out/joint")
@@ -172,7 +160,7 @@ if [[ ! -f $out/mlm/FINISHED ]]; then  # a few steps to read the MLM model's FLO
   echo "$mlm_steps" >"$out/mlm-steps"
 fi
 mlm_steps=$(cat "$out/mlm-steps")
-pretrain mlm --strategy mlm --train-steps "$mlm_steps" "${quick_args[@]}"
+pretrain mlm --strategy mlm --train-steps "$mlm_steps" "${start_args[@]}" "${quick_args[@]}"
 last() { ls -d "$out/$1/checkpoints"/step-* | tail -1; }
 
 # The fine-tuning: one sweep, (b) as its random-init rows.
@@ -190,7 +178,7 @@ corpus_said="the main job's corpus"
 ((${#corpus[@]})) && corpus_said="${corpus[*]}"
 ((vocab_size > 0)) && corpus_said+=" with a ${vocab_size}-token vocabulary learnt on it"
 start_said="the paper's initialisation"
-[[ -n $start_checkpoint ]] && start_said="bench/prior_bias_init.py --word-rows $word_rows --bias $bias"
+[[ -n $start_checkpoint ]] && start_said="the corpus's counts (--word-rows-init ppmi --output-bias-init unigram)"
 python3 - "$out" "$machine" $(($(date +%s) - start)) "$steps" "$mlm_steps" "$joint_fpt" "$lr" "$seeds" "$pretrain_args" "$corpus_said" "$start_said" <<'PY'
 import csv, json, statistics, sys
 out, machine, seconds, steps, mlm_steps, joint_fpt, lr, seeds, extra, corpus, start = sys.argv[1:]
@@ -235,7 +223,7 @@ json.dump(report, open(f"{out}/benefit.json", "w"), indent=1)
 timing = ", ".join(f"{k} {v} s" for k, v in phases.items())
 lines = [f"# Does pretraining help? ({machine}; {report['seconds']} s in all: {timing})", "",
          f"(a) ELECTRA, configs/tiny.ini {extra}, {steps} steps on {corpus}, from {start}; (b) random weights; "
-         f"(c) MLM alone, {mlm_steps} steps (the same FLOPs), from the paper's initialisation; (d) (a)'s start, "
+         f"(c) MLM alone, {mlm_steps} steps (the same FLOPs), from the same start; (d) (a)'s start, "
          f"not pretrained. Fine-tuning: lr {lr}, seeds {seeds}, 3 epochs, batch 32.", "",
          "| task (dev metric) | (a) ELECTRA | (b) random | (c) MLM | (d) the start alone | a > b beyond the seeds "
          "| a vs c | a > d beyond the seeds |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
