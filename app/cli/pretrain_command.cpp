@@ -21,6 +21,7 @@
 #include "app/train/init_source.h"
 #include "app/train/stop_signals.h"
 #include "app/train/trainer.h"
+#include "app/train/training_checkpoint.h"
 #include "data/json_fields.h"
 #include "data/output_path.h"
 
@@ -52,11 +53,13 @@ void declare(po::options_description& options) {
      "the shared word rows of a fresh pair: random (normal, initializer_range), or ppmi: count-"
      "based token vectors of the training shards (each token's positive PMI with the 5,000 most "
      "frequent tokens within 2 places, SVD to the embedding size, scaled to initializer_range; "
-     "tokens never seen stay random). Not applied with --init-from (its trained rows)")
+     "tokens never seen stay random; rank 0 counts at most 100 M positions, sampled across the "
+     "shards, while the other ranks wait up to 30 minutes). Not applied with --init-from or when "
+     "resuming")
     ("output-bias-init", po::value<std::string>()->default_value(d.output_bias_init),
      "the generator's (mlm: the model's) output bias of a fresh pair: zero, or unigram: the log "
      "of each token's add-one-smoothed frequency in the training shards ([PAD], [CLS], [SEP], "
-     "[MASK] as never seen). Not applied with --init-from")
+     "[MASK] as never seen). Not applied with --init-from or when resuming")
     ("whole-word-masking", po::bool_switch(),
      "mask whole words (a token and its ## continuations) instead of single tokens")
     ("model", po::value<std::string>()->default_value("small"),
@@ -144,6 +147,36 @@ model::ModelConfig configured_model(const po::variables_map& o) {
   return model;
 }
 
+// "--word-rows-init ppmi and --output-bias-init unigram": the start options that ask for something.
+std::string start_options(const train::TrainConfig& c) {
+  std::vector<std::string> given;
+  if (c.word_rows_init != "random") given.push_back("--word-rows-init " + c.word_rows_init);
+  if (c.output_bias_init != "zero") given.push_back("--output-bias-init " + c.output_bias_init);
+  return given.size() == 2 ? given[0] + " and " + given[1] : given.empty() ? "" : given[0];
+}
+
+// A resumed run keeps the start its first part made (train_config.json of its checkpoint; none
+// recorded: the paper's), whatever is given now; a note when that differs.
+void keep_recorded_start(const std::string& checkpoint, train::TrainConfig& c,
+                         std::vector<std::string>& notes) {
+  std::string rows = "random", bias = "zero";
+  const std::string path = (fs::path(checkpoint) / train::kTrainConfigFile).string();
+  std::error_code missing;
+  if (fs::exists(path, missing)) {
+    const nlohmann::json recorded = data::read_json_file(path, "missing");
+    if (recorded.contains("word_rows_init"))
+      rows = data::json_field<std::string>(recorded, "word_rows_init", path);
+    if (recorded.contains("output_bias_init"))
+      bias = data::json_field<std::string>(recorded, "output_bias_init", path);
+  }
+  if (rows != c.word_rows_init || bias != c.output_bias_init) {
+    notes.push_back("pretrain: resuming " + checkpoint + ", which started with --word-rows-init " +
+                    rows + " --output-bias-init " + bias + " (kept; the start options given " +
+                    "apply to a fresh run)");
+  }
+  c.word_rows_init = rows, c.output_bias_init = bias;
+}
+
 // How the run starts, when it does not start from scratch with --model: from SOURCE
 // (--init-from, or the model electra import-hf put in --out), or from this run's own
 // checkpoints, which resume; for a run that was started from a source, its model and vocabulary
@@ -158,6 +191,7 @@ void resolve_start(const po::variables_map& o, train::TrainConfig& c,
     explicit_model = model::ModelConfig::load(o["model"].as<std::string>());
   const std::string model_name = o["model"].as<std::string>();
   if (const auto own = train::latest_training_checkpoint(c.out_dir)) {
+    keep_recorded_start(*own, c, notes);
     const nlohmann::json recorded = train::recorded_init(*own);
     const std::string started_from =
         recorded.is_object() ? data::json_field<std::string>(recorded, "source", *own) : "";
@@ -186,7 +220,6 @@ void resolve_start(const po::variables_map& o, train::TrainConfig& c,
     if (!explicit_vocab) c.vocab_path = (fs::path(c.out_dir) / train::kVocabFile).string();
     c.init_from = started_from;
     c.init_record = recorded;
-    c.word_rows_init = "random", c.output_bias_init = "zero";  // the source's weights
     return;
   }
   if (given.empty()) {
@@ -208,9 +241,9 @@ void resolve_start(const po::variables_map& o, train::TrainConfig& c,
   c.init_from = given;
   c.init_record = init->record(c.init_optimizer);
   if (c.starts_from_corpus_counts()) {
-    notes.push_back("pretrain: --word-rows-init " + c.word_rows_init + " and --output-bias-init " +
-                    c.output_bias_init + " are a fresh pair's start; " + given +
-                    "'s trained weights are used instead");
+    notes.push_back("pretrain: " + start_options(c) +
+                    ": a fresh pair's start, not applied: the run starts from " + given +
+                    "'s weights");
     c.word_rows_init = "random", c.output_bias_init = "zero";
   }
   const auto& g = c.model.generator;
@@ -328,6 +361,8 @@ int run(const po::variables_map& options) {
                                                      : train::ResumeMode::kIfPresent,
                                                  init ? &*init : nullptr);
     });
+    // Once every rank is built: rank 0 counts while the others wait for it.
+    run_phase(*world, "pretrain", [&] { trainer->start_from_corpus_counts(); });
   } catch (const PhaseFailed&) {
     return kExitFailure;
   }

@@ -8,21 +8,27 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
 #include "data/seed_hash.h"
 #include "data/token_counts.h"
+#include "dist/peer_watch.h"
 
 namespace electra::train {
 namespace {
 
 // A PPMI spectrum is flat around the cut (the quickstart corpus: singular values 74.3 at 61, 72.4
 // at 70), so the range needs many extra directions and power iterations: with dims extra and 16
-// iterations the rows' dot products are within 0.5% of the exact SVD's there (relative Frobenius
-// norm; 4 iterations and 16 extra: 41%), in seconds instead of the exact SVD's minute.
+// iterations the rows' dot products are within 0.5% of the exact SVD's there in a numpy run of
+// this algorithm (relative Frobenius norm; 4 iterations and 16 extra: 41%), and this code's rows
+// within 3% of bench/corpus_counts.py's exact ones; seconds instead of the exact SVD's minute.
 constexpr int kPowerIterations = 16;
 constexpr uint64_t kSvdSalt = 0x5FD0;
+// How long the other ranks wait for rank 0's counting (at least; --peer-timeout when longer).
+constexpr double kCountingWaitSeconds = 1800;
 
 at::Tensor orthonormal_columns(const at::Tensor& y) {
   return std::get<0>(at::linalg_qr(y, "reduced"));
@@ -50,27 +56,37 @@ RowsAndColumns rows_and_columns(const std::vector<int64_t>& counts, long long co
   return r;
 }
 
-at::Tensor count_based_rows(const data::CountedRows& counted, const data::TokenCounts& counts,
-                            const TrainConfig& config, const data::Vocabulary& vocab,
-                            bool lowercase, const CorpusStartSettings& settings,
-                            nlohmann::json& record) {
+// The count-based vectors [V, E] (zero rows for tokens without one) and which tokens have one: a
+// token the counted rows show, but never beside a context token more often than chance, has a
+// zero PPMI row, and keeps its random row as an unseen one does.
+std::pair<at::Tensor, at::Tensor> count_based_rows(
+    const data::CountedRows& counted, const data::TokenCounts& counts, const TrainConfig& config,
+    const data::Vocabulary& vocab, bool lowercase, const CorpusStartSettings& settings,
+    const at::Device& device, nlohmann::json& record) {
   const RowsAndColumns shape = rows_and_columns(counts.counts, settings.contexts);
   const auto rows = int64_t(shape.seen_ids.size());
   at::Tensor cooccurrences = at::zeros({rows, shape.columns}, at::kInt);
   data::count_cooccurrences(counted, vocab, lowercase, settings.window, shape.row_of,
                             shape.column_of, cooccurrences.data_ptr<int32_t>(), shape.columns);
-  at::Tensor pmi = positive_pmi(cooccurrences);
+  at::Tensor pmi = positive_pmi(cooccurrences).to(device);
   cooccurrences.reset();
   at::Tensor vectors =
-      leading_components(pmi, config.model.embedding_size, data::mix_seed(config.seed, kSvdSalt));
+      leading_components(pmi, config.model.embedding_size, data::mix_seed(config.seed, kSvdSalt))
+          .cpu();
   pmi.reset();
-  const double spread = vectors.std(/*unbiased=*/false).item<double>();
+  const at::Tensor nonzero = vectors.abs().sum(1).gt(0);
+  const double spread = vectors.index({nonzero}).std(/*unbiased=*/false).item<double>();
   if (spread > 0) vectors.mul_(config.model.initializer_range / spread);
-  at::Tensor word_rows = at::zeros({int64_t(counts.counts.size()), config.model.embedding_size});
-  word_rows.index_copy_(0, at::tensor(shape.seen_ids, at::kLong), vectors);
+  const auto vocab_size = int64_t(counts.counts.size());
+  const at::Tensor ids = at::tensor(shape.seen_ids, at::kLong);
+  at::Tensor word_rows = at::zeros({vocab_size, config.model.embedding_size});
+  word_rows.index_copy_(0, ids, vectors);
+  at::Tensor has_row = at::zeros({vocab_size}, at::kBool);
+  has_row.index_copy_(0, ids, nonzero);
   record["window"] = settings.window, record["contexts"] = shape.columns;
   record["dims"] = config.model.embedding_size;
-  return word_rows;
+  record["rows_set"] = has_row.sum().item<int64_t>();
+  return {word_rows, has_row};
 }
 
 // Rank 0's result on the wire: "E" + error text, or "S" + a JSON header line + the tensors' bytes.
@@ -167,14 +183,14 @@ at::Tensor unigram_log_prior(std::vector<int64_t> counts,
 }
 
 CorpusStart corpus_start(const TrainConfig& config, const data::Vocabulary& vocab, bool lowercase,
-                         const CorpusStartSettings& settings) {
+                         const at::Device& device, const CorpusStartSettings& settings) {
   const data::CountedRows counted{config.data_dir, settings.max_tokens};
   const data::TokenCounts counts = data::count_tokens(counted, vocab, lowercase);
   if (counts.tokens == 0) {
     throw std::runtime_error("--data " + config.data_dir +
                              ": its training rows hold no tokens to count for the start from the "
-                             "corpus's counts; prepare a corpus with text, or leave out "
-                             "--word-rows-init and --output-bias-init");
+                             "corpus's counts; prepare a corpus with text, or start as the paper "
+                             "does with --word-rows-init random --output-bias-init zero");
   }
   CorpusStart start;
   start.seen =
@@ -184,8 +200,8 @@ CorpusStart corpus_start(const TrainConfig& config, const data::Vocabulary& voca
                   {"split_rows", counts.split_rows},
                   {"distinct_tokens", start.seen.sum().item<int64_t>()}};
   if (config.word_rows_init == "ppmi") {
-    start.word_rows =
-        count_based_rows(counted, counts, config, vocab, lowercase, settings, start.record);
+    std::tie(start.word_rows, start.seen) =
+        count_based_rows(counted, counts, config, vocab, lowercase, settings, device, start.record);
   }
   if (config.output_bias_init == "unigram") {
     const auto& s = vocab.special();
@@ -197,24 +213,31 @@ CorpusStart corpus_start(const TrainConfig& config, const data::Vocabulary& voca
 }
 
 CorpusStart shared_corpus_start(dist::Communicator& communicator, const TrainConfig& config,
-                                const data::Vocabulary& vocab, bool lowercase) {
+                                const data::Vocabulary& vocab, bool lowercase,
+                                const at::Device& device) {
   std::string wire;
+  std::exception_ptr failure;
   if (communicator.is_root()) {
     try {
-      wire = encode(corpus_start(config, vocab, lowercase));
-    } catch (const std::exception& e) {
-      wire = std::string("E") + e.what();
+      wire = encode(corpus_start(config, vocab, lowercase, device));
+    } catch (...) {
+      failure = std::current_exception();
+      wire = "E";
     }
   }
   if (communicator.size() > 1) {
+    // Rank 0 is busy, not silent: this one wait has a deadline of its own.
+    dist::PeerWatch* watch = communicator.peer_watch();
+    const double deadline = watch ? watch->timeout_seconds() : 0;
+    if (watch) watch->set_timeout(std::max(deadline, kCountingWaitSeconds));
     dist::NamedWaits waits(communicator, "the start from the corpus's counts (rank 0 counts)");
     wire = communicator.broadcast_from_root(wire);
+    if (watch) watch->set_timeout(deadline);
   }
+  if (failure) std::rethrow_exception(failure);  // rank 0's own error, as it was raised
   if (wire.empty() || wire[0] == 'E') {
-    throw std::runtime_error(communicator.is_root() ? wire.substr(1)
-                                                    : "rank 0 could not count the corpus for "
-                                                      "the start from its counts (its error is "
-                                                      "above)");
+    throw std::runtime_error(
+        "rank 0 could not make the start from the corpus's counts; see rank 0's error");
   }
   return decode(wire);
 }
@@ -245,8 +268,8 @@ std::string describe(const CorpusStart& start) {
   if (start.word_rows.defined()) {
     text += "; word rows from their PPMI with the " + thousands(r["contexts"].get<long long>()) +
             " most frequent within " + std::to_string(r["window"].get<int>()) + " places, SVD to " +
-            std::to_string(r["dims"].get<long long>()) +
-            " dimensions (tokens never seen keep random rows)";
+            std::to_string(r["dims"].get<long long>()) + " dimensions for " +
+            thousands(r["rows_set"].get<long long>()) + " tokens (the others keep random rows)";
   }
   if (start.output_bias.defined()) {
     char range[64];

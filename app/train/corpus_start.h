@@ -14,6 +14,7 @@
 #pragma once
 
 #include <ATen/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -30,11 +31,13 @@ namespace electra::train {
 struct CorpusStartSettings {
   int window = 2;
   long long contexts = 5000;
-  long long max_tokens = 100'000'000;  // data::CountedRows
+  long long max_tokens = 100'000'000;  // positions (data::CountedRows)
 };
 
 struct CorpusStart {
-  at::Tensor seen;         // [V] bool: the tokens the counted rows hold
+  // [V] bool: the tokens the counted rows hold; with word_rows, those given a row (a token never
+  // beside a context token more often than chance has none and keeps its random row)
+  at::Tensor seen;
   at::Tensor word_rows;    // [V, E] float (zero where unseen), or undefined: random rows stay
   at::Tensor output_bias;  // [V] float, or undefined: zero stays
   nlohmann::json record;   // what was counted and made, for the line rank 0 prints
@@ -56,14 +59,19 @@ at::Tensor unigram_log_prior(std::vector<int64_t> counts,
                              const std::vector<int32_t>& never_predicted);
 
 // From config.data_dir's training shards, as config.word_rows_init and config.output_bias_init
-// ask, for config.model's sizes. Throws naming the corpus when it holds no tokens to count.
+// ask, for config.model's sizes; the SVD on `device` (a GPU: seconds at any model size), the
+// counting on the host. Throws naming the corpus when it holds no tokens to count.
 CorpusStart corpus_start(const TrainConfig& config, const data::Vocabulary& vocab, bool lowercase,
+                         const at::Device& device = at::kCPU,
                          const CorpusStartSettings& settings = {});
 
-// Rank 0 computes it and every rank receives the same bytes; an error on rank 0 is raised on
-// every rank (rank 0's own message there, a pointer to it on the others).
+// Rank 0 computes it and every rank receives the same bytes. An error on rank 0 is raised on
+// every rank: rank 0's own exception there, one pointing to it on the others. The others wait for
+// rank 0 up to 30 minutes, or --peer-timeout when longer (dist/peer_watch.h; the main job's
+// counting takes 11 s on one thread).
 CorpusStart shared_corpus_start(dist::Communicator& communicator, const TrainConfig& config,
-                                const data::Vocabulary& vocab, bool lowercase);
+                                const data::Vocabulary& vocab, bool lowercase,
+                                const at::Device& device = at::kCPU);
 
 // Writes it into a freshly initialised model, on the model's device.
 void apply_corpus_start(const CorpusStart& start, model::ElectraModelImpl& model);

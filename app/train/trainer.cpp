@@ -265,14 +265,9 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   if (init && !latest) {
     copy_init_weights(*init, *model_);
     if (config_.init_optimizer) load_init_optimizer(*init, *optimizer_);
-  } else if (!latest && config_.starts_from_corpus_counts()) {
-    const CorpusStart start =
-        shared_corpus_start(communicator_, config_, vocab_, manifest.lowercase);
-    apply_corpus_start(start, *model_);
-    if (communicator_.is_root()) {
-      std::printf("pretrain: the start from the corpus's counts: %s\n", describe(start).c_str());
-    }
   }
+  corpus_start_pending_ = !init && !latest && config_.starts_from_corpus_counts();
+  lowercase_ = manifest.lowercase;
   if (latest) {
     const LoadedCheckpoint loaded =
         load_training_checkpoint(*latest, communicator_.rank(), communicator_.size(),
@@ -589,7 +584,20 @@ void Trainer::check_boundary(StepFigures& figures) {
   figures.stop_signal = agreed[0] > 0 ? (stop_signal() ? stop_signal() : SIGTERM) : 0;
 }
 
+void Trainer::start_from_corpus_counts() {
+  if (!corpus_start_pending_) return;
+  corpus_start_pending_ = false;
+  const CorpusStart start =
+      shared_corpus_start(communicator_, config_, vocab_, lowercase_, device_);
+  apply_corpus_start(start, *model_);
+  if (communicator_.is_root()) {
+    std::printf("pretrain: the start from the corpus's counts: %s\n", describe(start).c_str());
+    std::fflush(stdout);
+  }
+}
+
 Trainer::Outcome Trainer::run() {
+  start_from_corpus_counts();
   // However the steps end, the preparing thread reads no further ahead.
   struct StopPreparing {
     Trainer& trainer;

@@ -49,6 +49,12 @@ class Trainer {
     kFinished,     // reached train_steps (or --stop-at)
     kInterrupted,  // SIGTERM/SIGUSR1: a checkpoint was written at the step boundary
   };
+  // A fresh run's start from the training corpus's counts (--word-rows-init ppmi,
+  // --output-bias-init unigram; app/train/corpus_start.h): rank 0 counts, every rank receives
+  // it. Collective, after every rank has been built (electra pretrain runs it as a phase of its
+  // own, so that a rank that failed to build is not waited for here); run() calls it when it
+  // was not. Nothing for a resumed run, a run --init-from a source, or a run that asks for none.
+  void start_from_corpus_counts();
   // Trains until config.train_steps, evaluating, logging and checkpointing on the way. Throws,
   // on every rank, when max_nonfinite_steps steps in a row had a non-finite loss or gradient.
   Outcome run();
@@ -116,6 +122,8 @@ class Trainer {
   long long check_every_ = 1;
   std::chrono::steady_clock::time_point last_check_time_;
   long long resumed_from_ = 0;
+  bool corpus_start_pending_ = false;  // start_from_corpus_counts() has yet to run
+  bool lowercase_ = true;              // the corpus's casing (its manifest)
 
   // For tokens/s and the ETA between two log lines.
   std::chrono::steady_clock::time_point last_log_time_;

@@ -375,10 +375,22 @@ TEST_F(Pretrain, ACorruptShardMidEpochStopsTheJobWithAnErrorNamingIt) {
                                 kElectra + " pretrain --config " + quote(kTiny) + " --data " +
                                 quote(corrupt) + " --out " + quote(path("corrupt-run")) +
                                 " --batch-size 16 --train-steps 2000 --log-every 1 --eval-every 0 "
-                                "--save-every 0 --device cpu");
+                                "--save-every 0 --device cpu --word-rows-init random "
+                                "--output-bias-init zero");
   EXPECT_TRUE(ended_with_error(
       failed, "train-00001.h5: row 400: token id 65535 is impossible; the shard is corrupt"));
   EXPECT_NE(failed.output.find("step 10/2000"), std::string::npos) << "not mid-epoch";
+  // The start from the corpus's counts reads every row on rank 0 before the first step: rank 0
+  // names the row, rank 1 points to it, and both end (no rank waits for the other).
+  const auto counted = run_shell("timeout 300 " + kMpirun + " -np 2 -x OMP_NUM_THREADS=1 " +
+                                 kElectra + " pretrain --config " + quote(kTiny) + " --data " +
+                                 quote(corrupt) + " --out " + quote(path("corrupt-counted")) +
+                                 " --word-rows-init ppmi --output-bias-init unigram --device cpu");
+  EXPECT_TRUE(
+      ended_with_error(counted, "rank 0: " + shard + ": row 400: token id 65535 is impossible"));
+  EXPECT_TRUE(ended_with_error(
+      counted, "rank 1: rank 0 could not make the start from the corpus's counts; see rank 0's"));
+  EXPECT_EQ(counted.output.find("step 1/"), std::string::npos) << counted.output;
 }
 
 double first_mlm_loss(const std::string& run) {
@@ -419,13 +431,24 @@ TEST_F(Pretrain, TheStartFromTheCorpusCountsIsSaidRecordedAndYieldsToTrainedWeig
                                  "--word-rows-init ppmi --output-bias-init unigram");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(resumed.output.find("corpus's counts"), std::string::npos) << resumed.output;
+  EXPECT_EQ(resumed.output.find("which started with"), std::string::npos) << resumed.output;
+  // Resumed with other start options: the run keeps (and records) the start it was made with.
+  const auto other = run_shell(pretrain(counted) +
+                               "--train-steps 4 --batch-size 4 "
+                               "--word-rows-init random --output-bias-init zero");
+  ASSERT_EQ(other.exit_code, 0) << other.output;
+  EXPECT_NE(other.output.find("which started with --word-rows-init ppmi --output-bias-init "
+                              "unigram (kept; the start options given apply to a fresh run)"),
+            std::string::npos)
+      << other.output;
+  EXPECT_EQ(recorded(counted, "word_rows_init"), "ppmi");
   const std::string continued = path("continued");
   const auto init = run_shell(pretrain(continued) + quick + "--init-from " + quote(counted) +
                               " --word-rows-init ppmi --output-bias-init unigram");
   ASSERT_EQ(init.exit_code, 0) << init.output;
-  EXPECT_NE(init.output.find("--word-rows-init ppmi and --output-bias-init unigram are a fresh "
-                             "pair's start; " +
-                             counted + "'s trained weights are used instead"),
+  EXPECT_NE(init.output.find("pretrain: --word-rows-init ppmi and --output-bias-init unigram: a "
+                             "fresh pair's start, not applied: the run starts from " +
+                             counted + "'s weights"),
             std::string::npos)
       << init.output;
   EXPECT_EQ(init.output.find("the start from the corpus's counts"), std::string::npos);

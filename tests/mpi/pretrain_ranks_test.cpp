@@ -296,6 +296,7 @@ TEST(PretrainRanks, TheStartFromTheCorpusCountsIsTheSameOnEveryRankAndForOneProc
   TrainConfig config = tiny_config(dir / "data", dir / "run");
   config.word_rows_init = "ppmi", config.output_bias_init = "unigram";
   Trainer trainer(config, world(), ResumeMode::kIfPresent);
+  trainer.start_from_corpus_counts();
   const auto parameters = trainer.model().named_parameters();
   for (const auto& item : parameters) {
     at::Tensor mine = item.value().detach().to(at::kFloat).contiguous().clone();
@@ -307,6 +308,7 @@ TEST(PretrainRanks, TheStartFromTheCorpusCountsIsTheSameOnEveryRankAndForOneProc
   auto alone = dist::make_single_process_communicator();
   config.out_dir = dir / "alone";
   Trainer one(config, *alone, ResumeMode::kIfPresent);
+  one.start_from_corpus_counts();
   const auto one_parameters = one.model().named_parameters();
   for (const char* name : {"embeddings.word_embeddings.weight", "generator.output_bias"}) {
     EXPECT_TRUE(parameters[name].equal(one_parameters[name])) << name;
