@@ -156,8 +156,9 @@ std::string start_options(const train::TrainConfig& c) {
 }
 
 // A resumed run keeps the start its first part made (train_config.json of its checkpoint; none
-// recorded: the paper's), whatever is given now; a note when that differs.
-void keep_recorded_start(const std::string& checkpoint, train::TrainConfig& c,
+// recorded: the paper's), whatever is given now; a note when that differs, unless the run started
+// from a source's weights (--init-from), where no start option applied.
+void keep_recorded_start(const std::string& checkpoint, bool from_source, train::TrainConfig& c,
                          std::vector<std::string>& notes) {
   std::string rows = "random", bias = "zero";
   const std::string path = (fs::path(checkpoint) / train::kTrainConfigFile).string();
@@ -169,10 +170,10 @@ void keep_recorded_start(const std::string& checkpoint, train::TrainConfig& c,
     if (recorded.contains("output_bias_init"))
       bias = data::json_field<std::string>(recorded, "output_bias_init", path);
   }
-  if (rows != c.word_rows_init || bias != c.output_bias_init) {
+  if (!from_source && (rows != c.word_rows_init || bias != c.output_bias_init)) {
     notes.push_back("pretrain: resuming " + checkpoint + ", which started with --word-rows-init " +
-                    rows + " --output-bias-init " + bias + " (kept; the start options given " +
-                    "apply to a fresh run)");
+                    rows + " --output-bias-init " + bias + " (kept; the start options of this " +
+                    "command apply to a fresh run)");
   }
   c.word_rows_init = rows, c.output_bias_init = bias;
 }
@@ -191,10 +192,10 @@ void resolve_start(const po::variables_map& o, train::TrainConfig& c,
     explicit_model = model::ModelConfig::load(o["model"].as<std::string>());
   const std::string model_name = o["model"].as<std::string>();
   if (const auto own = train::latest_training_checkpoint(c.out_dir)) {
-    keep_recorded_start(*own, c, notes);
     const nlohmann::json recorded = train::recorded_init(*own);
     const std::string started_from =
         recorded.is_object() ? data::json_field<std::string>(recorded, "source", *own) : "";
+    keep_recorded_start(*own, !started_from.empty(), c, notes);
     if (!given.empty()) {
       std::error_code e1, e2;
       if (started_from.empty() ||

@@ -68,13 +68,15 @@ std::pair<at::Tensor, at::Tensor> count_based_rows(
   at::Tensor cooccurrences = at::zeros({rows, shape.columns}, at::kInt);
   data::count_cooccurrences(counted, vocab, lowercase, settings.window, shape.row_of,
                             shape.column_of, cooccurrences.data_ptr<int32_t>(), shape.columns);
-  at::Tensor pmi = positive_pmi(cooccurrences).to(device);
+  at::Tensor pmi = positive_pmi(cooccurrences);
   cooccurrences.reset();
+  const at::Tensor nonzero = pmi.sum(1).gt(0);  // decided before the SVD's rounding
+  pmi = pmi.to(device);
   at::Tensor vectors =
       leading_components(pmi, config.model.embedding_size, data::mix_seed(config.seed, kSvdSalt))
           .cpu();
   pmi.reset();
-  const at::Tensor nonzero = vectors.abs().sum(1).gt(0);
+  vectors.index_put_({nonzero.logical_not()}, 0.0);
   const double spread = vectors.index({nonzero}).std(/*unbiased=*/false).item<double>();
   if (spread > 0) vectors.mul_(config.model.initializer_range / spread);
   const auto vocab_size = int64_t(counts.counts.size());
@@ -156,9 +158,9 @@ at::Tensor leading_components(const at::Tensor& matrix, int64_t dims, uint64_t s
   const int64_t k = std::min({dims, n, m});
   if (k == 0) return out;
   const int64_t directions = std::min({2 * k, n, m});
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  at::Tensor q =
-      orthonormal_columns(matrix.mm(at::randn({m, directions}, generator, matrix.options())));
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);  // the same on any device
+  const at::Tensor omega = at::randn({m, directions}, generator, at::kFloat).to(matrix.options());
+  at::Tensor q = orthonormal_columns(matrix.mm(omega));
   for (int i = 0; i < kPowerIterations; ++i) {
     q = orthonormal_columns(matrix.mm(orthonormal_columns(matrix.t().mm(q))));
   }
@@ -227,12 +229,18 @@ CorpusStart shared_corpus_start(dist::Communicator& communicator, const TrainCon
   }
   if (communicator.size() > 1) {
     // Rank 0 is busy, not silent: this one wait has a deadline of its own.
-    dist::PeerWatch* watch = communicator.peer_watch();
-    const double deadline = watch ? watch->timeout_seconds() : 0;
-    if (watch) watch->set_timeout(std::max(deadline, kCountingWaitSeconds));
+    struct LongerDeadline {
+      dist::PeerWatch* watch;
+      double usual = watch ? watch->timeout_seconds() : 0;
+      LongerDeadline(dist::PeerWatch* w) : watch(w) {
+        if (watch) watch->set_timeout(std::max(usual, kCountingWaitSeconds));
+      }
+      ~LongerDeadline() {
+        if (watch) watch->set_timeout(usual);
+      }
+    } longer{communicator.peer_watch()};
     dist::NamedWaits waits(communicator, "the start from the corpus's counts (rank 0 counts)");
     wire = communicator.broadcast_from_root(wire);
-    if (watch) watch->set_timeout(deadline);
   }
   if (failure) std::rethrow_exception(failure);  // rank 0's own error, as it was raised
   if (wire.empty() || wire[0] == 'E') {

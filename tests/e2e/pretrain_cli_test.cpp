@@ -437,9 +437,10 @@ TEST_F(Pretrain, TheStartFromTheCorpusCountsIsSaidRecordedAndYieldsToTrainedWeig
                                "--train-steps 4 --batch-size 4 "
                                "--word-rows-init random --output-bias-init zero");
   ASSERT_EQ(other.exit_code, 0) << other.output;
-  EXPECT_NE(other.output.find("which started with --word-rows-init ppmi --output-bias-init "
-                              "unigram (kept; the start options given apply to a fresh run)"),
-            std::string::npos)
+  EXPECT_NE(
+      other.output.find("which started with --word-rows-init ppmi --output-bias-init "
+                        "unigram (kept; the start options of this command apply to a fresh run)"),
+      std::string::npos)
       << other.output;
   EXPECT_EQ(recorded(counted, "word_rows_init"), "ppmi");
   const std::string continued = path("continued");
