@@ -155,21 +155,17 @@ std::string start_options(const train::TrainConfig& c) {
   return given.size() == 2 ? given[0] + " and " + given[1] : given.empty() ? "" : given[0];
 }
 
-// A resumed run keeps the start its first part made (train_config.json of its checkpoint; none
-// recorded: the paper's), whatever is given now; a note when that differs, unless the run started
-// from a source's weights (--init-from), where no start option applied.
-void keep_recorded_start(const std::string& checkpoint, bool from_source, train::TrainConfig& c,
-                         std::vector<std::string>& notes) {
+// A resumed run keeps the start its first part made (`saved`: its checkpoint's train_config.json;
+// none recorded: the paper's), whatever is given now; a note when that differs, unless the run
+// started from a source's weights (--init-from), where no start option applied.
+void keep_recorded_start(const std::string& checkpoint, const nlohmann::json& saved,
+                         bool from_source, train::TrainConfig& c, std::vector<std::string>& notes) {
   std::string rows = "random", bias = "zero";
   const std::string path = (fs::path(checkpoint) / train::kTrainConfigFile).string();
-  std::error_code missing;
-  if (fs::exists(path, missing)) {
-    const nlohmann::json recorded = data::read_json_file(path, "missing");
-    if (recorded.contains("word_rows_init"))
-      rows = data::json_field<std::string>(recorded, "word_rows_init", path);
-    if (recorded.contains("output_bias_init"))
-      bias = data::json_field<std::string>(recorded, "output_bias_init", path);
-  }
+  if (saved.contains("word_rows_init"))
+    rows = data::json_field<std::string>(saved, "word_rows_init", path);
+  if (saved.contains("output_bias_init"))
+    bias = data::json_field<std::string>(saved, "output_bias_init", path);
   if (!from_source && (rows != c.word_rows_init || bias != c.output_bias_init)) {
     notes.push_back("pretrain: resuming " + checkpoint + ", which started with --word-rows-init " +
                     rows + " --output-bias-init " + bias + " (kept; the start options of this " +
@@ -192,10 +188,11 @@ void resolve_start(const po::variables_map& o, train::TrainConfig& c,
     explicit_model = model::ModelConfig::load(o["model"].as<std::string>());
   const std::string model_name = o["model"].as<std::string>();
   if (const auto own = train::latest_training_checkpoint(c.out_dir)) {
-    const nlohmann::json recorded = train::recorded_init(*own);
+    const nlohmann::json saved = train::recorded_train_config(*own);
+    const nlohmann::json recorded = train::recorded_init(saved);
     const std::string started_from =
         recorded.is_object() ? data::json_field<std::string>(recorded, "source", *own) : "";
-    keep_recorded_start(*own, !started_from.empty(), c, notes);
+    keep_recorded_start(*own, saved, !started_from.empty(), c, notes);
     if (!given.empty()) {
       std::error_code e1, e2;
       if (started_from.empty() ||

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <string>
 
+#include "data/number_text.h"
+
 namespace electra::cli {
 
 class ProgressLine {
@@ -33,14 +35,6 @@ class ProgressLine {
   std::chrono::steady_clock::time_point last_{};
 };
 
-// "12,345,678"
-inline std::string with_commas(long long value) {
-  std::string digits = std::to_string(value < 0 ? -value : value), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return value < 0 ? "-" + out : out;
-}
+using data::with_commas;
 
 }  // namespace electra::cli

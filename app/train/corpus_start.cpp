@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "data/number_text.h"
 #include "data/seed_hash.h"
 #include "data/token_counts.h"
 #include "dist/peer_watch.h"
@@ -128,15 +129,6 @@ CorpusStart decode(const std::string& wire) {
   if (dims > 0) start.word_rows = take({vocab, dims}, at::kFloat);
   if (header["bias"].get<bool>()) start.output_bias = take({vocab}, at::kFloat);
   return start;
-}
-
-std::string thousands(long long n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 }  // namespace
@@ -269,15 +261,17 @@ void apply_corpus_start(const CorpusStart& start, model::ElectraModelImpl& model
 
 std::string describe(const CorpusStart& start) {
   const nlohmann::json& r = start.record;
-  std::string text = "counted " + thousands(r["tokens"].get<long long>()) + " tokens (" +
-                     thousands(r["distinct_tokens"].get<long long>()) + " distinct) in " +
-                     thousands(r["rows"].get<long long>()) + " of " +
-                     thousands(r["split_rows"].get<long long>()) + " training rows";
+  std::string text = "counted " + data::with_commas(r["tokens"].get<long long>()) + " tokens (" +
+                     data::with_commas(r["distinct_tokens"].get<long long>()) + " distinct) in " +
+                     data::with_commas(r["rows"].get<long long>()) + " of " +
+                     data::with_commas(r["split_rows"].get<long long>()) + " training rows";
   if (start.word_rows.defined()) {
-    text += "; word rows from their PPMI with the " + thousands(r["contexts"].get<long long>()) +
-            " most frequent within " + std::to_string(r["window"].get<int>()) + " places, SVD to " +
+    text += "; word rows from their PPMI with the " +
+            data::with_commas(r["contexts"].get<long long>()) + " most frequent within " +
+            std::to_string(r["window"].get<int>()) + " places, SVD to " +
             std::to_string(r["dims"].get<long long>()) + " dimensions for " +
-            thousands(r["rows_set"].get<long long>()) + " tokens (the others keep random rows)";
+            data::with_commas(r["rows_set"].get<long long>()) +
+            " tokens (the others keep random rows)";
   }
   if (start.output_bias.defined()) {
     char range[64];

@@ -207,10 +207,13 @@ model::ModelConfig init_model_config(const model::ModelConfig& source_config, bo
   return result;
 }
 
-json recorded_init(const std::string& checkpoint_dir) {
+json recorded_train_config(const std::string& checkpoint_dir) {
   const std::string path = (fs::path(checkpoint_dir) / kTrainConfigFile).string();
-  const json config = data::read_json_file(path, "missing; the checkpoint is damaged");
-  return config.is_object() ? config.value("init_from", json(nullptr)) : json(nullptr);
+  return data::read_json_file(path, "missing; the checkpoint is damaged");
+}
+
+json recorded_init(const json& train_config) {
+  return train_config.is_object() ? train_config.value("init_from", json(nullptr)) : json(nullptr);
 }
 
 void copy_init_weights(const InitSource& source, model::ElectraModelImpl& model) {

@@ -49,9 +49,10 @@ model::ModelConfig init_model_config(const model::ModelConfig& source_config, bo
                                      const std::string& model_name,
                                      const std::vector<std::string>& assignments);
 
-// What a run's checkpoint says it started from: train_config.json's "init_from" (null for a run
-// from scratch).
-nlohmann::json recorded_init(const std::string& checkpoint_dir);
+// A run's checkpoint's train_config.json (throws naming it when missing: the checkpoint is
+// damaged), and what it says the run started from: its "init_from" (null for a run from scratch).
+nlohmann::json recorded_train_config(const std::string& checkpoint_dir);
+nlohmann::json recorded_init(const nlohmann::json& train_config);
 
 // Copies SOURCE's weights into `model` (of init_model_config's configuration); the generator's
 // stay as they are when SOURCE has none.
