@@ -6,6 +6,15 @@ DIR/generator), on a prepared corpus's validation split: corrupt 15% of the real
 pair's own generator (as pretraining does, [MASK] then a sample), run the discriminator, and print
 one JSON line with
 - per layer, the mean cosine similarity between token representations (1.0: every token the same),
+- per layer of the discriminator (on the corrupted text) and of the generator (on the masked text),
+  where the attention goes and what the layer adds (`layer_profile`): the attention's entropy (nats;
+  a uniform spread over a 128-token row is 4.85), its weight on [CLS], on [SEP], on the token itself,
+  on the previous and on the next token (uniform: 1/128 = 0.008 each; a head that reads neighbours
+  puts far more there), the share of feed-forward units that fire (pre-activation > 0 on more than
+  1% of the tokens), and the mean norm of the layer's input, of its attention branch and of its
+  feed-forward branch, each branch with the share of that norm common to all tokens (the norm of the
+  mean over the mean norm: 1.0 when the branch adds the same vector to every token, which the
+  following LayerNorm then makes every token's),
 - the RTD head's units that are active (pre-activation > 0) on more than 1% of the tokens,
 - the spread of the logits over ordinary tokens, overall and within one word ("the", ",", "of",
   "."): a discriminator that ignores its input gives every occurrence the same logit,
@@ -74,6 +83,41 @@ def context_aucs(discriminator, generator, ids, mask, segments, ordinary, counts
     return tuple(round(float(np.mean([f[i] for f in found])), 3) for i in (0, 1))
 
 
+def layer_profile(model, encoder, real, ids, cls_id, sep_id, **inputs):
+    """Per encoder layer: where the attention goes and what each branch adds (the module's text)."""
+    found = {}
+    hooks = []
+    for i, layer in enumerate(encoder.layer):
+        for name, module in (("attention", layer.attention.output.dense),
+                             ("ffn_pre", layer.intermediate.dense), ("ffn", layer.output.dense)):
+            hooks.append(module.register_forward_hook(
+                lambda _m, _i, out, key=(name, i): found.__setitem__(key, out[real])))
+    with torch.no_grad():
+        out = model(**inputs, output_hidden_states=True, output_attentions=True)
+    for hook in hooks:
+        hook.remove()
+    length = ids.shape[1]
+    places = {"cls": (ids == cls_id).float()[:, None, :], "sep": (ids == sep_id).float()[:, None, :],
+              "self": torch.eye(length), "previous": torch.diag(torch.ones(length - 1), -1),
+              "next": torch.diag(torch.ones(length - 1), 1)}
+    common = lambda x: round(float(x.mean(0).norm() / x.norm(dim=-1).mean()), 3)
+    profile = []
+    for i, attention in enumerate(out.attentions):  # [batch, heads, query, key]; padding weighs 0
+        plogp = torch.where(attention > 0, attention * attention.clamp_min(1e-30).log(),
+                            torch.zeros_like(attention))
+        row = {"attention_entropy": round(float(-plogp.sum(-1).mean(1)[real].mean()), 3)}
+        heads_mean = attention.mean(1)
+        for place, weights in places.items():
+            row["attention_on_" + place] = round(float((heads_mean * weights).sum(-1)[real].mean()), 3)
+        row["ffn_units_firing"] = round(float(((found["ffn_pre", i] > 0).float().mean(0) > 0.01).float().mean()), 3)
+        row["norm_input"] = round(float(out.hidden_states[i][real].norm(dim=-1).mean()), 2)
+        for branch in ("attention", "ffn"):
+            row["norm_" + branch] = round(float(found[branch, i].norm(dim=-1).mean()), 2)
+            row["common_" + branch] = common(found[branch, i])
+        profile.append(row)
+    return profile
+
+
 def probe(pair_dir, ids, mask, segments, counts, seed):
     torch.manual_seed(seed)
     vocab = open(os.path.join(pair_dir, "discriminator", "vocab.txt"), encoding="utf-8").read().split("\n")
@@ -83,8 +127,11 @@ def probe(pair_dir, ids, mask, segments, counts, seed):
     counts = counts.copy()
     counts[specials] = 0
     frequent_ids = torch.tensor(np.argsort(-counts, kind="stable")[:2000])
-    discriminator = ElectraForPreTraining.from_pretrained(os.path.join(pair_dir, "discriminator")).eval()
-    generator = ElectraForMaskedLM.from_pretrained(os.path.join(pair_dir, "generator")).eval()
+    # Eager attention: the fused kernels do not return the attention weights.
+    discriminator = ElectraForPreTraining.from_pretrained(
+        os.path.join(pair_dir, "discriminator"), attn_implementation="eager").eval()
+    generator = ElectraForMaskedLM.from_pretrained(
+        os.path.join(pair_dir, "generator"), attn_implementation="eager").eval()
     special = (ids == cls_id) | (ids == sep_id) | (mask == 0)
     chosen = (torch.rand(ids.shape) < 0.15) & ~special
     masked = ids.clone()
@@ -105,6 +152,12 @@ def probe(pair_dir, ids, mask, segments, counts, seed):
         x = torch.nn.functional.normalize(hidden[real], dim=-1)
         pick = torch.randperm(len(x))[:2000]
         cosines.append(round(float((x[pick] @ x[pick].T).mean()), 3))
+    discriminator_layers = layer_profile(discriminator, discriminator.electra.encoder, real, corrupted,
+                                         cls_id, sep_id, input_ids=corrupted, attention_mask=mask,
+                                         token_type_ids=segments)
+    generator_layers = layer_profile(generator, generator.electra.encoder, real, masked, cls_id,
+                                     sep_id, input_ids=masked, attention_mask=mask,
+                                     token_type_ids=segments)
     tokens = corrupted[real][ordinary]
     within = {}
     for word in ("the", ",", "of", "."):
@@ -118,6 +171,8 @@ def probe(pair_dir, ids, mask, segments, counts, seed):
     return {
         "pair": pair_dir,
         "layer_token_cosine": cosines,
+        "discriminator_layers": discriminator_layers,
+        "generator_layers": generator_layers,
         "head_units_active": int(((head > 0).float().mean(0) > 0.01).sum()),
         "head_units": int(head.shape[1]),
         "logit_std_ordinary_tokens": round(float(scores[ordinary].std()), 3),

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""A pair whose shared position rows are sinusoids (issue 27: can attention find neighbours sooner?).
+
+Copies an exported pair (`electra export --out DIR`: DIR/discriminator, DIR/generator) and replaces
+the position table both share by the Transformer's sinusoids (sin and cos of position / 10000^(2i/E)
+in dimensions 2i and 2i+1), scaled to the spread of the initialisation (initializer_range), so that
+neighbouring positions start alike and an offset is the same rotation everywhere; everything else
+is kept. `electra pretrain --init-from OUT` trains from it.
+
+  .venv/bin/python bench/sinusoid_positions.py --pair EXPORT --out DIR
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+
+import torch
+from safetensors.torch import load_file, save_file
+
+POSITION_ROWS = "electra.embeddings.position_embeddings.weight"
+
+
+def sinusoids(positions, width, spread):
+    place = torch.arange(positions, dtype=torch.float64)[:, None]
+    rate = torch.exp(-math.log(10000.0) * torch.arange(0, width, 2, dtype=torch.float64) / width)
+    rows = torch.zeros(positions, width, dtype=torch.float64)
+    rows[:, 0::2] = torch.sin(place * rate)
+    rows[:, 1::2] = torch.cos(place * rate)
+    return (rows / rows.std() * spread).float()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pair", required=True, help="electra export --out folder")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    if os.path.exists(args.out):
+        raise SystemExit(f"sinusoid_positions: {args.out} exists; name a new folder")
+    shutil.copytree(args.pair, args.out)
+    for part in ("discriminator", "generator"):
+        weights_file = os.path.join(args.out, part, "model.safetensors")
+        config = json.load(open(os.path.join(args.out, part, "config.json")))
+        weights = load_file(weights_file)
+        positions, width = weights[POSITION_ROWS].shape
+        weights[POSITION_ROWS] = sinusoids(positions, width, config["initializer_range"])
+        save_file(weights, weights_file, metadata={"format": "pt"})
+    print(f"sinusoid_positions: {args.out}: {positions} position rows of {width} as sinusoids")
+
+
+if __name__ == "__main__":
+    main()
