@@ -83,11 +83,12 @@ def context_aucs(discriminator, generator, ids, mask, segments, ordinary, counts
     return tuple(round(float(np.mean([f[i] for f in found])), 3) for i in (0, 1))
 
 
-def layer_profile(model, encoder, real, ids, cls_id, sep_id, **inputs):
-    """Per encoder layer: where the attention goes and what each branch adds (the module's text)."""
+def layer_profile(model, real, cls_id, sep_id, **inputs):
+    """Runs `model` (hidden states and attentions kept) and returns its output and, per encoder
+    layer, where the attention goes and what each branch adds (the module's text)."""
     found = {}
     hooks = []
-    for i, layer in enumerate(encoder.layer):
+    for i, layer in enumerate(model.electra.encoder.layer):
         for name, module in (("attention", layer.attention.output.dense),
                              ("ffn_pre", layer.intermediate.dense), ("ffn", layer.output.dense)):
             hooks.append(module.register_forward_hook(
@@ -96,6 +97,7 @@ def layer_profile(model, encoder, real, ids, cls_id, sep_id, **inputs):
         out = model(**inputs, output_hidden_states=True, output_attentions=True)
     for hook in hooks:
         hook.remove()
+    ids = inputs["input_ids"]
     length = ids.shape[1]
     places = {"cls": (ids == cls_id).float()[:, None, :], "sep": (ids == sep_id).float()[:, None, :],
               "self": torch.eye(length), "previous": torch.diag(torch.ones(length - 1), -1),
@@ -115,7 +117,7 @@ def layer_profile(model, encoder, real, ids, cls_id, sep_id, **inputs):
             row["norm_" + branch] = round(float(found[branch, i].norm(dim=-1).mean()), 2)
             row["common_" + branch] = common(found[branch, i])
         profile.append(row)
-    return profile
+    return profile, out
 
 
 def probe(pair_dir, ids, mask, segments, counts, seed):
@@ -140,9 +142,11 @@ def probe(pair_dir, ids, mask, segments, counts, seed):
         logits = generator(input_ids=masked, attention_mask=mask, token_type_ids=segments).logits
         corrupted = ids.clone()
         corrupted[chosen] = torch.distributions.Categorical(logits=logits[chosen]).sample()
-        out = discriminator(input_ids=corrupted, attention_mask=mask, token_type_ids=segments,
-                            output_hidden_states=True)
-        real = mask.bool()
+    real = mask.bool()
+    # The discriminator's one pass on the corrupted text serves the layer profile and the head.
+    discriminator_layers, out = layer_profile(discriminator, real, cls_id, sep_id, input_ids=corrupted,
+                                              attention_mask=mask, token_type_ids=segments)
+    with torch.no_grad():
         head = discriminator.discriminator_predictions.dense(out.hidden_states[-1][real])
     replaced = (corrupted != ids)[real].numpy()
     scores = out.logits[real]
@@ -152,12 +156,8 @@ def probe(pair_dir, ids, mask, segments, counts, seed):
         x = torch.nn.functional.normalize(hidden[real], dim=-1)
         pick = torch.randperm(len(x))[:2000]
         cosines.append(round(float((x[pick] @ x[pick].T).mean()), 3))
-    discriminator_layers = layer_profile(discriminator, discriminator.electra.encoder, real, corrupted,
-                                         cls_id, sep_id, input_ids=corrupted, attention_mask=mask,
-                                         token_type_ids=segments)
-    generator_layers = layer_profile(generator, generator.electra.encoder, real, masked, cls_id,
-                                     sep_id, input_ids=masked, attention_mask=mask,
-                                     token_type_ids=segments)
+    generator_layers, _ = layer_profile(generator, real, cls_id, sep_id, input_ids=masked,
+                                        attention_mask=mask, token_type_ids=segments)
     tokens = corrupted[real][ordinary]
     within = {}
     for word in ("the", ",", "of", "."):
