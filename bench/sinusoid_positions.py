@@ -21,9 +21,9 @@ from safetensors.torch import load_file, save_file
 POSITION_ROWS = "electra.embeddings.position_embeddings.weight"
 
 
-def sinusoids(positions, width, spread):
+def sinusoids(positions, width, spread, base=10000.0):
     place = torch.arange(positions, dtype=torch.float64)[:, None]
-    rate = torch.exp(-math.log(10000.0) * torch.arange(0, width, 2, dtype=torch.float64) / width)
+    rate = torch.exp(-math.log(base) * torch.arange(0, width, 2, dtype=torch.float64) / width)
     rows = torch.zeros(positions, width, dtype=torch.float64)
     rows[:, 0::2] = torch.sin(place * rate)
     rows[:, 1::2] = torch.cos(place * rate)

@@ -85,6 +85,9 @@ void declare(po::options_description& options) {
     ("gen-weight", number(d.generator_weight, Range<double>{0, 1e4}), "weight of the MLM loss")
     ("disc-weight", number(d.discriminator_weight, Range<double>{0, 1e4}),
      "weight of the replaced-token-detection loss")
+    ("gen-lr-scale", number(d.generator_lr_scale, Range<double>{0, 1e4, true}),
+     "the generator's own parameters learn at the learning rate times this (the shared "
+     "embeddings at the full rate)")
     ("strategy", po::value<std::string>()->default_value(d.strategy),
      "how the pair learns: joint (generator by maximum likelihood, with the discriminator), "
      "two-stage (a generator of the discriminator's size alone for half the steps, then the "
@@ -280,6 +283,7 @@ train::TrainConfig config_from(const po::variables_map& o) {
   c.temperature = o["temperature"].as<double>();
   c.generator_weight = o["gen-weight"].as<double>();
   c.discriminator_weight = o["disc-weight"].as<double>();
+  c.generator_lr_scale = o["gen-lr-scale"].as<double>();
   c.strategy = o["strategy"].as<std::string>();
   c.adversarial_entropy = o["adversarial-entropy"].as<double>();
   c.adversarial_baseline_decay = o["adversarial-baseline-decay"].as<double>();

@@ -123,4 +123,9 @@ void ElectraModelImpl::initialize_weights() {
   generator->output_bias.zero_();
 }
 
+bool is_generators_own(const std::string& parameter_name) {
+  return parameter_name.rfind("generator.", 0) == 0 ||
+         parameter_name.rfind("generator_embeddings.", 0) == 0;
+}
+
 }  // namespace electra::model

@@ -3,6 +3,8 @@
 // with config.share_embeddings false, a second one of the generator's own.
 #pragma once
 
+#include <string>
+
 #include "app/model/encoder.h"
 #include "app/model/model_config.h"
 #include "app/model/torch_modules.h"
@@ -81,5 +83,9 @@ struct ElectraModelImpl : torch::nn::Module {
   Discriminator discriminator{nullptr};
 };
 TORCH_MODULE(ElectraModel);
+
+// True for an ElectraModel parameter that only the generator uses: its encoder and head, and its
+// own embeddings when they are not shared ("generator." and "generator_embeddings." names).
+bool is_generators_own(const std::string& parameter_name);
 
 }  // namespace electra::model

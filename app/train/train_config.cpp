@@ -24,6 +24,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"temperature", temperature},
           {"generator_weight", generator_weight},
           {"discriminator_weight", discriminator_weight},
+          {"generator_lr_scale", generator_lr_scale},
           {"strategy", strategy},
           {"adversarial_entropy", adversarial_entropy},
           {"adversarial_baseline_decay", adversarial_baseline_decay},
@@ -65,6 +66,7 @@ void TrainConfig::validate() const {
   require(temperature > 0, "temperature", "positive");
   require(generator_weight >= 0, "gen-weight", "0 or more");
   require(discriminator_weight >= 0, "disc-weight", "0 or more");
+  require(generator_lr_scale > 0, "gen-lr-scale", "positive");
   require(strategy == "joint" || strategy == "two-stage" || strategy == "adversarial" ||
               strategy == "mlm",
           "strategy", "joint, two-stage, adversarial or mlm");

@@ -23,6 +23,10 @@ struct TrainConfig {
   double weight_decay = 0.01, adam_epsilon = 1e-6, clip_norm = 1.0;
   double mask_prob = 0.15, temperature = 1.0;
   double generator_weight = 1.0, discriminator_weight = 50.0;
+  // The generator's own parameters (not the embeddings it shares) learn at learning_rate times
+  // this: a generator slower than its discriminator (tried for issue 27, README "Why the
+  // discriminator collapses": at CPU size it does not keep the discriminator from collapsing).
+  double generator_lr_scale = 1.0;
   // How the generator learns: "joint" (maximum likelihood, the paper's choice), "adversarial"
   // (REINFORCE on the discriminator's loss, app/train/adversarial.h, after an optional MLM
   // warm-up; the discriminator trains as in joint) or "two-stage" (the generator alone for half

@@ -220,6 +220,11 @@ Trainer::Trainer(TrainConfig config, dist::Communicator& communicator, ResumeMod
   adam.eps = config_.adam_epsilon;
   adam.lamb = config_.optimizer == "lamb";
   optimizer_ = std::make_unique<AdamW>(*model_, adam);
+  if (config_.generator_lr_scale != 1) {
+    optimizer_->set_lr_scales([&](const std::string& name) {
+      return model::is_generators_own(name) ? config_.generator_lr_scale : 1.0;
+    });
+  }
   GradientReducerOptions reduction;
   reduction.bucket_megabytes = config_.bucket_mb;
   reduction.wire_type =

@@ -5,8 +5,11 @@
 // weights, resumed inside the first stage and at the boundary, and exported.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -262,6 +265,62 @@ TEST_F(Strategy, MlmTrainsTheDiscriminatorSizedModelAloneAndItsCheckpointsCarryI
   // discriminator the MLM run never trained.
   EXPECT_TRUE(fails_with(run_shell(pretrain(run, "two-stage", 6)), 1,
                          "the run was trained with --strategy mlm, now --strategy two-stage"));
+}
+
+// --gen-lr-scale slows the generator's own parameters only: at 1e-30 its encoder, head and
+// output bias move by less than 1e-20 from step 6 to step 12 (weights keep their bytes; biases
+// that start at 0 take steps of 1e-30) while the embeddings it shares with the discriminator
+// (word rows = its output layer) and the discriminator's own layers go on learning.
+TEST_F(Strategy, GeneratorLearningRateScaleLeavesTheSharedEmbeddingsAtTheFullRate) {
+  const std::string run = path("slow-generator");
+  const auto trained = run_shell(pretrain(run, "joint") + "--gen-lr-scale 1e-30");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_EQ(testing::read_json(run + "/train_config.json")["generator_lr_scale"], 1e-30);
+  for (const char* step : {"6", "12"}) {
+    char checkpoint[32];
+    std::snprintf(checkpoint, sizeof checkpoint, "step-%08d", std::atoi(step));
+    const auto exported =
+        run_shell(kElectra + " export --checkpoint " + quote(run + "/checkpoints/" + checkpoint) +
+                  " --out " + quote(path(std::string("slow-") + step)));
+    ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  }
+  const auto weights = [&](const char* step, const char* network) {
+    return SafetensorsFile::read(path(std::string("slow-") + step) + "/" + network +
+                                 "/model.safetensors");
+  };
+  const auto generator_6 = weights("6", "generator"), generator_12 = weights("12", "generator");
+  const auto largest_change = [](std::string_view before, std::string_view after) {
+    std::vector<float> a(before.size() / sizeof(float)), b(a.size());
+    std::memcpy(a.data(), before.data(), before.size());
+    std::memcpy(b.data(), after.data(), after.size());
+    double largest = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+      largest = std::max(largest, double(std::fabs(a[i] - b[i])));
+    return largest;
+  };
+  int kept = 0, moved = 0;
+  for (const auto& entry : generator_6.tensors()) {
+    const auto* later = generator_12.find(entry.name);
+    ASSERT_NE(later, nullptr) << entry.name;
+    ASSERT_EQ(entry.dtype, model::DType::kF32) << entry.name;
+    const double change = largest_change(generator_6.data(entry), generator_12.data(*later));
+    const bool shared =
+        entry.name.rfind("electra.embeddings.", 0) == 0 || entry.name == "generator_lm_head.weight";
+    if (shared) {
+      moved += change > 1e-6;
+    } else {
+      EXPECT_LT(change, 1e-20) << entry.name << " learned at a rate of 1e-30";
+      kept += change < 1e-20;
+    }
+  }
+  EXPECT_GT(kept, 40);
+  EXPECT_GE(moved, 2);  // the word rows (its output layer too) and the position rows at least
+  const auto discriminator_6 = weights("6", "discriminator");
+  const auto discriminator_12 = weights("12", "discriminator");
+  const auto* layer = discriminator_6.find("electra.encoder.layer.0.output.dense.weight");
+  ASSERT_NE(layer, nullptr);
+  EXPECT_NE(discriminator_6.data(*layer),
+            discriminator_12.data(*discriminator_12.find(layer->name)));
 }
 
 TEST_F(Strategy, AnOddNumberOfTwoStageStepsIsRefused) {

@@ -84,6 +84,30 @@ TEST(ElectraModel, SharesOneEmbeddingModuleAndTiesTheGeneratorOutput) {
   EXPECT_FALSE(model->discriminator->head_dense->weight.grad().defined());
 }
 
+// is_generators_own (what --gen-lr-scale slows) names exactly the parameters of the generator's
+// own modules: its encoder and head, and its embeddings when they are not shared; never the
+// shared embeddings or anything of the discriminator's.
+TEST(ElectraModel, GeneratorsOwnParametersAreNamedByTheirModule) {
+  for (const bool shared : {true, false}) {
+    auto config = ModelConfig::load("tiny");
+    config.share_embeddings = shared;
+    ElectraModel model(config);
+    std::set<const void*> own;
+    for (const auto& p : model->generator->parameters()) own.insert(p.data_ptr());
+    if (!shared) {
+      for (const auto& p : model->generator_embeddings->parameters()) own.insert(p.data_ptr());
+    }
+    size_t named_own = 0;
+    for (const auto& item : model->named_parameters()) {
+      const bool is_own = own.count(item.value().data_ptr()) > 0;
+      EXPECT_EQ(is_generators_own(item.key()), is_own) << item.key() << " shared " << shared;
+      named_own += is_own;
+    }
+    EXPECT_EQ(named_own, own.size());
+    EXPECT_GT(named_own, 0u);
+  }
+}
+
 // discriminator_trains_word_embeddings false: the discriminator's loss leaves the shared word rows
 // alone (the generator's still trains them) but trains every other table and its own layers; the
 // forward is the same.
