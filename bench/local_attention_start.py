@@ -7,17 +7,19 @@ has nothing to read. This start gives it neighbours from step 0: it copies an ex
 (`electra export --out DIR`), makes the shared position rows sinusoids (bench/sinusoid_positions.py),
 and in each of the first --layers layers of both networks sets every head's query and key so that
 the head attends to the token one place before or after (alternating, head by head): from the
-layer's own inputs on --data (mean over sequences at each place = the position's part u_t), the
-bilinear form sum_t u_t u_(t+offset)^T, cut to the head's width and scaled until the head puts
---target of its attention on that neighbour. Values, outputs and all other weights are kept.
-`electra pretrain --init-from OUT` trains from it.
+layer's own inputs on --data (mean over sequences at each place = the position's part u_t; the
+rest, the words' part, with covariance C), the bilinear form C^-1 (sum_t u_t u_(t+offset)^T) C^-1,
+cut to the head's width and scaled until the head puts --target of its attention on that
+neighbour, or as much as the words' part lets it (0.32-0.36 in the tiny discriminator with
+--position-scale 3 --position-base 128). Values, outputs and all other weights are kept.
+`electra pretrain --init-from OUT` trains from it. Measured: the heads do not survive training at
+5e-4 (README, "Why the discriminator collapses").
 
-  .venv/bin/python bench/local_attention_start.py --pair EXPORT --data SHARDS --out DIR
+  cd bench && ../.venv/bin/python local_attention_start.py --pair EXPORT --data SHARDS --out DIR
 """
 import argparse
 import json
 import os
-import shutil
 
 import h5py
 import numpy as np
@@ -25,7 +27,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
-from sinusoid_positions import POSITION_ROWS, sinusoids
+from sinusoid_positions import copy_with_sinusoid_positions
 
 
 def training_sequences(data, count):
@@ -110,18 +112,8 @@ def main():
                         help="the sinusoids' longest wavelength / 2 pi")
     parser.add_argument("--sequences", type=int, default=64)
     args = parser.parse_args()
-    if os.path.exists(args.out):
-        raise SystemExit(f"local_attention_start: {args.out} exists; name a new folder")
-    shutil.copytree(args.pair, args.out)
-    for part in ("discriminator", "generator"):
-        weights_file = os.path.join(args.out, part, "model.safetensors")
-        config = json.load(open(os.path.join(args.out, part, "config.json")))
-        weights = load_file(weights_file)
-        positions, width = weights[POSITION_ROWS].shape
-        weights[POSITION_ROWS] = sinusoids(positions, width,
-                                           config["initializer_range"] * args.position_scale,
-                                           base=args.position_base)
-        save_file(weights, weights_file, metadata={"format": "pt"})
+    copy_with_sinusoid_positions(args.pair, args.out, "local_attention_start",
+                                 scale=args.position_scale, base=args.position_base)
     inputs = training_sequences(args.data, args.sequences)
     for part, kind in (("discriminator", ElectraForPreTraining), ("generator", ElectraForMaskedLM)):
         folder = os.path.join(args.out, part)

@@ -30,21 +30,29 @@ def sinusoids(positions, width, spread, base=10000.0):
     return (rows / rows.std() * spread).float()
 
 
+def copy_with_sinusoid_positions(pair, out, tool, scale=1.0, base=10000.0):
+    """Copies the exported pair to `out` (a new folder) with its shared position rows made
+    sinusoids of spread scale x initializer_range; returns the table's (positions, width)."""
+    if os.path.exists(out):
+        raise SystemExit(f"{tool}: {out} exists; name a new folder")
+    shutil.copytree(pair, out)
+    for part in ("discriminator", "generator"):
+        weights_file = os.path.join(out, part, "model.safetensors")
+        config = json.load(open(os.path.join(out, part, "config.json")))
+        weights = load_file(weights_file)
+        positions, width = weights[POSITION_ROWS].shape
+        weights[POSITION_ROWS] = sinusoids(positions, width, config["initializer_range"] * scale,
+                                           base=base)
+        save_file(weights, weights_file, metadata={"format": "pt"})
+    return positions, width
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pair", required=True, help="electra export --out folder")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    if os.path.exists(args.out):
-        raise SystemExit(f"sinusoid_positions: {args.out} exists; name a new folder")
-    shutil.copytree(args.pair, args.out)
-    for part in ("discriminator", "generator"):
-        weights_file = os.path.join(args.out, part, "model.safetensors")
-        config = json.load(open(os.path.join(args.out, part, "config.json")))
-        weights = load_file(weights_file)
-        positions, width = weights[POSITION_ROWS].shape
-        weights[POSITION_ROWS] = sinusoids(positions, width, config["initializer_range"])
-        save_file(weights, weights_file, metadata={"format": "pt"})
+    positions, width = copy_with_sinusoid_positions(args.pair, args.out, "sinusoid_positions")
     print(f"sinusoid_positions: {args.out}: {positions} position rows of {width} as sinusoids")
 
 
