@@ -52,6 +52,14 @@ class Strategy : public ::testing::Test {
            "--eval-examples 32 --eval-every " +
            std::to_string(eval_every) + " ";
   }
+  // `electra export` of RUN's checkpoint at STEP into OUT.
+  static testing::CommandResult export_checkpoint(const std::string& run, int step,
+                                                  const std::string& out) {
+    char checkpoint[32];
+    std::snprintf(checkpoint, sizeof checkpoint, "step-%08d", step);
+    return run_shell(kElectra + " export --checkpoint " +
+                     quote(run + "/checkpoints/" + checkpoint) + " --out " + quote(out));
+  }
   static std::vector<nlohmann::json> train_records(const std::string& run) {
     std::vector<nlohmann::json> records;
     for (const auto& record : train::read_metrics(run + "/metrics.jsonl")) {
@@ -175,11 +183,8 @@ TEST_F(Strategy, TwoStageTrainsTheGeneratorThenFreezesItAndResumesAcrossTheBound
   // Exported at the boundary and at the end: the generator's files are the same bytes, the
   // discriminator's are not; the generator exports its own embeddings at its own size.
   for (const char* step : {"6", "12"}) {
-    char checkpoint[32];
-    std::snprintf(checkpoint, sizeof checkpoint, "step-%08d", std::atoi(step));
     const auto exported =
-        run_shell(kElectra + " export --checkpoint " + quote(whole + "/checkpoints/" + checkpoint) +
-                  " --out " + quote(path(std::string("export-") + step)));
+        export_checkpoint(whole, std::atoi(step), path(std::string("export-") + step));
     ASSERT_EQ(exported.exit_code, 0) << exported.output;
   }
   const auto generator_file = [&](const char* step, const char* network) {
@@ -277,11 +282,8 @@ TEST_F(Strategy, GeneratorLearningRateScaleLeavesTheSharedEmbeddingsAtTheFullRat
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
   EXPECT_EQ(testing::read_json(run + "/train_config.json")["generator_lr_scale"], 1e-30);
   for (const char* step : {"6", "12"}) {
-    char checkpoint[32];
-    std::snprintf(checkpoint, sizeof checkpoint, "step-%08d", std::atoi(step));
     const auto exported =
-        run_shell(kElectra + " export --checkpoint " + quote(run + "/checkpoints/" + checkpoint) +
-                  " --out " + quote(path(std::string("slow-") + step)));
+        export_checkpoint(run, std::atoi(step), path(std::string("slow-") + step));
     ASSERT_EQ(exported.exit_code, 0) << exported.output;
   }
   const auto weights = [&](const char* step, const char* network) {
