@@ -22,6 +22,9 @@ one JSON line with
   (the share of the corpus's 2,000 most frequent tokens among each): when they do not, only the
   context can tell them apart.
 
+A pair trained with `--set local_head_slope=S` gets its local heads back here (HuggingFace's
+ELECTRA has none): `reference_electra.add_attention_bias`.
+
   .venv/bin/python bench/probe_discriminator.py --data SHARDS EXPORT [EXPORT ...]
 """
 import argparse
@@ -134,6 +137,10 @@ def probe(pair_dir, ids, mask, segments, counts, seed):
         os.path.join(pair_dir, "discriminator"), attn_implementation="eager").eval()
     generator = ElectraForMaskedLM.from_pretrained(
         os.path.join(pair_dir, "generator"), attn_implementation="eager").eval()
+    slope = getattr(discriminator.config, "local_head_slope", 0.0)
+    if slope:  # electra's local heads (config.json keeps the slope; HuggingFace ignores it)
+        from reference_electra import add_attention_bias
+        add_attention_bias((discriminator, generator), ids.shape[1], local_slope=slope)
     special = (ids == cls_id) | (ids == sep_id) | (mask == 0)
     chosen = (torch.rand(ids.shape) < 0.15) & ~special
     masked = ids.clone()

@@ -15,6 +15,15 @@ to the word embeddings), trained as richarddwang/electra_pytorch reproduces the 
   biases and LayerNorm weights, as official ELECTRA), gradient clipping at 1.0, linear warmup then
   linear decay to 0.
 
+`--relative-bias BUCKETS` is a hypothesis test, not the paper's architecture (issue 27: no layer
+of either network learns to attend to its neighbours at CPU scale): every attention layer of both
+networks gets a learned bias per head and per bucket of the key's offset from the query (T5's
+bidirectional buckets: offsets -7..7 exact, log-spaced beyond up to 128), added to the attention
+scores; it starts at zero, so the pair starts as the paper's. `--local-heads SLOPE` instead fixes
+heads on the neighbours: a bias of -SLOPE x |offset|, never trained, in the first head of every
+layer (`add_attention_bias`). `--probe` then writes RUN/probe.json
+at the end: `bench/probe_discriminator.py`'s context AUCs and, per layer, where the attention goes.
+
 It writes RUN/metrics.jsonl in `electra pretrain`'s format (train records every --log-every steps,
 eval records every --eval-every steps on the corpus's validation split), so that
 `electra plot --run OURS --run REFERENCE` draws both. Not a test: a benchmark of learning.
@@ -33,6 +42,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
+from transformers.models.electra import modeling_electra
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PAD, CLS, SEP, MASK = 0, 101, 102, 103  # BERT uncased ids; checked against vocab_size below
@@ -82,6 +92,58 @@ class Pair(torch.nn.Module):
         self.discriminator.electra.embeddings = self.generator.electra.embeddings
         self.generator.generator_lm_head.weight = (
             self.generator.electra.embeddings.word_embeddings.weight)
+
+
+def offset_buckets(length, buckets):
+    """[query, key] -> T5's bidirectional bucket of key - query: half the buckets per direction,
+    the first half of those exact offsets, the rest log-spaced up to an offset of 128."""
+    offset = torch.arange(length)[None, :] - torch.arange(length)[:, None]
+    half = buckets // 2
+    exact = half // 2
+    distance = offset.abs()
+    far = exact + (torch.log(distance.clamp_min(1).float() / exact) / math.log(128 / exact) *
+                   (half - exact)).long()
+    return (offset > 0).long() * half + torch.where(distance < exact, distance,
+                                                    far.clamp_max(half - 1))
+
+
+def add_attention_bias(networks, length, buckets=0, local_slope=0.0):
+    """Makes eager attention (which the networks then use) add a bias to the scores:
+    - buckets > 0: every self-attention layer learns one per head and offset bucket, started at 0
+      (so the pair starts as the paper's);
+    - local_slope > 0: a fixed -local_slope x |offset|, never trained, in the first head of every
+      layer (of a network with one head, in the first half of its layers, so that it keeps layers
+      that can see the whole sequence): heads that cannot help but read their neighbours, as
+      `electra pretrain --set local_head_slope=SLOPE` builds them (app/model/encoder.cpp)."""
+    table = offset_buckets(length, buckets) if buckets else None
+    distance = (torch.arange(length)[None, :] - torch.arange(length)[:, None]).abs().float()
+    for network in networks:
+        network.config._attn_implementation = "eager"
+        layers = network.electra.encoder.layer
+        for index, layer in enumerate(layers):
+            attention = layer.attention.self
+            heads = attention.num_attention_heads
+            if buckets:
+                attention.relative_bias = torch.nn.Parameter(torch.zeros(heads, buckets))
+            if local_slope and (heads > 1 or index < len(layers) // 2):
+                fixed = torch.zeros(heads, length, length)
+                fixed[0] = -local_slope * distance
+                attention.register_buffer("fixed_bias", fixed, persistent=False)
+    plain = modeling_electra.eager_attention_forward
+
+    def with_bias(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+        n = query.shape[2]
+        bias = torch.zeros(())
+        if hasattr(module, "relative_bias"):
+            bias = bias + module.relative_bias[:, table[:n, :n]]  # [heads, query, key]
+        if hasattr(module, "fixed_bias"):
+            bias = bias + module.fixed_bias[:, :n, :n]
+        if bias.dim():
+            bias = bias[None]
+            attention_mask = bias if attention_mask is None else bias + attention_mask
+        return plain(module, query, key, value, attention_mask, scaling, dropout, **kwargs)
+
+    modeling_electra.eager_attention_forward = with_bias
 
 
 def choose_positions(ids, mask, generator, mask_prob=0.15, keep_prob=0.15):
@@ -201,6 +263,12 @@ def main():
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--eval-examples", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--relative-bias", type=int, default=0, metavar="BUCKETS",
+                        help="hypothesis test: learned relative-offset attention bias (0: none)")
+    parser.add_argument("--local-heads", type=float, default=0.0, metavar="SLOPE",
+                        help="hypothesis test: a fixed -SLOPE x |offset| bias in first heads (0: none)")
+    parser.add_argument("--probe", action="store_true",
+                        help="write RUN/probe.json at the end (context AUCs, attention by layer)")
     a = parser.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -208,6 +276,9 @@ def main():
     train = read_split(a.data, "train")
     validation = read_split(a.data, "validation")
     pair = Pair(*hf_configs(a.size, train[3]))
+    if a.relative_bias or a.local_heads:
+        add_attention_bias((pair.generator, pair.discriminator), train[0].shape[1],
+                           a.relative_bias, a.local_heads)
     decay, no_decay = [], []
     for name, p in pair.named_parameters():  # shared tensors appear once
         (no_decay if name.endswith("bias") or "LayerNorm" in name else decay).append(p)
@@ -261,6 +332,36 @@ def main():
             log.flush()
             print(json.dumps(record), flush=True)
             started = time.time()
+    if a.probe:
+        json.dump(probe_in_memory(pair, train, validation, a.seed), open(
+            os.path.join(a.out, "probe.json"), "w"), indent=1)
+
+
+def probe_in_memory(pair, train, validation, seed):
+    """probe_discriminator.py's context AUCs and attention profile (here on the clean text), on the trained pair as it is
+    (no export: an attention bias has no place in HuggingFace's files)."""
+    import sys
+    sys.path.insert(0, HERE)
+    from probe_discriminator import context_aucs, layer_profile
+    pair.eval()
+    for network in (pair.generator, pair.discriminator):
+        network.config._attn_implementation = "eager"  # the weights come back only from eager
+    ids, mask, segments = validation[:3]
+    counts = np.zeros(train[3], dtype=np.int64)
+    for split in (train, validation):
+        np.add.at(counts, split[0][split[1].bool()].numpy(), 1)
+    special = (ids == CLS) | (ids == SEP) | (mask == 0)
+    counts[[PAD, CLS, SEP, MASK]] = 0
+    real = mask.bool()
+    torch.manual_seed(seed)
+    found = {}
+    for name, network in (("discriminator", pair.discriminator), ("generator", pair.generator)):
+        layers, _ = layer_profile(network, real, CLS, SEP, input_ids=ids, attention_mask=mask,
+                                  token_type_ids=segments)
+        found[name + "_layers"] = layers
+    found["context_auc_discriminator"], found["context_auc_generator"] = context_aucs(
+        pair.discriminator, pair.generator, ids, mask, segments, ~special, counts, MASK, seed)
+    return found
 
 
 if __name__ == "__main__":

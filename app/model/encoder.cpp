@@ -30,9 +30,27 @@ std::vector<std::string> unfused_attention_names(const std::string& fused_name) 
   return names;
 }
 
-EncoderLayerImpl::EncoderLayerImpl(const EncoderConfig& config, const ModelConfig& shared)
+bool has_local_head(const EncoderConfig& config, const ModelConfig& shared, int64_t index) {
+  return shared.local_head_slope > 0 &&
+         (config.num_attention_heads > 1 || index < config.num_hidden_layers / 2);
+}
+
+torch::Tensor local_head_bias(int64_t heads, int64_t length, double slope, torch::Dtype dtype,
+                              torch::Device device) {
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const torch::Tensor positions = torch::arange(length, options);
+  const torch::Tensor first =
+      (positions.unsqueeze(0) - positions.unsqueeze(1)).abs().mul(-slope);  // [query, key]
+  torch::Tensor bias = torch::zeros({1, heads, length, length}, options);
+  bias.select(1, 0).copy_(first.unsqueeze(0));
+  return bias.to(dtype);
+}
+
+EncoderLayerImpl::EncoderLayerImpl(const EncoderConfig& config, const ModelConfig& shared,
+                                   int64_t index)
     : num_heads(config.num_attention_heads),
-      attention_dropout(shared.attention_probs_dropout_prob) {
+      attention_dropout(shared.attention_probs_dropout_prob),
+      local_slope(has_local_head(config, shared, index) ? shared.local_head_slope : 0.0) {
   const int64_t h = config.hidden_size;
   query_key_value = register_module(kFusedAttentionProjection, torch::nn::Linear(h, 3 * h));
   attention_output = register_module("attention_output", torch::nn::Linear(h, h));
@@ -104,7 +122,13 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x,
                        .permute({2, 0, 3, 1, 4})
                        .unbind(0);
   const torch::Tensor &q = qkv[0], &k = qkv[1], &v = qkv[2];
-  torch::Tensor context = attend(q, k, v, attention_bias, is_training() ? attention_dropout : 0.0);
+  torch::Tensor bias = attention_bias;
+  if (local_slope > 0) {
+    const torch::Tensor local =
+        local_head_bias(num_heads, length, local_slope, q.scalar_type(), q.device());
+    bias = bias.defined() ? bias + local : local;
+  }
+  torch::Tensor context = attend(q, k, v, bias, is_training() ? attention_dropout : 0.0);
   context = context.transpose(1, 2).reshape({batch, length, hidden});  // [B, L, H]
   const double p = dropout->options.p();
   const torch::Tensor attended =
@@ -116,7 +140,7 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x,
 EncoderImpl::EncoderImpl(const EncoderConfig& config, const ModelConfig& shared) {
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < config.num_hidden_layers; ++i)
-    layers->push_back(EncoderLayer(config, shared));
+    layers->push_back(EncoderLayer(config, shared, i));
 }
 
 torch::Tensor EncoderImpl::forward(torch::Tensor x, const torch::Tensor& attention_mask) {

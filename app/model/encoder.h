@@ -13,7 +13,8 @@
 namespace electra::model {
 
 struct EncoderLayerImpl : torch::nn::Module {
-  EncoderLayerImpl(const EncoderConfig& config, const ModelConfig& shared);
+  // `index`: the layer's place in its stack (whether it gets a local head, model_config.h).
+  EncoderLayerImpl(const EncoderConfig& config, const ModelConfig& shared, int64_t index = 0);
   // x [B, L, H]; attention_bias [B, 1, 1, L]: 0 for tokens, the compute dtype's lowest finite
   // value for padding; undefined when nothing is padded (flash attention kernels need no mask).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attention_bias);
@@ -22,6 +23,7 @@ struct EncoderLayerImpl : torch::nn::Module {
 
   int64_t num_heads;
   double attention_dropout;
+  double local_slope = 0;  // > 0: its first head is fixed on the neighbours (local_head_bias)
   torch::nn::Linear query_key_value{nullptr};  // rows: query, key, value (H each)
   torch::nn::Linear attention_output{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
@@ -41,9 +43,18 @@ struct EncoderImpl : torch::nn::Module {
 TORCH_MODULE(Encoder);
 
 // Scaled dot-product attention, softmax(q k^T / sqrt(d) + bias) v, with dropout on the
-// probabilities: q, k, v [B, heads, L, d]; attention_bias [B, 1, 1, L] or undefined.
+// probabilities: q, k, v [B, heads, L, d]; attention_bias broadcastable to [B, heads, L, L]
+// ([B, 1, 1, L] for padding alone) or undefined.
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& attention_bias, double dropout_p);
+
+// Whether layer `index` of a stack of `config`'s shape gets a local head (model_config.h).
+bool has_local_head(const EncoderConfig& config, const ModelConfig& shared, int64_t index);
+
+// [1, heads, L, L] in `dtype` on `device`: -slope x |key - query| for the first head, 0 for the
+// others; added to the scores (and to the padding bias, which broadcasts over heads and queries).
+torch::Tensor local_head_bias(int64_t heads, int64_t length, double slope, torch::Dtype dtype,
+                              torch::Device device);
 
 // The additive attention bias [B, 1, 1, L] for a padding mask [B, L], in `dtype`: 0 for tokens,
 // dtype's lowest finite value for padding (never -inf: a fully masked row stays finite).

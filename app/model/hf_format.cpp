@@ -87,7 +87,14 @@ ModelConfig config_from_hf(const json& d, const std::string& d_path, const json*
       data::json_field<double>(d, "attention_probs_dropout_prob", d_path);
   config.initializer_range = d.value("initializer_range", 0.02);
   config.discriminator = encoder_from_hf(d, d_path);
+  if (d.contains("local_head_slope")) {  // ours (model_config.h); absent from HF's own files
+    config.local_head_slope = data::json_field<double>(d, "local_head_slope", d_path);
+  }
   if (g) {
+    if (g->value("local_head_slope", json(0.0)) != d.value("local_head_slope", json(0.0))) {
+      throw std::runtime_error(g_path + ": local_head_slope differs from the discriminator's " +
+                               d_path + " (one setting for the pair)");
+    }
     check_supported(*g, g_path);
     for (const char* shared :
          {"vocab_size", "embedding_size", "max_position_embeddings", "type_vocab_size"}) {
@@ -222,30 +229,34 @@ std::vector<ParameterName> hf_parameter_names(const ModelConfig& config, Network
 
 json hf_config_json(const ModelConfig& config, Network network) {
   const EncoderConfig& encoder = encoder_of(config, network);
-  return {{"architectures",
-           {network == Network::kDiscriminator ? "ElectraForPreTraining" : "ElectraForMaskedLM"}},
-          {"model_type", "electra"},
-          {"vocab_size", config.vocab_size},
-          {"embedding_size", config.embedding_size},
-          {"hidden_size", encoder.hidden_size},
-          {"num_hidden_layers", encoder.num_hidden_layers},
-          {"num_attention_heads", encoder.num_attention_heads},
-          {"intermediate_size", encoder.intermediate_size},
-          {"hidden_act", "gelu"},
-          {"hidden_dropout_prob", config.hidden_dropout_prob},
-          {"attention_probs_dropout_prob", config.attention_probs_dropout_prob},
-          {"max_position_embeddings", config.max_position_embeddings},
-          {"type_vocab_size", config.type_vocab_size},
-          {"initializer_range", config.initializer_range},
-          {"layer_norm_eps", config.layer_norm_eps},
-          {"pad_token_id", config.pad_token_id},
-          {"position_embedding_type", "absolute"},
-          {"summary_type", "first"},
-          {"summary_use_proj", true},
-          {"summary_activation", "gelu"},
-          {"summary_last_dropout", 0.1},
-          {"tie_word_embeddings", true},
-          {"dtype", "float32"}};
+  json fields = {
+      {"architectures",
+       {network == Network::kDiscriminator ? "ElectraForPreTraining" : "ElectraForMaskedLM"}},
+      {"model_type", "electra"},
+      {"vocab_size", config.vocab_size},
+      {"embedding_size", config.embedding_size},
+      {"hidden_size", encoder.hidden_size},
+      {"num_hidden_layers", encoder.num_hidden_layers},
+      {"num_attention_heads", encoder.num_attention_heads},
+      {"intermediate_size", encoder.intermediate_size},
+      {"hidden_act", "gelu"},
+      {"hidden_dropout_prob", config.hidden_dropout_prob},
+      {"attention_probs_dropout_prob", config.attention_probs_dropout_prob},
+      {"max_position_embeddings", config.max_position_embeddings},
+      {"type_vocab_size", config.type_vocab_size},
+      {"initializer_range", config.initializer_range},
+      {"layer_norm_eps", config.layer_norm_eps},
+      {"pad_token_id", config.pad_token_id},
+      {"position_embedding_type", "absolute"},
+      {"summary_type", "first"},
+      {"summary_use_proj", true},
+      {"summary_activation", "gelu"},
+      {"summary_last_dropout", 0.1},
+      {"tie_word_embeddings", true},
+      {"dtype", "float32"}};
+  // Ours alone (model_config.h): HuggingFace keeps the field and ignores it; electra reads it.
+  if (config.local_head_slope > 0) fields["local_head_slope"] = config.local_head_slope;
+  return fields;
 }
 
 bool is_hf_directory(const std::string& dir) {

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -44,7 +45,8 @@ json ModelConfig::to_json() const {
           {"discriminator", encoder_json(discriminator)},
           {"generator", encoder_json(generator)},
           {"share_embeddings", share_embeddings},
-          {"discriminator_trains_word_embeddings", discriminator_trains_word_embeddings}};
+          {"discriminator_trains_word_embeddings", discriminator_trains_word_embeddings},
+          {"local_head_slope", local_head_slope}};
 }
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
@@ -69,6 +71,9 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   if (j.contains("discriminator_trains_word_embeddings")) {
     c.discriminator_trains_word_embeddings =
         data::json_field<bool>(j, "discriminator_trains_word_embeddings", source);
+  }
+  if (j.contains("local_head_slope")) {
+    c.local_head_slope = data::json_field<double>(j, "local_head_slope", source);
   }
   c.validate(source);
   return c;
@@ -171,6 +176,8 @@ void ModelConfig::validate(const std::string& source) const {
           "dropout probabilities must be in [0, 1)");
   require(layer_norm_eps > 0 && initializer_range > 0,
           "layer_norm_eps and initializer_range must be positive");
+  require(std::isfinite(local_head_slope) && local_head_slope >= 0 && local_head_slope <= 100,
+          "local_head_slope must be a number in [0, 100] (0: no local heads, the paper's)");
   require(discriminator_trains_word_embeddings || share_embeddings,
           "discriminator_trains_word_embeddings false needs share_embeddings true (the "
           "generator's masked LM trains the word rows the discriminator reads)");

@@ -37,6 +37,12 @@ struct ModelConfig {
   // generator's masked LM trains them (its loss still trains the position and segment tables and
   // the embedding LayerNorm). Optional in JSON (true, the paper's, before it existed).
   bool discriminator_trains_word_embeddings = true;
+  // Not the paper's architecture (issue 27): > 0 fixes the first attention head of every layer on
+  // the neighbours with a bias of -local_head_slope x |key - query| added to its scores, never
+  // trained (in a network of one head, in the first half of its layers, so that it keeps layers
+  // that see the whole sequence). At CPU scale no head learns to read its neighbours by itself
+  // (README, "Why the discriminator collapses"). 0: none, the paper's. Optional in JSON.
+  double local_head_slope = 0;
 
   nlohmann::json to_json() const;
   // Every field must be present and valid; throws naming `source` and the field.

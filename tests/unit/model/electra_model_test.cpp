@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <set>
 
 #include "app/model/electra_model.h"
+#include "app/model/encoder.h"
 #include "app/model/hf_format.h"
 
 namespace electra::model {
@@ -178,6 +181,87 @@ TEST(ElectraModel, PaddingDoesNotChangeTheRealTokensOutputs) {
   mask.narrow(1, 0, 10).fill_(1);
   const auto long_logits = model->discriminator->forward(padded, torch::zeros_like(padded), mask);
   EXPECT_LT((long_logits.narrow(1, 0, 10) - short_logits).abs().max().item<double>(), 1e-5);
+}
+
+TEST(ElectraModel, LocalHeadsReadOnlyTheirNeighbours) {
+  // One head, two layers: only the first layer gets the local head (model_config.h). At a steep
+  // slope its output at a place does not move when a token 6 places away changes; the paper's
+  // layer's does.
+  auto config = ModelConfig::load("tiny");
+  config.set("generator.num_hidden_layers=2");
+  config.set("local_head_slope=40");
+  const EncoderConfig& one_head = config.generator;
+  ASSERT_EQ(one_head.num_attention_heads, 1);
+  EXPECT_TRUE(has_local_head(one_head, config, 0));
+  EXPECT_FALSE(has_local_head(one_head, config, 1));
+  EXPECT_TRUE(has_local_head(config.discriminator, config, 3));  // 2 heads: every layer
+  torch::manual_seed(3);
+  EncoderLayer local(one_head, config, 0);
+  auto paper = config;
+  paper.set("local_head_slope=0");
+  EncoderLayer plain(one_head, paper, 0);
+  torch::NoGradGuard no_grad;
+  auto plain_parameters = plain->named_parameters();
+  for (const auto& item : local->named_parameters()) {
+    plain_parameters[item.key()].copy_(item.value());
+  }
+  local->eval(), plain->eval();
+  const auto x = torch::randn({1, 12, one_head.hidden_size});
+  auto changed = x.clone();
+  changed.select(1, 8).add_(torch::randn({one_head.hidden_size}) * 3);
+  const auto moved = [&](EncoderLayer& layer) {
+    return (layer->forward(changed, {}) - layer->forward(x, {})).select(1, 2).abs().max();
+  };
+  EXPECT_LT(moved(local).item<double>(), 1e-6);
+  EXPECT_GT(moved(plain).item<double>(), 1e-3);
+  // The bias itself: -slope x |offset| in the first head, 0 in the others; with padding it adds.
+  const auto bias = local_head_bias(2, 4, 1.5, torch::kFloat32, torch::kCPU);
+  ASSERT_EQ(bias.sizes(), (std::vector<int64_t>{1, 2, 4, 4}));
+  EXPECT_EQ(bias[0][0][1][3].item<float>(), -3.0f);
+  EXPECT_EQ(bias[0][0][3][0].item<float>(), -4.5f);
+  EXPECT_EQ(bias[0][1].abs().sum().item<float>(), 0.0f);
+  // A padded batch keeps the padding's bias on top of the local one.
+  auto mask = torch::ones({1, 12}, torch::kLong);
+  mask.narrow(1, 10, 2).fill_(0);
+  const auto padded = x.clone();
+  padded.narrow(1, 10, 2).normal_();
+  const auto bias_of = [&](const torch::Tensor& m) {
+    return attention_bias_from_mask(m, torch::kFloat32);
+  };
+  EXPECT_LT((local->forward(padded, bias_of(mask)) - local->forward(x, bias_of(mask)))
+                .narrow(1, 0, 10)
+                .abs()
+                .max()
+                .item<double>(),
+            1e-6);
+}
+
+TEST(ModelConfig, LocalHeadSlopeIsCheckedAndTravelsThroughHuggingFaceFiles) {
+  auto config = ModelConfig::load("tiny");
+  EXPECT_EQ(config.local_head_slope, 0.0);  // the paper's by default
+  auto json = config.to_json();
+  json.erase("local_head_slope");  // files written before the field: the paper's
+  EXPECT_EQ(ModelConfig::from_json(json, "old file").local_head_slope, 0.0);
+  EXPECT_FALSE(hf_config_json(config, Network::kDiscriminator).contains("local_head_slope"));
+  config.set("local_head_slope=1");
+  EXPECT_EQ(ModelConfig::from_json(config.to_json(), "round trip").local_head_slope, 1.0);
+  const auto hf = hf_config_json(config, Network::kDiscriminator);
+  EXPECT_EQ(hf.at("local_head_slope").get<double>(), 1.0);
+  const auto path = std::filesystem::temp_directory_path() / "local_head_slope_config.json";
+  std::ofstream(path) << hf.dump();
+  EXPECT_EQ(hf_discriminator_config(path.string()).local_head_slope, 1.0);
+  std::filesystem::remove(path);
+  for (const char* bad : {"local_head_slope=-1", "local_head_slope=101", "local_head_slope=nan"}) {
+    auto copy = config;
+    try {
+      copy.set(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find("local_head_slope must be a number in [0, 100]"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 // An encoder layer as model files stored it before the query, key and value were fused.
