@@ -125,17 +125,27 @@ def add_attention_bias(networks, length, buckets=0, local_slope=0.0):
             heads = attention.num_attention_heads
             if buckets:
                 attention.relative_bias = torch.nn.Parameter(torch.zeros(heads, buckets))
+                attention.offset_table = table
             if local_slope and (heads > 1 or index < len(layers) // 2):
                 fixed = torch.zeros(heads, length, length)
                 fixed[0] = -local_slope * distance
                 attention.register_buffer("fixed_bias", fixed, persistent=False)
-    plain = modeling_electra.eager_attention_forward
+    # Once per process: the bias lives on each module, so further networks (more exports in one
+    # probe) need no second wrapper, which would add it twice.
+    if not getattr(modeling_electra.eager_attention_forward, "adds_module_bias", False):
+        modeling_electra.eager_attention_forward = eager_with_module_bias(
+            modeling_electra.eager_attention_forward)
+
+
+def eager_with_module_bias(plain):
+    """HuggingFace's eager attention, plus the module's relative_bias (by its offset_table) and
+    fixed_bias where add_attention_bias gave it them."""
 
     def with_bias(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
         n = query.shape[2]
         bias = torch.zeros(())
         if hasattr(module, "relative_bias"):
-            bias = bias + module.relative_bias[:, table[:n, :n]]  # [heads, query, key]
+            bias = bias + module.relative_bias[:, module.offset_table[:n, :n]]  # [heads, q, k]
         if hasattr(module, "fixed_bias"):
             bias = bias + module.fixed_bias[:, :n, :n]
         if bias.dim():
@@ -143,7 +153,8 @@ def add_attention_bias(networks, length, buckets=0, local_slope=0.0):
             attention_mask = bias if attention_mask is None else bias + attention_mask
         return plain(module, query, key, value, attention_mask, scaling, dropout, **kwargs)
 
-    modeling_electra.eager_attention_forward = with_bias
+    with_bias.adds_module_bias = True
+    return with_bias
 
 
 def choose_positions(ids, mask, generator, mask_prob=0.15, keep_prob=0.15):

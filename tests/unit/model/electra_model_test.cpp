@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <set>
 
 #include "app/model/electra_model.h"
@@ -184,17 +186,24 @@ TEST(ElectraModel, PaddingDoesNotChangeTheRealTokensOutputs) {
 }
 
 TEST(ElectraModel, LocalHeadsReadOnlyTheirNeighbours) {
-  // One head, two layers: only the first layer gets the local head (model_config.h). At a steep
-  // slope its output at a place does not move when a token 6 places away changes; the paper's
-  // layer's does.
+  // One head, two layers: only the first layer gets the local head (model_config.h). At slope 4
+  // a place's output moves when its neighbour changes and not when a token 6 places away does
+  // (e^-24 of the weight); the same weights without the head move for both.
   auto config = ModelConfig::load("tiny");
   config.set("generator.num_hidden_layers=2");
-  config.set("local_head_slope=40");
+  config.set("local_head_slope=4");
   const EncoderConfig& one_head = config.generator;
   ASSERT_EQ(one_head.num_attention_heads, 1);
   EXPECT_TRUE(has_local_head(one_head, config, 0));
   EXPECT_FALSE(has_local_head(one_head, config, 1));
   EXPECT_TRUE(has_local_head(config.discriminator, config, 3));  // 2 heads: every layer
+  // The stacks give each layer its place: the rule above, layer by layer.
+  Encoder generator_stack(one_head, config), discriminator_stack(config.discriminator, config);
+  EXPECT_EQ(generator_stack->layers[0]->as<EncoderLayer>()->local_slope, 4.0);
+  EXPECT_EQ(generator_stack->layers[1]->as<EncoderLayer>()->local_slope, 0.0);
+  for (const auto& layer : *discriminator_stack->layers) {
+    EXPECT_EQ(layer->as<EncoderLayer>()->local_slope, 4.0);
+  }
   torch::manual_seed(3);
   EncoderLayer local(one_head, config, 0);
   auto paper = config;
@@ -207,33 +216,45 @@ TEST(ElectraModel, LocalHeadsReadOnlyTheirNeighbours) {
   }
   local->eval(), plain->eval();
   const auto x = torch::randn({1, 12, one_head.hidden_size});
-  auto changed = x.clone();
-  changed.select(1, 8).add_(torch::randn({one_head.hidden_size}) * 3);
-  const auto moved = [&](EncoderLayer& layer) {
-    return (layer->forward(changed, {}) - layer->forward(x, {})).select(1, 2).abs().max();
+  const auto with_change = [&](int64_t place) {
+    auto changed = x.clone();
+    changed.select(1, place).add_(torch::randn({one_head.hidden_size}) * 3);
+    return changed;
   };
-  EXPECT_LT(moved(local).item<double>(), 1e-6);
-  EXPECT_GT(moved(plain).item<double>(), 1e-3);
-  // The bias itself: -slope x |offset| in the first head, 0 in the others; with padding it adds.
+  const auto moved = [&](EncoderLayer& layer, int64_t place) {
+    return (layer->forward(with_change(place), {}) - layer->forward(x, {}))
+        .select(1, 2)
+        .abs()
+        .max()
+        .item<double>();
+  };
+  EXPECT_GT(moved(local, 3), 1e-3);  // the neighbour
+  EXPECT_LT(moved(local, 8), 1e-6);  // 6 places away
+  EXPECT_GT(moved(plain, 3), 1e-3);
+  EXPECT_GT(moved(plain, 8), 1e-3);
+  // The bias itself: -slope x |offset| in the first head, 0 in the others.
   const auto bias = local_head_bias(2, 4, 1.5, torch::kFloat32, torch::kCPU);
   ASSERT_EQ(bias.sizes(), (std::vector<int64_t>{1, 2, 4, 4}));
   EXPECT_EQ(bias[0][0][1][3].item<float>(), -3.0f);
   EXPECT_EQ(bias[0][0][3][0].item<float>(), -4.5f);
+  EXPECT_EQ(bias[0][0][2][2].item<float>(), 0.0f);
   EXPECT_EQ(bias[0][1].abs().sum().item<float>(), 0.0f);
-  // A padded batch keeps the padding's bias on top of the local one.
+  // With padding both biases apply: padded places 10-11 changed leave places 0-9 alone with the
+  // padding bias, and move place 9 (their neighbour) without it.
   auto mask = torch::ones({1, 12}, torch::kLong);
   mask.narrow(1, 10, 2).fill_(0);
-  const auto padded = x.clone();
-  padded.narrow(1, 10, 2).normal_();
-  const auto bias_of = [&](const torch::Tensor& m) {
-    return attention_bias_from_mask(m, torch::kFloat32);
+  const auto padding = attention_bias_from_mask(mask, torch::kFloat32);
+  auto padded = x.clone();
+  padded.narrow(1, 10, 2).add_(torch::randn({2, one_head.hidden_size}) * 3);
+  const auto real_places_moved = [&](const torch::Tensor& padding_bias) {
+    return (local->forward(padded, padding_bias) - local->forward(x, padding_bias))
+        .narrow(1, 0, 10)
+        .abs()
+        .max()
+        .item<double>();
   };
-  EXPECT_LT((local->forward(padded, bias_of(mask)) - local->forward(x, bias_of(mask)))
-                .narrow(1, 0, 10)
-                .abs()
-                .max()
-                .item<double>(),
-            1e-6);
+  EXPECT_LT(real_places_moved(padding), 1e-6);
+  EXPECT_GT(real_places_moved({}), 1e-3);
 }
 
 TEST(ModelConfig, LocalHeadSlopeIsCheckedAndTravelsThroughHuggingFaceFiles) {
@@ -247,7 +268,8 @@ TEST(ModelConfig, LocalHeadSlopeIsCheckedAndTravelsThroughHuggingFaceFiles) {
   EXPECT_EQ(ModelConfig::from_json(config.to_json(), "round trip").local_head_slope, 1.0);
   const auto hf = hf_config_json(config, Network::kDiscriminator);
   EXPECT_EQ(hf.at("local_head_slope").get<double>(), 1.0);
-  const auto path = std::filesystem::temp_directory_path() / "local_head_slope_config.json";
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("local_head_slope_config_" + std::to_string(::getpid()) + ".json");
   std::ofstream(path) << hf.dump();
   EXPECT_EQ(hf_discriminator_config(path.string()).local_head_slope, 1.0);
   std::filesystem::remove(path);
