@@ -22,8 +22,8 @@ one JSON line with
   (the share of the corpus's 2,000 most frequent tokens among each): when they do not, only the
   context can tell them apart.
 
-A pair trained with `--set local_head_slope=S` gets its local heads back here (HuggingFace's
-ELECTRA has none): `reference_electra.add_attention_bias`.
+A pair trained with `--set local_head_slope=S` (and `local_head_centre=C`) gets its local heads
+back here (HuggingFace's ELECTRA has none): `reference_electra.add_attention_bias`.
 
   .venv/bin/python bench/probe_discriminator.py --data SHARDS EXPORT [EXPORT ...]
 """
@@ -140,7 +140,8 @@ def probe(pair_dir, ids, mask, segments, counts, seed):
     slope = getattr(discriminator.config, "local_head_slope", 0.0)
     if slope:  # electra's local heads (config.json keeps the slope; HuggingFace ignores it)
         from reference_electra import add_attention_bias
-        add_attention_bias((discriminator, generator), ids.shape[1], local_slope=slope)
+        add_attention_bias((discriminator, generator), ids.shape[1], local_slope=slope,
+                           local_centre=getattr(discriminator.config, "local_head_centre", 0))
     special = (ids == cls_id) | (ids == sep_id) | (mask == 0)
     chosen = (torch.rand(ids.shape) < 0.15) & ~special
     masked = ids.clone()

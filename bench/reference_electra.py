@@ -107,16 +107,18 @@ def offset_buckets(length, buckets):
                                                     far.clamp_max(half - 1))
 
 
-def add_attention_bias(networks, length, buckets=0, local_slope=0.0):
+def add_attention_bias(networks, length, buckets=0, local_slope=0.0, local_centre=0):
     """Makes eager attention (which the networks then use) add a bias to the scores:
     - buckets > 0: every self-attention layer learns one per head and offset bucket, started at 0
       (so the pair starts as the paper's);
-    - local_slope > 0: a fixed -local_slope x |offset|, never trained, in the first head of every
+    - local_slope > 0: a fixed -local_slope x ||offset| - local_centre|, never trained (centre 0:
+      peaked on the token itself; centre 1: on its two neighbours), in the first head of every
       layer (of a network with one head, in the first half of its layers, so that it keeps layers
       that can see the whole sequence): heads that cannot help but read their neighbours, as
       `electra pretrain --set local_head_slope=SLOPE` builds them (app/model/encoder.cpp)."""
     table = offset_buckets(length, buckets) if buckets else None
-    distance = (torch.arange(length)[None, :] - torch.arange(length)[:, None]).abs().float()
+    offset = (torch.arange(length)[None, :] - torch.arange(length)[:, None]).abs().float()
+    distance = (offset - local_centre).abs()
     for network in networks:
         network.config._attn_implementation = "eager"
         layers = network.electra.encoder.layer
@@ -278,6 +280,8 @@ def main():
                         help="hypothesis test: learned relative-offset attention bias (0: none)")
     parser.add_argument("--local-heads", type=float, default=0.0, metavar="SLOPE",
                         help="hypothesis test: a fixed -SLOPE x |offset| bias in first heads (0: none)")
+    parser.add_argument("--local-centre", type=int, default=0, choices=(0, 1),
+                        help="the local heads' peak: 0 the token itself, 1 its two neighbours")
     parser.add_argument("--probe", action="store_true",
                         help="write RUN/probe.json at the end (context AUCs, attention by layer)")
     a = parser.parse_args()
@@ -289,7 +293,7 @@ def main():
     pair = Pair(*hf_configs(a.size, train[3]))
     if a.relative_bias or a.local_heads:
         add_attention_bias((pair.generator, pair.discriminator), train[0].shape[1],
-                           a.relative_bias, a.local_heads)
+                           a.relative_bias, a.local_heads, a.local_centre)
     decay, no_decay = [], []
     for name, p in pair.named_parameters():  # shared tensors appear once
         (no_decay if name.endswith("bias") or "LayerNorm" in name else decay).append(p)

@@ -77,7 +77,8 @@ int run(const po::variables_map& options) {
                "ElectraForMaskedLM.from_pretrained)\n";
   if (model->config.local_head_slope > 0) {
     std::cerr << "note: local_head_slope " << model->config.local_head_slope
-              << " is electra's alone (config.json keeps it): HuggingFace's ELECTRA loads these "
+              << " (local_head_centre " << model->config.local_head_centre
+              << ") is electra's alone (config.json keeps it): HuggingFace's ELECTRA loads these "
                  "weights without the local heads' bias, so its outputs differ from electra's\n";
   }
   return kExitOk;

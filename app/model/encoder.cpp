@@ -35,12 +35,12 @@ bool has_local_head(const EncoderConfig& config, const ModelConfig& shared, int6
          (config.num_attention_heads > 1 || index < config.num_hidden_layers / 2);
 }
 
-torch::Tensor local_head_bias(int64_t heads, int64_t length, double slope, torch::Dtype dtype,
-                              torch::Device device) {
+torch::Tensor local_head_bias(int64_t heads, int64_t length, double slope, int64_t centre,
+                              torch::Dtype dtype, torch::Device device) {
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   const torch::Tensor positions = torch::arange(length, options);
-  const torch::Tensor first =
-      (positions.unsqueeze(0) - positions.unsqueeze(1)).abs().mul(-slope);  // [query, key]
+  const torch::Tensor offset = (positions.unsqueeze(0) - positions.unsqueeze(1)).abs();
+  const torch::Tensor first = offset.sub(static_cast<double>(centre)).abs().mul(-slope);  // [q, k]
   torch::Tensor bias = torch::zeros({1, heads, length, length}, options);
   bias.select(1, 0).copy_(first.unsqueeze(0));
   return bias.to(dtype);
@@ -50,7 +50,7 @@ EncoderLayerImpl::EncoderLayerImpl(const EncoderConfig& config, const ModelConfi
                                    int64_t index)
     : num_heads(config.num_attention_heads),
       attention_dropout(shared.attention_probs_dropout_prob),
-      local_slope(has_local_head(config, shared, index) ? shared.local_head_slope : 0.0) {
+      local_head(has_local_head(config, shared, index)) {
   const int64_t h = config.hidden_size;
   query_key_value = register_module(kFusedAttentionProjection, torch::nn::Linear(h, 3 * h));
   attention_output = register_module("attention_output", torch::nn::Linear(h, h));
@@ -122,13 +122,7 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x,
                        .permute({2, 0, 3, 1, 4})
                        .unbind(0);
   const torch::Tensor &q = qkv[0], &k = qkv[1], &v = qkv[2];
-  torch::Tensor bias = attention_bias;
-  if (local_slope > 0) {
-    const torch::Tensor local =
-        local_head_bias(num_heads, length, local_slope, q.scalar_type(), q.device());
-    bias = bias.defined() ? bias + local : local;
-  }
-  torch::Tensor context = attend(q, k, v, bias, is_training() ? attention_dropout : 0.0);
+  torch::Tensor context = attend(q, k, v, attention_bias, is_training() ? attention_dropout : 0.0);
   context = context.transpose(1, 2).reshape({batch, length, hidden});  // [B, L, H]
   const double p = dropout->options.p();
   const torch::Tensor attended =
@@ -137,7 +131,8 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x,
   return normalize(output_norm, model::dropout(output(expanded), p, is_training()) + attended);
 }
 
-EncoderImpl::EncoderImpl(const EncoderConfig& config, const ModelConfig& shared) {
+EncoderImpl::EncoderImpl(const EncoderConfig& config, const ModelConfig& shared)
+    : local_slope(shared.local_head_slope), local_centre(shared.local_head_centre) {
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < config.num_hidden_layers; ++i)
     layers->push_back(EncoderLayer(config, shared, i));
@@ -145,10 +140,21 @@ EncoderImpl::EncoderImpl(const EncoderConfig& config, const ModelConfig& shared)
 
 torch::Tensor EncoderImpl::forward(torch::Tensor x, const torch::Tensor& attention_mask) {
   // The bias in the dtype attention computes in (bf16 under autocast), built once for all layers.
-  const torch::Tensor bias = attention_mask.defined()
-                                 ? attention_bias_from_mask(attention_mask, compute_dtype(x))
-                                 : torch::Tensor();
-  for (const auto& layer : *layers) x = layer->as<EncoderLayer>()->forward(x, bias);
+  const auto dtype = compute_dtype(x);
+  const torch::Tensor bias =
+      attention_mask.defined() ? attention_bias_from_mask(attention_mask, dtype) : torch::Tensor();
+  // Likewise the local heads' bias with the padding's, for the layers that have one (one [B,
+  // heads, L, L] tensor for the stack, not one per layer kept for the backward pass).
+  torch::Tensor with_local;
+  for (const auto& module : *layers) {
+    auto* layer = module->as<EncoderLayer>();
+    if (layer->local_head && !with_local.defined()) {
+      const torch::Tensor local = local_head_bias(layer->num_heads, x.size(1), local_slope,
+                                                  local_centre, dtype, x.device());
+      with_local = bias.defined() ? bias + local : local;
+    }
+    x = layer->forward(x, layer->local_head ? with_local : bias);
+  }
   return x;
 }
 

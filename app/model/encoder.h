@@ -14,16 +14,18 @@ namespace electra::model {
 
 struct EncoderLayerImpl : torch::nn::Module {
   // `index`: the layer's place in its stack (whether it gets a local head, model_config.h).
-  EncoderLayerImpl(const EncoderConfig& config, const ModelConfig& shared, int64_t index = 0);
+  EncoderLayerImpl(const EncoderConfig& config, const ModelConfig& shared, int64_t index);
   // x [B, L, H]; attention_bias [B, 1, 1, L]: 0 for tokens, the compute dtype's lowest finite
   // value for padding; undefined when nothing is padded (flash attention kernels need no mask).
+  // A layer with a local head is given that head's bias added ([B or 1, heads, L, L]; Encoder
+  // builds it once for the stack).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attention_bias);
   // Also reads model files written before the projections were fused (query, key, value apart).
   void load(torch::serialize::InputArchive& archive) override;
 
   int64_t num_heads;
   double attention_dropout;
-  double local_slope = 0;  // > 0: its first head is fixed on the neighbours (local_head_bias)
+  bool local_head = false;  // its first head is fixed on the neighbours (local_head_bias)
   torch::nn::Linear query_key_value{nullptr};  // rows: query, key, value (H each)
   torch::nn::Linear attention_output{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
@@ -39,6 +41,8 @@ struct EncoderImpl : torch::nn::Module {
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& attention_mask);
 
   torch::nn::ModuleList layers;
+  double local_slope = 0;  // model_config.h: the local heads' bias, for the layers that have one
+  int64_t local_centre = 0;
 };
 TORCH_MODULE(Encoder);
 
@@ -51,10 +55,11 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
 // Whether layer `index` of a stack of `config`'s shape gets a local head (model_config.h).
 bool has_local_head(const EncoderConfig& config, const ModelConfig& shared, int64_t index);
 
-// [1, heads, L, L] in `dtype` on `device`: -slope x |key - query| for the first head, 0 for the
-// others; added to the scores (and to the padding bias, which broadcasts over heads and queries).
-torch::Tensor local_head_bias(int64_t heads, int64_t length, double slope, torch::Dtype dtype,
-                              torch::Device device);
+// [1, heads, L, L] in `dtype` on `device`: -slope x ||key - query| - centre| for the first head,
+// 0 for the others; added to the scores (and to the padding bias, which broadcasts over heads and
+// queries).
+torch::Tensor local_head_bias(int64_t heads, int64_t length, double slope, int64_t centre,
+                              torch::Dtype dtype, torch::Device device);
 
 // The additive attention bias [B, 1, 1, L] for a padding mask [B, L], in `dtype`: 0 for tokens,
 // dtype's lowest finite value for padding (never -inf: a fully masked row stays finite).

@@ -90,10 +90,15 @@ ModelConfig config_from_hf(const json& d, const std::string& d_path, const json*
   if (d.contains("local_head_slope")) {  // ours (model_config.h); absent from HF's own files
     config.local_head_slope = data::json_field<double>(d, "local_head_slope", d_path);
   }
+  if (d.contains("local_head_centre")) {
+    config.local_head_centre = data::json_field<int64_t>(d, "local_head_centre", d_path);
+  }
   if (g) {
-    if (g->value("local_head_slope", json(0.0)) != d.value("local_head_slope", json(0.0))) {
-      throw std::runtime_error(g_path + ": local_head_slope differs from the discriminator's " +
-                               d_path + " (one setting for the pair)");
+    for (const char* local : {"local_head_slope", "local_head_centre"}) {
+      if (g->value(local, json(0)) != d.value(local, json(0))) {
+        throw std::runtime_error(g_path + ": " + local + " differs from the discriminator's " +
+                                 d_path + " (one setting for the pair)");
+      }
     }
     check_supported(*g, g_path);
     for (const char* shared :
@@ -255,7 +260,10 @@ json hf_config_json(const ModelConfig& config, Network network) {
       {"tie_word_embeddings", true},
       {"dtype", "float32"}};
   // Ours alone (model_config.h): HuggingFace keeps the field and ignores it; electra reads it.
-  if (config.local_head_slope > 0) fields["local_head_slope"] = config.local_head_slope;
+  if (config.local_head_slope > 0) {
+    fields["local_head_slope"] = config.local_head_slope;
+    fields["local_head_centre"] = config.local_head_centre;
+  }
   return fields;
 }
 

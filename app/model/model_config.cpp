@@ -46,7 +46,8 @@ json ModelConfig::to_json() const {
           {"generator", encoder_json(generator)},
           {"share_embeddings", share_embeddings},
           {"discriminator_trains_word_embeddings", discriminator_trains_word_embeddings},
-          {"local_head_slope", local_head_slope}};
+          {"local_head_slope", local_head_slope},
+          {"local_head_centre", local_head_centre}};
 }
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
@@ -74,6 +75,9 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   }
   if (j.contains("local_head_slope")) {
     c.local_head_slope = data::json_field<double>(j, "local_head_slope", source);
+  }
+  if (j.contains("local_head_centre")) {
+    c.local_head_centre = data::json_field<int64_t>(j, "local_head_centre", source);
   }
   c.validate(source);
   return c;
@@ -178,6 +182,9 @@ void ModelConfig::validate(const std::string& source) const {
           "layer_norm_eps and initializer_range must be positive");
   require(std::isfinite(local_head_slope) && local_head_slope >= 0 && local_head_slope <= 100,
           "local_head_slope must be a number in [0, 100] (0: no local heads, the paper's)");
+  require(local_head_centre == 0 || local_head_centre == 1,
+          "local_head_centre must be 0 (local heads peak on the token itself) or 1 (on its two "
+          "neighbours)");
   require(discriminator_trains_word_embeddings || share_embeddings,
           "discriminator_trains_word_embeddings false needs share_embeddings true (the "
           "generator's masked LM trains the word rows the discriminator reads)");

@@ -38,11 +38,14 @@ struct ModelConfig {
   // the embedding LayerNorm). Optional in JSON (true, the paper's, before it existed).
   bool discriminator_trains_word_embeddings = true;
   // Not the paper's architecture (issue 27): > 0 fixes the first attention head of every layer on
-  // the neighbours with a bias of -local_head_slope x |key - query| added to its scores, never
-  // trained (in a network of one head, in the first half of its layers, so that it keeps layers
-  // that see the whole sequence). At CPU scale no head learns to read its neighbours by itself
-  // (README, "Why the discriminator collapses"). 0: none, the paper's. Optional in JSON.
+  // the neighbours with a bias of -local_head_slope x ||key - query| - local_head_centre| added to
+  // its scores, never trained (in a network of one head, in the first half of its layers, so that
+  // it keeps layers that see the whole sequence). At CPU scale no head learns to read its
+  // neighbours by itself (README, "Why the discriminator collapses"). 0: none, the paper's.
+  // local_head_centre: where those heads peak, 0 on the token itself (and its neighbours a slope's
+  // worth below), 1 on its two neighbours. Both optional in JSON (0 before they existed).
   double local_head_slope = 0;
+  int64_t local_head_centre = 0;
 
   nlohmann::json to_json() const;
   // Every field must be present and valid; throws naming `source` and the field.

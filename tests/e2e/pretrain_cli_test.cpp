@@ -456,6 +456,34 @@ TEST_F(Pretrain, TheStartFromTheCorpusCountsIsSaidRecordedAndYieldsToTrainedWeig
   EXPECT_EQ(recorded(continued, "word_rows_init"), "random");
 }
 
+// configs/tiny-neighbour-heads.ini (issue 27): the heads it sets reach the checkpoint and both
+// networks' config.json in an export, which says that HuggingFace ignores them.
+TEST_F(Pretrain, TheNeighbourHeadsPresetCarriesItsHeadsThroughCheckpointAndExport) {
+  const std::string run = path("neighbours"), hf = path("neighbours-hf");
+  const std::string preset = std::string(ELECTRA_CONFIG_DIR) + "/tiny-neighbour-heads.ini";
+  const auto trained = run_shell(kElectra + " pretrain --config " + quote(preset) + " --data " +
+                                 quote(data()) + " --out " + quote(run) +
+                                 " --device cpu --train-steps 2 --batch-size 4 "
+                                 "--eval-every 0");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const auto model = testing::read_json(run + "/checkpoints/step-00000002/model_config.json");
+  EXPECT_EQ(model["local_head_slope"], 4.0);
+  EXPECT_EQ(model["local_head_centre"], 1);
+  EXPECT_EQ(testing::read_json(run + "/train_config.json")["learning_rate"], 5e-4);
+  const auto exported =
+      run_shell(kElectra + " export --checkpoint " + quote(run) + " --out " + quote(hf));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_NE(exported.output.find("note: local_head_slope 4 (local_head_centre 1) is electra's "
+                                 "alone"),
+            std::string::npos)
+      << exported.output;
+  for (const char* network : {"discriminator", "generator"}) {
+    const auto config = testing::read_json(hf + "/" + network + "/config.json");
+    EXPECT_EQ(config["local_head_slope"], 4.0) << network;
+    EXPECT_EQ(config["local_head_centre"], 1) << network;
+  }
+}
+
 TEST_F(Pretrain, InputThatCannotWorkIsRefusedBeforeTraining) {
   const std::string quick = "--train-steps 2 --batch-size 4 ";
   EXPECT_TRUE(fails_with(run_shell(kElectra + " pretrain --data " + quote(path("nope")) +

@@ -188,7 +188,8 @@ TEST(ElectraModel, PaddingDoesNotChangeTheRealTokensOutputs) {
 TEST(ElectraModel, LocalHeadsReadOnlyTheirNeighbours) {
   // One head, two layers: only the first layer gets the local head (model_config.h). At slope 4
   // a place's output moves when its neighbour changes and not when a token 6 places away does
-  // (e^-24 of the weight); the same weights without the head move for both.
+  // (e^-24 of the weight); the same weights without the head move for both. With centre 1 the
+  // head reads the two neighbours and not the token 2 places away.
   auto config = ModelConfig::load("tiny");
   config.set("generator.num_hidden_layers=2");
   config.set("local_head_slope=4");
@@ -199,62 +200,78 @@ TEST(ElectraModel, LocalHeadsReadOnlyTheirNeighbours) {
   EXPECT_TRUE(has_local_head(config.discriminator, config, 3));  // 2 heads: every layer
   // The stacks give each layer its place: the rule above, layer by layer.
   Encoder generator_stack(one_head, config), discriminator_stack(config.discriminator, config);
-  EXPECT_EQ(generator_stack->layers[0]->as<EncoderLayer>()->local_slope, 4.0);
-  EXPECT_EQ(generator_stack->layers[1]->as<EncoderLayer>()->local_slope, 0.0);
+  EXPECT_TRUE(generator_stack->layers[0]->as<EncoderLayer>()->local_head);
+  EXPECT_FALSE(generator_stack->layers[1]->as<EncoderLayer>()->local_head);
   for (const auto& layer : *discriminator_stack->layers) {
-    EXPECT_EQ(layer->as<EncoderLayer>()->local_slope, 4.0);
+    EXPECT_TRUE(layer->as<EncoderLayer>()->local_head);
   }
   torch::manual_seed(3);
-  EncoderLayer local(one_head, config, 0);
-  auto paper = config;
-  paper.set("local_head_slope=0");
-  EncoderLayer plain(one_head, paper, 0);
+  EncoderLayer layer(one_head, config, 0);
+  layer->eval();
   torch::NoGradGuard no_grad;
-  auto plain_parameters = plain->named_parameters();
-  for (const auto& item : local->named_parameters()) {
-    plain_parameters[item.key()].copy_(item.value());
-  }
-  local->eval(), plain->eval();
   const auto x = torch::randn({1, 12, one_head.hidden_size});
   const auto with_change = [&](int64_t place) {
     auto changed = x.clone();
     changed.select(1, place).add_(torch::randn({one_head.hidden_size}) * 3);
     return changed;
   };
-  const auto moved = [&](EncoderLayer& layer, int64_t place) {
-    return (layer->forward(with_change(place), {}) - layer->forward(x, {}))
+  const auto moved = [&](const torch::Tensor& bias, int64_t place) {
+    return (layer->forward(with_change(place), bias) - layer->forward(x, bias))
         .select(1, 2)
         .abs()
         .max()
         .item<double>();
   };
-  EXPECT_GT(moved(local, 3), 1e-3);  // the neighbour
-  EXPECT_LT(moved(local, 8), 1e-6);  // 6 places away
-  EXPECT_GT(moved(plain, 3), 1e-3);
-  EXPECT_GT(moved(plain, 8), 1e-3);
-  // The bias itself: -slope x |offset| in the first head, 0 in the others.
-  const auto bias = local_head_bias(2, 4, 1.5, torch::kFloat32, torch::kCPU);
+  const auto local = [](double slope, int64_t centre) {
+    return local_head_bias(1, 12, slope, centre, torch::kFloat32, torch::kCPU);
+  };
+  EXPECT_GT(moved(local(4, 0), 3), 1e-3);  // the neighbour
+  EXPECT_LT(moved(local(4, 0), 8), 1e-6);  // 6 places away
+  EXPECT_GT(moved({}, 3), 1e-3);           // the paper's head reads both
+  EXPECT_GT(moved({}, 8), 1e-3);
+  EXPECT_GT(moved(local(20, 1), 1), 1e-3);  // centre 1: both neighbours
+  EXPECT_GT(moved(local(20, 1), 3), 1e-3);
+  EXPECT_LT(moved(local(20, 1), 4), 1e-6);  // 2 places away
+  // The bias itself: -slope x ||offset| - centre| in the first head, 0 in the others.
+  const auto bias = local_head_bias(2, 4, 1.5, 0, torch::kFloat32, torch::kCPU);
   ASSERT_EQ(bias.sizes(), (std::vector<int64_t>{1, 2, 4, 4}));
   EXPECT_EQ(bias[0][0][1][3].item<float>(), -3.0f);
   EXPECT_EQ(bias[0][0][3][0].item<float>(), -4.5f);
   EXPECT_EQ(bias[0][0][2][2].item<float>(), 0.0f);
   EXPECT_EQ(bias[0][1].abs().sum().item<float>(), 0.0f);
-  // With padding both biases apply: padded places 10-11 changed leave places 0-9 alone with the
-  // padding bias, and move place 9 (their neighbour) without it.
+  const auto centred = local_head_bias(2, 4, 1.5, 1, torch::kFloat32, torch::kCPU);
+  EXPECT_EQ(centred[0][0][2][2].item<float>(), -1.5f);
+  EXPECT_EQ(centred[0][0][2][1].item<float>(), 0.0f);
+  EXPECT_EQ(centred[0][0][2][3].item<float>(), 0.0f);
+  EXPECT_EQ(centred[0][0][3][0].item<float>(), -3.0f);
+  // The stack gives the layers with a local head the local bias plus the padding's, the others
+  // the padding's alone: its output is its layers' run by hand so.
   auto mask = torch::ones({1, 12}, torch::kLong);
   mask.narrow(1, 10, 2).fill_(0);
   const auto padding = attention_bias_from_mask(mask, torch::kFloat32);
+  for (int64_t centre : {0, 1}) {
+    auto centred_config = config;
+    centred_config.set("local_head_centre=" + std::to_string(centre));
+    Encoder stack(one_head, centred_config);
+    stack->eval();
+    auto by_hand = stack->layers[0]->as<EncoderLayer>()->forward(x, padding + local(4, centre));
+    by_hand = stack->layers[1]->as<EncoderLayer>()->forward(by_hand, padding);
+    EXPECT_LT((stack->forward(x, mask) - by_hand).abs().max().item<double>(), 1e-6) << centre;
+    // Without padding the local bias alone.
+    auto unpadded = stack->layers[0]->as<EncoderLayer>()->forward(x, local(4, centre));
+    unpadded = stack->layers[1]->as<EncoderLayer>()->forward(unpadded, {});
+    EXPECT_LT((stack->forward(x, {}) - unpadded).abs().max().item<double>(), 1e-6) << centre;
+  }
+  // Padded places changed leave the real places alone with the padding bias in the sum.
+  generator_stack->eval();
   auto padded = x.clone();
   padded.narrow(1, 10, 2).add_(torch::randn({2, one_head.hidden_size}) * 3);
-  const auto real_places_moved = [&](const torch::Tensor& padding_bias) {
-    return (local->forward(padded, padding_bias) - local->forward(x, padding_bias))
-        .narrow(1, 0, 10)
-        .abs()
-        .max()
-        .item<double>();
-  };
-  EXPECT_LT(real_places_moved(padding), 1e-6);
-  EXPECT_GT(real_places_moved({}), 1e-3);
+  EXPECT_LT((generator_stack->forward(padded, mask) - generator_stack->forward(x, mask))
+                .narrow(1, 0, 10)
+                .abs()
+                .max()
+                .item<double>(),
+            1e-6);
 }
 
 TEST(ModelConfig, LocalHeadSlopeIsCheckedAndTravelsThroughHuggingFaceFiles) {
@@ -272,7 +289,19 @@ TEST(ModelConfig, LocalHeadSlopeIsCheckedAndTravelsThroughHuggingFaceFiles) {
                     ("local_head_slope_config_" + std::to_string(::getpid()) + ".json");
   std::ofstream(path) << hf.dump();
   EXPECT_EQ(hf_discriminator_config(path.string()).local_head_slope, 1.0);
+  EXPECT_EQ(hf_discriminator_config(path.string()).local_head_centre, 0);
+  config.set("local_head_centre=1");
+  std::ofstream(path) << hf_config_json(config, Network::kDiscriminator).dump();
+  EXPECT_EQ(hf_discriminator_config(path.string()).local_head_centre, 1);
+  EXPECT_EQ(ModelConfig::from_json(config.to_json(), "round trip").local_head_centre, 1);
   std::filesystem::remove(path);
+  try {
+    config.set("local_head_centre=2");
+    ADD_FAILURE() << "local_head_centre=2 was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("local_head_centre must be 0"), std::string::npos)
+        << e.what();
+  }
   for (const char* bad : {"local_head_slope=-1", "local_head_slope=101", "local_head_slope=nan"}) {
     auto copy = config;
     try {
@@ -308,7 +337,7 @@ TEST(ElectraModel, LoadsModelFilesWrittenBeforeTheAttentionFusion) {
   legacy.save(archive);
   std::ostringstream bytes;
   archive.save_to(bytes);
-  EncoderLayer layer(config.discriminator, config);
+  EncoderLayer layer(config.discriminator, config, 0);
   torch::serialize::InputArchive in;
   std::istringstream input(bytes.str());
   in.load_from(input);
