@@ -279,7 +279,8 @@ def main():
     parser.add_argument("--relative-bias", type=int, default=0, metavar="BUCKETS",
                         help="hypothesis test: learned relative-offset attention bias (0: none)")
     parser.add_argument("--local-heads", type=float, default=0.0, metavar="SLOPE",
-                        help="hypothesis test: a fixed -SLOPE x |offset| bias in first heads (0: none)")
+                        help="hypothesis test: a fixed -SLOPE x ||offset| - CENTRE| bias in "
+                        "first heads (0: none)")
     parser.add_argument("--local-centre", type=int, default=0, choices=(0, 1),
                         help="the local heads' peak: 0 the token itself, 1 its two neighbours")
     parser.add_argument("--probe", action="store_true",
