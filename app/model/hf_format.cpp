@@ -259,8 +259,9 @@ json hf_config_json(const ModelConfig& config, Network network) {
       {"summary_last_dropout", 0.1},
       {"tie_word_embeddings", true},
       {"dtype", "float32"}};
-  // Ours alone (model_config.h): HuggingFace keeps the field and ignores it; electra reads it.
-  if (config.local_head_slope > 0) {
+  // Ours alone (model_config.h): HuggingFace keeps the fields and ignores them; electra reads
+  // them. Both whenever either is set, so that a config reads back as it was written.
+  if (config.local_head_slope > 0 || config.local_head_centre != 0) {
     fields["local_head_slope"] = config.local_head_slope;
     fields["local_head_centre"] = config.local_head_centre;
   }

@@ -262,6 +262,19 @@ TEST(ElectraModel, LocalHeadsReadOnlyTheirNeighbours) {
     unpadded = stack->layers[1]->as<EncoderLayer>()->forward(unpadded, {});
     EXPECT_LT((stack->forward(x, {}) - unpadded).abs().max().item<double>(), 1e-6) << centre;
   }
+  // Two heads: every layer gets the local bias, in its first head alone, with the padding's.
+  auto two_heads = config;
+  two_heads.set("discriminator.num_hidden_layers=2");
+  Encoder wide(two_heads.discriminator, two_heads);
+  wide->eval();
+  const auto wide_x = torch::randn({1, 12, two_heads.discriminator.hidden_size});
+  const auto wide_bias = padding + local_head_bias(2, 12, 4, 0, torch::kFloat32, torch::kCPU);
+  auto wide_by_hand = wide->layers[0]->as<EncoderLayer>()->forward(wide_x, wide_bias);
+  wide_by_hand = wide->layers[1]->as<EncoderLayer>()->forward(wide_by_hand, wide_bias);
+  EXPECT_LT((wide->forward(wide_x, mask) - wide_by_hand).abs().max().item<double>(), 1e-6);
+  auto padding_only = wide->layers[0]->as<EncoderLayer>()->forward(wide_x, padding);
+  padding_only = wide->layers[1]->as<EncoderLayer>()->forward(padding_only, padding);
+  EXPECT_GT((wide->forward(wide_x, mask) - padding_only).abs().max().item<double>(), 1e-3);
   // Padded places changed leave the real places alone with the padding bias in the sum.
   generator_stack->eval();
   auto padded = x.clone();
@@ -278,8 +291,10 @@ TEST(ModelConfig, LocalHeadSlopeIsCheckedAndTravelsThroughHuggingFaceFiles) {
   auto config = ModelConfig::load("tiny");
   EXPECT_EQ(config.local_head_slope, 0.0);  // the paper's by default
   auto json = config.to_json();
-  json.erase("local_head_slope");  // files written before the field: the paper's
+  json.erase("local_head_slope");  // files written before the fields: the paper's
+  json.erase("local_head_centre");
   EXPECT_EQ(ModelConfig::from_json(json, "old file").local_head_slope, 0.0);
+  EXPECT_EQ(ModelConfig::from_json(json, "old file").local_head_centre, 0);
   EXPECT_FALSE(hf_config_json(config, Network::kDiscriminator).contains("local_head_slope"));
   config.set("local_head_slope=1");
   EXPECT_EQ(ModelConfig::from_json(config.to_json(), "round trip").local_head_slope, 1.0);
@@ -295,6 +310,31 @@ TEST(ModelConfig, LocalHeadSlopeIsCheckedAndTravelsThroughHuggingFaceFiles) {
   EXPECT_EQ(hf_discriminator_config(path.string()).local_head_centre, 1);
   EXPECT_EQ(ModelConfig::from_json(config.to_json(), "round trip").local_head_centre, 1);
   std::filesystem::remove(path);
+  // A centre without a slope (no heads yet) reads back as written.
+  auto centre_only = ModelConfig::load("tiny");
+  centre_only.set("local_head_centre=1");
+  EXPECT_EQ(hf_config_json(centre_only, Network::kDiscriminator).at("local_head_centre"), 1);
+  // One setting for the pair: a generator whose centre differs is refused, naming both files.
+  const auto pair_dir =
+      std::filesystem::temp_directory_path() / ("local_head_pair_" + std::to_string(::getpid()));
+  for (const char* network : {"discriminator", "generator"}) {
+    std::filesystem::create_directories(pair_dir / network);
+    auto written = config;
+    if (std::string(network) == "generator") written.set("local_head_centre=0");
+    std::ofstream(pair_dir / network / "config.json")
+        << hf_config_json(written, std::string(network) == "generator" ? Network::kGenerator
+                                                                       : Network::kDiscriminator)
+               .dump();
+  }
+  try {
+    import_hf(pair_dir.string());
+    ADD_FAILURE() << "a pair with two local_head_centre values was imported";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("local_head_centre differs from the discriminator's"),
+              std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove_all(pair_dir);
   try {
     config.set("local_head_centre=2");
     ADD_FAILURE() << "local_head_centre=2 was accepted";
