@@ -15,13 +15,16 @@
 # above the other's best). A rerun keeps finished runs and cells.
 #   bash bench/learning_benefit.sh [--out DIR] [--shared DIR] [--lr 3e-4] [--seeds 1,2,3]
 #        [--ranks 2] [--pretrain-args "--learning-rate 1.25e-4 ..."] [--steps 2000]
-#        [--corpus PATH [--vocab-size N]] [--start counts|paper] [--quick]
+#        [--corpus PATH [--vocab-size N]] [--start counts|paper] [--reinit-layers N] [--quick]
 # --corpus: pretrain on these text files or folders instead (prepared into OUT/shards), with
 # --vocab-size a WordPiece vocabulary of that size learnt on them by `electra vocab`
 # (OUT/vocab.txt; the tasks are then read with it too), else BERT's.
 # --start: counts (configs/tiny.ini's: `pretrain --word-rows-init ppmi --output-bias-init
 # unigram`, the word rows from the corpus's counts and the generator's output bias at the log
 # unigram prior) or paper (the paper's initialisation: random rows, zero bias).
+# --reinit-layers N: fine-tune (a), (c) and (d) with the discriminator's top N layers drawn afresh
+# (`sweep --reinit-layers`; (b) is fresh throughout), in OUT/sweep-reinitN with its own
+# OUT/benefit-reinitN.md and .json (the pretraining runs are shared).
 # --quick: a smoke run of the whole pipeline (40 pretraining steps, 1 seed, small task subsets);
 # its figures mean nothing (default --out runs/benefit-quick).
 set -euo pipefail
@@ -36,6 +39,7 @@ steps=2000
 corpus=()
 vocab_size=0
 quick=0
+reinit=0
 start_kind=counts
 electra=${ELECTRA_BINARY:-${ELECTRA_BUILD_DIR:-$root/build}/app/electra}
 while (($#)); do
@@ -50,12 +54,14 @@ while (($#)); do
     --corpus) corpus+=("$2"); shift 2 ;;
     --vocab-size) vocab_size=$2; shift 2 ;;
     --start) start_kind=$2; shift 2 ;;
+    --reinit-layers) reinit=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     *) echo "bench/learning_benefit.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
 [[ $steps =~ ^[1-9][0-9]*$ ]] || { echo "bench/learning_benefit.sh: --steps must be a positive whole number" >&2; exit 2; }
 [[ $vocab_size =~ ^[0-9]+$ ]] || { echo "bench/learning_benefit.sh: --vocab-size must be a whole number of tokens" >&2; exit 2; }
+[[ $reinit =~ ^[0-9]+$ ]] || { echo "bench/learning_benefit.sh: --reinit-layers must be a whole number of layers" >&2; exit 2; }
 [[ $start_kind == counts || $start_kind == paper ]] || { echo "bench/learning_benefit.sh: --start is counts or paper" >&2; exit 2; }
 if ((vocab_size > 0)) && ((${#corpus[@]} == 0)); then
   echo "bench/learning_benefit.sh: --vocab-size needs --corpus (the text to learn it on)" >&2; exit 2
@@ -164,33 +170,43 @@ pretrain mlm --strategy mlm --train-steps "$mlm_steps" "${start_args[@]}" "${qui
 last() { ls -d "$out/$1/checkpoints"/step-* | tail -1; }
 
 # The fine-tuning: one sweep, (b) as its random-init rows.
+sweep=sweep suffix=""
+((reinit > 0)) && sweep=sweep-reinit$reinit suffix=-reinit$reinit
+# (b)'s cells do not depend on --reinit-layers: a sibling sweep's finished ones are taken over
+# (the sweep checks each against its settings before it adopts it).
+for other in "$out"/sweep*/cells/random-init; do
+  [[ -d $other && ! -e $out/$sweep/cells/random-init ]] || continue
+  mkdir -p "$out/$sweep/cells" && cp -r "$other" "$out/$sweep/cells/"
+done
 t=$(date +%s)
 mpi sweep --checkpoints "$(last joint),$(last mlm)$start_checkpoint" --random-baseline \
   --task "sst2:$data/sst2-train.tsv:$data/sst2-dev.tsv" \
   --task "chunking@token:$data/conll-train.txt:$data/conll-test.txt" \
   --task "spam:${spam_files[0]}:${spam_files[1]}:${spam_files[2]}" \
   --lrs "$lr" --seeds "$seeds" --epochs 3 --batch-size 32 --max-seq-len 128 --device cpu \
-  --out "$out/sweep" >"$out/sweep.log" 2>&1 ||
-  { echo "bench/learning_benefit.sh: the sweep failed; see $out/sweep.log" >&2; exit 1; }
-echo "sweep $(($(date +%s) - t))" >>"$out/phase-seconds.txt"
+  --reinit-layers "$reinit" --out "$out/$sweep" >"$out/$sweep.log" 2>&1 ||
+  { echo "bench/learning_benefit.sh: the sweep failed; see $out/$sweep.log" >&2; exit 1; }
+echo "$sweep $(($(date +%s) - t))" >>"$out/phase-seconds.txt"
 
 corpus_said="the main job's corpus"
 ((${#corpus[@]})) && corpus_said="${corpus[*]}"
 ((vocab_size > 0)) && corpus_said+=" with a ${vocab_size}-token vocabulary learnt on it"
 start_said="the paper's initialisation"
 [[ -n $start_checkpoint ]] && start_said="the corpus's counts (--word-rows-init ppmi --output-bias-init unigram)"
-python3 - "$out" "$machine" $(($(date +%s) - start)) "$steps" "$mlm_steps" "$joint_fpt" "$lr" "$seeds" "$pretrain_args" "$corpus_said" "$start_said" <<'PY'
+python3 - "$out" "$machine" $(($(date +%s) - start)) "$steps" "$mlm_steps" "$joint_fpt" "$lr" "$seeds" "$pretrain_args" "$corpus_said" "$start_said" "$sweep" "$suffix" "$reinit" <<'PY'
 import csv, json, statistics, sys
-out, machine, seconds, steps, mlm_steps, joint_fpt, lr, seeds, extra, corpus, start = sys.argv[1:]
+out, machine, seconds, steps, mlm_steps, joint_fpt, lr, seeds, extra, corpus, start, sweep, suffix, reinit = sys.argv[1:]
 # Each phase's seconds when it ran (a rerun keeps finished phases: their time is what they took).
 phases = {}
 try:
     for line in open(f"{out}/phase-seconds.txt"):
         name, value = line.split()
+        if name.startswith("sweep") and name != sweep:
+            continue  # another fine-tuning of the same runs
         phases[name] = phases.get(name, 0) + int(value)  # a resumed phase: both parts
 except FileNotFoundError:
     pass
-rows = list(csv.DictReader(open(f"{out}/sweep/results.csv")))
+rows = list(csv.DictReader(open(f"{out}/{sweep}/results.csv")))
 def model(label):
     if label.startswith("joint-"):
         return "a: ELECTRA"
@@ -216,15 +232,17 @@ for task, t in tasks.items():
 report = {"machine": machine, "seconds_this_call": int(seconds), "phase_seconds": phases,
           "seconds": sum(phases.values()), "electra_steps": int(steps),
           "mlm_steps": int(mlm_steps), "electra_flop_per_token": float(joint_fpt),
-          "finetune": {"lr": lr, "seeds": seeds, "epochs": 3, "batch": 32, "max_seq_len": 128},
+          "finetune": {"lr": lr, "seeds": seeds, "epochs": 3, "batch": 32, "max_seq_len": 128,
+                       "reinit_layers": int(reinit)},
           "pretrain_args": extra, "corpus": corpus, "start": start, "tasks": table,
           "a_beats_b_on": sum(t["a_beats_b"] for t in table)}
-json.dump(report, open(f"{out}/benefit.json", "w"), indent=1)
+json.dump(report, open(f"{out}/benefit{suffix}.json", "w"), indent=1)
 timing = ", ".join(f"{k} {v} s" for k, v in phases.items())
 lines = [f"# Does pretraining help? ({machine}; {report['seconds']} s in all: {timing})", "",
          f"(a) ELECTRA, configs/tiny.ini {extra}, {steps} steps on {corpus}, from {start}; (b) random weights; "
          f"(c) MLM alone, {mlm_steps} steps (the same FLOPs), from the same start; (d) (a)'s start, "
-         f"not pretrained. Fine-tuning: lr {lr}, seeds {seeds}, 3 epochs, batch 32.", "",
+         f"not pretrained. Fine-tuning: lr {lr}, seeds {seeds}, 3 epochs, batch 32"
+         + (f", the discriminator's top {reinit} layer(s) drawn afresh for (a), (c) and (d)." if int(reinit) else "."), "",
          "| task (dev metric) | (a) ELECTRA | (b) random | (c) MLM | (d) the start alone | a > b beyond the seeds "
          "| a vs c | a > d beyond the seeds |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
 def cell(x):
@@ -237,6 +255,6 @@ for t in table:
                  f"| {'yes' if t['a_beats_b'] else 'no'} | {versus} "
                  f"| {('yes' if t['a_beats_d'] else 'no') if m.get('d: the start alone') else '-'} |")
 lines += ["", f"(a) beats (b) beyond the seeds' spread on {report['a_beats_b_on']} of {len(table)} tasks."]
-open(f"{out}/benefit.md", "w").write("\n".join(lines) + "\n")
+open(f"{out}/benefit{suffix}.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

@@ -79,6 +79,9 @@ void declare_finetune(po::options_description& options) {
      "pearson_spearman_mean for regression; f1 for span and for chunk/entity tags)")
     ("random-init", po::bool_switch(),
      "fine-tune the same architecture from random weights (a baseline for the pretraining)")
+    ("reinit-layers", number(0, kReinitLayers),
+     "draw the discriminator's top N layers afresh (as pretraining starts them) before "
+     "fine-tuning; the embeddings and the layers below stay pretrained")
     ("vocab", po::value<std::string>()->default_value(""), "vocab.txt when the model has none")
     ("cased", po::bool_switch(), "the model's vocabulary is cased")
     ("device", po::value<std::string>()->default_value(d.device),
@@ -108,6 +111,7 @@ int run_finetune(const po::variables_map& o) {
   config.seed = o["seed"].as<uint64_t>();
   config.selection_metric = o["metric"].as<std::string>();
   config.random_init = o["random-init"].as<bool>();
+  config.reinit_layers = o["reinit-layers"].as<int>();
   config.lowercase = !o["cased"].as<bool>();
   config.device = o["device"].as<std::string>();
   config.doc_stride = o["doc-stride"].as<long long>();

@@ -179,6 +179,7 @@ inline const Range<long long> kTaskSequenceLength{0, 65536, false, false, "0: th
 inline const Range<long long> kDocStride{0, 65536, false, false, "0: the task's default"};
 inline const Range<double> kLayerDecay{0.0, 1.0, /*low_open=*/true};
 inline const Range<size_t> kLineBytes{1, size_t(1) << 30};
+inline const Range<int> kReinitLayers{0, 1000};  // within the model's layers: checked on loading
 
 // CPU threads per rank: 0 (automatic) up to the cores of this machine.
 inline Range<int> thread_range() {

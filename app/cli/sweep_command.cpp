@@ -67,6 +67,9 @@ void declare(po::options_description& options) {
     ("max-seq-len", number(0LL, kTaskSequenceLength),
      "tokens per example (0: finetune's: 384 for span, 128 otherwise, at most the model's)")
     ("layer-decay", number(0.8, kLayerDecay), "layer-wise learning-rate decay")
+    ("reinit-layers", number(0, kReinitLayers),
+     "draw each pretrained discriminator's top N layers afresh before fine-tuning (the "
+     "random-init rows are fresh throughout)")
     ("random-baseline", po::bool_switch(),
      "also fine-tune the first checkpoint's architecture from random weights (same lrs, seeds, "
      "epochs): the rows 'random-init', the baseline pretraining must beat")
@@ -118,6 +121,7 @@ int run(const po::variables_map& o) {
   config.batch_size = o["batch-size"].as<long long>();
   config.max_seq_len = o["max-seq-len"].as<long long>();
   config.layer_decay = o["layer-decay"].as<double>();
+  config.reinit_layers = o["reinit-layers"].as<int>();
   config.vocab = o["vocab"].as<std::string>();
   config.random_baseline = o["random-baseline"].as<bool>();
   config.out_dir = o["out"].as<std::string>();

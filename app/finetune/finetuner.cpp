@@ -36,6 +36,9 @@ void FinetuneConfig::validate() const {
   require(max_seq_len == 0 || max_seq_len >= 8, "max-seq-len", "8 or more (0: the task's)");
   require(learning_rate > 0 && std::isfinite(learning_rate), "lr", "a positive number");
   require(layer_decay > 0 && layer_decay <= 1, "layer-decay", "in (0, 1]");
+  require(reinit_layers >= 0, "reinit-layers", "0 or more");
+  require(!random_init || reinit_layers == 0, "reinit-layers",
+          "0 with --random-init (every layer is fresh then)");
   require(warmup_fraction >= 0 && warmup_fraction < 1, "warmup", "in [0, 1)");
   require(weight_decay >= 0 && std::isfinite(weight_decay), "weight-decay", "0 or more");
   require(doc_stride >= 0, "doc-stride", "0 (the task's) or more");
@@ -100,6 +103,22 @@ double metric_value(const nlohmann::json& metrics, const std::string& metric) {
   return metrics[metric].get<double>();
 }
 
+// The encoder fine-tuning starts from: the pair's; or with --random-init the pair's own
+// initialisation (normal(0, initializer_range), as pretraining starts, not LibTorch's module
+// defaults); or with --reinit-layers the pair's with its top layers so drawn.
+void load_starting_weights(FinetunedModel& finetuned, const FinetuneConfig& config,
+                           model::ElectraModelImpl& pair) {
+  if (config.random_init) {
+    model::ElectraModel fresh(pair.config);
+    finetuned.load_encoder_from(*fresh);
+  } else if (config.reinit_layers > 0) {
+    model::ElectraModel kept = model::with_fresh_top_layers(pair, config.reinit_layers);
+    finetuned.load_encoder_from(*kept);
+  } else {
+    finetuned.load_encoder_from(pair);
+  }
+}
+
 // A stop signal (SIGTERM, SIGUSR1, Ctrl-C) any rank received, agreed by all at a step boundary.
 int agreed_stop_signal(dist::Communicator& communicator) {
   double received = double(train::stop_signal());
@@ -130,14 +149,7 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
 
   torch::manual_seed(config.seed);  // the head's initial weights: the same on every rank
   finetuned.create(pair.config);
-  if (config.random_init) {
-    // The pair's own initialisation (normal(0, initializer_range), as pretraining starts), not
-    // LibTorch's module defaults.
-    model::ElectraModel fresh(pair.config);
-    finetuned.load_encoder_from(*fresh);
-  } else {
-    finetuned.load_encoder_from(pair);
-  }
+  load_starting_weights(finetuned, config, pair);
   torch::nn::Module& model = finetuned.module();
   const torch::Device device =
       config.placed_on ? *config.placed_on : train::device_for(communicator, config.device);
@@ -266,7 +278,8 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
                         {"dev", at.best_metrics},
                         {"selection_metric", metric},
                         {"source_model", config.model_dir},
-                        {"random_init", config.random_init}};
+                        {"random_init", config.random_init},
+                        {"reinit_layers", config.reinit_layers}};
       // Copied to the host as it is written; the model stays on its device (a move would reset
       // the gradient accumulators and with them the reducer's overlap hooks).
       const std::string staging = best_dir + ".new";
@@ -305,7 +318,8 @@ nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& p
         {"test", config.test_path},
         {"learning_rate", config.learning_rate},
         {"seed", config.seed},
-        {"epochs", config.epochs}}}};
+        {"epochs", config.epochs},
+        {"reinit_layers", config.reinit_layers}}}};
   // Throughput over all ranks (training rows include SQuAD's and long sentences' windows).
   const long long trained_rows = steps_per_epoch * global_batch * config.epochs;
   results["throughput"] = {

@@ -39,11 +39,12 @@ struct FinetuneConfig {
   int tag_column = 0;               // token: 1-based tag column (0: last; CoNLL-U: UPOS)
   std::string tag_format = "auto";  // token: conll, conllu, auto
   bool random_init = false;         // the same architecture, randomly initialised (a baseline)
-  bool quiet = false;               // no progress lines (sweeps print one line per cell)
-  bool keep_model = true;           // false: OUT/best/ is removed at the end (sweeps keep results)
-  std::string selection_metric;     // "": the family's (accuracy; matthews_corr for CoLA;
-                                    // pearson_spearman_mean for regression; f1 for span and chunks)
-  std::string device = "auto";      // --device (app/train/rank_device.h)
+  int reinit_layers = 0;         // the discriminator's top layers drawn afresh before fine-tuning
+  bool quiet = false;            // no progress lines (sweeps print one line per cell)
+  bool keep_model = true;        // false: OUT/best/ is removed at the end (sweeps keep results)
+  std::string selection_metric;  // "": the family's (accuracy; matthews_corr for CoLA;
+                                 // pearson_spearman_mean for regression; f1 for span and chunks)
+  std::string device = "auto";   // --device (app/train/rank_device.h)
   // Set: this device, whatever `device` says (a sweep's cells, placed by the sweep's ranks).
   c10::optional<c10::Device> placed_on;
 

@@ -34,7 +34,8 @@ struct Cell {
   double lr;
   uint64_t seed;
   bool random_init;
-  std::string dir;  // OUT/cells/<label>/<task>/lr<lr>-seed<seed>
+  int reinit_layers;  // the sweep's --reinit-layers; 0 for random-init cells
+  std::string dir;    // OUT/cells/<label>/<task>/lr<lr>-seed<seed>
 };
 
 const char* const kRandomInit = "random-init";
@@ -88,6 +89,10 @@ std::string cell_mismatch(const Cell& cell, const nlohmann::json& results, bool 
   if (differs("dev", cell.task->dev)) return "evaluated on " + said("dev");
   if (differs("learning_rate", cell.lr)) return "learning rate " + said("learning_rate");
   if (differs("seed", cell.seed)) return "seed " + said("seed");
+  // Written since --reinit-layers exists; earlier cells kept every layer.
+  const nlohmann::json drawn =
+      settings.contains("reinit_layers") ? settings["reinit_layers"] : nlohmann::json(0);
+  if (drawn != cell.reinit_layers) return "--reinit-layers " + drawn.dump();
   if (know_model) {
     if (!results.contains("random_init") || results["random_init"] != cell.random_init) {
       return cell.random_init ? "not from random weights" : "from random weights";
@@ -399,6 +404,7 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       for (double lr : config.learning_rates) {
         for (uint64_t seed : config.seeds) {
           cells.push_back({checkpoint, label, &task, lr, seed, random_init,
+                           random_init ? 0 : config.reinit_layers,
                            cell_dir(config, label, task, lr, seed)});
         }
       }
@@ -491,6 +497,7 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       finetune_config.learning_rate = cell.lr, finetune_config.seed = cell.seed;
       finetune_config.layer_decay = config.layer_decay;
       finetune_config.random_init = cell.random_init;
+      finetune_config.reinit_layers = cell.reinit_layers;
       finetune_config.quiet = true, finetune_config.keep_model = false;
       finetune_config.placed_on = device;
       const nlohmann::json results =
@@ -549,8 +556,9 @@ SweepOutcome run_sweep(const SweepConfig& config, dist::Communicator& communicat
       for (const auto& task : config.tasks) {
         for (double lr : config.learning_rates) {
           for (uint64_t seed : config.seeds) {
-            all.push_back(
-                {label, label, &task, lr, seed, false, cell_dir(config, label, task, lr, seed)});
+            all.push_back({label, label, &task, lr, seed, false,
+                           label == kRandomInit ? 0 : config.reinit_layers,
+                           cell_dir(config, label, task, lr, seed)});
           }
         }
       }

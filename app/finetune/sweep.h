@@ -35,7 +35,8 @@ struct SweepConfig {
   long long epochs = 3, batch_size = 32, max_seq_len = 0;  // 0: finetune's default
   long long doc_stride = 0, max_query_len = 64;            // span tasks (FinetuneConfig's)
   double layer_decay = 0.8;
-  std::string vocab;  // "" : each model's vocab.txt
+  int reinit_layers = 0;  // FinetuneConfig's, for the pretrained cells (random-init ones: 0)
+  std::string vocab;      // "" : each model's vocab.txt
   // Also the first checkpoint's architecture from random weights, with the same lrs, seeds and
   // epochs: the rows "random-init", the baseline the pretraining must beat.
   bool random_baseline = false;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -14,6 +15,24 @@
 namespace electra::model {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Copies every parameter of `to` from the one of the same name in `from`, except those `skip`
+// names (left as they are).
+void copy_parameters_by_name(torch::nn::Module& to, torch::nn::Module& from,
+                             const std::function<bool(const std::string&)>& skip) {
+  torch::NoGradGuard no_grad;
+  const auto source = from.named_parameters();
+  for (auto& item : to.named_parameters()) {
+    if (skip(item.key())) continue;
+    const at::Tensor* tensor = source.find(item.key());
+    if (!tensor) throw std::logic_error("no pretrained parameter " + item.key());
+    item.value().copy_(*tensor);
+  }
+}
+
+}  // namespace
 
 SequenceClassifierImpl::SequenceClassifierImpl(const ModelConfig& config_, int64_t outputs_)
     : config(config_), outputs(outputs_) {
@@ -49,14 +68,9 @@ void copy_pretrained_encoder(torch::nn::Module& model, const ModelConfig& config
     throw std::invalid_argument(
         "the pretrained model's configuration differs from the fine-tuned model's");
   }
-  torch::NoGradGuard no_grad;
-  const auto source = pair.named_parameters();
-  for (auto& item : model.named_parameters()) {
-    if (item.key().rfind("head_", 0) == 0) continue;
-    const at::Tensor* from = source.find(item.key());
-    if (!from) throw std::logic_error("no pretrained parameter " + item.key());
-    item.value().copy_(*from);
-  }
+  copy_parameters_by_name(model, pair, [](const std::string& name) {
+    return name.rfind("head_", 0) == 0;  // the task's head stays as created
+  });
 }
 
 int fine_tuning_depth(const ModelConfig& config, const std::string& name) {
@@ -68,6 +82,21 @@ int fine_tuning_depth(const ModelConfig& config, const std::string& name) {
   if (name.rfind(layers, 0) == 0) return std::stoi(name.substr(layers.size())) + 1;
   if (name.rfind("head_", 0) == 0) return int(config.discriminator.num_hidden_layers) + 1;
   throw std::logic_error("no depth for parameter " + name);
+}
+
+ElectraModel with_fresh_top_layers(ElectraModelImpl& pair, int count) {
+  const int layers = int(pair.config.discriminator.num_hidden_layers);
+  if (count < 0 || count > layers) {
+    throw std::invalid_argument("--reinit-layers " + std::to_string(count) +
+                                ": the discriminator has " + std::to_string(layers) +
+                                " layers; give 0 to " + std::to_string(layers));
+  }
+  ElectraModel fresh(pair.config);
+  static const std::string stack = "discriminator.encoder.layers.";
+  copy_parameters_by_name(*fresh, pair, [&](const std::string& name) {
+    return name.rfind(stack, 0) == 0 && std::stoi(name.substr(stack.size())) >= layers - count;
+  });
+  return fresh;
 }
 
 void SequenceClassifierImpl::load_encoder_from(ElectraModelImpl& pair) {

@@ -40,6 +40,12 @@ TORCH_MODULE(SequenceClassifier);
 void copy_pretrained_encoder(torch::nn::Module& model, const ModelConfig& config,
                              ElectraModelImpl& pair);
 int fine_tuning_depth(const ModelConfig& config, const std::string& parameter_name);
+// A copy of `pair` whose discriminator's top `count` encoder layers are drawn afresh as
+// pretraining starts them (normal(0, initializer_range), from LibTorch's generator) and all else
+// is the pair's: fine-tuning's --reinit-layers (a briefly pretrained network's top layers are
+// specialised to its pretraining task). Throws std::invalid_argument naming the option when
+// `count` is not within 0 and the discriminator's layers.
+ElectraModel with_fresh_top_layers(ElectraModelImpl& pair, int count);
 
 // Writes DIR/config.json (the discriminator's HF config updated with `config_fields`),
 // model.safetensors (the embeddings and encoder under HF's names, then `head`: (HF name, our

@@ -244,6 +244,25 @@ TEST_F(Finetune, ASweepOnTwoRanksTabulatesEveryCellReportsFailuresAndResumes) {
       std::string::npos)
       << second.output;
   EXPECT_EQ(testing::read_file(out + "/results.csv").size(), csv.size());
+
+  // The same sweep with the top layer drawn afresh: the pretrained cells finished without it are
+  // not adopted (the random-init ones, fresh throughout, are).
+  const auto third = run_shell(sweep + " --reinit-layers 1");
+  EXPECT_NE(
+      third.output.find("24 cells: 0 finished now (on 2 rank(s)), 4 finished before, 20 failed"),
+      std::string::npos)
+      << third.output;
+  EXPECT_NE(third.output.find("holds another fine-tune (--reinit-layers 0)"), std::string::npos)
+      << third.output;
+}
+
+TEST_F(Finetune, ReinitLayersFineTunesWithTheTopLayerDrawnAfreshAndRecordsIt) {
+  const std::string out = path("reinit");
+  const auto trained = run_shell(finetune(out) + "--reinit-layers 1");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const auto results = testing::read_json(out + "/results.json");
+  EXPECT_EQ(results["settings"]["reinit_layers"], 1) << results.dump(2);
+  EXPECT_EQ(testing::read_json(out + "/best/task.json")["reinit_layers"], 1);
 }
 
 TEST_F(Finetune, ASweepHandsTheLargestCellsOutFirstAsRanksBecomeFree) {
@@ -296,6 +315,11 @@ TEST_F(Finetune, InputThatCannotWorkIsRefused) {
                                   1, "nolabel.tsv: has no labels"));
   EXPECT_TRUE(testing::fails_with(run_shell(finetune(path("x3")) + "--task-type regression"), 1,
                                   "label 'spam' is not a finite number (regression task)"));
+  EXPECT_TRUE(testing::fails_with(run_shell(finetune(path("x5")) + "--reinit-layers 9"), 2,
+                                  "--reinit-layers 9: the discriminator has"));
+  EXPECT_TRUE(
+      testing::fails_with(run_shell(finetune(path("x6")) + "--random-init --reinit-layers 1"), 2,
+                          "--reinit-layers must be 0 with --random-init"));
   // A checkpoint folder whose table row would be the random baseline's.
   fs::copy(kFixture, path("random-init"), fs::copy_options::recursive);
   EXPECT_TRUE(testing::fails_with(

@@ -133,6 +133,53 @@ TEST(SequenceClassifier, CopiesThePretrainedDiscriminatorAndGivesOneOutputPerLab
   EXPECT_EQ(out.sizes(), (std::vector<int64_t>{3, 2}));
 }
 
+TEST(ReinitLayers, TheTopLayersAreDrawnAsAtTheStartAndAllElseIsThePairs) {
+  const auto config = model::ModelConfig::load("tiny");
+  const int layers = int(config.discriminator.num_hidden_layers);
+  ASSERT_GE(layers, 3);
+  torch::manual_seed(1);
+  model::ElectraModel pair(config);
+  {
+    torch::NoGradGuard no_grad;  // "pretrained": every weight away from any initialisation
+    for (auto& p : pair->parameters()) p.add_(0.5);
+  }
+  torch::manual_seed(7);
+  model::ElectraModel kept = model::with_fresh_top_layers(*pair, 2);
+  torch::manual_seed(7);
+  model::ElectraModel start(config);  // what the same generator draws at initialisation
+  const auto pretrained = pair->named_parameters();
+  const auto drawn = start->named_parameters();
+  const std::string stack = "discriminator.encoder.layers.";
+  int fresh = 0, same = 0;
+  for (const auto& item : kept->named_parameters()) {
+    SCOPED_TRACE(item.key());
+    const bool top =
+        item.key().rfind(stack, 0) == 0 && std::stoi(item.key().substr(stack.size())) >= layers - 2;
+    if (top) {
+      EXPECT_TRUE(item.value().equal(drawn[item.key()]));
+      EXPECT_FALSE(item.value().equal(pretrained[item.key()]));
+      ++fresh;
+    } else {
+      EXPECT_TRUE(item.value().equal(pretrained[item.key()]));
+      ++same;
+    }
+  }
+  EXPECT_GT(fresh, 0);
+  EXPECT_GT(same, fresh);  // the embeddings, the lower layers, the generator and the RTD head
+  model::ElectraModel all_kept = model::with_fresh_top_layers(*pair, 0);
+  for (const auto& item : all_kept->named_parameters()) {
+    EXPECT_TRUE(item.value().equal(pretrained[item.key()])) << item.key();
+  }
+  try {
+    model::with_fresh_top_layers(*pair, layers + 1);
+    ADD_FAILURE() << "more layers than the discriminator has were accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "--reinit-layers " + std::to_string(layers + 1) +
+                                         ": the discriminator has " + std::to_string(layers) +
+                                         " layers; give 0 to " + std::to_string(layers));
+  }
+}
+
 TEST(SweepTask, ATypeFollowsTheNameAndNamesCannotLeaveTheOutputFolder) {
   const SweepTask squad = parse_sweep_task("squad@span:train.json:dev.json:test.json");
   EXPECT_EQ(squad.name, "squad");
