@@ -61,7 +61,7 @@ while (($#)); do
 done
 [[ $steps =~ ^[1-9][0-9]*$ ]] || { echo "bench/learning_benefit.sh: --steps must be a positive whole number" >&2; exit 2; }
 [[ $vocab_size =~ ^[0-9]+$ ]] || { echo "bench/learning_benefit.sh: --vocab-size must be a whole number of tokens" >&2; exit 2; }
-[[ $reinit =~ ^[0-9]+$ ]] || { echo "bench/learning_benefit.sh: --reinit-layers must be a whole number of layers" >&2; exit 2; }
+[[ $reinit =~ ^(0|[1-9][0-9]*)$ ]] || { echo "bench/learning_benefit.sh: --reinit-layers must be a whole number of layers" >&2; exit 2; }
 [[ $start_kind == counts || $start_kind == paper ]] || { echo "bench/learning_benefit.sh: --start is counts or paper" >&2; exit 2; }
 if ((vocab_size > 0)) && ((${#corpus[@]} == 0)); then
   echo "bench/learning_benefit.sh: --vocab-size needs --corpus (the text to learn it on)" >&2; exit 2

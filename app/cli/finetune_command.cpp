@@ -81,7 +81,7 @@ void declare_finetune(po::options_description& options) {
      "fine-tune the same architecture from random weights (a baseline for the pretraining)")
     ("reinit-layers", number(0, kReinitLayers),
      "draw the discriminator's top N layers afresh (as pretraining starts them) before "
-     "fine-tuning; the embeddings and the layers below stay pretrained")
+     "fine-tuning; the embeddings and the layers below stay pretrained (not with --random-init)")
     ("vocab", po::value<std::string>()->default_value(""), "vocab.txt when the model has none")
     ("cased", po::bool_switch(), "the model's vocabulary is cased")
     ("device", po::value<std::string>()->default_value(d.device),

@@ -64,35 +64,33 @@ FinetuneProgress progress_from(const nlohmann::json& j, const std::string& where
 
 nlohmann::json resume_fingerprint(const FinetuneConfig& c, int ranks, long long rows,
                                   long long steps_per_epoch) {
-  nlohmann::json fingerprint = {{"model", c.model_dir},
-                                {"train", c.train_path},
-                                {"dev", c.dev_path},
-                                {"format", c.format},
-                                {"task-type", c.task_type},
-                                {"epochs", c.epochs},
-                                {"batch-size", c.batch_size},
-                                {"max-seq-len", c.max_seq_len},
-                                {"lr", c.learning_rate},
-                                {"layer-decay", c.layer_decay},
-                                {"warmup", c.warmup_fraction},
-                                {"weight-decay", c.weight_decay},
-                                {"seed", std::to_string(c.seed)},
-                                {"cased", !c.lowercase},
-                                {"doc-stride", c.doc_stride},
-                                {"max-query-len", c.max_query_len},
-                                {"tag-column", c.tag_column},
-                                {"tag-format", c.tag_format},
-                                {"random-init", c.random_init},
-                                {"metric", c.selection_metric},
-                                {"n-best", c.n_best},
-                                {"max-answer-len", c.max_answer_len},
-                                {"device", c.device},
-                                {"ranks", ranks},
-                                {"training rows", rows},
-                                {"steps per epoch", steps_per_epoch}};
-  // Only when given, so that a fine-tune interrupted before the option existed still continues.
-  if (c.reinit_layers > 0) fingerprint["reinit-layers"] = c.reinit_layers;
-  return fingerprint;
+  return {{"model", c.model_dir},
+          {"train", c.train_path},
+          {"dev", c.dev_path},
+          {"format", c.format},
+          {"task-type", c.task_type},
+          {"epochs", c.epochs},
+          {"batch-size", c.batch_size},
+          {"max-seq-len", c.max_seq_len},
+          {"lr", c.learning_rate},
+          {"layer-decay", c.layer_decay},
+          {"warmup", c.warmup_fraction},
+          {"weight-decay", c.weight_decay},
+          {"seed", std::to_string(c.seed)},
+          {"cased", !c.lowercase},
+          {"doc-stride", c.doc_stride},
+          {"max-query-len", c.max_query_len},
+          {"tag-column", c.tag_column},
+          {"tag-format", c.tag_format},
+          {"random-init", c.random_init},
+          {"metric", c.selection_metric},
+          {"n-best", c.n_best},
+          {"max-answer-len", c.max_answer_len},
+          {"device", c.device},
+          {"ranks", ranks},
+          {"training rows", rows},
+          {"steps per epoch", steps_per_epoch},
+          {"reinit-layers", c.reinit_layers}};
 }
 
 bool has_resume(const std::string& out_dir) {
@@ -160,13 +158,17 @@ std::optional<FinetuneProgress> read_resume_state(const std::string& out_dir,
       throw std::runtime_error(std::string(e.what()) + " (or pass --overwrite to start again)");
     }
     const nlohmann::json saved = data::json_field<nlohmann::json>(state, "options", state_path);
+    // Options that came after the first resume states: what a state without them ran with.
+    static const nlohmann::json kLaterOptions = {{"reinit-layers", 0}};
     for (const auto& [name, value] : fingerprint.items()) {
-      if (!saved.contains(name) || saved[name] != value) {
+      const nlohmann::json ran = saved.contains(name)           ? saved[name]
+                                 : kLaterOptions.contains(name) ? kLaterOptions[name]
+                                                                : nlohmann::json();
+      if (ran.is_null() || ran != value) {
         const bool option = name.find(' ') == std::string::npos && name != "ranks";
         throw std::runtime_error(
             state_path + ": the interrupted fine-tune ran with " + (option ? "--" : "") + name +
-            " " + (saved.contains(name) ? saved[name].dump() : std::string("(unset)")) + ", now " +
-            value.dump() +
+            " " + (ran.is_null() ? std::string("(unset)") : ran.dump()) + ", now " + value.dump() +
             "; resume with its settings, or pass --overwrite to start "
             "again");
       }

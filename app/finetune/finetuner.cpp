@@ -132,6 +132,7 @@ int agreed_stop_signal(dist::Communicator& communicator) {
 nlohmann::json finetune(const FinetuneConfig& config, model::ElectraModelImpl& pair,
                         const std::string& vocab_path, dist::Communicator& communicator) {
   config.validate();
+  model::check_fresh_top_layers(pair.config, config.reinit_layers);  // before the data is read
   const bool root = communicator.is_root();
   const auto say = [&](const std::string& line) {
     if (root && !config.quiet) std::printf("%s\n", line.c_str()), std::fflush(stdout);

@@ -84,13 +84,18 @@ int fine_tuning_depth(const ModelConfig& config, const std::string& name) {
   throw std::logic_error("no depth for parameter " + name);
 }
 
-ElectraModel with_fresh_top_layers(ElectraModelImpl& pair, int count) {
-  const int layers = int(pair.config.discriminator.num_hidden_layers);
+void check_fresh_top_layers(const ModelConfig& config, int count) {
+  const int layers = int(config.discriminator.num_hidden_layers);
   if (count < 0 || count > layers) {
     throw std::invalid_argument("--reinit-layers " + std::to_string(count) +
                                 ": the discriminator has " + std::to_string(layers) +
                                 " layers; give 0 to " + std::to_string(layers));
   }
+}
+
+ElectraModel with_fresh_top_layers(ElectraModelImpl& pair, int count) {
+  check_fresh_top_layers(pair.config, count);
+  const int layers = int(pair.config.discriminator.num_hidden_layers);
   ElectraModel fresh(pair.config);
   static const std::string stack = "discriminator.encoder.layers.";
   copy_parameters_by_name(*fresh, pair, [&](const std::string& name) {

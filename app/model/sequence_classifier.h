@@ -46,6 +46,8 @@ int fine_tuning_depth(const ModelConfig& config, const std::string& parameter_na
 // specialised to its pretraining task). Throws std::invalid_argument naming the option when
 // `count` is not within 0 and the discriminator's layers.
 ElectraModel with_fresh_top_layers(ElectraModelImpl& pair, int count);
+// The same check alone, before any work is done.
+void check_fresh_top_layers(const ModelConfig& config, int count);
 
 // Writes DIR/config.json (the discriminator's HF config updated with `config_fields`),
 // model.safetensors (the embeddings and encoder under HF's names, then `head`: (HF name, our

@@ -151,6 +151,15 @@ void interrupt_and_resume(const std::string& launcher, const std::string& name,
   EXPECT_NE(other.output.find("the interrupted fine-tune ran with --seed \"12345\", now \"7\""),
             std::string::npos)
       << other.output;
+  const auto reinit = run_shell(command(out) + "--reinit-layers 1");
+  EXPECT_EQ(reinit.exit_code, 1) << reinit.output;
+  EXPECT_NE(reinit.output.find("the interrupted fine-tune ran with --reinit-layers 0, now 1"),
+            std::string::npos)
+      << reinit.output;
+  // A state written before --reinit-layers existed (no such field) ran with 0: it continues.
+  nlohmann::json state = testing::read_json(out + "/resume/state.json");
+  ASSERT_EQ(state["options"].erase("reinit-layers"), 1u);
+  testing::write_file(out + "/resume/state.json", state.dump());
   const auto resumed = run_shell(command(out));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("finetune: resumed at epoch "), std::string::npos)
@@ -246,20 +255,36 @@ TEST_F(Finetune, ASweepOnTwoRanksTabulatesEveryCellReportsFailuresAndResumes) {
   EXPECT_EQ(testing::read_file(out + "/results.csv").size(), csv.size());
 
   // The same sweep with the top layer drawn afresh: the pretrained cells finished without it are
-  // not adopted (the random-init ones, fresh throughout, are).
+  // not adopted (the random-init ones, fresh throughout, are); of the two cells left to run, the
+  // pretrained one draws its top layer afresh, the random-init one records 0.
+  const std::string pretrained_cell = out + "/cells/hf-electra-tiny/syn/lr0.001-seed1";
+  const std::string random_cell = out + "/cells/random-init/syn/lr0.001-seed1";
+  fs::remove(pretrained_cell + "/results.json");
+  fs::remove(random_cell + "/results.json");
   const auto third = run_shell(sweep + " --reinit-layers 1");
   EXPECT_NE(
-      third.output.find("24 cells: 0 finished now (on 2 rank(s)), 4 finished before, 20 failed"),
+      third.output.find("24 cells: 2 finished now (on 2 rank(s)), 3 finished before, 19 failed"),
       std::string::npos)
       << third.output;
   EXPECT_NE(third.output.find("holds another fine-tune (--reinit-layers 0)"), std::string::npos)
       << third.output;
+  EXPECT_EQ(testing::read_json(pretrained_cell + "/results.json")["settings"]["reinit_layers"], 1);
+  EXPECT_EQ(testing::read_json(random_cell + "/results.json")["settings"]["reinit_layers"], 0);
 }
 
 TEST_F(Finetune, ReinitLayersFineTunesWithTheTopLayerDrawnAfreshAndRecordsIt) {
   const std::string out = path("reinit");
   const auto trained = run_shell(finetune(out) + "--reinit-layers 1");
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  // Not the pretrained start: the first epoch's loss differs from the same run's without it.
+  const auto kept = run_shell(finetune(path("reinit-none")));
+  ASSERT_EQ(kept.exit_code, 0) << kept.output;
+  const auto first_epoch = [](const std::string& output) {
+    const size_t at = output.find("epoch 1/8");
+    return at == std::string::npos ? std::string() : output.substr(at, output.find('\n', at) - at);
+  };
+  ASSERT_FALSE(first_epoch(trained.output).empty()) << trained.output;
+  EXPECT_NE(first_epoch(trained.output), first_epoch(kept.output));
   const auto results = testing::read_json(out + "/results.json");
   EXPECT_EQ(results["settings"]["reinit_layers"], 1) << results.dump(2);
   EXPECT_EQ(testing::read_json(out + "/best/task.json")["reinit_layers"], 1);
